@@ -1,0 +1,26 @@
+//! umqtt-core: a `no_std`, allocation-free, sans-IO MQTT 3.1.1 client engine.
+//!
+//! Layers, bottom up:
+//! - [`codec`]: zero-copy encode/decode of MQTT packets into caller slices.
+//! - [`framer`]: incremental framing of a byte stream into whole packets.
+//! - [`session`]: the protocol state machine ([`session::Session`]): packet
+//!   ids, in-flight QoS 1/2, inbound QoS 2, keepalive. It owns no socket and
+//!   reads no clock: the caller passes bytes and the time in milliseconds.
+//! - [`client`]: a blocking driver ([`client::Client`]) built on the session
+//!   and a caller-supplied [`client::Host`] (socket + clock). Both Python
+//!   bindings are thin wrappers around it, so they behave the same.
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod buffer;
+pub mod client;
+pub mod codec;
+pub mod error;
+pub mod framer;
+pub mod session;
+mod types;
+
+pub use buffer::Buffer;
+pub use error::{ArgError, Error, ProtocolError};
+pub use types::{PacketId, ProtocolVersion, QoS};
