@@ -63,6 +63,14 @@ pub enum ArgError {
     NoFilters,
     /// A password was given without a user name (MQTT 3.1.1 forbids it).
     PasswordWithoutUser,
+    /// An empty client id needs `clean_session` (MQTT 3.1.1 sec 3.1.3.1).
+    EmptyClientIdNeedsCleanSession,
+    /// A PUBLISH needs a packet id exactly when its QoS is above 0, and
+    /// the DUP flag only with QoS above 0.
+    PacketIdMismatch,
+    /// `encode_ack` was asked for a packet type that is not PUBACK, PUBREC,
+    /// PUBREL or PUBCOMP.
+    NotAnAck,
 }
 
 /// Violations of the protocol by the broker.
@@ -133,6 +141,9 @@ impl ArgError {
             ArgError::PacketTooLarge => "packet larger than 268435455 bytes",
             ArgError::NoFilters => "no topic filter given",
             ArgError::PasswordWithoutUser => "password given without user name",
+            ArgError::EmptyClientIdNeedsCleanSession => "empty client id requires clean_session",
+            ArgError::PacketIdMismatch => "packet id (and dup) only allowed with qos > 0",
+            ArgError::NotAnAck => "not an acknowledgement packet type",
         }
     }
 }

@@ -56,7 +56,11 @@ pub fn encode_varint(n: usize, out: &mut [u8]) -> Result<usize, Error> {
         // `v % 128` always fits in 7 bits.
         let low = (v & 0x7f) as u8;
         v = v.wrapping_shr(7);
-        *b = if iter.peek().is_some() { low | 0x80 } else { low };
+        *b = if iter.peek().is_some() {
+            low | 0x80
+        } else {
+            low
+        };
     }
     Ok(len)
 }
@@ -127,9 +131,10 @@ impl<'a> Writer<'a> {
 
     /// Reserve `n` bytes at the cursor, or fail without moving it.
     fn reserve(&mut self, n: usize) -> Result<&mut [u8], Error> {
-        let end = self.pos.checked_add(n).ok_or(Error::BufferTooSmall {
-            needed: usize::MAX,
-        })?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .ok_or(Error::BufferTooSmall { needed: usize::MAX })?;
         let dst = self
             .buf
             .get_mut(self.pos..end)
@@ -157,7 +162,8 @@ impl<'a> Writer<'a> {
     /// Write a u16 length prefix followed by the bytes (MQTT string or
     /// binary data). `InvalidArgument(StringTooLong)` over 65,535 bytes.
     pub fn put_str(&mut self, v: &[u8]) -> Result<(), Error> {
-        let n = u16::try_from(v.len()).map_err(|_| Error::InvalidArgument(ArgError::StringTooLong))?;
+        let n =
+            u16::try_from(v.len()).map_err(|_| Error::InvalidArgument(ArgError::StringTooLong))?;
         let total = str_len(v)?;
         let dst = self.reserve(total)?;
         let (head, tail) = dst.split_at_mut(2.min(total));
@@ -207,7 +213,10 @@ impl<'a> Reader<'a> {
 
     /// One byte.
     pub fn u8(&mut self) -> Result<u8, ProtocolError> {
-        let (&b, tail) = self.buf.split_first().ok_or(ProtocolError::PacketTooShort)?;
+        let (&b, tail) = self
+            .buf
+            .split_first()
+            .ok_or(ProtocolError::PacketTooShort)?;
         self.buf = tail;
         Ok(b)
     }
@@ -389,5 +398,11 @@ pub fn check_topic_filter(f: &[u8]) -> Result<(), ArgError> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unreachable,
+    clippy::arithmetic_side_effects
+)]
 mod tests;

@@ -1,0 +1,214 @@
+//! Unit tests of the shared codec pieces (varint, cursors, topic rules),
+//! against the examples of MQTT 3.1.1 sec 2.2.3 and 4.7.
+
+use super::*;
+use crate::error::{ArgError, Error, ProtocolError};
+
+#[test]
+fn varint_spec_table() {
+    // Boundaries from table 2.4 of the spec.
+    let cases: &[(usize, &[u8])] = &[
+        (0, &[0x00]),
+        (127, &[0x7F]),
+        (128, &[0x80, 0x01]),
+        (16_383, &[0xFF, 0x7F]),
+        (16_384, &[0x80, 0x80, 0x01]),
+        (2_097_151, &[0xFF, 0xFF, 0x7F]),
+        (2_097_152, &[0x80, 0x80, 0x80, 0x01]),
+        (268_435_455, &[0xFF, 0xFF, 0xFF, 0x7F]),
+    ];
+    for &(n, bytes) in cases {
+        let mut out = [0u8; 4];
+        assert_eq!(varint_len(n), bytes.len());
+        assert_eq!(encode_varint(n, &mut out), Ok(bytes.len()));
+        assert_eq!(&out[..bytes.len()], bytes);
+        assert_eq!(decode_varint(bytes), Ok(Some((n, bytes.len()))));
+        // Every proper prefix needs more bytes.
+        for cut in 0..bytes.len() {
+            assert_eq!(decode_varint(&bytes[..cut]), Ok(None));
+        }
+    }
+}
+
+#[test]
+fn varint_errors() {
+    let mut out = [0u8; 4];
+    assert_eq!(
+        encode_varint(MAX_REMAINING_LEN + 1, &mut out),
+        Err(Error::InvalidArgument(ArgError::PacketTooLarge))
+    );
+    assert_eq!(
+        encode_varint(128, &mut out[..1]),
+        Err(Error::BufferTooSmall { needed: 2 })
+    );
+    assert_eq!(out, [0; 4]);
+    assert_eq!(
+        decode_varint(&[0xFF, 0xFF, 0xFF, 0xFF]),
+        Err(ProtocolError::MalformedRemainingLength)
+    );
+    assert_eq!(
+        decode_varint(&[0x80, 0x80, 0x80, 0x80, 0x01]),
+        Err(ProtocolError::MalformedRemainingLength)
+    );
+    // Trailing bytes after the varint are not its business.
+    assert_eq!(decode_varint(&[0x05, 0xFF]), Ok(Some((5, 1))));
+    // Non-minimal encodings are accepted (3.1.1 does not forbid them).
+    assert_eq!(decode_varint(&[0x80, 0x00]), Ok(Some((0, 2))));
+}
+
+#[test]
+fn writer_fields_and_overflow() {
+    let mut buf = [0u8; 12];
+    let mut w = Writer::new(&mut buf);
+    w.put_u8(0xAB).unwrap();
+    w.put_u16(0x0102).unwrap();
+    w.put_str(b"hi").unwrap();
+    w.put_varint(200).unwrap();
+    w.put_bytes(b"xy").unwrap();
+    assert_eq!(w.position(), 11);
+    // A put that does not fit fails and leaves the cursor alone.
+    assert_eq!(w.put_u16(1), Err(Error::BufferTooSmall { needed: 13 }));
+    assert_eq!(w.put_str(b""), Err(Error::BufferTooSmall { needed: 13 }));
+    assert_eq!(w.position(), 11);
+    w.put_u8(0xEE).unwrap();
+    assert_eq!(
+        buf,
+        [0xAB, 1, 2, 0, 2, b'h', b'i', 0xC8, 0x01, b'x', b'y', 0xEE]
+    );
+
+    let big = [0u8; 65_536];
+    let mut out = [0u8; 70_000];
+    let mut w = Writer::new(&mut out);
+    assert_eq!(w.put_str(&big), Err(ArgError::StringTooLong.into()));
+    assert_eq!(
+        w.put_varint(MAX_REMAINING_LEN + 1),
+        Err(ArgError::PacketTooLarge.into())
+    );
+    assert_eq!(w.put_str(&big[..65_535]), Ok(()));
+    assert_eq!(w.position(), 65_537);
+}
+
+#[test]
+fn reader_fields_and_short_input() {
+    let data = [7u8, 0x01, 0x02, 0, 2, b'h', b'i', 0xC8, 0x01, b'r'];
+    let mut r = Reader::new(&data);
+    assert_eq!(r.u8(), Ok(7));
+    assert_eq!(r.u16(), Ok(0x0102));
+    assert_eq!(r.str(), Ok(&b"hi"[..]));
+    assert_eq!(r.varint(), Ok(200));
+    assert_eq!(r.remaining(), 1);
+    assert_eq!(r.take(2), Err(ProtocolError::PacketTooShort));
+    assert_eq!(r.rest(), b"r");
+    assert!(r.is_empty());
+    assert_eq!(r.u8(), Err(ProtocolError::PacketTooShort));
+    assert_eq!(r.u16(), Err(ProtocolError::PacketTooShort));
+
+    // A string whose length runs past the end fails and consumes nothing.
+    let data = [0u8, 5, b'a'];
+    let mut r = Reader::new(&data);
+    assert_eq!(r.str(), Err(ProtocolError::PacketTooShort));
+    assert_eq!(r.remaining(), 3);
+    let mut r = Reader::new(&[0x80]);
+    assert_eq!(r.varint(), Err(ProtocolError::PacketTooShort));
+}
+
+#[test]
+fn packet_type_bytes() {
+    for v in 0u8..16 {
+        let t = PacketType::from_u8(v);
+        assert_eq!(t.is_some(), (1..=14).contains(&v));
+        if let Some(t) = t {
+            assert_eq!(t as u8, v);
+            assert_eq!(t.first_byte() >> 4, v);
+        }
+    }
+    assert_eq!(PacketType::Subscribe.first_byte(), 0x82);
+    assert_eq!(PacketType::Unsubscribe.first_byte(), 0xA2);
+    assert_eq!(PacketType::PubRel.first_byte(), 0x62);
+    assert_eq!(PacketType::PingReq.first_byte(), 0xC0);
+    assert_eq!(PacketType::Publish.fixed_flags(), None);
+}
+
+#[test]
+fn topic_names() {
+    for ok in [
+        &b"a"[..],
+        b"/",
+        b"a/b/c",
+        b"sport/tennis/player1",
+        "caf\u{e9}/\u{1F600}".as_bytes(),
+        b" ",
+    ] {
+        assert_eq!(check_topic_name(ok), Ok(()), "{ok:?}");
+    }
+    assert_eq!(check_topic_name(b""), Err(ArgError::EmptyTopic));
+    assert_eq!(check_topic_name(b"a/+/b"), Err(ArgError::WildcardInTopic));
+    assert_eq!(check_topic_name(b"a/#"), Err(ArgError::WildcardInTopic));
+    assert_eq!(check_topic_name(b"a+"), Err(ArgError::WildcardInTopic));
+    assert_eq!(check_topic_name(b"a\0b"), Err(ArgError::InvalidUtf8));
+    assert_eq!(check_topic_name(b"\xff"), Err(ArgError::InvalidUtf8));
+    // Overlong encoding of '/', and a UTF-16 surrogate: not UTF-8.
+    assert_eq!(check_topic_name(b"\xc0\xaf"), Err(ArgError::InvalidUtf8));
+    assert_eq!(
+        check_topic_name(b"\xed\xa0\x80"),
+        Err(ArgError::InvalidUtf8)
+    );
+    let long = [b'a'; 65_536];
+    assert_eq!(check_topic_name(&long[..65_535]), Ok(()));
+    assert_eq!(check_topic_name(&long), Err(ArgError::StringTooLong));
+}
+
+#[test]
+fn topic_filters() {
+    // Valid examples from sec 4.7.1.
+    for ok in [
+        &b"sport/tennis/player1/#"[..],
+        b"sport/#",
+        b"#",
+        b"+",
+        b"+/tennis/#",
+        b"sport/+/player1",
+        b"/+",
+        b"+/+",
+        b"a//b",
+        b"/",
+    ] {
+        assert_eq!(check_topic_filter(ok), Ok(()), "{ok:?}");
+    }
+    for bad in [
+        &b"sport/tennis#"[..],
+        b"sport/tennis/#/ranking",
+        b"sport+",
+        b"a/b+/c",
+        b"##",
+        b"#/",
+        b"++",
+    ] {
+        assert_eq!(
+            check_topic_filter(bad),
+            Err(ArgError::InvalidFilter),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(check_topic_filter(b""), Err(ArgError::EmptyTopic));
+    assert_eq!(check_topic_filter(b"a/\0"), Err(ArgError::InvalidUtf8));
+}
+
+#[test]
+fn utf8_strings() {
+    assert_eq!(check_utf8(b""), Ok(""));
+    assert_eq!(check_utf8(b"abc"), Ok("abc"));
+    assert_eq!(check_utf8(b"\0"), Err(ArgError::InvalidUtf8));
+}
+
+#[test]
+fn frame_len_limits() {
+    assert_eq!(frame_len(0), Ok(2));
+    assert_eq!(frame_len(127), Ok(129));
+    assert_eq!(frame_len(128), Ok(131));
+    assert_eq!(frame_len(MAX_REMAINING_LEN), Ok(MAX_REMAINING_LEN + 5));
+    assert_eq!(
+        frame_len(MAX_REMAINING_LEN + 1),
+        Err(ArgError::PacketTooLarge.into())
+    );
+}

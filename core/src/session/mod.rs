@@ -1,1 +1,589 @@
-//! placeholder
+//! The MQTT 3.1.1 client protocol state machine, without I/O.
+//!
+//! [`Session`] encodes requests into caller slices, digests whole frames
+//! from the broker ([`Session::handle_frame`]), and tells the caller what
+//! to send ([`Session::poll_transmit`]) and when to wake up
+//! ([`Session::next_deadline`], [`Session::handle_timeout`]). Time is a
+//! caller-supplied millisecond counter; the session never reads a clock.
+//!
+//! What survives a broken connection (MQTT 4.1 session state): outbound
+//! QoS 1/2 messages not yet completed and inbound QoS 2 ids awaiting
+//! PUBREL. They are resent/kept when the next CONNECT uses
+//! `clean_session = false`.
+
+pub mod inbound;
+pub mod inflight;
+pub mod keepalive;
+pub mod packet_id;
+
+use heapless::Deque;
+
+use crate::codec::{self, Packet, PacketType};
+use crate::{Error, PacketId, ProtocolError, ProtocolVersion, QoS};
+
+use inbound::Inbound;
+use inflight::{Awaiting, Inflight};
+use keepalive::KeepAlive;
+use packet_id::PacketIds;
+
+/// Acknowledgements that can wait for [`Session::poll_transmit`]. The
+/// blocking driver drains the queue after every frame; a sans-IO caller
+/// that handles more frames than this without draining gets
+/// `Err(InflightFull)` from [`Session::handle_frame`] (nothing consumed).
+const ACK_QUEUE: usize = 8;
+
+/// Timing knobs of a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    /// How long CONNACK, SUBACK, UNSUBACK and QoS acknowledgements may take
+    /// before [`Error::Timeout`] (default 30 s).
+    pub response_timeout_ms: u32,
+    /// Resend an unacknowledged PUBLISH (with DUP) or PUBREL after this long
+    /// (default 10 s). 0 disables timed retransmission; messages are still
+    /// resent after a reconnect.
+    pub retransmit_ms: u32,
+    /// How long PINGRESP may take; `None` = keepalive/2, at least 1 s (the
+    /// response timeout for explicit pings when keepalive is 0).
+    pub ping_timeout_ms: Option<u32>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            response_timeout_ms: 30_000,
+            retransmit_ms: 10_000,
+            ping_timeout_ms: None,
+        }
+    }
+}
+
+/// Connection state as seen by the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// No connection (never connected, disconnected, or connection lost).
+    Disconnected,
+    /// CONNECT encoded, waiting for CONNACK.
+    Connecting,
+    /// CONNACK accepted the connection.
+    Connected,
+}
+
+/// A packet [`Session::poll_transmit`] wants sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transmit {
+    /// `out[..len]` holds a packet to write.
+    Packet(usize),
+    /// Resend the caller's stored PUBLISH frame for this id, after marking
+    /// it with [`codec::set_dup`].
+    Republish(PacketId),
+}
+
+/// What a frame from the broker meant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event<'f> {
+    /// CONNACK accepted the connection.
+    Connected {
+        /// The broker resumed a stored session.
+        session_present: bool,
+    },
+    /// An application message to deliver (QoS 2 duplicates are not reported).
+    Message(codec::Publish<'f>),
+    /// QoS 1 PUBACK or QoS 2 PUBCOMP: the outbound message is complete.
+    Published(PacketId),
+    /// SUBACK for a pending SUBSCRIBE.
+    Subscribed {
+        /// Id of the SUBSCRIBE.
+        packet_id: PacketId,
+        /// One code per filter: granted QoS or 0x80 (refused).
+        return_codes: &'f [u8],
+    },
+    /// UNSUBACK for a pending UNSUBSCRIBE.
+    Unsubscribed(PacketId),
+    /// PINGRESP.
+    Pong,
+    /// Handled internally (PUBREC, PUBREL, QoS 2 duplicate, stale ack).
+    Nothing,
+}
+
+/// The client side of one MQTT session. `INFLIGHT` (outbound packet ids in
+/// use) and `INBOUND` (inbound QoS 2 ids awaiting PUBREL) must be powers of
+/// two greater than 1 (heapless hash tables; checked at compile time).
+#[derive(Debug, Clone)]
+pub struct Session<const INFLIGHT: usize = 16, const INBOUND: usize = 32> {
+    config: Config,
+    state: State,
+    protocol: ProtocolVersion,
+    ids: PacketIds,
+    inflight: Inflight<INFLIGHT>,
+    inbound: Inbound<INBOUND>,
+    keepalive: KeepAlive,
+    acks: Deque<(PacketType, PacketId), ACK_QUEUE>,
+    /// When CONNACK must have arrived (state Connecting).
+    connect_deadline: u64,
+}
+
+impl<const INFLIGHT: usize, const INBOUND: usize> Session<INFLIGHT, INBOUND> {
+    /// A disconnected session with empty state.
+    pub fn new(config: Config) -> Self {
+        Session {
+            config,
+            state: State::Disconnected,
+            protocol: ProtocolVersion::V311,
+            ids: PacketIds::new(),
+            inflight: Inflight::new(),
+            inbound: Inbound::new(),
+            keepalive: KeepAlive::new(),
+            acks: Deque::new(),
+            connect_deadline: 0,
+        }
+    }
+
+    /// Current connection state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// The timing configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The timing configuration, to change it (takes effect for packets
+    /// sent afterwards).
+    pub fn config_mut(&mut self) -> &mut Config {
+        &mut self.config
+    }
+
+    /// Keepalive in seconds of the current (or last) connection.
+    pub fn keepalive(&self) -> u16 {
+        self.keepalive.keepalive()
+    }
+
+    /// The packet id handed out last (0 before the first); umqtt.simple's
+    /// `pid` attribute.
+    pub fn last_packet_id(&self) -> u16 {
+        self.ids.last()
+    }
+
+    /// Make the next packet id the one after `v` (restoring `pid`, tests).
+    /// Ids in flight are still skipped.
+    pub fn set_last_packet_id(&mut self, v: u16) {
+        self.ids.set_last(v);
+    }
+
+    /// Whether `id` is in use (QoS 1/2 publish or SUBSCRIBE/UNSUBSCRIBE
+    /// awaiting its acknowledgement).
+    pub fn is_inflight(&self, id: PacketId) -> bool {
+        self.inflight.contains(id)
+    }
+
+    /// Number of packet ids in use.
+    pub fn inflight_len(&self) -> usize {
+        self.inflight.len()
+    }
+
+    /// The packet ids in use, in no particular order.
+    pub fn inflight_ids(&self) -> impl Iterator<Item = PacketId> + '_ {
+        self.inflight.iter().map(|(id, _)| *id)
+    }
+
+    /// Give up on an in-flight id (for example its stored frame is gone and
+    /// it cannot be resent). Returns whether it was in flight.
+    pub fn drop_inflight(&mut self, id: PacketId) -> bool {
+        self.inflight.remove(id).is_some()
+    }
+
+    /// Number of inbound QoS 2 messages awaiting PUBREL.
+    pub fn inbound_len(&self) -> usize {
+        self.inbound.len()
+    }
+
+    fn resend_after(&self) -> Option<u32> {
+        match self.config.retransmit_ms {
+            0 => None,
+            ms => Some(ms),
+        }
+    }
+
+    fn require_connected(&self) -> Result<(), Error> {
+        match self.state {
+            State::Connected => Ok(()),
+            _ => Err(Error::NotConnected),
+        }
+    }
+
+    /// A free packet id, without consuming it.
+    fn peek_id(&self) -> Result<PacketId, Error> {
+        if self.inflight.is_full() {
+            return Err(Error::InflightFull);
+        }
+        self.ids
+            .peek(|id| self.inflight.contains(id))
+            .ok_or(Error::InflightFull)
+    }
+
+    /// Encode CONNECT into `out`; state -> Connecting. `clean_session`
+    /// forgets in-flight and inbound QoS 2 state; otherwise it is kept for
+    /// resumption. The codec validates client id, will and credentials.
+    pub fn connect(&mut self, c: &codec::Connect, now_ms: u64, out: &mut [u8]) -> Result<usize, Error> {
+        let len = c.encode(out)?;
+        self.protocol = c.protocol;
+        if c.clean_session {
+            self.inflight.clear();
+            self.inbound.clear();
+        } else {
+            self.inflight.drop_requests();
+        }
+        self.acks.clear();
+        let ping_timeout = keepalive::ping_timeout_ms(
+            c.keepalive,
+            self.config.ping_timeout_ms,
+            self.config.response_timeout_ms,
+        );
+        self.keepalive.start(c.keepalive, ping_timeout, now_ms);
+        self.connect_deadline = now_ms.saturating_add(u64::from(self.config.response_timeout_ms));
+        self.state = State::Connecting;
+        Ok(len)
+    }
+
+    /// Encode a PUBLISH. For QoS 1/2 a packet id is allocated (never one in
+    /// use; wraps 65,535 -> 1) and recorded in flight. Returns the length
+    /// and the id. `NotConnected` unless connected.
+    pub fn publish(
+        &mut self,
+        topic: &[u8],
+        payload: &[u8],
+        qos: QoS,
+        retain: bool,
+        now_ms: u64,
+        out: &mut [u8],
+    ) -> Result<(usize, Option<PacketId>), Error> {
+        codec::check_topic_name(topic)?;
+        self.require_connected()?;
+        let id = match qos {
+            QoS::AtMostOnce => None,
+            QoS::AtLeastOnce | QoS::ExactlyOnce => Some(self.peek_id()?),
+        };
+        let packet = codec::Publish {
+            topic,
+            payload,
+            qos,
+            retain,
+            dup: false,
+            packet_id: id,
+        };
+        let len = packet.encode(out)?;
+        if let Some(id) = id {
+            let awaiting = match qos {
+                QoS::ExactlyOnce => Awaiting::PubRec,
+                _ => Awaiting::PubAck,
+            };
+            let resend = self.resend_after();
+            self.inflight
+                .insert(id, awaiting, now_ms, resend, self.config.response_timeout_ms)?;
+            self.ids.commit(id);
+        }
+        self.keepalive.on_send(now_ms);
+        Ok((len, id))
+    }
+
+    /// Encode a SUBSCRIBE for `filters`; the id waits for its SUBACK.
+    pub fn subscribe(
+        &mut self,
+        filters: &[(&[u8], QoS)],
+        now_ms: u64,
+        out: &mut [u8],
+    ) -> Result<(usize, PacketId), Error> {
+        if filters.is_empty() {
+            return Err(crate::ArgError::NoFilters.into());
+        }
+        for (f, _) in filters {
+            codec::check_topic_filter(f)?;
+        }
+        self.require_connected()?;
+        let id = self.peek_id()?;
+        let len = codec::Subscribe { packet_id: id, filters }.encode(out)?;
+        let awaiting = Awaiting::SubAck {
+            filters: filters.len(),
+        };
+        self.inflight
+            .insert(id, awaiting, now_ms, None, self.config.response_timeout_ms)?;
+        self.ids.commit(id);
+        self.keepalive.on_send(now_ms);
+        Ok((len, id))
+    }
+
+    /// Encode an UNSUBSCRIBE for `filters`; the id waits for its UNSUBACK.
+    pub fn unsubscribe(&mut self, filters: &[&[u8]], now_ms: u64, out: &mut [u8]) -> Result<(usize, PacketId), Error> {
+        if filters.is_empty() {
+            return Err(crate::ArgError::NoFilters.into());
+        }
+        for f in filters {
+            codec::check_topic_filter(f)?;
+        }
+        self.require_connected()?;
+        let id = self.peek_id()?;
+        let len = codec::Unsubscribe { packet_id: id, filters }.encode(out)?;
+        self.inflight
+            .insert(id, Awaiting::UnsubAck, now_ms, None, self.config.response_timeout_ms)?;
+        self.ids.commit(id);
+        self.keepalive.on_send(now_ms);
+        Ok((len, id))
+    }
+
+    /// Encode an explicit PINGREQ; its answer is awaited like a keepalive
+    /// ping (PingTimeout if none comes).
+    pub fn ping(&mut self, now_ms: u64, out: &mut [u8]) -> Result<usize, Error> {
+        self.require_connected()?;
+        let len = codec::encode_pingreq(out)?;
+        self.keepalive.on_ping(now_ms);
+        Ok(len)
+    }
+
+    /// Encode DISCONNECT; state -> Disconnected (session state kept).
+    pub fn disconnect(&mut self, out: &mut [u8]) -> Result<usize, Error> {
+        let len = codec::encode_disconnect(out)?;
+        self.connection_lost();
+        Ok(len)
+    }
+
+    /// The transport broke: state -> Disconnected. QoS 1/2 session state is
+    /// kept; pending SUBSCRIBE/UNSUBSCRIBE and queued acks are dropped (the
+    /// broker resends what we did not acknowledge).
+    pub fn connection_lost(&mut self) {
+        self.state = State::Disconnected;
+        self.inflight.drop_requests();
+        self.acks.clear();
+        self.keepalive.stop();
+    }
+
+    /// Fatal error on the connection: forget it and report `e`.
+    fn fail<T>(&mut self, e: Error) -> Result<T, Error> {
+        self.connection_lost();
+        Err(e)
+    }
+
+    fn queue_ack(&mut self, kind: PacketType, id: PacketId) -> Result<(), Error> {
+        // Callers check for room before changing any state.
+        self.acks.push_back((kind, id)).map_err(|_| Error::InflightFull)
+    }
+
+    /// Process one whole frame (fixed header included). Errors:
+    /// `ConnectionRefused(rc)` and `Protocol(..)` end the connection (state
+    /// -> Disconnected; the caller closes the socket). `NotConnected` when
+    /// no connection is in progress, `InflightFull` when the ack queue must
+    /// be drained with [`Session::poll_transmit`] first (frame not consumed).
+    pub fn handle_frame<'f>(&mut self, frame: &'f [u8], now_ms: u64) -> Result<Event<'f>, Error> {
+        let packet = match codec::decode(frame, self.protocol) {
+            Ok(p) => p,
+            Err(e) => return self.fail(e.into()),
+        };
+        match self.state {
+            State::Disconnected => Err(Error::NotConnected),
+            State::Connecting => match packet {
+                Packet::ConnAck {
+                    session_present,
+                    return_code,
+                } => {
+                    if return_code != 0 {
+                        return self.fail(Error::ConnectionRefused(return_code));
+                    }
+                    self.keepalive.on_receive();
+                    self.state = State::Connected;
+                    if !session_present {
+                        // A fresh broker session reuses ids from 1: stale
+                        // inbound ids would swallow new messages as duplicates.
+                        self.inbound.clear();
+                    }
+                    // Resend unfinished messages whether or not the broker
+                    // kept the session: a lost session must not lose them.
+                    self.inflight.resume(now_ms, self.config.response_timeout_ms);
+                    Ok(Event::Connected { session_present })
+                }
+                _ => self.fail(ProtocolError::UnexpectedConnAck.into()),
+            },
+            State::Connected => {
+                if self.needs_ack_room(&packet) && self.acks.is_full() {
+                    return Err(Error::InflightFull);
+                }
+                self.keepalive.on_receive();
+                self.on_packet(packet, now_ms)
+            }
+        }
+    }
+
+    /// Whether handling `p` may queue an acknowledgement.
+    fn needs_ack_room(&self, p: &Packet<'_>) -> bool {
+        match p {
+            Packet::Publish(m) => m.qos != QoS::AtMostOnce,
+            Packet::PubRel(_) => true,
+            Packet::PubRec(id) => !self.inflight.contains(*id),
+            _ => false,
+        }
+    }
+
+    fn on_packet<'f>(&mut self, packet: Packet<'f>, now_ms: u64) -> Result<Event<'f>, Error> {
+        let unknown = Error::Protocol(ProtocolError::UnknownPacketId);
+        match packet {
+            Packet::ConnAck { .. } => self.fail(ProtocolError::UnexpectedConnAck.into()),
+            Packet::Publish(m) => self.on_publish(m),
+            Packet::PubAck(id) => match self.inflight.get(id).map(|e| e.awaiting) {
+                None => Ok(Event::Nothing), // late duplicate after a retransmission
+                Some(Awaiting::PubAck) => {
+                    self.inflight.remove(id);
+                    Ok(Event::Published(id))
+                }
+                Some(_) => self.fail(unknown),
+            },
+            Packet::PubRec(id) => match self.inflight.get(id).map(|e| e.awaiting) {
+                None => {
+                    // The broker still holds this message; release it.
+                    self.queue_ack(PacketType::PubRel, id)?;
+                    Ok(Event::Nothing)
+                }
+                Some(Awaiting::PubRec) => {
+                    self.inflight.pubrec(id, now_ms, self.config.response_timeout_ms);
+                    Ok(Event::Nothing)
+                }
+                Some(Awaiting::PubComp) => {
+                    self.inflight.resend_now(id, now_ms);
+                    Ok(Event::Nothing)
+                }
+                Some(_) => self.fail(unknown),
+            },
+            Packet::PubRel(id) => {
+                // Answer unknown ids too: the broker may resend PUBREL after
+                // our PUBCOMP was lost.
+                self.inbound.release(id);
+                self.queue_ack(PacketType::PubComp, id)?;
+                Ok(Event::Nothing)
+            }
+            Packet::PubComp(id) => match self.inflight.get(id).map(|e| e.awaiting) {
+                None => Ok(Event::Nothing),
+                Some(Awaiting::PubComp) => {
+                    self.inflight.remove(id);
+                    Ok(Event::Published(id))
+                }
+                Some(_) => self.fail(unknown),
+            },
+            Packet::SubAck {
+                packet_id,
+                return_codes,
+            } => match self.inflight.get(packet_id).map(|e| e.awaiting) {
+                Some(Awaiting::SubAck { filters }) => {
+                    if filters != return_codes.len() {
+                        return self.fail(ProtocolError::InvalidSubAck.into());
+                    }
+                    self.inflight.remove(packet_id);
+                    Ok(Event::Subscribed {
+                        packet_id,
+                        return_codes,
+                    })
+                }
+                _ => self.fail(unknown),
+            },
+            Packet::UnsubAck(id) => match self.inflight.get(id).map(|e| e.awaiting) {
+                None => Ok(Event::Nothing),
+                Some(Awaiting::UnsubAck) => {
+                    self.inflight.remove(id);
+                    Ok(Event::Unsubscribed(id))
+                }
+                Some(_) => self.fail(unknown),
+            },
+            Packet::PingResp => Ok(Event::Pong),
+        }
+    }
+
+    fn on_publish<'f>(&mut self, m: codec::Publish<'f>) -> Result<Event<'f>, Error> {
+        let id = match (m.qos, m.packet_id) {
+            (QoS::AtMostOnce, _) => return Ok(Event::Message(m)),
+            (_, Some(id)) => id,
+            // The codec guarantees an id for QoS > 0; stay total anyway.
+            (_, None) => return self.fail(ProtocolError::PacketIdZero.into()),
+        };
+        if m.qos == QoS::AtLeastOnce {
+            self.queue_ack(PacketType::PubAck, id)?;
+            return Ok(Event::Message(m));
+        }
+        let fresh = match self.inbound.receive(id) {
+            Ok(f) => f,
+            Err(e) => return self.fail(e.into()),
+        };
+        self.queue_ack(PacketType::PubRec, id)?;
+        Ok(if fresh { Event::Message(m) } else { Event::Nothing })
+    }
+
+    /// The next packet the session wants sent: queued PUBACK / PUBREC /
+    /// PUBREL / PUBCOMP, due retransmissions (oldest first), then a
+    /// keepalive PINGREQ when due. Call until `Ok(None)`. On
+    /// `BufferTooSmall` nothing is consumed: grow `out` and call again.
+    pub fn poll_transmit(&mut self, now_ms: u64, out: &mut [u8]) -> Result<Option<Transmit>, Error> {
+        if self.state != State::Connected {
+            return Ok(None);
+        }
+        if let Some(&(kind, id)) = self.acks.front() {
+            let len = codec::encode_ack(kind, id, out)?;
+            self.acks.pop_front();
+            self.keepalive.on_send(now_ms);
+            return Ok(Some(Transmit::Packet(len)));
+        }
+        if let Some((id, awaiting)) = self.inflight.next_due(now_ms) {
+            let t = match awaiting {
+                Awaiting::PubComp => Transmit::Packet(codec::encode_ack(PacketType::PubRel, id, out)?),
+                _ => Transmit::Republish(id),
+            };
+            let resend = self.resend_after();
+            self.inflight.mark_sent(id, now_ms, resend);
+            self.keepalive.on_send(now_ms);
+            return Ok(Some(t));
+        }
+        if self.keepalive.is_ping_due(now_ms) {
+            let len = codec::encode_pingreq(out)?;
+            self.keepalive.on_ping(now_ms);
+            return Ok(Some(Transmit::Packet(len)));
+        }
+        Ok(None)
+    }
+
+    /// Earliest time [`Session::poll_transmit`] or
+    /// [`Session::handle_timeout`] has work: ping due, ping timeout,
+    /// retransmission, response timeout. `Some(0)` when acks are queued
+    /// (due now). `None`: nothing scheduled.
+    pub fn next_deadline(&self) -> Option<u64> {
+        match self.state {
+            State::Disconnected => None,
+            State::Connecting => Some(self.connect_deadline),
+            State::Connected => {
+                if !self.acks.is_empty() {
+                    return Some(0);
+                }
+                match (self.keepalive.next_deadline(), self.inflight.next_deadline()) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
+            }
+        }
+    }
+
+    /// Check the deadlines at `now_ms`: `Err(PingTimeout)` when a PINGREQ
+    /// went unanswered, `Err(Timeout)` when CONNACK or an acknowledgement
+    /// is overdue (both end the connection: state -> Disconnected). Due
+    /// PINGREQs and retransmissions are produced by
+    /// [`Session::poll_transmit`].
+    pub fn handle_timeout(&mut self, now_ms: u64) -> Result<(), Error> {
+        match self.state {
+            State::Disconnected => Ok(()),
+            State::Connecting if now_ms >= self.connect_deadline => self.fail(Error::Timeout),
+            State::Connecting => Ok(()),
+            State::Connected => {
+                if let Err(e) = self.keepalive.check(now_ms) {
+                    return self.fail(e);
+                }
+                if self.inflight.expired(now_ms) {
+                    return self.fail(Error::Timeout);
+                }
+                Ok(())
+            }
+        }
+    }
+}
