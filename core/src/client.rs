@@ -140,7 +140,10 @@ fn is_fatal(e: &Error) -> bool {
 }
 
 /// Run `f` on the buffer; on `BufferTooSmall` grow it once and retry.
-fn with_growth<B: Buffer, T>(buf: &mut B, mut f: impl FnMut(&mut [u8]) -> Result<T, Error>) -> Result<T, Error> {
+fn with_growth<B: Buffer, T>(
+    buf: &mut B,
+    mut f: impl FnMut(&mut [u8]) -> Result<T, Error>,
+) -> Result<T, Error> {
     match f(buf.bytes_mut()) {
         Err(Error::BufferTooSmall { needed }) => {
             if !buf.grow(needed) {
@@ -153,7 +156,10 @@ fn with_growth<B: Buffer, T>(buf: &mut B, mut f: impl FnMut(&mut [u8]) -> Result
 }
 
 fn write_prefix<B: Buffer, H: Host>(buf: &B, len: usize, host: &mut H) -> Result<(), Error> {
-    let data = buf.bytes().get(..len).ok_or(Error::BufferTooSmall { needed: len })?;
+    let data = buf
+        .bytes()
+        .get(..len)
+        .ok_or(Error::BufferTooSmall { needed: len })?;
     host.write(data)
 }
 
@@ -217,7 +223,9 @@ pub struct Client<RB: Buffer, TB: Buffer, const INFLIGHT: usize = 16, const INBO
     suback: heapless::Vec<u8, 16>,
 }
 
-impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, const INBOUND: usize> Client<RB, TB, INFLIGHT, INBOUND> {
+impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, const INBOUND: usize>
+    Client<RB, TB, INFLIGHT, INBOUND>
+{
     /// A disconnected client.
     pub fn new(config: Config, rx: RB, tx: TB) -> Self {
         Client {
@@ -262,12 +270,22 @@ impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, const INBOUND: usize> Client
     /// timeout) for CONNACK; then resend unfinished QoS 1/2 messages.
     /// Returns session_present. Clears the receive buffer. A refusal is
     /// `Err(ConnectionRefused(rc))`.
-    pub fn connect<H: Host>(&mut self, host: &mut H, c: &codec::Connect, timeout_ms: Option<u32>) -> Result<bool, Error> {
+    pub fn connect<H: Host>(
+        &mut self,
+        host: &mut H,
+        c: &codec::Connect,
+        timeout_ms: Option<u32>,
+    ) -> Result<bool, Error> {
         let r = self.connect_inner(host, c, timeout_ms);
         self.check(r)
     }
 
-    fn connect_inner<H: Host>(&mut self, host: &mut H, c: &codec::Connect, timeout_ms: Option<u32>) -> Result<bool, Error> {
+    fn connect_inner<H: Host>(
+        &mut self,
+        host: &mut H,
+        c: &codec::Connect,
+        timeout_ms: Option<u32>,
+    ) -> Result<bool, Error> {
         self.framer.clear();
         // A clean session drops the in-flight messages: their stored frames go too.
         let mut dropped: heapless::Vec<PacketId, INFLIGHT> = heapless::Vec::new();
@@ -290,7 +308,9 @@ impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, const INBOUND: usize> Client
             match self.framer.next_frame() {
                 Ok(Some(frame)) => {
                     // Anything but CONNACK is an error from the session.
-                    if let Event::Connected { session_present } = self.session.handle_frame(frame, now)? {
+                    if let Event::Connected { session_present } =
+                        self.session.handle_frame(frame, now)?
+                    {
                         break session_present;
                     }
                     continue;
@@ -363,9 +383,15 @@ impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, const INBOUND: usize> Client
         let r = flush(&mut self.session, &mut self.tx, host, now);
         self.check(r)?;
         let session = &mut self.session;
-        let (len, id) = with_growth(&mut self.tx, |out| session.publish(topic, payload, qos, retain, now, out))?;
+        let (len, id) = with_growth(&mut self.tx, |out| {
+            session.publish(topic, payload, qos, retain, now, out)
+        })?;
         if let Some(id) = id {
-            let frame = self.tx.bytes().get(..len).ok_or(Error::BufferTooSmall { needed: len })?;
+            let frame = self
+                .tx
+                .bytes()
+                .get(..len)
+                .ok_or(Error::BufferTooSmall { needed: len })?;
             if let Err(e) = host.store(id, frame) {
                 self.session.drop_inflight(id);
                 return Err(e);
@@ -379,7 +405,11 @@ impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, const INBOUND: usize> Client
     }
 
     /// Send a SUBSCRIBE; wait for it with `run(WaitFor::Ack(id))`.
-    pub fn start_subscribe<H: Host>(&mut self, host: &mut H, filters: &[(&[u8], QoS)]) -> Result<PacketId, Error> {
+    pub fn start_subscribe<H: Host>(
+        &mut self,
+        host: &mut H,
+        filters: &[(&[u8], QoS)],
+    ) -> Result<PacketId, Error> {
         let now = host.now_ms();
         let r = flush(&mut self.session, &mut self.tx, host, now);
         self.check(r)?;
@@ -392,7 +422,11 @@ impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, const INBOUND: usize> Client
     }
 
     /// Send an UNSUBSCRIBE; wait for it with `run(WaitFor::Ack(id))`.
-    pub fn start_unsubscribe<H: Host>(&mut self, host: &mut H, filters: &[&[u8]]) -> Result<PacketId, Error> {
+    pub fn start_unsubscribe<H: Host>(
+        &mut self,
+        host: &mut H,
+        filters: &[&[u8]],
+    ) -> Result<PacketId, Error> {
         let now = host.now_ms();
         let r = flush(&mut self.session, &mut self.tx, host, now);
         self.check(r)?;
@@ -422,7 +456,9 @@ impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, const INBOUND: usize> Client
                 // The frame was just returned by the framer and nothing has
                 // touched the buffer since.
                 let buf = self.framer.buffer().bytes();
-                let (Some(topic), Some(payload)) = (slice_at(buf, at.topic), slice_at(buf, at.payload)) else {
+                let (Some(topic), Some(payload)) =
+                    (slice_at(buf, at.topic), slice_at(buf, at.payload))
+                else {
                     return Err(Error::Protocol(ProtocolError::PacketTooShort));
                 };
                 Ok(Progress::Message(codec::Publish {
@@ -452,10 +488,10 @@ impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, const INBOUND: usize> Client
         let mut now = host.now_ms();
         loop {
             flush(&mut self.session, &mut self.tx, host, now)?;
-            let step = match self.framer.next_frame() {
+            match self.framer.next_frame() {
                 Ok(Some(frame)) => {
                     let first = frame.first().copied().unwrap_or(0);
-                    match self.session.handle_frame(frame, now)? {
+                    let step = match self.session.handle_frame(frame, now)? {
                         Event::Message(m) => Some(Step::Message(MessageAt {
                             topic: span(m.topic),
                             payload: span(m.payload),
@@ -496,10 +532,17 @@ impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, const INBOUND: usize> Client
                             WaitFor::Ack(want) if want == id => Some(Step::Done),
                             _ => single.then_some(Step::Packet(first)),
                         },
-                        Event::Connected { .. } | Event::Pong | Event::Nothing => single.then_some(Step::Packet(first)),
+                        Event::Connected { .. } | Event::Pong | Event::Nothing => {
+                            single.then_some(Step::Packet(first))
+                        }
+                    };
+                    match step {
+                        Some(step) => return Ok(step),
+                        // More frames may be buffered: handle them before reading.
+                        None => continue,
                     }
                 }
-                Ok(None) => None,
+                Ok(None) => {}
                 Err(Error::FrameTooLarge { len }) => {
                     if single {
                         return Err(Error::FrameTooLarge { len });
@@ -507,9 +550,6 @@ impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, const INBOUND: usize> Client
                     continue;
                 }
                 Err(e) => return Err(e),
-            };
-            if let Some(step) = step {
-                return Ok(step);
             }
             // No whole frame buffered: check deadlines, send what is due,
             // read. Without new data there is no new frame, so a timed-out
@@ -530,7 +570,8 @@ impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, const INBOUND: usize> Client
                     WaitFor::NonBlocking => ReadWait::Poll,
                     WaitFor::OnePacket => ReadWait::Socket(deadline.map(|d| ms_until(d, now))),
                     WaitFor::Ack(_) => {
-                        let fallback = now.saturating_add(u64::from(self.session.config().response_timeout_ms));
+                        let fallback = now
+                            .saturating_add(u64::from(self.session.config().response_timeout_ms));
                         ReadWait::Force(ms_until(deadline.unwrap_or(fallback), now))
                     }
                 };
@@ -546,5 +587,28 @@ impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, const INBOUND: usize> Client
             }
             now = host.now_ms();
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slice_at_finds_sub_slices_only() {
+        let buf = [1u8, 2, 3, 4, 5];
+        assert_eq!(slice_at(&buf, span(&buf[1..4])), Some(&buf[1..4]));
+        assert_eq!(slice_at(&buf, span(&buf[..0])), Some(&[][..]));
+        // addresses before the buffer or running past its end
+        assert_eq!(slice_at(&buf, (buf.as_ptr() as usize - 1, 2)), None);
+        assert_eq!(slice_at(&buf, (buf.as_ptr() as usize + 4, 2)), None);
+    }
+
+    #[test]
+    fn ms_until_is_clamped() {
+        assert_eq!(ms_until(10, 20), 1);
+        assert_eq!(ms_until(1_000, 400), 600);
+        assert_eq!(ms_until(u64::MAX, 0), u32::MAX);
     }
 }

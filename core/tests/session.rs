@@ -1,116 +1,20 @@
 //! Session state machine tests: frames from the "broker" are built by hand
-//! here (not with the codec's encoders), and what the session wants sent is
-//! compared byte for byte.
-#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic, clippy::arithmetic_side_effects)]
+//! (tests/support), and what the session wants sent is compared byte for
+//! byte.
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::arithmetic_side_effects
+)]
 
-use umqtt_core::codec::{Connect, Publish};
-use umqtt_core::session::{Config, Event, Session, State, Transmit};
-use umqtt_core::{Error, PacketId, ProtocolError, ProtocolVersion, QoS};
+mod support;
 
-type S = Session<16, 32>;
-
-fn pid(v: u16) -> PacketId {
-    PacketId::new(v).unwrap()
-}
-
-fn conn(clean: bool, keepalive: u16) -> Connect<'static> {
-    Connect {
-        protocol: ProtocolVersion::V311,
-        client_id: b"test",
-        keepalive,
-        clean_session: clean,
-        username: None,
-        password: None,
-        will: None,
-    }
-}
-
-fn varint(mut n: usize, out: &mut Vec<u8>) {
-    loop {
-        let b = (n % 128) as u8;
-        n /= 128;
-        if n == 0 {
-            out.push(b);
-            return;
-        }
-        out.push(b | 0x80);
-    }
-}
-
-/// A PUBLISH frame from the broker.
-fn publish(topic: &[u8], payload: &[u8], qos: u8, id: u16, dup: bool) -> Vec<u8> {
-    let mut body = Vec::new();
-    body.extend_from_slice(&(topic.len() as u16).to_be_bytes());
-    body.extend_from_slice(topic);
-    if qos > 0 {
-        body.extend_from_slice(&id.to_be_bytes());
-    }
-    body.extend_from_slice(payload);
-    let mut f = vec![0x30 | (qos << 1) | if dup { 0x08 } else { 0 }];
-    varint(body.len(), &mut f);
-    f.extend_from_slice(&body);
-    f
-}
-
-fn ack(first: u8, id: u16) -> Vec<u8> {
-    let [h, l] = id.to_be_bytes();
-    vec![first, 2, h, l]
-}
-
-const PUBACK: u8 = 0x40;
-const PUBREC: u8 = 0x50;
-const PUBREL: u8 = 0x62;
-const PUBCOMP: u8 = 0x70;
-const UNSUBACK: u8 = 0xb0;
-
-fn suback(id: u16, codes: &[u8]) -> Vec<u8> {
-    let [h, l] = id.to_be_bytes();
-    let mut f = vec![0x90, (2 + codes.len()) as u8, h, l];
-    f.extend_from_slice(codes);
-    f
-}
-
-/// Everything poll_transmit produces at `now`, as byte strings
-/// (Republish shown as "R" + id).
-fn drain<const I: usize, const N: usize>(s: &mut Session<I, N>, now: u64) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut buf = [0u8; 64];
-    while let Some(t) = s.poll_transmit(now, &mut buf).unwrap() {
-        match t {
-            Transmit::Packet(n) => out.push(buf[..n].to_vec()),
-            Transmit::Republish(id) => {
-                let mut r = b"R".to_vec();
-                r.extend_from_slice(&id.get().to_be_bytes());
-                out.push(r)
-            }
-        }
-        assert!(out.len() < 100, "poll_transmit never ends");
-    }
-    out
-}
-
-fn republish(id: u16) -> Vec<u8> {
-    let mut r = b"R".to_vec();
-    r.extend_from_slice(&id.to_be_bytes());
-    r
-}
-
-fn connected_with(config: Config, clean: bool, keepalive: u16, now: u64) -> S {
-    let mut s = S::new(config);
-    let mut buf = [0u8; 64];
-    s.connect(&conn(clean, keepalive), now, &mut buf).unwrap();
-    assert_eq!(s.handle_frame(&[0x20, 2, 0, 0], now).unwrap(), Event::Connected { session_present: false });
-    s
-}
-
-fn connected() -> S {
-    connected_with(Config::default(), true, 0, 0)
-}
-
-fn pub_out(s: &mut S, qos: QoS, now: u64) -> Option<PacketId> {
-    let mut buf = [0u8; 64];
-    s.publish(b"t", b"x", qos, false, now, &mut buf).unwrap().1
-}
+use support::session::*;
+use support::*;
+use umqtt_core::codec::Publish;
+use umqtt_core::session::{Config, Event, Session, State};
+use umqtt_core::{Error, ProtocolError, QoS};
 
 #[test]
 fn connect_encodes_and_connack_connects() {
@@ -119,11 +23,16 @@ fn connect_encodes_and_connack_connects() {
     let mut buf = [0u8; 64];
     let n = s.connect(&conn(true, 60), 0, &mut buf).unwrap();
     assert_eq!(buf[0], 0x10);
-    assert_eq!(&buf[2..n], b"\x00\x04MQTT\x04\x02\x00\x3c\x00\x04test");
+    assert_eq!(&buf[2..n], b"\x00\x04MQTT\x04\x02\x00\x3c\x00\x03cid");
     assert_eq!(s.state(), State::Connecting);
     assert_eq!(s.keepalive(), 60);
     assert_eq!(s.next_deadline(), Some(30_000));
-    assert_eq!(s.handle_frame(&[0x20, 2, 1, 0], 5).unwrap(), Event::Connected { session_present: true });
+    assert_eq!(
+        s.handle_frame(&[0x20, 2, 1, 0], 5).unwrap(),
+        Event::Connected {
+            session_present: true
+        }
+    );
     assert_eq!(s.state(), State::Connected);
 }
 
@@ -131,7 +40,10 @@ fn connect_encodes_and_connack_connects() {
 fn connect_buffer_too_small_changes_nothing() {
     let mut s = S::new(Config::default());
     let mut buf = [0u8; 4];
-    assert!(matches!(s.connect(&conn(true, 0), 0, &mut buf), Err(Error::BufferTooSmall { .. })));
+    assert!(matches!(
+        s.connect(&conn(true, 0), 0, &mut buf),
+        Err(Error::BufferTooSmall { .. })
+    ));
     assert_eq!(s.state(), State::Disconnected);
 }
 
@@ -141,27 +53,43 @@ fn connack_refused_rc_1_to_5() {
         let mut s = S::new(Config::default());
         let mut buf = [0u8; 64];
         s.connect(&conn(true, 0), 0, &mut buf).unwrap();
-        assert_eq!(s.handle_frame(&[0x20, 2, 0, rc], 0), Err(Error::ConnectionRefused(rc)));
+        assert_eq!(
+            s.handle_frame(&[0x20, 2, 0, rc], 0),
+            Err(Error::ConnectionRefused(rc))
+        );
         assert_eq!(s.state(), State::Disconnected);
     }
     // rc 6 is not a valid CONNACK at all
     let mut s = S::new(Config::default());
     let mut buf = [0u8; 64];
     s.connect(&conn(true, 0), 0, &mut buf).unwrap();
-    assert!(matches!(s.handle_frame(&[0x20, 2, 0, 6], 0), Err(Error::Protocol(_))));
+    assert!(matches!(
+        s.handle_frame(&[0x20, 2, 0, 6], 0),
+        Err(Error::Protocol(_))
+    ));
 }
 
 #[test]
 fn packets_before_connack_and_second_connack() {
-    for frame in [publish(b"a", b"b", 0, 0, false), ack(PUBACK, 1), vec![0xd0, 0]] {
+    for frame in [
+        publish(b"a", b"b", 0, 0, false),
+        ack(PUBACK, 1),
+        vec![0xd0, 0],
+    ] {
         let mut s = S::new(Config::default());
         let mut buf = [0u8; 64];
         s.connect(&conn(true, 0), 0, &mut buf).unwrap();
-        assert_eq!(s.handle_frame(&frame, 0), Err(Error::Protocol(ProtocolError::UnexpectedConnAck)));
+        assert_eq!(
+            s.handle_frame(&frame, 0),
+            Err(Error::Protocol(ProtocolError::UnexpectedConnAck))
+        );
         assert_eq!(s.state(), State::Disconnected);
     }
     let mut s = connected();
-    assert_eq!(s.handle_frame(&[0x20, 2, 0, 0], 0), Err(Error::Protocol(ProtocolError::UnexpectedConnAck)));
+    assert_eq!(
+        s.handle_frame(&[0x20, 2, 0, 0], 0),
+        Err(Error::Protocol(ProtocolError::UnexpectedConnAck))
+    );
     assert_eq!(s.state(), State::Disconnected);
 }
 
@@ -170,7 +98,10 @@ fn frames_while_disconnected_are_refused() {
     let mut s = S::new(Config::default());
     assert_eq!(s.handle_frame(&[0xd0, 0], 0), Err(Error::NotConnected));
     let mut buf = [0u8; 64];
-    assert_eq!(s.publish(b"t", b"", QoS::AtMostOnce, false, 0, &mut buf), Err(Error::NotConnected));
+    assert_eq!(
+        s.publish(b"t", b"", QoS::AtMostOnce, false, 0, &mut buf),
+        Err(Error::NotConnected)
+    );
     assert_eq!(s.ping(0, &mut buf), Err(Error::NotConnected));
 }
 
@@ -178,13 +109,20 @@ fn frames_while_disconnected_are_refused() {
 fn qos0_out_and_in() {
     let mut s = connected();
     let mut buf = [0u8; 64];
-    let (n, id) = s.publish(b"a/b", b"hi", QoS::AtMostOnce, true, 0, &mut buf).unwrap();
+    let (n, id) = s
+        .publish(b"a/b", b"hi", QoS::AtMostOnce, true, 0, &mut buf)
+        .unwrap();
     assert_eq!(id, None);
     assert_eq!(&buf[..n], b"\x31\x07\x00\x03a/bhi");
     assert_eq!(s.inflight_len(), 0);
     let f = publish(b"x", b"yz", 0, 0, false);
-    let Event::Message(m) = s.handle_frame(&f, 0).unwrap() else { panic!() };
-    assert_eq!((m.topic, m.payload, m.qos), (&b"x"[..], &b"yz"[..], QoS::AtMostOnce));
+    let Event::Message(m) = s.handle_frame(&f, 0).unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        (m.topic, m.payload, m.qos),
+        (&b"x"[..], &b"yz"[..], QoS::AtMostOnce)
+    );
     assert!(drain(&mut s, 0).is_empty());
 }
 
@@ -192,20 +130,31 @@ fn qos0_out_and_in() {
 fn invalid_topic_rejected_before_state() {
     let mut s = S::new(Config::default());
     let mut buf = [0u8; 64];
-    assert!(matches!(s.publish(b"a/+", b"", QoS::AtMostOnce, false, 0, &mut buf), Err(Error::InvalidArgument(_))));
-    assert!(matches!(s.subscribe(&[], 0, &mut buf), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        s.publish(b"a/+", b"", QoS::AtMostOnce, false, 0, &mut buf),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        s.subscribe(&[], 0, &mut buf),
+        Err(Error::InvalidArgument(_))
+    ));
 }
 
 #[test]
 fn qos1_out_puback_and_duplicate_puback() {
     let mut s = connected();
     let mut buf = [0u8; 64];
-    let (n, id) = s.publish(b"t", b"x", QoS::AtLeastOnce, false, 0, &mut buf).unwrap();
+    let (n, id) = s
+        .publish(b"t", b"x", QoS::AtLeastOnce, false, 0, &mut buf)
+        .unwrap();
     assert_eq!(id, Some(pid(1)));
     assert_eq!(&buf[..n], b"\x32\x06\x00\x01t\x00\x01x");
     assert!(s.is_inflight(pid(1)));
     assert_eq!(s.last_packet_id(), 1);
-    assert_eq!(s.handle_frame(&ack(PUBACK, 1), 1).unwrap(), Event::Published(pid(1)));
+    assert_eq!(
+        s.handle_frame(&ack(PUBACK, 1), 1).unwrap(),
+        Event::Published(pid(1))
+    );
     assert!(!s.is_inflight(pid(1)));
     // A late duplicate after a retransmission is ignored.
     assert_eq!(s.handle_frame(&ack(PUBACK, 1), 2).unwrap(), Event::Nothing);
@@ -219,13 +168,19 @@ fn qos2_out_full_handshake() {
     assert_eq!(id, pid(1));
     // PUBCOMP before PUBREC is a protocol error
     let mut s2 = s.clone();
-    assert_eq!(s2.handle_frame(&ack(PUBCOMP, 1), 0), Err(Error::Protocol(ProtocolError::UnknownPacketId)));
+    assert_eq!(
+        s2.handle_frame(&ack(PUBCOMP, 1), 0),
+        Err(Error::Protocol(ProtocolError::UnknownPacketId))
+    );
     assert_eq!(s.handle_frame(&ack(PUBREC, 1), 1).unwrap(), Event::Nothing);
     assert_eq!(drain(&mut s, 1), vec![ack(PUBREL, 1)]);
     // duplicate PUBREC: PUBREL again
     assert_eq!(s.handle_frame(&ack(PUBREC, 1), 2).unwrap(), Event::Nothing);
     assert_eq!(drain(&mut s, 2), vec![ack(PUBREL, 1)]);
-    assert_eq!(s.handle_frame(&ack(PUBCOMP, 1), 3).unwrap(), Event::Published(pid(1)));
+    assert_eq!(
+        s.handle_frame(&ack(PUBCOMP, 1), 3).unwrap(),
+        Event::Published(pid(1))
+    );
     assert_eq!(s.inflight_len(), 0);
     assert_eq!(s.handle_frame(&ack(PUBCOMP, 1), 3).unwrap(), Event::Nothing);
 }
@@ -234,7 +189,10 @@ fn qos2_out_full_handshake() {
 fn puback_for_qos2_message_is_protocol_error() {
     let mut s = connected();
     pub_out(&mut s, QoS::ExactlyOnce, 0);
-    assert_eq!(s.handle_frame(&ack(PUBACK, 1), 0), Err(Error::Protocol(ProtocolError::UnknownPacketId)));
+    assert_eq!(
+        s.handle_frame(&ack(PUBACK, 1), 0),
+        Err(Error::Protocol(ProtocolError::UnknownPacketId))
+    );
     assert_eq!(s.state(), State::Disconnected);
     // the QoS 2 message is still session state
     assert!(s.is_inflight(pid(1)));
@@ -244,7 +202,9 @@ fn puback_for_qos2_message_is_protocol_error() {
 fn qos1_in_is_acked() {
     let mut s = connected();
     let f = publish(b"t", b"m", 1, 300, false);
-    let Event::Message(m) = s.handle_frame(&f, 0).unwrap() else { panic!() };
+    let Event::Message(m) = s.handle_frame(&f, 0).unwrap() else {
+        panic!()
+    };
     assert_eq!(m.packet_id, Some(pid(300)));
     assert_eq!(drain(&mut s, 0), vec![ack(PUBACK, 300)]);
 }
@@ -278,7 +238,8 @@ fn pubrel_unknown_answered_with_pubcomp_and_pubrec_unknown_with_pubrel() {
 fn ack_queue_full_consumes_nothing() {
     let mut s = connected();
     for id in 1..=8u16 {
-        s.handle_frame(&publish(b"t", b"", 1, id, false), 0).unwrap();
+        s.handle_frame(&publish(b"t", b"", 1, id, false), 0)
+            .unwrap();
     }
     let f = publish(b"t", b"", 2, 9, false);
     assert_eq!(s.handle_frame(&f, 0), Err(Error::InflightFull));
@@ -295,51 +256,14 @@ fn inbound_qos2_overflow_is_protocol_error() {
     s.connect(&conn(true, 0), 0, &mut buf).unwrap();
     s.handle_frame(&[0x20, 2, 0, 0], 0).unwrap();
     for id in 1..=2 {
-        s.handle_frame(&publish(b"t", b"", 2, id, false), 0).unwrap();
+        s.handle_frame(&publish(b"t", b"", 2, id, false), 0)
+            .unwrap();
         drain(&mut s, 0);
     }
     assert_eq!(
         s.handle_frame(&publish(b"t", b"", 2, 3, false), 0),
         Err(Error::Protocol(ProtocolError::TooManyInbound))
     );
-}
-
-#[test]
-fn retransmit_with_dup_then_response_timeout() {
-    let mut s = connected();
-    let id = pub_out(&mut s, QoS::AtLeastOnce, 1000).unwrap();
-    assert_eq!(s.next_deadline(), Some(11_000));
-    assert!(drain(&mut s, 10_999).is_empty());
-    assert_eq!(drain(&mut s, 11_000), vec![republish(id.get())]);
-    assert_eq!(s.next_deadline(), Some(21_000));
-    assert_eq!(drain(&mut s, 21_000), vec![republish(id.get())]);
-    // next resend would be 31_000, the response deadline is 31_000 too
-    assert_eq!(s.handle_timeout(30_999), Ok(()));
-    assert_eq!(s.handle_timeout(31_000), Err(Error::Timeout));
-    assert_eq!(s.state(), State::Disconnected);
-    assert!(s.is_inflight(id), "message kept for the next session");
-}
-
-#[test]
-fn retransmit_pubrel_after_pubrec() {
-    let mut s = connected();
-    pub_out(&mut s, QoS::ExactlyOnce, 0);
-    s.handle_frame(&ack(PUBREC, 1), 100).unwrap();
-    assert_eq!(drain(&mut s, 100), vec![ack(PUBREL, 1)]);
-    assert!(drain(&mut s, 10_099).is_empty());
-    assert_eq!(drain(&mut s, 10_100), vec![ack(PUBREL, 1)]);
-}
-
-#[test]
-fn retransmit_disabled_with_zero() {
-    let cfg = Config {
-        retransmit_ms: 0,
-        ..Config::default()
-    };
-    let mut s = connected_with(cfg, true, 0, 0);
-    pub_out(&mut s, QoS::AtLeastOnce, 0);
-    assert!(drain(&mut s, 29_999).is_empty());
-    assert_eq!(s.next_deadline(), Some(30_000));
 }
 
 #[test]
@@ -351,18 +275,34 @@ fn resume_after_reconnect_republish_and_pubrel_in_order() {
     s.handle_frame(&ack(PUBREC, b.get()), 0).unwrap();
     assert_eq!(drain(&mut s, 0), vec![ack(PUBREL, b.get())]);
     let mut buf = [0u8; 64];
-    s.subscribe(&[(b"x", QoS::AtMostOnce)], 0, &mut buf).unwrap();
+    s.subscribe(&[(b"x", QoS::AtMostOnce)], 0, &mut buf)
+        .unwrap();
     s.handle_frame(&publish(b"t", b"", 2, 9, false), 0).unwrap();
     s.connection_lost();
     assert_eq!(s.state(), State::Disconnected);
     assert_eq!(s.inflight_len(), 3, "SUBSCRIBE dropped, publishes kept");
-    assert!(drain(&mut s, 0).is_empty(), "nothing is sent while disconnected");
+    assert!(
+        drain(&mut s, 0).is_empty(),
+        "nothing is sent while disconnected"
+    );
 
     s.connect(&conn(false, 0), 50_000, &mut buf).unwrap();
-    assert_eq!(s.handle_frame(&[0x20, 2, 1, 0], 50_000).unwrap(), Event::Connected { session_present: true });
-    assert_eq!(drain(&mut s, 50_000), vec![republish(a.get()), ack(PUBREL, b.get()), republish(c.get())]);
+    assert_eq!(
+        s.handle_frame(&[0x20, 2, 1, 0], 50_000).unwrap(),
+        Event::Connected {
+            session_present: true
+        }
+    );
+    assert_eq!(
+        drain(&mut s, 50_000),
+        vec![republish(a.get()), ack(PUBREL, b.get()), republish(c.get())]
+    );
     // inbound QoS 2 state kept with the session: the resent PUBLISH is a duplicate
-    assert_eq!(s.handle_frame(&publish(b"t", b"", 2, 9, true), 50_001).unwrap(), Event::Nothing);
+    assert_eq!(
+        s.handle_frame(&publish(b"t", b"", 2, 9, true), 50_001)
+            .unwrap(),
+        Event::Nothing
+    );
     // response timeouts restart at the reconnect
     assert_eq!(s.handle_timeout(79_999), Ok(()));
 }
@@ -375,10 +315,19 @@ fn reconnect_without_session_resends_and_clears_inbound() {
     s.connection_lost();
     let mut buf = [0u8; 64];
     s.connect(&conn(false, 0), 10, &mut buf).unwrap();
-    assert_eq!(s.handle_frame(&[0x20, 2, 0, 0], 10).unwrap(), Event::Connected { session_present: false });
+    assert_eq!(
+        s.handle_frame(&[0x20, 2, 0, 0], 10).unwrap(),
+        Event::Connected {
+            session_present: false
+        }
+    );
     assert_eq!(drain(&mut s, 10), vec![republish(a.get())]);
     // a brand-new broker session may reuse id 9: it must be delivered
-    assert!(matches!(s.handle_frame(&publish(b"t", b"", 2, 9, false), 11).unwrap(), Event::Message(_)));
+    assert!(matches!(
+        s.handle_frame(&publish(b"t", b"", 2, 9, false), 11)
+            .unwrap(),
+        Event::Message(_)
+    ));
 }
 
 #[test]
@@ -407,7 +356,9 @@ fn packet_id_wraps_and_skips_ids_in_flight() {
     assert_eq!(s.last_packet_id(), 3);
     // a SUBSCRIBE id counts as in flight too
     let mut buf = [0u8; 64];
-    let (_, sid) = s.subscribe(&[(b"a", QoS::AtMostOnce)], 0, &mut buf).unwrap();
+    let (_, sid) = s
+        .subscribe(&[(b"a", QoS::AtMostOnce)], 0, &mut buf)
+        .unwrap();
     assert_eq!(sid.get(), 4);
     s.set_last_packet_id(3);
     assert_eq!(pub_out(&mut s, QoS::AtLeastOnce, 0).unwrap().get(), 5);
@@ -432,55 +383,18 @@ fn inflight_full() {
     let mut buf = [0u8; 64];
     s.connect(&conn(true, 0), 0, &mut buf).unwrap();
     s.handle_frame(&[0x20, 2, 0, 0], 0).unwrap();
-    s.publish(b"t", b"", QoS::AtLeastOnce, false, 0, &mut buf).unwrap();
-    s.publish(b"t", b"", QoS::ExactlyOnce, false, 0, &mut buf).unwrap();
-    assert_eq!(s.publish(b"t", b"", QoS::AtLeastOnce, false, 0, &mut buf), Err(Error::InflightFull));
+    s.publish(b"t", b"", QoS::AtLeastOnce, false, 0, &mut buf)
+        .unwrap();
+    s.publish(b"t", b"", QoS::ExactlyOnce, false, 0, &mut buf)
+        .unwrap();
+    assert_eq!(
+        s.publish(b"t", b"", QoS::AtLeastOnce, false, 0, &mut buf),
+        Err(Error::InflightFull)
+    );
     // QoS 0 needs no id
-    assert!(s.publish(b"t", b"", QoS::AtMostOnce, false, 0, &mut buf).is_ok());
-}
-
-#[test]
-fn keepalive_ping_at_three_quarters_and_ping_timeout() {
-    let mut s = connected_with(Config::default(), true, 10, 0);
-    assert_eq!(s.next_deadline(), Some(7_500));
-    assert!(drain(&mut s, 7_499).is_empty());
-    assert_eq!(drain(&mut s, 7_500), vec![vec![0xc0, 0]]);
-    // ping timeout = keepalive / 2 = 5 s
-    assert_eq!(s.next_deadline(), Some(12_500));
-    assert!(drain(&mut s, 12_000).is_empty(), "one ping at a time");
-    assert_eq!(s.handle_timeout(12_499), Ok(()));
-    assert_eq!(s.handle_timeout(12_500), Err(Error::PingTimeout));
-    assert_eq!(s.state(), State::Disconnected);
-}
-
-#[test]
-fn keepalive_pingresp_and_traffic_push_ping_back() {
-    let mut s = connected_with(Config::default(), true, 10, 0);
-    let mut buf = [0u8; 64];
-    // sending anything resets the idle timer
-    s.publish(b"t", b"", QoS::AtMostOnce, false, 5_000, &mut buf).unwrap();
-    assert_eq!(s.next_deadline(), Some(12_500));
-    assert_eq!(drain(&mut s, 12_500), vec![vec![0xc0, 0]]);
-    assert_eq!(s.handle_frame(&[0xd0, 0], 13_000).unwrap(), Event::Pong);
-    assert_eq!(s.handle_timeout(30_000), Ok(()));
-    assert_eq!(s.next_deadline(), Some(20_000));
-}
-
-#[test]
-fn explicit_ping_and_configured_timeout() {
-    let cfg = Config {
-        ping_timeout_ms: Some(700),
-        ..Config::default()
-    };
-    let mut s = connected_with(cfg, true, 0, 0);
-    assert_eq!(s.next_deadline(), None, "keepalive 0: nothing scheduled");
-    let mut buf = [0u8; 8];
-    assert_eq!(s.ping(100, &mut buf), Ok(2));
-    assert_eq!(&buf[..2], &[0xc0, 0]);
-    assert_eq!(s.next_deadline(), Some(800));
-    // any packet counts as an answer
-    s.handle_frame(&publish(b"t", b"", 0, 0, false), 500).unwrap();
-    assert_eq!(s.handle_timeout(10_000), Ok(()));
+    assert!(s
+        .publish(b"t", b"", QoS::AtMostOnce, false, 0, &mut buf)
+        .is_ok());
 }
 
 #[test]
@@ -488,7 +402,11 @@ fn suback_codes_unknown_and_count_mismatch() {
     let mut s = connected();
     let mut buf = [0u8; 64];
     let (n, id) = s
-        .subscribe(&[(b"a/#", QoS::AtLeastOnce), (b"b", QoS::ExactlyOnce)], 0, &mut buf)
+        .subscribe(
+            &[(b"a/#", QoS::AtLeastOnce), (b"b", QoS::ExactlyOnce)],
+            0,
+            &mut buf,
+        )
         .unwrap();
     assert_eq!(&buf[..n], b"\x82\x0c\x00\x01\x00\x03a/#\x01\x00\x01b\x02");
     let f = suback(id.get(), &[1, 0x80]);
@@ -499,10 +417,15 @@ fn suback_codes_unknown_and_count_mismatch() {
             return_codes: &[1, 0x80]
         }
     );
-    assert_eq!(s.handle_frame(&f, 1), Err(Error::Protocol(ProtocolError::UnknownPacketId)));
+    assert_eq!(
+        s.handle_frame(&f, 1),
+        Err(Error::Protocol(ProtocolError::UnknownPacketId))
+    );
 
     let mut s = connected();
-    let (_, id) = s.subscribe(&[(b"a", QoS::AtMostOnce)], 0, &mut buf).unwrap();
+    let (_, id) = s
+        .subscribe(&[(b"a", QoS::AtMostOnce)], 0, &mut buf)
+        .unwrap();
     assert_eq!(
         s.handle_frame(&suback(id.get(), &[0, 0]), 0),
         Err(Error::Protocol(ProtocolError::InvalidSubAck))
@@ -515,39 +438,30 @@ fn unsubscribe_and_stale_unsuback() {
     let mut buf = [0u8; 64];
     let (n, id) = s.unsubscribe(&[b"a/b"], 0, &mut buf).unwrap();
     assert_eq!(&buf[..n], b"\xa2\x07\x00\x01\x00\x03a/b");
-    assert_eq!(s.handle_frame(&ack(UNSUBACK, id.get()), 0).unwrap(), Event::Unsubscribed(id));
-    assert_eq!(s.handle_frame(&ack(UNSUBACK, id.get()), 0).unwrap(), Event::Nothing);
-}
-
-#[test]
-fn suback_timeout() {
-    let mut s = connected();
-    let mut buf = [0u8; 64];
-    s.subscribe(&[(b"a", QoS::AtMostOnce)], 1_000, &mut buf).unwrap();
-    assert_eq!(s.next_deadline(), Some(31_000));
-    assert_eq!(s.handle_timeout(30_999), Ok(()));
-    assert_eq!(s.handle_timeout(31_000), Err(Error::Timeout));
-    assert_eq!(s.inflight_len(), 0, "requests die with the connection");
-}
-
-#[test]
-fn connack_timeout() {
-    let mut s = S::new(Config {
-        response_timeout_ms: 500,
-        ..Config::default()
-    });
-    let mut buf = [0u8; 64];
-    s.connect(&conn(true, 0), 100, &mut buf).unwrap();
-    assert_eq!(s.handle_timeout(599), Ok(()));
-    assert_eq!(s.handle_timeout(600), Err(Error::Timeout));
-    assert_eq!(s.state(), State::Disconnected);
+    assert_eq!(
+        s.handle_frame(&ack(UNSUBACK, id.get()), 0).unwrap(),
+        Event::Unsubscribed(id)
+    );
+    assert_eq!(
+        s.handle_frame(&ack(UNSUBACK, id.get()), 0).unwrap(),
+        Event::Nothing
+    );
 }
 
 #[test]
 fn malformed_frames_end_the_connection() {
-    for frame in [&[0x40u8, 2, 0, 0][..], &[0x62, 2, 0, 1, 9], &[0x00, 0], &[0x10, 0], &[0x34, 1]] {
+    for frame in [
+        &[0x40u8, 2, 0, 0][..],
+        &[0x62, 2, 0, 1, 9],
+        &[0x00, 0],
+        &[0x10, 0],
+        &[0x34, 1],
+    ] {
         let mut s = connected();
-        assert!(matches!(s.handle_frame(frame, 0), Err(Error::Protocol(_))), "{frame:?}");
+        assert!(
+            matches!(s.handle_frame(frame, 0), Err(Error::Protocol(_))),
+            "{frame:?}"
+        );
         assert_eq!(s.state(), State::Disconnected);
     }
 }
@@ -581,5 +495,8 @@ fn message_view_borrows_frame() {
     };
     assert_eq!(topic, "héllo/wörld".as_bytes());
     assert_eq!(payload, &[0, 1, 2, 255]);
-    assert_eq!((qos, dup, packet_id), (QoS::AtLeastOnce, true, Some(pid(65_535))));
+    assert_eq!(
+        (qos, dup, packet_id),
+        (QoS::AtLeastOnce, true, Some(pid(65_535)))
+    );
 }

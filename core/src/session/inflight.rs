@@ -28,7 +28,10 @@ pub enum Awaiting {
 impl Awaiting {
     /// True for the QoS 1/2 states that belong to the session state.
     pub const fn is_publish(self) -> bool {
-        matches!(self, Awaiting::PubAck | Awaiting::PubRec | Awaiting::PubComp)
+        matches!(
+            self,
+            Awaiting::PubAck | Awaiting::PubRec | Awaiting::PubComp
+        )
     }
 }
 
@@ -122,7 +125,9 @@ impl<const N: usize> Inflight<N> {
             resend_at: resend_after.map(|ms| now.saturating_add(u64::from(ms))),
             deadline: now.saturating_add(u64::from(timeout)),
         };
-        self.map.insert(id, entry).map_err(|_| Error::InflightFull)?;
+        self.map
+            .insert(id, entry)
+            .map_err(|_| Error::InflightFull)?;
         self.next_seq = self.next_seq.wrapping_add(1);
         Ok(())
     }
@@ -218,11 +223,18 @@ mod tests {
     #[test]
     fn insert_get_remove_full() {
         let mut t: Inflight<2> = Inflight::new();
-        t.insert(pid(1), Awaiting::PubAck, 0, Some(10), 100).unwrap();
-        assert_eq!(t.insert(pid(1), Awaiting::PubAck, 0, None, 100), Err(Error::InflightFull));
+        t.insert(pid(1), Awaiting::PubAck, 0, Some(10), 100)
+            .unwrap();
+        assert_eq!(
+            t.insert(pid(1), Awaiting::PubAck, 0, None, 100),
+            Err(Error::InflightFull)
+        );
         t.insert(pid(2), Awaiting::PubRec, 0, None, 100).unwrap();
         assert!(t.is_full());
-        assert_eq!(t.insert(pid(3), Awaiting::PubAck, 0, None, 100), Err(Error::InflightFull));
+        assert_eq!(
+            t.insert(pid(3), Awaiting::PubAck, 0, None, 100),
+            Err(Error::InflightFull)
+        );
         assert_eq!(t.remove(pid(1)).unwrap().awaiting, Awaiting::PubAck);
         assert!(!t.contains(pid(1)));
         assert_eq!(t.len(), 1);
@@ -231,8 +243,10 @@ mod tests {
     #[test]
     fn due_in_creation_order_and_rescheduled() {
         let mut t: Inflight<4> = Inflight::new();
-        t.insert(pid(9), Awaiting::PubAck, 0, Some(10), 100).unwrap();
-        t.insert(pid(3), Awaiting::PubRec, 1, Some(10), 100).unwrap();
+        t.insert(pid(9), Awaiting::PubAck, 0, Some(10), 100)
+            .unwrap();
+        t.insert(pid(3), Awaiting::PubRec, 1, Some(10), 100)
+            .unwrap();
         assert_eq!(t.next_due(9), None);
         assert_eq!(t.next_deadline(), Some(10));
         assert_eq!(t.next_due(11), Some((pid(9), Awaiting::PubAck)));
@@ -249,7 +263,8 @@ mod tests {
     fn pubrec_moves_to_pubcomp_and_resume_rearms() {
         let mut t: Inflight<4> = Inflight::new();
         t.insert(pid(1), Awaiting::PubRec, 0, None, 100).unwrap();
-        t.insert(pid(2), Awaiting::SubAck { filters: 1 }, 0, None, 100).unwrap();
+        t.insert(pid(2), Awaiting::SubAck { filters: 1 }, 0, None, 100)
+            .unwrap();
         assert_eq!(t.next_due(1000), None);
         t.pubrec(pid(1), 50, 100);
         let e = t.get(pid(1)).unwrap();

@@ -86,7 +86,10 @@ impl KeepAlive {
         if self.keepalive_s == 0 || self.ping_sent_at.is_some() {
             return None;
         }
-        Some(self.last_tx.saturating_add(u64::from(self.keepalive_s).saturating_mul(750)))
+        Some(
+            self.last_tx
+                .saturating_add(u64::from(self.keepalive_s).saturating_mul(750)),
+        )
     }
 
     /// Whether an automatic PINGREQ should go out at `now`.

@@ -225,7 +225,12 @@ impl<const INFLIGHT: usize, const INBOUND: usize> Session<INFLIGHT, INBOUND> {
     /// Encode CONNECT into `out`; state -> Connecting. `clean_session`
     /// forgets in-flight and inbound QoS 2 state; otherwise it is kept for
     /// resumption. The codec validates client id, will and credentials.
-    pub fn connect(&mut self, c: &codec::Connect, now_ms: u64, out: &mut [u8]) -> Result<usize, Error> {
+    pub fn connect(
+        &mut self,
+        c: &codec::Connect,
+        now_ms: u64,
+        out: &mut [u8],
+    ) -> Result<usize, Error> {
         let len = c.encode(out)?;
         self.protocol = c.protocol;
         if c.clean_session {
@@ -279,8 +284,13 @@ impl<const INFLIGHT: usize, const INBOUND: usize> Session<INFLIGHT, INBOUND> {
                 _ => Awaiting::PubAck,
             };
             let resend = self.resend_after();
-            self.inflight
-                .insert(id, awaiting, now_ms, resend, self.config.response_timeout_ms)?;
+            self.inflight.insert(
+                id,
+                awaiting,
+                now_ms,
+                resend,
+                self.config.response_timeout_ms,
+            )?;
             self.ids.commit(id);
         }
         self.keepalive.on_send(now_ms);
@@ -302,7 +312,11 @@ impl<const INFLIGHT: usize, const INBOUND: usize> Session<INFLIGHT, INBOUND> {
         }
         self.require_connected()?;
         let id = self.peek_id()?;
-        let len = codec::Subscribe { packet_id: id, filters }.encode(out)?;
+        let len = codec::Subscribe {
+            packet_id: id,
+            filters,
+        }
+        .encode(out)?;
         let awaiting = Awaiting::SubAck {
             filters: filters.len(),
         };
@@ -314,7 +328,12 @@ impl<const INFLIGHT: usize, const INBOUND: usize> Session<INFLIGHT, INBOUND> {
     }
 
     /// Encode an UNSUBSCRIBE for `filters`; the id waits for its UNSUBACK.
-    pub fn unsubscribe(&mut self, filters: &[&[u8]], now_ms: u64, out: &mut [u8]) -> Result<(usize, PacketId), Error> {
+    pub fn unsubscribe(
+        &mut self,
+        filters: &[&[u8]],
+        now_ms: u64,
+        out: &mut [u8],
+    ) -> Result<(usize, PacketId), Error> {
         if filters.is_empty() {
             return Err(crate::ArgError::NoFilters.into());
         }
@@ -323,9 +342,18 @@ impl<const INFLIGHT: usize, const INBOUND: usize> Session<INFLIGHT, INBOUND> {
         }
         self.require_connected()?;
         let id = self.peek_id()?;
-        let len = codec::Unsubscribe { packet_id: id, filters }.encode(out)?;
-        self.inflight
-            .insert(id, Awaiting::UnsubAck, now_ms, None, self.config.response_timeout_ms)?;
+        let len = codec::Unsubscribe {
+            packet_id: id,
+            filters,
+        }
+        .encode(out)?;
+        self.inflight.insert(
+            id,
+            Awaiting::UnsubAck,
+            now_ms,
+            None,
+            self.config.response_timeout_ms,
+        )?;
         self.ids.commit(id);
         self.keepalive.on_send(now_ms);
         Ok((len, id))
@@ -365,7 +393,9 @@ impl<const INFLIGHT: usize, const INBOUND: usize> Session<INFLIGHT, INBOUND> {
 
     fn queue_ack(&mut self, kind: PacketType, id: PacketId) -> Result<(), Error> {
         // Callers check for room before changing any state.
-        self.acks.push_back((kind, id)).map_err(|_| Error::InflightFull)
+        self.acks
+            .push_back((kind, id))
+            .map_err(|_| Error::InflightFull)
     }
 
     /// Process one whole frame (fixed header included). Errors:
@@ -397,7 +427,8 @@ impl<const INFLIGHT: usize, const INBOUND: usize> Session<INFLIGHT, INBOUND> {
                     }
                     // Resend unfinished messages whether or not the broker
                     // kept the session: a lost session must not lose them.
-                    self.inflight.resume(now_ms, self.config.response_timeout_ms);
+                    self.inflight
+                        .resume(now_ms, self.config.response_timeout_ms);
                     Ok(Event::Connected { session_present })
                 }
                 _ => self.fail(ProtocolError::UnexpectedConnAck.into()),
@@ -442,7 +473,8 @@ impl<const INFLIGHT: usize, const INBOUND: usize> Session<INFLIGHT, INBOUND> {
                     Ok(Event::Nothing)
                 }
                 Some(Awaiting::PubRec) => {
-                    self.inflight.pubrec(id, now_ms, self.config.response_timeout_ms);
+                    self.inflight
+                        .pubrec(id, now_ms, self.config.response_timeout_ms);
                     Ok(Event::Nothing)
                 }
                 Some(Awaiting::PubComp) => {
@@ -510,14 +542,22 @@ impl<const INFLIGHT: usize, const INBOUND: usize> Session<INFLIGHT, INBOUND> {
             Err(e) => return self.fail(e.into()),
         };
         self.queue_ack(PacketType::PubRec, id)?;
-        Ok(if fresh { Event::Message(m) } else { Event::Nothing })
+        Ok(if fresh {
+            Event::Message(m)
+        } else {
+            Event::Nothing
+        })
     }
 
     /// The next packet the session wants sent: queued PUBACK / PUBREC /
     /// PUBREL / PUBCOMP, due retransmissions (oldest first), then a
     /// keepalive PINGREQ when due. Call until `Ok(None)`. On
     /// `BufferTooSmall` nothing is consumed: grow `out` and call again.
-    pub fn poll_transmit(&mut self, now_ms: u64, out: &mut [u8]) -> Result<Option<Transmit>, Error> {
+    pub fn poll_transmit(
+        &mut self,
+        now_ms: u64,
+        out: &mut [u8],
+    ) -> Result<Option<Transmit>, Error> {
         if self.state != State::Connected {
             return Ok(None);
         }
@@ -529,7 +569,9 @@ impl<const INFLIGHT: usize, const INBOUND: usize> Session<INFLIGHT, INBOUND> {
         }
         if let Some((id, awaiting)) = self.inflight.next_due(now_ms) {
             let t = match awaiting {
-                Awaiting::PubComp => Transmit::Packet(codec::encode_ack(PacketType::PubRel, id, out)?),
+                Awaiting::PubComp => {
+                    Transmit::Packet(codec::encode_ack(PacketType::PubRel, id, out)?)
+                }
                 _ => Transmit::Republish(id),
             };
             let resend = self.resend_after();
@@ -557,7 +599,10 @@ impl<const INFLIGHT: usize, const INBOUND: usize> Session<INFLIGHT, INBOUND> {
                 if !self.acks.is_empty() {
                     return Some(0);
                 }
-                match (self.keepalive.next_deadline(), self.inflight.next_deadline()) {
+                match (
+                    self.keepalive.next_deadline(),
+                    self.inflight.next_deadline(),
+                ) {
                     (Some(a), Some(b)) => Some(a.min(b)),
                     (a, b) => a.or(b),
                 }

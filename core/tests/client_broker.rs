@@ -1,0 +1,276 @@
+//! The blocking driver against a real Mosquitto 2 (started here on a free
+//! loopback port with its own config) over a std TCP socket.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::arithmetic_side_effects
+)]
+
+mod support;
+
+use std::collections::HashMap;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::{conn, VecBuf};
+use umqtt_core::client::{Client, Host, Progress, ReadResult, ReadWait, WaitFor};
+use umqtt_core::codec::Connect;
+use umqtt_core::session::Config;
+use umqtt_core::{Error, PacketId, QoS};
+
+type C = Client<VecBuf, VecBuf>;
+
+struct Broker {
+    child: Child,
+    port: u16,
+    dir: std::path::PathBuf,
+}
+
+impl Broker {
+    fn start(tag: &str) -> Broker {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = std::env::temp_dir().join(format!("umqtt-core-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let conf = dir.join("mosquitto.conf");
+        std::fs::write(
+            &conf,
+            format!("listener {port} 127.0.0.1\nallow_anonymous true\n"),
+        )
+        .unwrap();
+        // MOSQUITTO overrides; Debian installs it in sbin, often not on PATH.
+        let candidates = [
+            std::env::var("MOSQUITTO").unwrap_or_else(|_| "mosquitto".into()),
+            "/usr/sbin/mosquitto".into(),
+        ];
+        let child = candidates
+            .iter()
+            .find_map(|bin| {
+                Command::new(bin)
+                    .arg("-c")
+                    .arg(&conf)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .ok()
+            })
+            .expect("mosquitto must be installed (apt-get install mosquitto)");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "mosquitto did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Broker { child, port, dir }
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+struct TcpHost {
+    sock: TcpStream,
+    start: Instant,
+    store: HashMap<u16, Vec<u8>>,
+}
+
+impl TcpHost {
+    fn connect(port: u16) -> TcpHost {
+        let sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        sock.set_nodelay(true).unwrap();
+        TcpHost {
+            sock,
+            start: Instant::now(),
+            store: HashMap::new(),
+        }
+    }
+}
+
+impl Host for TcpHost {
+    fn now_ms(&mut self) -> u64 {
+        self.start.elapsed().as_millis() as u64
+    }
+    fn write(&mut self, data: &[u8]) -> Result<(), Error> {
+        self.sock
+            .write_all(data)
+            .map_err(|e| Error::Io(e.raw_os_error().unwrap_or(5)))
+    }
+    fn read(&mut self, buf: &mut [u8], wait: ReadWait) -> Result<ReadResult, Error> {
+        let timeout = match wait {
+            ReadWait::Poll => None,
+            ReadWait::Socket(t) => t,
+            ReadWait::Force(t) => Some(t),
+        };
+        let poll = wait == ReadWait::Poll;
+        self.sock.set_nonblocking(poll).unwrap();
+        if !poll {
+            let t = timeout.map(|ms| Duration::from_millis(u64::from(ms.max(1))));
+            self.sock.set_read_timeout(t).unwrap();
+        }
+        match self.sock.read(buf) {
+            Ok(0) => Err(Error::ConnectionClosed),
+            Ok(n) => Ok(ReadResult::Data(n)),
+            Err(e) if e.kind() == ErrorKind::WouldBlock && poll => Ok(ReadResult::WouldBlock),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                Ok(ReadResult::TimedOut)
+            }
+            Err(e) => Err(Error::Io(e.raw_os_error().unwrap_or(5))),
+        }
+    }
+    fn store(&mut self, id: PacketId, frame: &[u8]) -> Result<(), Error> {
+        self.store.insert(id.get(), frame.to_vec());
+        Ok(())
+    }
+    fn stored(&mut self, id: PacketId) -> Option<&mut [u8]> {
+        self.store.get_mut(&id.get()).map(|v| v.as_mut_slice())
+    }
+    fn forget(&mut self, id: PacketId) {
+        self.store.remove(&id.get());
+    }
+}
+
+fn connect(port: u16, id: &'static [u8], clean: bool) -> (C, TcpHost, bool) {
+    let mut c: C = Client::new(
+        Config::default(),
+        VecBuf::new(64, 1 << 20),
+        VecBuf::new(64, 1 << 20),
+    );
+    let mut h = TcpHost::connect(port);
+    let c_pkt = Connect {
+        client_id: id,
+        keepalive: 10,
+        ..conn(clean, 10)
+    };
+    let sp = c.connect(&mut h, &c_pkt, Some(5_000)).unwrap();
+    (c, h, sp)
+}
+
+type Got = Vec<(Vec<u8>, Vec<u8>, QoS)>;
+
+/// Wait for `id`, collecting messages delivered meanwhile.
+fn wait_ack(c: &mut C, h: &mut TcpHost, id: PacketId, got: &mut Got) {
+    loop {
+        match c.run(h, WaitFor::Ack(id)).unwrap() {
+            Progress::Done => return,
+            Progress::Message(m) => got.push((m.topic.to_vec(), m.payload.to_vec(), m.qos)),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+fn collect(c: &mut C, h: &mut TcpHost, got: &mut Got, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while got.len() < n {
+        assert!(Instant::now() < deadline, "messages missing: {got:?}");
+        match c.run(h, WaitFor::OnePacket).unwrap() {
+            Progress::Message(m) => got.push((m.topic.to_vec(), m.payload.to_vec(), m.qos)),
+            Progress::Packet(_) | Progress::Idle => {}
+            Progress::Done => panic!("unexpected Done"),
+        }
+    }
+}
+
+#[test]
+fn qos_0_1_2_roundtrip_through_mosquitto() {
+    let b = Broker::start("roundtrip");
+    let (mut c, mut h, sp) = connect(b.port, b"umqtt-rt", true);
+    assert!(!sp);
+    let sub = c
+        .start_subscribe(&mut h, &[(b"rt/#", QoS::ExactlyOnce)])
+        .unwrap();
+    let mut got = Got::new();
+    wait_ack(&mut c, &mut h, sub, &mut got);
+    assert_eq!(c.last_suback(), &[2]);
+    let big = vec![b'z'; 100_000];
+    for (qos, payload) in [
+        (QoS::AtMostOnce, &b"zero"[..]),
+        (QoS::AtLeastOnce, b"one"),
+        (QoS::ExactlyOnce, b"two"),
+        (QoS::ExactlyOnce, &big),
+    ] {
+        if let Some(id) = c
+            .start_publish(&mut h, b"rt/x", payload, qos, false)
+            .unwrap()
+        {
+            wait_ack(&mut c, &mut h, id, &mut got);
+        }
+    }
+    collect(&mut c, &mut h, &mut got, 4);
+    got.sort_by_key(|g| g.1.len());
+    assert_eq!(
+        got[0],
+        (b"rt/x".to_vec(), b"one".to_vec(), QoS::AtLeastOnce)
+    );
+    assert_eq!(
+        got[1],
+        (b"rt/x".to_vec(), b"two".to_vec(), QoS::ExactlyOnce)
+    );
+    assert_eq!(
+        got[2],
+        (b"rt/x".to_vec(), b"zero".to_vec(), QoS::AtMostOnce)
+    );
+    assert_eq!(got[3].1, big);
+    assert!(h.store.is_empty());
+    // an unsubscribe, a ping and its answer, then a clean disconnect
+    let un = c.start_unsubscribe(&mut h, &[b"rt/#"]).unwrap();
+    wait_ack(&mut c, &mut h, un, &mut got);
+    c.ping(&mut h).unwrap();
+    assert_eq!(
+        c.run(&mut h, WaitFor::OnePacket),
+        Ok(Progress::Packet(0xd0))
+    );
+    c.disconnect(&mut h).unwrap();
+    assert_eq!(c.session().inflight_len(), 0);
+    assert_eq!(c.session().inbound_len(), 0);
+}
+
+#[test]
+fn persistent_session_resumes_with_queued_message() {
+    let b = Broker::start("resume");
+    let (mut a, mut ha, _) = connect(b.port, b"umqtt-resume", true);
+    a.disconnect(&mut ha).unwrap();
+    let (mut a, mut ha, sp) = connect(b.port, b"umqtt-resume", false);
+    assert!(!sp);
+    let sub = a
+        .start_subscribe(&mut ha, &[(b"queue/me", QoS::AtLeastOnce)])
+        .unwrap();
+    wait_ack(&mut a, &mut ha, sub, &mut Got::new());
+    a.disconnect(&mut ha).unwrap();
+    drop(ha);
+
+    let (mut p, mut hp, _) = connect(b.port, b"umqtt-pub", true);
+    let id = p
+        .start_publish(&mut hp, b"queue/me", b"while away", QoS::ExactlyOnce, false)
+        .unwrap()
+        .unwrap();
+    wait_ack(&mut p, &mut hp, id, &mut Got::new());
+
+    // Same Client object, new socket, clean_session = false.
+    let mut ha = TcpHost::connect(b.port);
+    let c_pkt = Connect {
+        client_id: b"umqtt-resume",
+        ..conn(false, 10)
+    };
+    assert_eq!(a.connect(&mut ha, &c_pkt, Some(5_000)), Ok(true));
+    let mut got = Got::new();
+    collect(&mut a, &mut ha, &mut got, 1);
+    assert_eq!(
+        got[0],
+        (
+            b"queue/me".to_vec(),
+            b"while away".to_vec(),
+            QoS::AtLeastOnce
+        )
+    );
+}
