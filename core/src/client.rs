@@ -347,12 +347,21 @@ impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, const INBOUND: usize>
         Ok(r)
     }
 
+    /// Send what the session has queued now (acknowledgements of delivered
+    /// messages, due PINGREQ, retransmissions) without reading. `run` does
+    /// this itself at its start; a binding calls it after the application's
+    /// callback so a QoS 1/2 message is acknowledged before `wait_msg`
+    /// returns, as umqtt.simple does.
+    pub fn flush<H: Host>(&mut self, host: &mut H) -> Result<(), Error> {
+        let now = host.now_ms();
+        let r = flush(&mut self.session, &mut self.tx, host, now);
+        self.check(r)
+    }
+
     /// Send DISCONNECT (after any pending acknowledgements); the session
     /// state is kept for a later `connect` with `clean_session = false`.
     pub fn disconnect<H: Host>(&mut self, host: &mut H) -> Result<(), Error> {
-        let now = host.now_ms();
-        let r = flush(&mut self.session, &mut self.tx, host, now);
-        self.check(r)?;
+        self.flush(host)?;
         let session = &mut self.session;
         let len = with_growth(&mut self.tx, |out| session.disconnect(out))?;
         self.framer.clear();

@@ -1,0 +1,149 @@
+"""Type stubs of the compiled module behind ``umqtt.simple``."""
+from typing import Any, Callable, Mapping, Optional, Union
+
+_Data = Union[bytes, bytearray, memoryview, str]
+"""Topics, messages, client id, user and password: bytes-like or str (UTF-8)."""
+
+class MQTTException(Exception):
+    """An MQTT-level error. ``args[0]`` is an int code:
+
+    - 1..5: CONNACK refusal (``MQTTException(rc)``, as umqtt.simple):
+      1 unacceptable protocol version, 2 identifier rejected, 3 server
+      unavailable, 4 bad user name or password, 5 not authorised.
+    - 128 (0x80): the broker refused a subscription.
+    - 256: the broker violated the protocol (``MQTTException(256, "protocol
+      error: ...")``); the connection was closed.
+    - 257: the broker did not answer PINGREQ in time; the connection was closed.
+    - 258: a packet larger than the receive limit was skipped; the connection
+      is still usable.
+    - 259: not connected (call connect() first).
+    - 260: too many QoS 1/2 messages in flight.
+
+    Other failures: timeouts waiting for the broker raise
+    ``OSError(110, ...)`` (ETIMEDOUT); a connection closed by the broker
+    raises ``OSError(-1, "connection closed by broker")``; socket and TLS
+    errors propagate unchanged; bad arguments raise TypeError/ValueError.
+    """
+
+class MQTTClient:
+    """MQTT 3.1.1 client, compatible with micropython-lib's umqtt.simple 1.8.0.
+
+    ``port=0`` means 8883 when ``ssl`` is set, else 1883. The attributes below
+    are read when connect() is called, so they may be changed after
+    construction. The class may be subclassed (umqtt.robust does).
+
+    Not thread-safe: calling a method while another thread is inside a method
+    of the same client raises RuntimeError (use one client per thread, or a lock).
+    """
+
+    client_id: _Data
+    """Client identifier."""
+    sock: Any
+    """The socket (``socket.socket`` or ``ssl.SSLSocket``); None before connect()."""
+    server: str
+    """Broker host name or address."""
+    port: int
+    """Broker port."""
+    ssl: Any
+    """None/False (plain TCP), True (TLS configured by ``ssl_params``) or an
+    SSLContext-like object with ``wrap_socket(sock, server_hostname=...)``."""
+    ssl_params: Mapping[str, Any]
+    """TLS options for ``ssl=True``, like ``ssl.wrap_socket``'s keywords:
+    ``cert_reqs``, ``ca_certs``, ``cadata``, ``certfile``, ``keyfile``,
+    ``server_hostname`` (default: server), ``check_hostname``, ``ciphers``,
+    ``do_handshake``. As with wrap_socket, certificates are only verified when
+    ``cert_reqs`` is set or a CA (``ca_certs``/``cadata``) is given."""
+    pid: int
+    """The packet id used last; the next QoS>0 message uses the one after it."""
+    cb: Optional[Callable[[bytes, bytes], Any]]
+    """Message callback ``cb(topic, msg)``; see set_callback()."""
+    user: Optional[_Data]
+    """User name, or None."""
+    pswd: Optional[_Data]
+    """Password, or None (needs a user name)."""
+    keepalive: int
+    """Keepalive in seconds, 0..65535 (0 = off)."""
+    lw_topic: Optional[_Data]
+    """Last-will topic (None or empty: no will)."""
+    lw_msg: Optional[_Data]
+    """Last-will message."""
+    lw_qos: int
+    """Last-will QoS."""
+    lw_retain: bool
+    """Last-will retain flag."""
+
+    def __init__(
+        self,
+        client_id: _Data,
+        server: str,
+        port: int = 0,
+        user: Optional[_Data] = None,
+        password: Optional[_Data] = None,
+        keepalive: int = 0,
+        ssl: Any = None,
+        ssl_params: Mapping[str, Any] = {},
+    ) -> None:
+        """Set the connection parameters; nothing is sent before connect().
+
+        Raises ValueError if keepalive is outside 0..65535, TypeError for a
+        client id, user or password that is not bytes or str.
+        """
+    def connect(self, clean_session: bool = True, timeout: Optional[float] = None) -> int:
+        """Connect to the broker and return the session-present flag (0 or 1).
+
+        Creates ``self.sock`` (TCP_NODELAY, TLS per ``ssl``), sends CONNECT
+        with the current attributes and waits for CONNACK, at most
+        ``timeout`` seconds (default 30 s). The socket keeps ``timeout`` as
+        its timeout (None: blocking). ``clean_session=False`` resumes the
+        broker's session and resends unacknowledged QoS 1/2 messages.
+        Raises MQTTException(1..5) if the broker refuses, OSError on network
+        errors and timeouts.
+        """
+    def disconnect(self) -> None:
+        """Send DISCONNECT and close the socket."""
+    def ping(self) -> None:
+        """Send PINGREQ; the PINGRESP is consumed by wait_msg()/check_msg()."""
+    def publish(self, topic: _Data, msg: _Data, retain: bool = False, qos: int = 0) -> None:
+        """Publish ``msg`` to ``topic``.
+
+        QoS 0 returns once written; QoS 1 waits for PUBACK and QoS 2 for
+        PUBCOMP (at most 30 s, else OSError(110)), calling the callback for
+        messages that arrive meanwhile. Raises ValueError for a bad qos or
+        topic (empty, wildcards, ...), TypeError for non-bytes/str data.
+        """
+    def subscribe(self, topic: _Data, qos: int = 0) -> int:
+        """Subscribe to a topic filter and wait for SUBACK; return the granted QoS.
+
+        Needs a callback (set_callback()) first, else ValueError. A refused
+        subscription raises MQTTException(128).
+        """
+    def unsubscribe(self, topic: _Data) -> None:
+        """Unsubscribe from a topic filter and wait for UNSUBACK."""
+    def set_callback(self, f: Optional[Callable[[bytes, bytes], Any]]) -> None:
+        """Set the function called as ``f(topic, msg)`` (both bytes) per message.
+
+        Exceptions raised by it propagate out of wait_msg()/check_msg()/
+        publish(); the client stays usable.
+        """
+    def set_last_will(self, topic: _Data, msg: _Data, retain: bool = False, qos: int = 0) -> None:
+        """Set the last will sent with the next connect().
+
+        Raises ValueError for an empty topic or a qos outside 0..2.
+        """
+    def wait_msg(self) -> Optional[int]:
+        """Process one packet from the broker.
+
+        Blocks as the socket is configured; with keepalive set it sends
+        PINGREQ on time and raises MQTTException(257) when the broker stops
+        answering. Returns None after a message (the callback has been
+        called and the message acknowledged) or a PINGRESP, or when the
+        socket is non-blocking and no whole packet is there (partial bytes
+        stay buffered); otherwise the first byte of the processed packet
+        (e.g. 0x40 for a stray PUBACK). Leaves the socket blocking.
+        """
+    def check_msg(self) -> Optional[int]:
+        """Non-blocking wait_msg(): ``self.sock.setblocking(False)``, then ``self.wait_msg()``.
+
+        Never blocks half-way through a packet. Returns None if nothing (or
+        only part of a packet) is there.
+        """

@@ -1,0 +1,61 @@
+//! The CONNECT packet built from the client's attributes, read when
+//! connect() is called (users set them after construction, as with
+//! umqtt.simple).
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use umqtt_core::codec::{Connect, Will};
+use umqtt_core::{ProtocolVersion, QoS};
+
+use crate::convert::{to_bytes, to_keepalive, to_opt_bytes, to_qos};
+use crate::MQTTClient;
+
+/// Converted attributes; the bytes objects own the data `Connect` borrows.
+pub struct ConnectParams<'py> {
+    client_id: Bound<'py, PyBytes>,
+    user: Option<Bound<'py, PyBytes>>,
+    pswd: Option<Bound<'py, PyBytes>>,
+    keepalive: u16,
+    will: Option<(Bound<'py, PyBytes>, Bound<'py, PyBytes>, QoS, bool)>,
+}
+
+impl<'py> ConnectParams<'py> {
+    /// TypeError/ValueError for attributes of the wrong type or range.
+    pub fn read(py: Python<'py>, c: &MQTTClient) -> PyResult<Self> {
+        // Like umqtt.simple's `if self.lw_topic:`, an empty topic means no will.
+        let lw_topic =
+            to_opt_bytes(c.lw_topic.bind(py), "lw_topic")?.filter(|t| !t.as_bytes().is_empty());
+        let will = match lw_topic {
+            Some(topic) => Some((
+                topic,
+                to_bytes(c.lw_msg.bind(py), "lw_msg")?,
+                to_qos(c.lw_qos.bind(py))?,
+                c.lw_retain.bind(py).is_truthy()?,
+            )),
+            None => None,
+        };
+        Ok(ConnectParams {
+            client_id: to_bytes(c.client_id.bind(py), "client_id")?,
+            user: to_opt_bytes(c.user.bind(py), "user")?,
+            pswd: to_opt_bytes(c.pswd.bind(py), "pswd")?,
+            keepalive: to_keepalive(c.keepalive.bind(py))?,
+            will,
+        })
+    }
+
+    pub fn packet(&self, clean_session: bool) -> Connect<'_> {
+        Connect {
+            protocol: ProtocolVersion::V311,
+            client_id: self.client_id.as_bytes(),
+            keepalive: self.keepalive,
+            clean_session,
+            username: self.user.as_ref().map(|u| u.as_bytes()),
+            password: self.pswd.as_ref().map(|p| p.as_bytes()),
+            will: self.will.as_ref().map(|(topic, msg, qos, retain)| Will {
+                topic: topic.as_bytes(),
+                message: msg.as_bytes(),
+                qos: *qos,
+                retain: *retain,
+            }),
+        }
+    }
+}
