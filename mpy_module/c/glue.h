@@ -1,0 +1,81 @@
+// Shared declarations of the C glue (umqtt_glue.c, sock.c, runtime.c).
+#ifndef UMQTT_GLUE_H
+#define UMQTT_GLUE_H
+
+#include "py/dynruntime.h"
+#include "py/smallint.h"
+#include "py/stream.h"
+#include "umqtt_ffi.h"
+
+// Catching exceptions. The firmware's nlr_buf_t layout depends on its port
+// (registers, or a jmp_buf with MICROPY_NLR_SETJMP, plus pystack): prev and
+// ret_val always come first, so a buffer with generous room fits them all.
+
+typedef struct {
+    void *prev;
+    void *ret_val;
+    void *room[64];
+} glue_nlr_buf_t;
+
+#if GLUE_NLR_SETJMP
+// Ports built with MICROPY_NLR_SETJMP (esp32/xtensawin): the table's entry
+// is nlr_push_tail and the jump target is set with the firmware's setjmp.
+typedef int (*glue_setjmp_t)(void *);
+#define GLUE_NLR_PUSH(buf) \
+    (mp_fun_table.nlr_push((nlr_buf_t *)(buf)), ((glue_setjmp_t)mp_fun_table.setjmp_)(&(buf)->room[0]))
+#else
+#define GLUE_NLR_PUSH(buf) (mp_fun_table.nlr_push((nlr_buf_t *)(buf)))
+#endif
+
+typedef struct _engine_t engine_t;
+
+#define MODE_BLOCKING (-1)
+
+typedef struct {
+    mp_obj_base_t base;
+    mp_obj_t sock;
+    // Mode the caller asked for: -1 blocking, 0 non-blocking, n > 0 timeout ms.
+    mp_int_t mode;
+    // Mode last applied to the real socket and the settimeout() argument that
+    // asked for `mode` (applied lazily: check_msg() flips the mode twice per
+    // call, and the engine itself never depends on the real socket's mode).
+    mp_int_t applied;
+    mp_obj_t timeout_arg;
+} sockp_t;
+
+// _Engine: one per client. The Rust engine lives in `rust` (same GC block),
+// so its heap buffers are reachable for the collector through this object.
+struct _engine_t {
+    mp_obj_base_t base;
+    mp_obj_t ticks_ms;     // time.ticks_ms
+    mp_obj_t poll_new;     // select.poll
+    mp_obj_t poller;       // a select.poll object with `poll_stream` registered
+    mp_obj_t poll_stream;
+    mp_uint_t poll_events;
+    mp_obj_t pending;      // exception caught while Rust was running
+    // For the running call:
+    mp_obj_t stream;       // the real stream (socket or TLS socket)
+    mp_int_t mode;         // its mode, as for sockp_t.mode
+    mp_int_t busy;
+    mp_int_t user_timeout;  // the caller's socket timeout ran out
+    uint64_t rust[];       // the Rust engine (8-byte aligned)
+};
+
+// Types, filled at import (not static: mpy_ld only relocates global .bss).
+extern mp_obj_full_type_t mqtt_exc_type;
+extern mp_obj_full_type_t engine_type;
+extern mp_obj_full_type_t sockp_type;
+// Set by glue_panic: a Rust panic left an engine in an unknown state.
+extern int glue_poisoned;
+
+// runtime.c: run f(arg); if it raises, store the exception in e->pending and
+// return GLUE_EXC. All state crosses the jump in memory (*arg, *e).
+int protect(engine_t *e, void (*f)(void *), void *arg);
+
+// sock.c
+void *new_obj(size_t size, const mp_obj_type_t *type);
+mp_obj_t call_method(mp_obj_t obj, qstr name, size_t n, const mp_obj_t *args);
+mp_int_t timeout_to_mode(mp_obj_t t);
+void sockp_type_init(void);
+
+#endif

@@ -1,0 +1,229 @@
+// What the Rust engine calls: C library shims, exception catching, and the
+// glue_* primitives of src/ffi.rs (stream I/O, waits, clock, memory).
+#include "glue.h"
+
+int glue_poisoned;
+
+// ---------------------------------------------------------------------------
+// C library shims: the Rust objects call these; route them to the runtime.
+
+void *memcpy(void *dst, const void *src, size_t n) {
+    return mp_fun_table.memmove_(dst, src, n);
+}
+void *memmove(void *dst, const void *src, size_t n) {
+    return mp_fun_table.memmove_(dst, src, n);
+}
+void *memset(void *s, int c, size_t n) {
+    return mp_fun_table.memset_(s, c, n);
+}
+int memcmp(const void *a, const void *b, size_t n) {
+    const uint8_t *x = a, *y = b;
+    for (size_t i = 0; i < n; i++) {
+        if (x[i] != y[i]) {
+            return x[i] < y[i] ? -1 : 1;
+        }
+    }
+    return 0;
+}
+int bcmp(const void *a, const void *b, size_t n) {
+    return memcmp(a, b, n);
+}
+#if defined(__arm__)
+// ARM EABI helpers (note the argument order of __aeabi_memset: n before c).
+void __aeabi_memcpy(void *d, const void *s, size_t n) {
+    mp_fun_table.memmove_(d, s, n);
+}
+void __aeabi_memcpy4(void *d, const void *s, size_t n) {
+    mp_fun_table.memmove_(d, s, n);
+}
+void __aeabi_memcpy8(void *d, const void *s, size_t n) {
+    mp_fun_table.memmove_(d, s, n);
+}
+void __aeabi_memmove(void *d, const void *s, size_t n) {
+    mp_fun_table.memmove_(d, s, n);
+}
+void __aeabi_memmove4(void *d, const void *s, size_t n) {
+    mp_fun_table.memmove_(d, s, n);
+}
+void __aeabi_memmove8(void *d, const void *s, size_t n) {
+    mp_fun_table.memmove_(d, s, n);
+}
+void __aeabi_memset(void *d, size_t n, int c) {
+    mp_fun_table.memset_(d, c, n);
+}
+void __aeabi_memset4(void *d, size_t n, int c) {
+    mp_fun_table.memset_(d, c, n);
+}
+void __aeabi_memset8(void *d, size_t n, int c) {
+    mp_fun_table.memset_(d, c, n);
+}
+void __aeabi_memclr(void *d, size_t n) {
+    mp_fun_table.memset_(d, 0, n);
+}
+void __aeabi_memclr4(void *d, size_t n) {
+    mp_fun_table.memset_(d, 0, n);
+}
+void __aeabi_memclr8(void *d, size_t n) {
+    mp_fun_table.memset_(d, 0, n);
+}
+#endif
+
+// ---------------------------------------------------------------------------
+// Catching exceptions (see glue.h).
+
+int protect(engine_t *e, void (*f)(void *), void *arg) {
+    glue_nlr_buf_t nlr;
+    if (GLUE_NLR_PUSH(&nlr) == 0) {
+        f(arg);
+        mp_fun_table.nlr_pop();
+        return 0;
+    }
+    // nlr_jump already unlinked the buffer.
+    e->pending = MP_OBJ_FROM_PTR(nlr.ret_val);
+    return GLUE_EXC;
+}
+
+// ---------------------------------------------------------------------------
+// Primitives for the Rust host (src/host.rs). `io` is the engine_t.
+
+typedef struct {
+    engine_t *e;
+    void *buf;
+    size_t len;
+    mp_uint_t ret;
+    int err;
+    mp_uint_t events;
+    mp_int_t timeout;
+} io_call_t;
+
+static void read_thunk(void *arg) {
+    io_call_t *c = arg;
+    mp_obj_t s = c->e->stream;
+    c->ret = mp_get_stream(s)->read(s, c->buf, c->len, &c->err);
+}
+
+static void write_thunk(void *arg) {
+    io_call_t *c = arg;
+    mp_obj_t s = c->e->stream;
+    c->ret = mp_get_stream(s)->write(s, c->buf, c->len, &c->err);
+}
+
+static void ioctl_poll_thunk(void *arg) {
+    io_call_t *c = arg;
+    mp_obj_t s = c->e->stream;
+    c->ret = mp_get_stream(s)->ioctl(s, MP_STREAM_POLL, c->events, &c->err);
+}
+
+// Block in select.poll until the stream is ready or the timeout passed.
+static void wait_thunk(void *arg) {
+    io_call_t *c = arg;
+    engine_t *e = c->e;
+    if (e->poller == MP_OBJ_NULL || e->poll_stream != e->stream) {
+        e->poller = MP_OBJ_NULL;
+        mp_obj_t poller = mp_call_function_n_kw(e->poll_new, 0, 0, NULL);
+        mp_obj_t a[2] = { e->stream, MP_OBJ_NEW_SMALL_INT(c->events) };
+        call_method(poller, MP_QSTR_register, 2, a);
+        e->poller = poller;
+        e->poll_stream = e->stream;
+        e->poll_events = c->events;
+    } else if (e->poll_events != c->events) {
+        mp_obj_t a[2] = { e->stream, MP_OBJ_NEW_SMALL_INT(c->events) };
+        call_method(e->poller, MP_QSTR_modify, 2, a);
+        e->poll_events = c->events;
+    }
+    // ipoll() reuses its result tuple: no allocation per wait.
+    mp_obj_t t = MP_OBJ_NEW_SMALL_INT(c->timeout);
+    call_method(e->poller, MP_QSTR_ipoll, 1, &t);
+}
+
+static void ticks_thunk(void *arg) {
+    io_call_t *c = arg;
+    mp_obj_t t = mp_call_function_n_kw(c->e->ticks_ms, 0, 0, NULL);
+    c->ret = (mp_uint_t)mp_obj_get_int_truncated(t);
+}
+
+size_t glue_ticks_ms(void *io) {
+    io_call_t c = { .e = io };
+    if (protect(io, ticks_thunk, &c) != 0) {
+        return 0;
+    }
+    return c.ret;
+}
+
+size_t glue_ticks_mask(void) {
+    // ticks_ms() wraps at MICROPY_PY_TIME_TICKS_PERIOD, the small-int range.
+    return MP_SMALL_INT_POSITIVE_MASK;
+}
+
+void glue_user_timeout(void *io) {
+    ((engine_t *)io)->user_timeout = 1;
+}
+
+int glue_sock_mode(void *io) {
+    engine_t *e = io;
+    return e->mode > 0x7fffffff ? 0x7fffffff : (int)e->mode;
+}
+
+static int stream_result(io_call_t *c, size_t *n) {
+    if (c->ret == MP_STREAM_ERROR) {
+        *n = 0;
+        // Some ports report "would block" as ETIMEDOUT on a socket with a
+        // timeout; both mean "no data now" after MP_STREAM_POLL said ready.
+        return c->err == MP_EAGAIN ? 11 : c->err;
+    }
+    *n = c->ret;
+    return 0;
+}
+
+int glue_read(void *io, uint8_t *buf, size_t len, size_t *n) {
+    io_call_t c = { .e = io, .buf = buf, .len = len };
+    if (protect(io, read_thunk, &c) != 0) {
+        return GLUE_EXC;
+    }
+    return stream_result(&c, n);
+}
+
+int glue_write(void *io, const uint8_t *buf, size_t len, size_t *n) {
+    io_call_t c = { .e = io, .buf = (void *)buf, .len = len };
+    if (protect(io, write_thunk, &c) != 0) {
+        return GLUE_EXC;
+    }
+    return stream_result(&c, n);
+}
+
+int glue_poll(void *io, uint32_t events, int32_t timeout_ms, uint32_t *ready) {
+    engine_t *e = io;
+    io_call_t c = { .e = e, .events = events, .timeout = timeout_ms };
+    const mp_uint_t any = events | MP_STREAM_POLL_ERR | MP_STREAM_POLL_HUP;
+    for (int round = 0; round < 2; round++) {
+        if (protect(e, ioctl_poll_thunk, &c) != 0) {
+            return GLUE_EXC;
+        }
+        if (c.ret == MP_STREAM_ERROR) {
+            *ready = 0;
+            return c.err;
+        }
+        if ((c.ret & any) != 0 || timeout_ms == 0 || round == 1) {
+            break;
+        }
+        if (protect(e, wait_thunk, &c) != 0) {
+            return GLUE_EXC;
+        }
+    }
+    *ready = (uint32_t)c.ret;
+    return 0;
+}
+
+void *glue_realloc(void *ptr, size_t len) {
+    if (len == 0) {
+        m_free(ptr);
+        return NULL;
+    }
+    return m_realloc(ptr, len);
+}
+
+void glue_panic(void) {
+    glue_poisoned = 1;
+    mp_raise_msg(&mp_type_RuntimeError, "umqtt: internal error");
+}
+

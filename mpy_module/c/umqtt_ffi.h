@@ -1,0 +1,79 @@
+// The C side of the Rust <-> glue boundary; mirrors mpy_module/src/ffi.rs
+// (#[repr(C)] structs and constants) and the entry points in src/lib.rs.
+#ifndef UMQTT_FFI_H
+#define UMQTT_FFI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define GLUE_EXC (-1)
+
+// Exception kinds (ffi::Exc).
+#define EXC_MQTT 1
+#define EXC_OSERROR 2
+#define EXC_VALUEERROR 3
+#define EXC_TYPEERROR 4
+#define EXC_MEMORYERROR 5
+#define EXC_PENDING 6
+
+// Status codes of every umqtt_* entry point.
+#define ST_OK 0
+#define ST_MESSAGE 1
+#define ST_IDLE 2
+#define ST_PACKET 3
+#define ST_ERROR (-1)
+
+// umqtt_run wait kinds.
+#define RUN_ACK 0
+#define RUN_ONE 1
+#define RUN_NONBLOCKING 2
+
+typedef struct {
+    const uint8_t *ptr;
+    size_t len;
+} umqtt_bytes_t;
+
+typedef struct {
+    int32_t kind;
+    int32_t code;
+    const uint8_t *msg;
+    size_t msg_len;
+    const uint8_t *topic;
+    size_t topic_len;
+    const uint8_t *payload;
+    size_t payload_len;
+    uint32_t value;
+} umqtt_out_t;
+
+typedef struct {
+    umqtt_bytes_t client_id;
+    umqtt_bytes_t user;
+    umqtt_bytes_t password;
+    umqtt_bytes_t will_topic;
+    umqtt_bytes_t will_msg;
+    int32_t has_user;
+    int32_t has_password;
+    int32_t has_will;
+    int32_t will_qos;
+    int32_t will_retain;
+    int64_t keepalive;
+    int32_t clean_session;
+    int64_t timeout_ms;
+} umqtt_connect_args_t;
+
+size_t umqtt_engine_size(void);
+int umqtt_engine_init(void *eng);
+int umqtt_check_connect(const umqtt_connect_args_t *args, umqtt_out_t *out);
+int umqtt_connect(void *eng, void *io, const umqtt_connect_args_t *args, umqtt_out_t *out);
+int umqtt_publish(void *eng, void *io, umqtt_bytes_t topic, umqtt_bytes_t msg, int qos, int retain, umqtt_out_t *out);
+int umqtt_subscribe(void *eng, void *io, umqtt_bytes_t topic, int qos, umqtt_out_t *out);
+int umqtt_unsubscribe(void *eng, void *io, umqtt_bytes_t topic, umqtt_out_t *out);
+int umqtt_run(void *eng, void *io, int kind, uint32_t id, umqtt_out_t *out);
+int umqtt_flush(void *eng, void *io, umqtt_out_t *out);
+int umqtt_ping(void *eng, void *io, umqtt_out_t *out);
+int umqtt_disconnect(void *eng, void *io, umqtt_out_t *out);
+int umqtt_is_connected(void *eng);
+uint32_t umqtt_last_pid(void *eng);
+void umqtt_set_pid(void *eng, uint32_t pid);
+
+#endif

@@ -1,0 +1,516 @@
+// umqtt.simple native module: the C glue between MicroPython and the Rust
+// engine (src/lib.rs). It parses arguments, reads the client's attributes,
+// builds objects and raises exceptions; the protocol is all in Rust.
+//
+// Rules kept here:
+// - Rust never runs under a MicroPython call that may raise: every call the
+//   Rust side makes into MicroPython (stream read/write/ioctl, select.poll,
+//   ticks_ms) goes through protect(), which catches the exception (nlr) and
+//   stores it in the engine; it is raised after Rust returned.
+// - User callbacks run here, after umqtt_run() returned a message, with no
+//   Rust frame on the stack.
+// - No initialised data (.data): types and tables live in .bss and are filled
+//   in mpy_init; heap objects are only referenced from heap objects.
+#include "glue.h"
+
+// mpy_ld jumps to mpy_init from the start of the text with a short branch
+// (+-2 KiB on Thumb-1): keep the entry point first (built with
+// -fno-toplevel-reorder) and do the work in module_init at the end.
+static mp_obj_t module_init(mp_obj_fun_bc_t *self);
+
+mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    return module_init(self);
+}
+
+// ---------------------------------------------------------------------------
+// Types (filled in mpy_init).
+
+mp_obj_full_type_t mqtt_exc_type;
+mp_obj_full_type_t engine_type;
+
+// ---------------------------------------------------------------------------
+// _Engine (struct in glue.h).
+
+static mp_obj_t import_attr(qstr module, qstr attr) {
+    mp_obj_t m = mp_import_name(module, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
+    return mp_load_attr(m, attr);
+}
+
+static mp_obj_t engine_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {
+    mp_arg_check_num(n_args, n_kw, 0, 0, false);
+    mp_obj_t ticks = import_attr(MP_QSTR_time, MP_QSTR_ticks_ms);
+    mp_obj_t poll_new = import_attr(MP_QSTR_select, MP_QSTR_poll);
+    engine_t *e = new_obj(sizeof(engine_t) + umqtt_engine_size(), type);
+    e->ticks_ms = ticks;
+    e->poll_new = poll_new;
+    e->poller = MP_OBJ_NULL;
+    e->poll_stream = MP_OBJ_NULL;
+    e->poll_events = 0;
+    e->pending = MP_OBJ_NULL;
+    e->stream = MP_OBJ_NULL;
+    e->mode = MODE_BLOCKING;
+    e->busy = 0;
+    e->user_timeout = 0;
+    if (umqtt_engine_init(e->rust) != 0) {
+        mp_raise_msg(&mp_type_RuntimeError, "cannot allocate MQTT buffers");
+    }
+    return MP_OBJ_FROM_PTR(e);
+}
+
+// ---------------------------------------------------------------------------
+// Calls into the engine.
+
+typedef struct {
+    mp_obj_t self;
+    engine_t *e;
+    mp_obj_t sock;  // self.sock as found (wrapper or stream)
+    umqtt_out_t out;
+} call_t;
+
+static void raise_mqtt(mp_int_t code, const uint8_t *msg, size_t len) {
+    mp_obj_t args[2] = { MP_OBJ_NEW_SMALL_INT(code), MP_OBJ_NULL };
+    size_t n = 1;
+    if (len > 0) {
+        args[1] = mp_obj_new_str((const char *)msg, len);
+        n = 2;
+    }
+    nlr_raise(mp_call_function_n_kw(MP_OBJ_FROM_PTR(&mqtt_exc_type), n, 0, args));
+}
+
+static void raise_with(qstr exc, mp_int_t code, int with_code, const uint8_t *msg, size_t len) {
+    mp_obj_t args[2];
+    size_t n = 0;
+    if (with_code) {
+        args[n++] = MP_OBJ_NEW_SMALL_INT(code);
+    }
+    if (len > 0) {
+        args[n++] = mp_obj_new_str((const char *)msg, len);
+    }
+    nlr_raise(mp_call_function_n_kw(mp_load_global(exc), n, 0, args));
+}
+
+static void not_connected(void) {
+    static const char msg[] = "not connected";
+    raise_mqtt(259, (const uint8_t *)msg, sizeof(msg) - 1);
+}
+
+// Load self._e and self.sock for an operation. Raises before anything runs.
+static void begin(call_t *c, mp_obj_t self, bool need_sock) {
+    if (glue_poisoned) {
+        mp_raise_msg(&mp_type_RuntimeError, "umqtt: internal error");
+    }
+    c->self = self;
+    mp_obj_t eo = mp_load_attr(self, MP_QSTR__e);
+    if (mp_obj_get_type(eo) != (const mp_obj_type_t *)&engine_type) {
+        mp_raise_TypeError("MQTTClient not initialised");
+    }
+    c->e = MP_OBJ_TO_PTR(eo);
+    if (c->e->busy) {
+        mp_raise_msg(&mp_type_RuntimeError, "MQTTClient used re-entrantly");
+    }
+    c->sock = mp_load_attr(self, MP_QSTR_sock);
+    engine_t *e = c->e;
+    if (c->sock == mp_const_none) {
+        if (need_sock) {
+            not_connected();
+        }
+        e->stream = MP_OBJ_NULL;
+        e->mode = MODE_BLOCKING;
+    } else if (mp_obj_get_type(c->sock) == (const mp_obj_type_t *)&sockp_type) {
+        sockp_t *p = MP_OBJ_TO_PTR(c->sock);
+        e->stream = p->sock;
+        e->mode = p->mode;
+    } else {
+        // A stream the user put there: its mode cannot be known.
+        e->stream = c->sock;
+        e->mode = MODE_BLOCKING;
+    }
+    if (e->stream != MP_OBJ_NULL) {
+        mp_get_stream_raise(e->stream, MP_STREAM_OP_READ | MP_STREAM_OP_WRITE | MP_STREAM_OP_IOCTL);
+    }
+    mp_fun_table.memset_(&c->out, 0, sizeof(c->out));
+    e->pending = MP_OBJ_NULL;
+    e->user_timeout = 0;
+    e->busy = 1;
+}
+
+static void close_thunk(void *arg) {
+    mp_obj_t s = *(mp_obj_t *)arg;
+    mp_obj_t dest[2];
+    mp_load_method_maybe(s, MP_QSTR_close, dest);
+    if (dest[0] != MP_OBJ_NULL) {
+        mp_fun_table.call_method_n_kw(0, 0, dest);
+    }
+}
+
+// After an engine call: release the engine, close a dead connection (or any
+// connection with `close`), raise what went wrong.
+static int finish_close(call_t *c, int st, bool close) {
+    engine_t *e = c->e;
+    e->busy = 0;
+    mp_obj_t pending = e->pending;
+    e->pending = MP_OBJ_NULL;
+    if (st == ST_ERROR && !umqtt_is_connected(e->rust)) {
+        close = true;
+    }
+    if (close && c->sock != mp_const_none) {
+        // The connection is over (or never came up): like the CPython
+        // binding, close the socket; a failing close changes nothing.
+        mp_obj_t s = c->sock;
+        protect(e, close_thunk, &s);
+        e->pending = MP_OBJ_NULL;
+    }
+    if (pending != MP_OBJ_NULL) {
+        nlr_raise(pending);
+    }
+    if (st != ST_ERROR) {
+        return st;
+    }
+    umqtt_out_t *o = &c->out;
+    switch (o->kind) {
+        case EXC_MQTT:
+            raise_mqtt(o->code, o->msg, o->msg_len);
+            break;
+        case EXC_OSERROR:
+            raise_with(MP_QSTR_OSError, o->code, 1, o->msg, o->msg_len);
+            break;
+        case EXC_VALUEERROR:
+            raise_with(MP_QSTR_ValueError, 0, 0, o->msg, o->msg_len);
+            break;
+        case EXC_TYPEERROR:
+            raise_with(MP_QSTR_TypeError, 0, 0, o->msg, o->msg_len);
+            break;
+        case EXC_PENDING:
+            if (e->user_timeout) {
+                raise_with(MP_QSTR_OSError, MP_ETIMEDOUT, 1, NULL, 0);
+            }
+            break;
+        case EXC_MEMORYERROR:
+            raise_with(MP_QSTR_MemoryError, 0, 0, o->msg, o->msg_len);
+            break;
+        default:
+            mp_raise_msg(&mp_type_RuntimeError, "umqtt: error without exception");
+    }
+    return st;
+}
+
+static int finish(call_t *c, int st) {
+    return finish_close(c, st, false);
+}
+
+// bytes/str/bytearray argument -> (ptr, len); TypeError otherwise.
+static umqtt_bytes_t get_bytes(mp_obj_t o, qstr what) {
+    mp_buffer_info_t bi;
+    if (!mp_get_buffer(o, &bi, MP_BUFFER_READ)) {
+        mp_obj_t name = MP_OBJ_NEW_QSTR(what);
+        mp_obj_t msg = mp_binary_op(MP_BINARY_OP_ADD, name, mp_obj_new_str(" must be bytes or str", 21));
+        nlr_raise(mp_call_function_n_kw(mp_load_global(MP_QSTR_TypeError), 1, 0, &msg));
+    }
+    umqtt_bytes_t b = { bi.buf, bi.len };
+    return b;
+}
+
+// Methods are made with MP_DYNRUNTIME_MAKE_FUNCTION: such functions bind
+// self when stored in a Python class (builtin functions would behave as
+// staticmethods there) and receive the raw call: n_args positional values,
+// then n_kw (name, value) pairs. Fill vals[i] for names[i] (self first);
+// the first n_req are required, the others keep the defaults in vals.
+static void parse_args(size_t n_args, size_t n_kw, const mp_obj_t *args, size_t n_req, size_t n_names,
+    const qstr *names, mp_obj_t *vals) {
+    if (n_args > n_names) {
+        mp_raise_TypeError("too many arguments");
+    }
+    for (size_t i = 0; i < n_args; i++) {
+        vals[i] = args[i];
+    }
+    for (size_t k = 0; k < n_kw; k++) {
+        mp_obj_t key = args[n_args + 2 * k];
+        size_t i = 1;
+        while (i < n_names && key != MP_OBJ_NEW_QSTR(names[i])) {
+            i++;
+        }
+        if (i == n_names) {
+            mp_raise_TypeError("unexpected keyword argument");
+        }
+        if (i < n_args) {
+            mp_raise_TypeError("argument given twice");
+        }
+        vals[i] = args[n_args + 2 * k + 1];
+    }
+    for (size_t i = 0; i < n_req; i++) {
+        if (vals[i] == MP_OBJ_NULL) {
+            mp_raise_TypeError("missing required argument");
+        }
+    }
+}
+
+static mp_int_t get_qos(mp_obj_t o) {
+    mp_int_t q = mp_obj_get_int(o);
+    if (q < 0 || q > 2) {
+        mp_raise_ValueError("qos must be 0, 1 or 2");
+    }
+    return q;
+}
+
+// Deliver one message (out.topic/payload) to self.cb. No Rust frame is live.
+static void deliver(call_t *c) {
+    mp_obj_t args[2];
+    args[0] = mp_obj_new_bytes(c->out.topic, c->out.topic_len);
+    args[1] = mp_obj_new_bytes(c->out.payload, c->out.payload_len);
+    mp_obj_t cb = mp_load_attr(c->self, MP_QSTR_cb);
+    if (cb != mp_const_none) {
+        mp_call_function_n_kw(cb, 2, 0, args);
+    }
+}
+
+// Wait for the acknowledgement of `id`, delivering messages meanwhile.
+// Returns out.value of the final round (granted QoS for a SUBACK).
+static uint32_t wait_ack(mp_obj_t self, uint32_t id) {
+    for (;;) {
+        call_t c;
+        begin(&c, self, true);
+        int st = finish(&c, umqtt_run(c.e->rust, c.e, RUN_ACK, id, &c.out));
+        if (st != ST_MESSAGE) {
+            return c.out.value;
+        }
+        deliver(&c);
+    }
+}
+
+static void store_pid(call_t *c) {
+    mp_store_attr(c->self, MP_QSTR_pid, MP_OBJ_NEW_SMALL_INT(umqtt_last_pid(c->e->rust)));
+}
+
+// Read the CONNECT fields from the client's attributes.
+static void connect_args(mp_obj_t self, umqtt_connect_args_t *a) {
+    mp_fun_table.memset_(a, 0, sizeof(*a));
+    a->client_id = get_bytes(mp_load_attr(self, MP_QSTR_client_id), MP_QSTR_client_id);
+    mp_obj_t user = mp_load_attr(self, MP_QSTR_user);
+    if (user != mp_const_none) {
+        a->user = get_bytes(user, MP_QSTR_user);
+        a->has_user = 1;
+    }
+    mp_obj_t pswd = mp_load_attr(self, MP_QSTR_pswd);
+    if (pswd != mp_const_none) {
+        a->password = get_bytes(pswd, MP_QSTR_pswd);
+        a->has_password = 1;
+    }
+    mp_obj_t lw_topic = mp_load_attr(self, MP_QSTR_lw_topic);
+    if (lw_topic != mp_const_none) {
+        a->will_topic = get_bytes(lw_topic, MP_QSTR_lw_topic);
+        // An empty will topic means "no will", as in umqtt.simple.
+        if (a->will_topic.len > 0) {
+            a->has_will = 1;
+            a->will_msg = get_bytes(mp_load_attr(self, MP_QSTR_lw_msg), MP_QSTR_lw_msg);
+            a->will_qos = get_qos(mp_load_attr(self, MP_QSTR_lw_qos));
+            a->will_retain = mp_obj_is_true(mp_load_attr(self, MP_QSTR_lw_retain));
+        }
+    }
+    a->keepalive = mp_obj_get_int(mp_load_attr(self, MP_QSTR_keepalive));
+    a->timeout_ms = -1;
+}
+
+static int check_connect_args(const umqtt_connect_args_t *a) {
+    umqtt_out_t out;
+    mp_fun_table.memset_(&out, 0, sizeof(out));
+    int st = umqtt_check_connect(a, &out);
+    if (st == ST_ERROR) {
+        raise_with(MP_QSTR_ValueError, 0, 0, out.msg, out.msg_len);
+    }
+    return st;
+}
+
+// _check_connect(self): validate the attributes before connect() opens a socket.
+static mp_obj_t mqtt_check_connect(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    const qstr names[1] = { MP_QSTR_self };
+    mp_obj_t v[1] = { MP_OBJ_NULL };
+    parse_args(n_args, n_kw, args, 1, 1, names, v);
+    mp_obj_t self = v[0];
+    umqtt_connect_args_t a;
+    connect_args(self, &a);
+    check_connect_args(&a);
+    return mp_const_none;
+}
+
+// _connect(self, clean_session, timeout): MQTT handshake on self.sock.
+static mp_obj_t mqtt_connect(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    const qstr names[3] = { MP_QSTR_self, MP_QSTR_clean_session, MP_QSTR_timeout };
+    mp_obj_t v[3] = { MP_OBJ_NULL, mp_const_true, mp_const_none };
+    parse_args(n_args, n_kw, args, 1, 3, names, v);
+    mp_obj_t self = v[0], clean = v[1], timeout = v[2];
+    umqtt_connect_args_t a;
+    connect_args(self, &a);
+    a.clean_session = mp_obj_is_true(clean);
+    if (timeout != mp_const_none) {
+        a.timeout_ms = timeout_to_mode(timeout);
+    }
+    check_connect_args(&a);
+    mp_obj_t pid = mp_load_attr(self, MP_QSTR_pid);
+    call_t c;
+    begin(&c, self, true);
+    umqtt_set_pid(c.e->rust, (uint32_t)mp_obj_get_int(pid));
+    // A failed handshake leaves the session disconnected: finish() closes.
+    finish(&c, umqtt_connect(c.e->rust, c.e, &a, &c.out));
+    return MP_OBJ_NEW_SMALL_INT(c.out.value);
+}
+
+// disconnect(self): DISCONNECT, then close the socket whatever happened.
+static mp_obj_t mqtt_disconnect(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    const qstr names[1] = { MP_QSTR_self };
+    mp_obj_t v[1] = { MP_OBJ_NULL };
+    parse_args(n_args, n_kw, args, 1, 1, names, v);
+    mp_obj_t self = v[0];
+    call_t c;
+    begin(&c, self, true);
+    finish_close(&c, umqtt_disconnect(c.e->rust, c.e, &c.out), true);
+    return mp_const_none;
+}
+
+static mp_obj_t mqtt_ping(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    const qstr names[1] = { MP_QSTR_self };
+    mp_obj_t v[1] = { MP_OBJ_NULL };
+    parse_args(n_args, n_kw, args, 1, 1, names, v);
+    mp_obj_t self = v[0];
+    call_t c;
+    begin(&c, self, true);
+    finish(&c, umqtt_ping(c.e->rust, c.e, &c.out));
+    return mp_const_none;
+}
+
+// publish(self, topic, msg, retain=False, qos=0)
+static mp_obj_t mqtt_publish(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args_in) {
+    const qstr names[5] = { MP_QSTR_self, MP_QSTR_topic, MP_QSTR_msg, MP_QSTR_retain, MP_QSTR_qos };
+    mp_obj_t args[5] = { MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL, mp_const_false, MP_OBJ_NEW_SMALL_INT(0) };
+    parse_args(n_args, n_kw, args_in, 3, 5, names, args);
+    mp_obj_t retain = args[3], qos = args[4];
+    umqtt_bytes_t topic = get_bytes(args[1], MP_QSTR_topic);
+    umqtt_bytes_t msg = get_bytes(args[2], MP_QSTR_msg);
+    mp_int_t q = get_qos(qos);
+    int r = mp_obj_is_true(retain);
+    call_t c;
+    begin(&c, args[0], true);
+    finish(&c, umqtt_publish(c.e->rust, c.e, topic, msg, q, r, &c.out));
+    if (c.out.value != 0) {
+        store_pid(&c);
+        wait_ack(args[0], c.out.value);
+    }
+    return mp_const_none;
+}
+
+// subscribe(self, topic, qos=0) -> granted QoS
+static mp_obj_t mqtt_subscribe(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args_in) {
+    const qstr names[3] = { MP_QSTR_self, MP_QSTR_topic, MP_QSTR_qos };
+    mp_obj_t args[3] = { MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NEW_SMALL_INT(0) };
+    parse_args(n_args, n_kw, args_in, 2, 3, names, args);
+    mp_obj_t qos = args[2];
+    if (mp_load_attr(args[0], MP_QSTR_cb) == mp_const_none) {
+        mp_raise_ValueError("subscribe needs a callback: call set_callback() first");
+    }
+    umqtt_bytes_t topic = get_bytes(args[1], MP_QSTR_topic);
+    mp_int_t q = get_qos(qos);
+    call_t c;
+    begin(&c, args[0], true);
+    finish(&c, umqtt_subscribe(c.e->rust, c.e, topic, q, &c.out));
+    store_pid(&c);
+    uint32_t granted = wait_ack(args[0], c.out.value);
+    return MP_OBJ_NEW_SMALL_INT(granted);
+}
+
+static mp_obj_t mqtt_unsubscribe(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    const qstr names[2] = { MP_QSTR_self, MP_QSTR_topic };
+    mp_obj_t v[2] = { MP_OBJ_NULL, MP_OBJ_NULL };
+    parse_args(n_args, n_kw, args, 2, 2, names, v);
+    mp_obj_t self = v[0], topic_in = v[1];
+    umqtt_bytes_t topic = get_bytes(topic_in, MP_QSTR_topic);
+    call_t c;
+    begin(&c, self, true);
+    finish(&c, umqtt_unsubscribe(c.e->rust, c.e, topic, &c.out));
+    store_pid(&c);
+    wait_ack(self, c.out.value);
+    return mp_const_none;
+}
+
+// umqtt.simple leaves the socket blocking after wait_msg().
+static void leave_blocking(call_t *c) {
+    if (mp_obj_get_type(c->sock) == (const mp_obj_type_t *)&sockp_type) {
+        // Recorded only; applied to the real socket when next used directly.
+        ((sockp_t *)MP_OBJ_TO_PTR(c->sock))->mode = MODE_BLOCKING;
+    } else if (c->sock != mp_const_none) {
+        mp_obj_t dest[3];
+        mp_load_method_maybe(c->sock, MP_QSTR_setblocking, dest);
+        if (dest[0] != MP_OBJ_NULL) {
+            dest[2] = mp_const_true;
+            mp_fun_table.call_method_n_kw(1, 0, dest);
+        }
+    }
+}
+
+// wait_msg(self): process one packet; see PYAPI.md.
+static mp_obj_t mqtt_wait_msg(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    const qstr names[1] = { MP_QSTR_self };
+    mp_obj_t v[1] = { MP_OBJ_NULL };
+    parse_args(n_args, n_kw, args, 1, 1, names, v);
+    mp_obj_t self = v[0];
+    call_t c;
+    begin(&c, self, true);
+    int st = umqtt_run(c.e->rust, c.e, RUN_ONE, 0, &c.out);
+    if (c.e->mode != MODE_BLOCKING) {
+        c.e->busy = 0;
+        leave_blocking(&c);
+        c.e->busy = 1;
+    }
+    st = finish(&c, st);
+    if (st == ST_MESSAGE) {
+        // Acknowledge right after the callback, even if it raised (the
+        // message counts as delivered), as the CPython binding does.
+        glue_nlr_buf_t nlr;
+        mp_obj_t exc = MP_OBJ_NULL;
+        if (GLUE_NLR_PUSH(&nlr) == 0) {
+            deliver(&c);
+            mp_fun_table.nlr_pop();
+        } else {
+            exc = MP_OBJ_FROM_PTR(nlr.ret_val);
+        }
+        call_t f;
+        begin(&f, self, true);
+        finish(&f, umqtt_flush(f.e->rust, f.e, &f.out));
+        if (exc != MP_OBJ_NULL) {
+            nlr_raise(exc);
+        }
+        return mp_const_none;
+    }
+    if (st == ST_PACKET && c.out.value != 0xd0) {
+        return MP_OBJ_NEW_SMALL_INT(c.out.value);
+    }
+    // A PINGRESP, or nothing on a non-blocking socket.
+    return mp_const_none;
+}
+
+// ---------------------------------------------------------------------------
+
+static mp_obj_t module_init(mp_obj_fun_bc_t *self) {
+    MP_DYNRUNTIME_INIT_ENTRY
+
+    mp_obj_exception_init(&mqtt_exc_type, MP_QSTR_MQTTException, &mp_type_Exception);
+    mp_store_global(MP_QSTR_MQTTException, MP_OBJ_FROM_PTR(&mqtt_exc_type));
+
+    engine_type.base.type = (void *)&mp_type_type;
+    engine_type.flags = MP_TYPE_FLAG_NONE;
+    engine_type.name = MP_QSTR__Engine;
+    MP_OBJ_TYPE_SET_SLOT(&engine_type, make_new, engine_make_new, 0);
+    mp_store_global(MP_QSTR__Engine, MP_OBJ_FROM_PTR(&engine_type));
+
+    sockp_type_init();
+    mp_store_global(MP_QSTR__Sock, MP_OBJ_FROM_PTR(&sockp_type));
+
+    mp_store_global(MP_QSTR__check_connect, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_check_connect));
+    mp_store_global(MP_QSTR__connect, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_connect));
+    mp_store_global(MP_QSTR__disconnect, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_disconnect));
+    mp_store_global(MP_QSTR__ping, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_ping));
+    mp_store_global(MP_QSTR__publish, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_publish));
+    mp_store_global(MP_QSTR__subscribe, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_subscribe));
+    mp_store_global(MP_QSTR__unsubscribe, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_unsubscribe));
+    mp_store_global(MP_QSTR__wait_msg, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_wait_msg));
+
+    MP_DYNRUNTIME_INIT_EXIT
+}
