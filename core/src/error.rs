@@ -163,9 +163,13 @@ impl ProtocolError {
             ProtocolError::PacketIdZero => "protocol error: packet id 0",
             ProtocolError::InvalidQoS => "protocol error: PUBLISH with QoS 3",
             ProtocolError::InvalidTopic => "protocol error: invalid topic in PUBLISH",
-            ProtocolError::UnknownPacketId => "protocol error: acknowledgement for unknown packet id",
+            ProtocolError::UnknownPacketId => {
+                "protocol error: acknowledgement for unknown packet id"
+            }
             ProtocolError::InvalidSubAck => "protocol error: invalid SUBACK",
-            ProtocolError::TooManyInbound => "protocol error: too many unacknowledged QoS 2 messages",
+            ProtocolError::TooManyInbound => {
+                "protocol error: too many unacknowledged QoS 2 messages"
+            }
         }
     }
 }

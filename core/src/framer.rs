@@ -314,12 +314,13 @@ impl<B: Buffer> Framer<B> {
     /// sync). `Err(Protocol(MalformedRemainingLength))` is fatal (repeated
     /// until [`Framer::clear`]).
     pub fn next_frame(&mut self) -> Result<Option<&[u8]>, Error> {
-        if self.malformed {
-            return Err(ProtocolError::MalformedRemainingLength.into());
-        }
-        // The oversized frame came before anything now buffered.
+        // The oversized frame came before anything now buffered, including
+        // a malformed length that `push` found after it.
         if let Some(len) = self.too_large.take() {
             return Err(Error::FrameTooLarge { len });
+        }
+        if self.malformed {
+            return Err(ProtocolError::MalformedRemainingLength.into());
         }
         if self.skip == Skip::Off {
             let total = match frame_total(self.data()) {

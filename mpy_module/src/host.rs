@@ -90,7 +90,12 @@ impl<const N: usize> MpHost<'_, N> {
     /// Read, waiting at most `limit_ms` (None: no limit). `user_ms` is the
     /// timeout the caller set on the socket: running out of it raises the
     /// socket's own OSError(ETIMEDOUT), as a plain `sock.read()` would.
-    fn read_wait(&mut self, buf: &mut [u8], limit_ms: Option<u32>, user_ms: Option<u32>) -> Result<ReadResult, Error> {
+    fn read_wait(
+        &mut self,
+        buf: &mut [u8],
+        limit_ms: Option<u32>,
+        user_ms: Option<u32>,
+    ) -> Result<ReadResult, Error> {
         let start = self.now_ms();
         let deadline = limit_ms.map(|t| start.saturating_add(u64::from(t)));
         let user_deadline = user_ms.map(|t| start.saturating_add(u64::from(t)));
@@ -179,7 +184,9 @@ impl<const N: usize> Host for MpHost<'_, N> {
         if self.store.store(id, frame) {
             Ok(())
         } else {
-            Err(Error::BufferTooSmall { needed: frame.len() })
+            Err(Error::BufferTooSmall {
+                needed: frame.len(),
+            })
         }
     }
 

@@ -17,7 +17,7 @@ use core::ffi::c_void;
 use ffi::{Bytes, ConnectArgs, Exc, Out, ST_ERROR, ST_IDLE, ST_MESSAGE, ST_OK, ST_PACKET};
 use heap::{FrameStore, HeapBuf};
 use host::{Clock, MpHost};
-use umqtt_core::client::{Client, Host, Progress, WaitFor};
+use umqtt_core::client::{Client, Progress, WaitFor};
 use umqtt_core::codec::{Connect, Will, MAX_REMAINING_LEN};
 use umqtt_core::session::{Config, State};
 use umqtt_core::{ArgError, Error, PacketId, ProtocolVersion, QoS};
@@ -49,7 +49,13 @@ pub struct Engine {
 
 impl Engine {
     /// The client and a host for this call (disjoint borrows).
-    fn split(&mut self, io: *mut c_void) -> (&mut Client<HeapBuf, HeapBuf, INFLIGHT, INBOUND>, MpHost<'_, INFLIGHT>) {
+    fn split(
+        &mut self,
+        io: *mut c_void,
+    ) -> (
+        &mut Client<HeapBuf, HeapBuf, INFLIGHT, INBOUND>,
+        MpHost<'_, INFLIGHT>,
+    ) {
         let host = MpHost {
             io,
             clock: &mut self.clock,
@@ -87,7 +93,9 @@ fn fail(out: &mut Out, e: Error) -> i32 {
         Error::NotConnected => set_error(out, Exc::Mqtt, NOT_CONNECTED, msg),
         Error::InflightFull => set_error(out, Exc::Mqtt, INFLIGHT_FULL, msg),
         Error::InvalidArgument(a) => set_error(out, Exc::ValueError, 0, a.as_str()),
-        Error::BufferTooSmall { .. } => set_error(out, Exc::MemoryError, 0, "out of memory for MQTT packet"),
+        Error::BufferTooSmall { .. } => {
+            set_error(out, Exc::MemoryError, 0, "out of memory for MQTT packet")
+        }
         Error::Timeout => set_error(out, Exc::OsError, ffi::ETIMEDOUT, msg),
         Error::ConnectionClosed => set_error(out, Exc::OsError, -1, msg),
         Error::Io(errno) => set_error(out, Exc::OsError, errno, ""),
@@ -205,7 +213,12 @@ pub unsafe extern "C" fn umqtt_check_connect(args: *const ConnectArgs, out: *mut
 /// # Safety
 /// See [`parts`]; `args` must be valid with buffers alive for the call.
 #[no_mangle]
-pub unsafe extern "C" fn umqtt_connect(eng: *mut c_void, io: *mut c_void, args: *const ConnectArgs, out: *mut Out) -> i32 {
+pub unsafe extern "C" fn umqtt_connect(
+    eng: *mut c_void,
+    io: *mut c_void,
+    args: *const ConnectArgs,
+    out: *mut Out,
+) -> i32 {
     // SAFETY: forwarded contract.
     let (engine, out) = unsafe { parts(eng, out) };
     // SAFETY: the glue passes a valid ConnectArgs whose buffers outlive the call.
@@ -280,7 +293,13 @@ pub unsafe extern "C" fn umqtt_publish(
 /// # Safety
 /// See [`umqtt_publish`].
 #[no_mangle]
-pub unsafe extern "C" fn umqtt_subscribe(eng: *mut c_void, io: *mut c_void, topic: Bytes, qos_v: i32, out: *mut Out) -> i32 {
+pub unsafe extern "C" fn umqtt_subscribe(
+    eng: *mut c_void,
+    io: *mut c_void,
+    topic: Bytes,
+    qos_v: i32,
+    out: *mut Out,
+) -> i32 {
     // SAFETY: forwarded contract.
     let (engine, out) = unsafe { parts(eng, out) };
     let q = match qos(qos_v) {
@@ -304,7 +323,12 @@ pub unsafe extern "C" fn umqtt_subscribe(eng: *mut c_void, io: *mut c_void, topi
 /// # Safety
 /// See [`umqtt_publish`].
 #[no_mangle]
-pub unsafe extern "C" fn umqtt_unsubscribe(eng: *mut c_void, io: *mut c_void, topic: Bytes, out: *mut Out) -> i32 {
+pub unsafe extern "C" fn umqtt_unsubscribe(
+    eng: *mut c_void,
+    io: *mut c_void,
+    topic: Bytes,
+    out: *mut Out,
+) -> i32 {
     // SAFETY: forwarded contract.
     let (engine, out) = unsafe { parts(eng, out) };
     let (client, mut host) = engine.split(io);
@@ -333,7 +357,13 @@ const RUN_NONBLOCKING: i32 = 2;
 /// # Safety
 /// See [`parts`].
 #[no_mangle]
-pub unsafe extern "C" fn umqtt_run(eng: *mut c_void, io: *mut c_void, kind: i32, id: u32, out: *mut Out) -> i32 {
+pub unsafe extern "C" fn umqtt_run(
+    eng: *mut c_void,
+    io: *mut c_void,
+    kind: i32,
+    id: u32,
+    out: *mut Out,
+) -> i32 {
     // SAFETY: forwarded contract.
     let (engine, out) = unsafe { parts(eng, out) };
     let until = match kind {

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Benchmarks: ours vs peers vs the raw-socket limit, on CPython and MicroPython,
+# against a private Mosquitto started for the run. Prints a Markdown table.
+#   bash scripts/bench.sh            full run (a few minutes)
+#   bash scripts/bench.sh --quick    smoke run (seconds; CI), figures meaningless
+# Other options go to bench/run.py (--rounds N, --skip-core, --skip-mpy, --json FILE).
+# BENCH_PYTHON=/path/to/python uses that interpreter (with umqtt, paho-mqtt and
+# micropython installed) instead of running scripts/setup.sh and using .venv.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+if [ -n "${BENCH_PYTHON:-}" ]; then
+    PY="$BENCH_PYTHON"
+else
+    # Builds the CPython package and the .mpy if needed; its log goes to
+    # stderr so stdout is the table alone.
+    bash scripts/setup.sh >&2
+    PY="$ROOT/.venv/bin/python"
+fi
+
+# mpy-cross (for the size of umqtt.simple compiled to .mpy v6.3): only the
+# benchmark needs it, so it is installed here rather than by setup.sh.
+BINDIR="$(dirname "$PY")"
+if [ ! -x "$BINDIR/mpy-cross-v6.3" ] && ! command -v mpy-cross-v6.3 >/dev/null; then
+    "$PY" -m pip install -q --disable-pip-version-check mpy-cross-v6.3 >&2 \
+        || echo "WARNING: mpy-cross-v6.3 did not install: no umqtt.simple .mpy size" >&2
+fi
+
+exec "$PY" bench/run.py "$@"

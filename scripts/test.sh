@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Everything CI checks: set-up, Rust formatting/lints/tests, the embedded builds of the
+# core, then the pytest suite against real Mosquitto brokers.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+bash scripts/setup.sh
+# shellcheck disable=SC1091
+source .venv/bin/activate
+
+# Two cores shared with other work: two jobs at most.
+JOBS="${CARGO_BUILD_JOBS:-2}"
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy -j "$JOBS" --workspace --all-targets -- -D warnings
+
+step "cargo test --workspace"
+cargo test -j "$JOBS" --workspace
+
+for target in thumbv6m-none-eabi thumbv7em-none-eabihf riscv32imc-unknown-none-elf; do
+    step "cargo build -p umqtt-core --target $target"
+    cargo build -j "$JOBS" -p umqtt-core --target "$target"
+done
+
+# The MicroPython module for the ARM boards: built (setup.sh built x64), linked and sized;
+# they cannot run on this machine. Clippy covers the module's own crate too.
+step "mpy_module: clippy, armv6m and armv7emsp builds"
+(cd mpy_module && cargo fmt --check && cargo clippy -j "$JOBS" -- -D warnings)
+CARGO_BUILD_JOBS="$JOBS" bash mpy_module/build.sh armv6m armv7emsp
+ls -l mpy_module/build/*/umqtt/simple.mpy
+
+# Every Python test runs on both runtimes: CPython (pyo3) and the MicroPython unix
+# port with the native module.
+export UMQTT_RUNTIMES="${UMQTT_RUNTIMES:-cpython,micropython}"
+
+step "pytest tests/ (runtimes: $UMQTT_RUNTIMES)"
+set +e
+python -m pytest tests "$@"
+rc=$?
+set -e
+if [ "$rc" -eq 5 ]; then
+    echo "pytest collected no tests: that is a failure" >&2
+    exit 1
+fi
+exit "$rc"
