@@ -2,17 +2,18 @@
 # Demo: a private Mosquitto on a free loopback port, examples/subscriber.py listening,
 # examples/publisher.py sending 5 messages, then the subscriber's output.
 #
-# Runtimes: SUB_RUNTIME / PUB_RUNTIME (default: RUNTIME, default cpython) pick the Python
-# each side runs on: cpython (the venv's python with the pyo3 package) or micropython
-# (the unix port with the native module from mpy_module, see run_on below).
+# Runtimes: SUB_RUNTIME / PUB_RUNTIME pick the Python each side runs on: cpython (the
+# venv's python with the pyo3 package) or micropython (the unix port with the native
+# module from mpy_module, see run_on below). By default the subscriber runs on
+# MicroPython and the publisher on CPython, so both halves talk through one broker;
+# RUNTIME=cpython (or micropython) puts both sides on one runtime.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-RUNTIME="${RUNTIME:-cpython}"
-SUB_RUNTIME="${SUB_RUNTIME:-$RUNTIME}"
-PUB_RUNTIME="${PUB_RUNTIME:-$RUNTIME}"
+SUB_RUNTIME="${SUB_RUNTIME:-${RUNTIME:-micropython}}"
+PUB_RUNTIME="${PUB_RUNTIME:-${RUNTIME:-cpython}}"
 COUNT="${COUNT:-5}"
 
 step() { printf '\n==> %s\n' "$*"; }
