@@ -36,6 +36,11 @@ step "mpy_module: clippy, armv6m and armv7emsp builds"
 CARGO_BUILD_JOBS="$JOBS" bash mpy_module/build.sh armv6m armv7emsp
 ls -l mpy_module/build/*/umqtt/simple.mpy
 
+# The benchmark command keeps working: a seconds-long smoke run (figures printed,
+# never asserted).
+step "bench smoke run (scripts/bench.sh --quick)"
+BENCH_PYTHON="$ROOT/.venv/bin/python" bash scripts/bench.sh --quick
+
 # Every Python test runs on both runtimes: CPython (pyo3) and the MicroPython unix
 # port with the native module.
 export UMQTT_RUNTIMES="${UMQTT_RUNTIMES:-cpython,micropython}"
