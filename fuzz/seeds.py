@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Write the seed corpus (corpus/<target>/seed-*) from hand-built MQTT packet
+streams. Run from anywhere: python3 fuzz/seeds.py. The input layouts are
+described at the top of src/framer.rs, src/decode.rs and src/session/mod.rs."""
+
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def varint(n):
+    out = bytearray()
+    while True:
+        b, n = n % 128, n // 128
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def frame(first, body):
+    return bytes([first]) + varint(len(body)) + body
+
+
+def publish(topic, payload, qos=0, pid=0, dup=False, retain=False):
+    body = len(topic).to_bytes(2, "big") + topic
+    if qos:
+        body += pid.to_bytes(2, "big")
+    first = 0x30 | qos << 1 | (0x08 if dup else 0) | (0x01 if retain else 0)
+    return frame(first, body + payload)
+
+
+def ack(first, pid):
+    return bytes([first, 2]) + pid.to_bytes(2, "big")
+
+
+CONNACK = bytes([0x20, 2, 0, 0])
+CONNACK_SP = bytes([0x20, 2, 1, 0])
+PINGRESP = bytes([0xD0, 0])
+
+
+def suback(pid, codes):
+    return frame(0x90, pid.to_bytes(2, "big") + bytes(codes))
+
+
+PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK = 0x40, 0x50, 0x62, 0x70, 0xB0
+
+# Everything a broker sends in a normal session.
+STREAM = (
+    CONNACK
+    + suback(1, [0])
+    + ack(PUBACK, 2)
+    + ack(PUBREC, 3)
+    + ack(PUBCOMP, 3)
+    + publish(b"a/b", b"hi")
+    + publish(b"a/c", b"one", qos=1, pid=7)
+    + publish(b"a/d", b"two", qos=2, pid=8)
+    + ack(PUBREL, 8)
+    + PINGRESP
+)
+BIG = publish(b"big", bytes(range(128)), qos=1, pid=9)  # 2-byte remaining length
+
+
+def framer_seeds():
+    # [cfg: cap-1 | feed<<6] [init-1 | feed<<4] [n] [cuts...] [stream]
+    return {
+        "push-cap8": bytes([0x07, 0x01, 0]) + STREAM,
+        "spare-cap4-cuts": bytes([0x43, 0x13, 3, 0, 2, 5]) + STREAM,
+        "wanted-cap32-big": bytes([0x9F, 0x22, 2, 6, 0]) + STREAM + BIG + PINGRESP,
+        "push-cap2-header-skip": bytes([0x01, 0x00, 1, 0]) + BIG + ack(PUBACK, 1) + PINGRESP,
+        "malformed": bytes([0x3F, 0x0F, 0]) + ack(PUBACK, 1) + bytes([0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x01]),
+    }
+
+
+def decode_seeds():
+    return {
+        "connack": CONNACK,
+        "connack-sp": CONNACK_SP,
+        "connack-refused": bytes([0x20, 2, 0, 5]),
+        "suback": suback(5, [0, 1, 2, 0x80]),
+        "publish-q0": publish(b"a/b", b"hi"),
+        "publish-q1-retain": publish(b"t", b"x", qos=1, pid=1, retain=True),
+        "publish-q2-dup": publish(b"t", b"", qos=2, pid=0xFFFF, dup=True),
+        "publish-varint2": BIG,
+        "puback": ack(PUBACK, 1),
+        "pubrec": ack(PUBREC, 2),
+        "pubrel": ack(PUBREL, 3),
+        "pubcomp": ack(PUBCOMP, 4),
+        "unsuback": ack(UNSUBACK, 5),
+        "pingresp": PINGRESP,
+    }
+
+
+def op(code, arg=0):
+    return code | arg << 4
+
+
+def session_input(cfg, ops, stream):
+    return bytes([cfg, len(ops)]) + bytes(ops) + stream
+
+
+def session_seeds():
+    frame_drain = op(6, 3)
+    # Direct mode (cfg bit 0 = 0), default timing.
+    normal = [
+        op(0, 7),  # connect clean, keepalive 60
+        frame_drain,  # CONNACK
+        op(4, 0),  # subscribe a/# (id 1)
+        frame_drain,  # SUBACK
+        op(2),  # publish QoS 1 (id 2)
+        op(3),  # publish QoS 2 (id 3)
+    ] + [frame_drain] * 8 + [
+        op(9, 10),  # 10 s later
+        op(14),  # settle: ping due
+        op(15),  # silence: ping timeout
+    ]
+    resume = [
+        op(0, 6),  # connect, clean_session=False, keepalive 60
+        frame_drain,  # CONNACK
+        op(2),  # publish QoS 1 (id 1)
+        op(3),  # publish QoS 2 (id 2)
+        op(12),  # connection lost
+        op(0, 6),  # reconnect
+        frame_drain,  # CONNACK session present: both resent
+    ] + [frame_drain] * 3 + [op(15)]
+    resume_stream = CONNACK + CONNACK_SP + ack(PUBACK, 1) + ack(PUBREC, 2) + ack(PUBCOMP, 2)
+    # Client mode (cfg bit 0 = 1).
+    client = [
+        op(0, 3),  # connect clean, keepalive 1 s, default timeout
+        op(4, 0),  # subscribe a/#
+        op(8),  # wait for SUBACK
+        op(2),  # publish QoS 1
+        op(8),  # wait for PUBACK
+        op(3),  # publish QoS 2
+        op(8),  # wait for PUBCOMP
+        op(15, 0),  # broker bytes arrive one at a time
+        op(6), op(6), op(6), op(6),  # wait_msg x4
+        op(7),  # check_msg
+        op(9, 10),  # broker silent 10 s
+        op(6),  # wait_msg: ping, then ping timeout
+        op(11),  # disconnect
+    ]
+    return {
+        "direct-normal": session_input(0x00, normal, STREAM),
+        "direct-resume": session_input(0x00, resume, resume_stream),
+        "direct-short-timeouts": session_input(0x7A, normal, STREAM),
+        "client-normal": session_input(0x01, client, STREAM),
+        "client-small-rx": session_input(0x81, client, STREAM[:13] + BIG + STREAM[13:]),
+    }
+
+
+def main():
+    for target, seeds in (
+        ("framer", framer_seeds()),
+        ("decode", decode_seeds()),
+        ("session", session_seeds()),
+    ):
+        d = os.path.join(HERE, "corpus", target)
+        os.makedirs(d, exist_ok=True)
+        for name, data in seeds.items():
+            with open(os.path.join(d, "seed-" + name), "wb") as f:
+                f.write(data)
+
+
+if __name__ == "__main__":
+    main()
