@@ -36,6 +36,10 @@ step "mpy_module: clippy, armv6m and armv7emsp builds"
 CARGO_BUILD_JOBS="$JOBS" bash mpy_module/build.sh armv6m armv7emsp
 ls -l mpy_module/build/*/umqtt/simple.mpy
 
+# Fuzz the core briefly (framer, decoder, session/client); fuzz/run.sh 3600 fuzzes longer.
+step "fuzz smoke run (fuzz/run.sh ${FUZZ_SECONDS:-60})"
+bash fuzz/run.sh "${FUZZ_SECONDS:-60}"
+
 # The benchmark command keeps working: a seconds-long smoke run (figures printed,
 # never asserted).
 step "bench smoke run (scripts/bench.sh --quick)"
