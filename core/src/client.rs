@@ -11,7 +11,11 @@ use crate::buffer::Buffer;
 use crate::codec;
 use crate::framer::Framer;
 use crate::session::{Config, Event, Session, State, Transmit};
+use crate::subscriptions::Subscriptions;
 use crate::{Error, PacketId, ProtocolError, QoS};
+
+mod reconnect;
+pub use reconnect::RESUBSCRIBE_BATCH;
 
 /// Outcome of [`Host::read`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,25 +218,56 @@ fn ms_until(deadline: u64, now: u64) -> u32 {
 }
 
 /// A blocking MQTT client over a [`Host`]: receive buffer `RB`, transmit
-/// buffer `TB` (both grow on demand if the buffer type allows it).
+/// buffer `TB` (both grow on demand if the buffer type allows it), and the
+/// registry of granted subscriptions in `SB` (see
+/// [`Client::with_subscriptions`]; none with [`Client::new`]).
 #[derive(Debug)]
-pub struct Client<RB: Buffer, TB: Buffer, const INFLIGHT: usize = 16, const INBOUND: usize = 32> {
+pub struct Client<
+    RB: Buffer,
+    TB: Buffer,
+    const INFLIGHT: usize = 16,
+    const INBOUND: usize = 32,
+    SB: Buffer = [u8; 0],
+> {
     session: Session<INFLIGHT, INBOUND>,
     framer: Framer<RB>,
     tx: TB,
     suback: heapless::Vec<u8, 16>,
+    subs: Subscriptions<SB>,
+    /// The QoS 1/2 message the last `start_publish` put in the session but
+    /// could not write (see [`Client::interrupted_publish`]).
+    interrupted: Option<PacketId>,
 }
 
 impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, const INBOUND: usize>
     Client<RB, TB, INFLIGHT, INBOUND>
 {
-    /// A disconnected client.
+    /// A disconnected client that does not remember its subscriptions
+    /// ([`Client::start_resubscribe`] never has anything to send).
     pub fn new(config: Config, rx: RB, tx: TB) -> Self {
+        Client::build(config, rx, tx, Subscriptions::disabled([]))
+    }
+}
+
+impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, const INBOUND: usize, SB: Buffer>
+    Client<RB, TB, INFLIGHT, INBOUND, SB>
+{
+    /// A disconnected client that records the subscriptions the broker
+    /// grants in `subs` (growing it as needed), so that
+    /// [`Client::start_resubscribe`] can restore them after a broker lost
+    /// the session.
+    pub fn with_subscriptions(config: Config, rx: RB, tx: TB, subs: SB) -> Self {
+        Client::build(config, rx, tx, Subscriptions::new(subs))
+    }
+
+    fn build(config: Config, rx: RB, tx: TB, subs: Subscriptions<SB>) -> Self {
         Client {
             session: Session::new(config),
             framer: Framer::new(rx),
             tx,
             suback: heapless::Vec::new(),
+            subs,
+            interrupted: None,
         }
     }
 
@@ -261,6 +296,7 @@ impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, const INBOUND: usize>
         if let Err(e) = &r {
             if is_fatal(e) {
                 self.session.connection_lost();
+                self.subs.connection_lost();
             }
         }
         r
@@ -287,6 +323,13 @@ impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, const INBOUND: usize>
         timeout_ms: Option<u32>,
     ) -> Result<bool, Error> {
         self.framer.clear();
+        // Requests of the old connection are void; a clean session also
+        // starts without subscriptions.
+        if c.clean_session {
+            self.subs.clear();
+        } else {
+            self.subs.connection_lost();
+        }
         // A clean session drops the in-flight messages: their stored frames go too.
         let mut dropped: heapless::Vec<PacketId, INFLIGHT> = heapless::Vec::new();
         if c.clean_session {
@@ -364,6 +407,7 @@ impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, const INBOUND: usize>
         self.flush(host)?;
         let session = &mut self.session;
         let len = with_growth(&mut self.tx, |out| session.disconnect(out))?;
+        self.subs.connection_lost();
         self.framer.clear();
         let r = write_prefix(&self.tx, len, host);
         self.check(r)
@@ -388,6 +432,7 @@ impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, const INBOUND: usize>
         qos: QoS,
         retain: bool,
     ) -> Result<Option<PacketId>, Error> {
+        self.interrupted = None;
         let now = host.now_ms();
         let r = flush(&mut self.session, &mut self.tx, host, now);
         self.check(r)?;
@@ -409,6 +454,9 @@ impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, const INBOUND: usize>
         // On a write error the message stays in flight (stored) and is
         // resent after a reconnect with clean_session = false.
         let r = write_prefix(&self.tx, len, host);
+        if r.is_err() {
+            self.interrupted = id;
+        }
         self.check(r)?;
         Ok(id)
     }
@@ -424,6 +472,10 @@ impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, const INBOUND: usize>
         self.check(r)?;
         let session = &mut self.session;
         let (len, id) = with_growth(&mut self.tx, |out| session.subscribe(filters, now, out))?;
+        if let Err(e) = self.subs.track_subscribe(id, filters) {
+            self.session.drop_inflight(id);
+            return Err(e);
+        }
         self.suback.clear();
         let r = write_prefix(&self.tx, len, host);
         self.check(r)?;
@@ -441,6 +493,7 @@ impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, const INBOUND: usize>
         self.check(r)?;
         let session = &mut self.session;
         let (len, id) = with_growth(&mut self.tx, |out| session.unsubscribe(filters, now, out))?;
+        self.subs.track_unsubscribe(id, filters);
         let r = write_prefix(&self.tx, len, host);
         self.check(r)?;
         Ok(id)
@@ -527,9 +580,11 @@ impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, const INBOUND: usize>
                                 // Cannot fail: at most capacity() codes.
                                 let _ = self.suback.push(c);
                             }
+                            let resubscribed = self.subs.on_suback(packet_id, return_codes);
                             match until {
                                 WaitFor::Ack(want) if want == packet_id => {
-                                    if return_codes == [0x80] {
+                                    // A refused resubscription is only forgotten.
+                                    if return_codes == [0x80] && !resubscribed {
                                         return Err(Error::SubscribeRefused);
                                     }
                                     Some(Step::Done)
@@ -537,10 +592,13 @@ impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, const INBOUND: usize>
                                 _ => single.then_some(Step::Packet(first)),
                             }
                         }
-                        Event::Unsubscribed(id) => match until {
-                            WaitFor::Ack(want) if want == id => Some(Step::Done),
-                            _ => single.then_some(Step::Packet(first)),
-                        },
+                        Event::Unsubscribed(id) => {
+                            self.subs.on_unsuback(id);
+                            match until {
+                                WaitFor::Ack(want) if want == id => Some(Step::Done),
+                                _ => single.then_some(Step::Packet(first)),
+                            }
+                        }
                         Event::Connected { .. } | Event::Pong | Event::Nothing => {
                             single.then_some(Step::Packet(first))
                         }

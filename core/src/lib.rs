@@ -9,16 +9,21 @@
 //! - [`client`]: a blocking driver ([`client::Client`]) built on the session
 //!   and a caller-supplied [`client::Host`] (socket + clock). Both Python
 //!   bindings are thin wrappers around it, so they behave the same.
+//! - [`subscriptions`] and [`backoff`]: what reconnecting needs, shared by
+//!   the bindings: the registry of granted subscriptions (restored when a
+//!   broker lost the session) and jittered exponential delays.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod backoff;
 pub mod buffer;
 pub mod client;
 pub mod codec;
 pub mod error;
 pub mod framer;
 pub mod session;
+pub mod subscriptions;
 mod types;
 
 pub use buffer::Buffer;

@@ -54,7 +54,15 @@ mp_int_t timeout_to_mode(mp_obj_t t) {
     // int(t * 1000) through the runtime: floats may not exist on this port.
     mp_obj_t ms = mp_binary_op(MP_BINARY_OP_MULTIPLY, t, MP_OBJ_NEW_SMALL_INT(1000));
     mp_obj_t ms_int = mp_call_function_n_kw(mp_load_global(MP_QSTR_int), 1, 0, &ms);
-    mp_int_t v = mp_obj_get_int(ms_int);
+    mp_int_t v;
+    if (mp_obj_is_small_int(ms_int)) {
+        v = MP_OBJ_SMALL_INT_VALUE(ms_int);
+    } else {
+        // Past a machine word (mp_obj_get_int would truncate it to anything,
+        // even a tiny timeout): as long as possible, or invalid if negative.
+        mp_obj_t neg = mp_binary_op(MP_BINARY_OP_LESS, ms_int, MP_OBJ_NEW_SMALL_INT(0));
+        v = mp_obj_is_true(neg) ? -1 : MP_SMALL_INT_MAX;
+    }
     if (v < 0) {
         mp_raise_ValueError("timeout must be >= 0");
     }

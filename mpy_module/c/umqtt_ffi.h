@@ -22,6 +22,8 @@
 #define ST_IDLE 2
 #define ST_PACKET 3
 #define ST_ERROR (-1)
+// Glue only: the connection failed and reconnect() brought it back.
+#define ST_RECONNECTED (-2)
 
 // umqtt_run wait kinds.
 #define RUN_ACK 0
@@ -75,5 +77,8 @@ int umqtt_disconnect(void *eng, void *io, umqtt_out_t *out);
 int umqtt_is_connected(void *eng);
 uint32_t umqtt_last_pid(void *eng);
 void umqtt_set_pid(void *eng, uint32_t pid);
+int umqtt_resubscribe(void *eng, void *io, umqtt_out_t *out);
+void umqtt_backoff_start(void *eng, uint32_t min_ms, uint32_t max_ms, uint32_t seed);
+uint32_t umqtt_backoff_next(void *eng);
 
 #endif

@@ -51,6 +51,8 @@ static mp_obj_t engine_make_new(const mp_obj_type_t *type, size_t n_args, size_t
     e->mode = MODE_BLOCKING;
     e->busy = 0;
     e->user_timeout = 0;
+    e->auto_rc = 0;
+    e->lost = 0;
     if (umqtt_engine_init(e->rust) != 0) {
         mp_raise_msg(&mp_type_RuntimeError, "cannot allocate MQTT buffers");
     }
@@ -198,6 +200,62 @@ static int finish(call_t *c, int st) {
     return finish_close(c, st, false);
 }
 
+// ---------------------------------------------------------------------------
+// Automatic reconnect (set_reconnect(); the loop is reconnect() in
+// py/simple.py, the same shape as the CPython binding's reconnect.rs).
+
+static engine_t *engine_of(mp_obj_t self) {
+    mp_obj_t eo = mp_load_attr(self, MP_QSTR__e);
+    if (mp_obj_get_type(eo) != (const mp_obj_type_t *)&engine_type) {
+        mp_raise_TypeError("MQTTClient not initialised");
+    }
+    return MP_OBJ_TO_PTR(eo);
+}
+
+// self.reconnect(), through the method table (a subclass's version applies).
+static void call_reconnect(mp_obj_t self) {
+    mp_obj_t dest[2];
+    mp_load_method(self, MP_QSTR_reconnect, dest);
+    mp_fun_table.call_method_n_kw(0, 0, dest);
+}
+
+// What a new connection may cure: OSError (socket errors, timeouts, closed
+// by the broker), MQTTException 256 (protocol violation) and 257 (ping
+// timeout).
+static bool is_conn_failure(call_t *c, mp_obj_t pending) {
+    if (pending != MP_OBJ_NULL) {
+        mp_obj_t a[2] = { pending, mp_load_global(MP_QSTR_OSError) };
+        return mp_obj_is_true(mp_call_function_n_kw(mp_load_global(MP_QSTR_isinstance), 2, 0, a));
+    }
+    return c->out.kind == EXC_OSERROR || (c->out.kind == EXC_MQTT && (c->out.code == 256 || c->out.code == 257));
+}
+
+// finish() for the operations automatic reconnect covers: with
+// set_reconnect() on, a failure that lost the connection is not raised; the
+// socket is closed, self.reconnect() runs (its exception propagates if it
+// gives up) and ST_RECONNECTED tells the caller to carry on.
+static int finish_rc(call_t *c, int st) {
+    engine_t *e = c->e;
+    if (st == ST_ERROR && e->auto_rc && !umqtt_is_connected(e->rust) && is_conn_failure(c, e->pending)) {
+        e->pending = MP_OBJ_NULL;
+        e->lost = 1;
+        finish_close(c, ST_OK, true);
+        call_reconnect(c->self);
+        return ST_RECONNECTED;
+    }
+    return finish(c, st);
+}
+
+// begin() for an operation: with automatic reconnect on, a connection that
+// failed and was not brought back (reconnect() gave up) is retried first.
+static void begin_op(call_t *c, mp_obj_t self) {
+    engine_t *e = engine_of(self);
+    if (e->auto_rc && e->lost && !e->busy) {
+        call_reconnect(self);
+    }
+    begin(c, self, true);
+}
+
 // bytes/str/bytearray argument -> (ptr, len); TypeError otherwise.
 static umqtt_bytes_t get_bytes(mp_obj_t o, qstr what) {
     mp_buffer_info_t bi;
@@ -244,8 +302,20 @@ static void parse_args(size_t n_args, size_t n_kw, const mp_obj_t *args, size_t 
     }
 }
 
+// An int argument. The dynruntime's mp_obj_get_int truncates a big int to its
+// low bits (2**70 + 1 would be 1): any int past a small int is out of range,
+// reported as -1. Non-ints still raise TypeError there.
+static mp_int_t get_int_or_neg(mp_obj_t o) {
+    if (mp_obj_is_small_int(o)) {
+        return MP_OBJ_SMALL_INT_VALUE(o);
+    }
+    mp_int_t v = mp_obj_get_int(o);
+    // True/False are ints too; anything else that got here is a big int.
+    return (o == mp_const_true || o == mp_const_false) ? v : -1;
+}
+
 static mp_int_t get_qos(mp_obj_t o) {
-    mp_int_t q = mp_obj_get_int(o);
+    mp_int_t q = get_int_or_neg(o);
     if (q < 0 || q > 2) {
         mp_raise_ValueError("qos must be 0, 1 or 2");
     }
@@ -264,14 +334,20 @@ static void deliver(call_t *c) {
 }
 
 // Wait for the acknowledgement of `id`, delivering messages meanwhile.
-// Returns out.value of the final round (granted QoS for a SUBACK).
-static uint32_t wait_ack(mp_obj_t self, uint32_t id) {
+// ST_OK with *value = out.value of the final round (granted QoS for a
+// SUBACK), or (with `rc`, see finish_rc) ST_RECONNECTED.
+static int wait_ack(mp_obj_t self, uint32_t id, uint32_t *value, bool rc) {
     for (;;) {
         call_t c;
         begin(&c, self, true);
-        int st = finish(&c, umqtt_run(c.e->rust, c.e, RUN_ACK, id, &c.out));
+        int st = umqtt_run(c.e->rust, c.e, RUN_ACK, id, &c.out);
+        st = rc ? finish_rc(&c, st) : finish(&c, st);
+        if (st == ST_RECONNECTED) {
+            return st;
+        }
         if (st != ST_MESSAGE) {
-            return c.out.value;
+            *value = c.out.value;
+            return ST_OK;
         }
         deliver(&c);
     }
@@ -306,7 +382,7 @@ static void connect_args(mp_obj_t self, umqtt_connect_args_t *a) {
             a->will_retain = mp_obj_is_true(mp_load_attr(self, MP_QSTR_lw_retain));
         }
     }
-    a->keepalive = mp_obj_get_int(mp_load_attr(self, MP_QSTR_keepalive));
+    a->keepalive = get_int_or_neg(mp_load_attr(self, MP_QSTR_keepalive));
     a->timeout_ms = -1;
 }
 
@@ -351,6 +427,7 @@ static mp_obj_t mqtt_connect(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, m
     umqtt_set_pid(c.e->rust, (uint32_t)mp_obj_get_int(pid));
     // A failed handshake leaves the session disconnected: finish() closes.
     finish(&c, umqtt_connect(c.e->rust, c.e, &a, &c.out));
+    c.e->lost = 0;
     return MP_OBJ_NEW_SMALL_INT(c.out.value);
 }
 
@@ -360,8 +437,16 @@ static mp_obj_t mqtt_disconnect(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw
     mp_obj_t v[1] = { MP_OBJ_NULL };
     parse_args(n_args, n_kw, args, 1, 1, names, v);
     mp_obj_t self = v[0];
+    // Gone on purpose: automatic reconnect does not bring it back.
+    engine_of(self)->lost = 0;
     call_t c;
-    begin(&c, self, true);
+    begin(&c, self, false);
+    if (c.sock == mp_const_none || !umqtt_is_connected(c.e->rust)) {
+        // No connection (never made, lost, or already closed): only close what
+        // is left, like the CPython binding, so disconnect() is safe in finally:.
+        finish_close(&c, ST_OK, true);
+        return mp_const_none;
+    }
     finish_close(&c, umqtt_disconnect(c.e->rust, c.e, &c.out), true);
     return mp_const_none;
 }
@@ -372,8 +457,9 @@ static mp_obj_t mqtt_ping(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_o
     parse_args(n_args, n_kw, args, 1, 1, names, v);
     mp_obj_t self = v[0];
     call_t c;
-    begin(&c, self, true);
-    finish(&c, umqtt_ping(c.e->rust, c.e, &c.out));
+    do {
+        begin_op(&c, self);
+    } while (finish_rc(&c, umqtt_ping(c.e->rust, c.e, &c.out)) == ST_RECONNECTED);
     return mp_const_none;
 }
 
@@ -388,11 +474,20 @@ static mp_obj_t mqtt_publish(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, m
     mp_int_t q = get_qos(qos);
     int r = mp_obj_is_true(retain);
     call_t c;
-    begin(&c, args[0], true);
-    finish(&c, umqtt_publish(c.e->rust, c.e, topic, msg, q, r, &c.out));
-    if (c.out.value != 0) {
+    int st;
+    do {
+        begin_op(&c, args[0]);
+        st = finish_rc(&c, umqtt_publish(c.e->rust, c.e, topic, msg, q, r, &c.out));
+        // After a reconnect: a message the session took (out.value) was
+        // resent by it, so wait for that one; else publish on the new
+        // connection.
+    } while (st == ST_RECONNECTED && c.out.value == 0);
+    uint32_t id = c.out.value;
+    if (id != 0) {
         store_pid(&c);
-        wait_ack(args[0], c.out.value);
+        uint32_t unused;
+        while (wait_ack(args[0], id, &unused, true) == ST_RECONNECTED) {
+        }
     }
     return mp_const_none;
 }
@@ -408,11 +503,19 @@ static mp_obj_t mqtt_subscribe(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw,
     }
     umqtt_bytes_t topic = get_bytes(args[1], MP_QSTR_topic);
     mp_int_t q = get_qos(qos);
-    call_t c;
-    begin(&c, args[0], true);
-    finish(&c, umqtt_subscribe(c.e->rust, c.e, topic, q, &c.out));
-    store_pid(&c);
-    uint32_t granted = wait_ack(args[0], c.out.value);
+    uint32_t granted = 0;
+    // A request dies with its connection: after a reconnect, send it again.
+    for (;;) {
+        call_t c;
+        begin_op(&c, args[0]);
+        if (finish_rc(&c, umqtt_subscribe(c.e->rust, c.e, topic, q, &c.out)) == ST_RECONNECTED) {
+            continue;
+        }
+        store_pid(&c);
+        if (wait_ack(args[0], c.out.value, &granted, true) == ST_OK) {
+            break;
+        }
+    }
     return MP_OBJ_NEW_SMALL_INT(granted);
 }
 
@@ -422,11 +525,18 @@ static mp_obj_t mqtt_unsubscribe(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_k
     parse_args(n_args, n_kw, args, 2, 2, names, v);
     mp_obj_t self = v[0], topic_in = v[1];
     umqtt_bytes_t topic = get_bytes(topic_in, MP_QSTR_topic);
-    call_t c;
-    begin(&c, self, true);
-    finish(&c, umqtt_unsubscribe(c.e->rust, c.e, topic, &c.out));
-    store_pid(&c);
-    wait_ack(self, c.out.value);
+    for (;;) {
+        call_t c;
+        begin_op(&c, self);
+        if (finish_rc(&c, umqtt_unsubscribe(c.e->rust, c.e, topic, &c.out)) == ST_RECONNECTED) {
+            continue;
+        }
+        store_pid(&c);
+        uint32_t unused;
+        if (wait_ack(self, c.out.value, &unused, true) == ST_OK) {
+            break;
+        }
+    }
     return mp_const_none;
 }
 
@@ -452,14 +562,26 @@ static mp_obj_t mqtt_wait_msg(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, 
     parse_args(n_args, n_kw, args, 1, 1, names, v);
     mp_obj_t self = v[0];
     call_t c;
-    begin(&c, self, true);
-    int st = umqtt_run(c.e->rust, c.e, RUN_ONE, 0, &c.out);
-    if (c.e->mode != MODE_BLOCKING) {
-        c.e->busy = 0;
-        leave_blocking(&c);
-        c.e->busy = 1;
+    int st;
+    for (;;) {
+        begin_op(&c, self);
+        bool blocking = c.e->mode == MODE_BLOCKING;
+        st = umqtt_run(c.e->rust, c.e, RUN_ONE, 0, &c.out);
+        if (!blocking) {
+            c.e->busy = 0;
+            leave_blocking(&c);
+            c.e->busy = 1;
+        }
+        st = finish_rc(&c, st);
+        if (st != ST_RECONNECTED) {
+            break;
+        }
+        // Reconnected: a blocking wait goes on on the new connection; a
+        // non-blocking one (check_msg) or one with a timeout returns.
+        if (!blocking) {
+            return mp_const_none;
+        }
     }
-    st = finish(&c, st);
     if (st == ST_MESSAGE) {
         // Acknowledge right after the callback, even if it raised (the
         // message counts as delivered), as the CPython binding does.
@@ -473,7 +595,8 @@ static mp_obj_t mqtt_wait_msg(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, 
         }
         call_t f;
         begin(&f, self, true);
-        finish(&f, umqtt_flush(f.e->rust, f.e, &f.out));
+        // After a reconnect the broker resends what was not acknowledged.
+        finish_rc(&f, umqtt_flush(f.e->rust, f.e, &f.out));
         if (exc != MP_OBJ_NULL) {
             nlr_raise(exc);
         }
@@ -484,6 +607,68 @@ static mp_obj_t mqtt_wait_msg(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, 
     }
     // A PINGRESP, or nothing on a non-blocking socket.
     return mp_const_none;
+}
+
+// _resubscribe(self): restore the remembered subscriptions after connect()
+// returned session present 0 (reconnect() in simple.py). Failures raise.
+static mp_obj_t mqtt_resubscribe(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    const qstr names[1] = { MP_QSTR_self };
+    mp_obj_t v[1] = { MP_OBJ_NULL };
+    parse_args(n_args, n_kw, args, 1, 1, names, v);
+    for (;;) {
+        call_t c;
+        begin(&c, v[0], true);
+        finish(&c, umqtt_resubscribe(c.e->rust, c.e, &c.out));
+        if (c.out.value == 0) {
+            return mp_const_none;
+        }
+        store_pid(&c);
+        uint32_t unused;
+        wait_ack(v[0], c.out.value, &unused, false);
+    }
+}
+
+// _set_auto(self, on): automatic reconnect on/off (set_reconnect()).
+static mp_obj_t mqtt_set_auto(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    const qstr names[2] = { MP_QSTR_self, MP_QSTR_on };
+    mp_obj_t v[2] = { MP_OBJ_NULL, MP_OBJ_NULL };
+    parse_args(n_args, n_kw, args, 2, 2, names, v);
+    engine_of(v[0])->auto_rc = mp_obj_is_true(v[1]);
+    return mp_const_none;
+}
+
+// _connected(self): the session is connected (a failure did not end it).
+static mp_obj_t mqtt_connected(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    const qstr names[1] = { MP_QSTR_self };
+    mp_obj_t v[1] = { MP_OBJ_NULL };
+    parse_args(n_args, n_kw, args, 1, 1, names, v);
+    return mp_obj_new_bool(umqtt_is_connected(engine_of(v[0])->rust));
+}
+
+// _lost(self): the connection failed and no reconnect brought it back.
+static mp_obj_t mqtt_lost(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    const qstr names[1] = { MP_QSTR_self };
+    mp_obj_t v[1] = { MP_OBJ_NULL };
+    parse_args(n_args, n_kw, args, 1, 1, names, v);
+    return mp_obj_new_bool(engine_of(v[0])->lost);
+}
+
+// _backoff(self, min_ms, max_ms, seed): start a series of reconnect delays.
+static mp_obj_t mqtt_backoff(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    const qstr names[4] = { MP_QSTR_self, MP_QSTR_min_ms, MP_QSTR_max_ms, MP_QSTR_seed };
+    mp_obj_t v[4] = { MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL };
+    parse_args(n_args, n_kw, args, 4, 4, names, v);
+    umqtt_backoff_start(engine_of(v[0])->rust, (uint32_t)mp_obj_get_int(v[1]), (uint32_t)mp_obj_get_int(v[2]),
+        (uint32_t)mp_obj_get_int_truncated(v[3]));
+    return mp_const_none;
+}
+
+// _backoff_next(self) -> ms to wait before the next attempt.
+static mp_obj_t mqtt_backoff_next(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    const qstr names[1] = { MP_QSTR_self };
+    mp_obj_t v[1] = { MP_OBJ_NULL };
+    parse_args(n_args, n_kw, args, 1, 1, names, v);
+    return mp_obj_new_int_from_uint(umqtt_backoff_next(engine_of(v[0])->rust));
 }
 
 // ---------------------------------------------------------------------------
@@ -511,6 +696,12 @@ static mp_obj_t module_init(mp_obj_fun_bc_t *self) {
     mp_store_global(MP_QSTR__subscribe, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_subscribe));
     mp_store_global(MP_QSTR__unsubscribe, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_unsubscribe));
     mp_store_global(MP_QSTR__wait_msg, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_wait_msg));
+    mp_store_global(MP_QSTR__resubscribe, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_resubscribe));
+    mp_store_global(MP_QSTR__set_auto, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_set_auto));
+    mp_store_global(MP_QSTR__connected, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_connected));
+    mp_store_global(MP_QSTR__lost, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_lost));
+    mp_store_global(MP_QSTR__backoff, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_backoff));
+    mp_store_global(MP_QSTR__backoff_next, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_backoff_next));
 
     MP_DYNRUNTIME_INIT_EXIT
 }

@@ -9,6 +9,11 @@
 # ordinary instance attributes; the hot methods are the native functions
 # themselves (a native function in a class body binds self like a method),
 # so publish()/wait_msg() add no Python frame.
+#
+# Automatic reconnect (set_reconnect) is split the same way as in the
+# CPython binding: the native operations notice a lost connection and call
+# self.reconnect(); reconnect() below is the retry loop (sockets and sleeps
+# are Python's), with the delays and the resubscription done by the engine.
 
 
 def _text(v, name):
@@ -21,6 +26,26 @@ def _qos(q):
         raise TypeError("qos must be an int")
     if not 0 <= q <= 2:
         raise ValueError("qos must be 0, 1 or 2")
+
+
+def _ms(v, name):
+    if not isinstance(v, (int, float)):
+        raise TypeError(name + " must be a number")
+    if not v >= 0:
+        raise ValueError(name + " must be >= 0")
+    return int(v * 1000)
+
+
+# What reconnect() retries: connection failures (OSError, protocol
+# violation 256, ping timeout 257) and CONNACK 3 "server unavailable". Other
+# refusals (bad credentials, rejected client id) will not cure themselves.
+def _retryable(c, e):
+    if _connected(c):
+        # Raised while the connection stands (by a callback): not ours.
+        return False
+    if isinstance(e, MQTTException):
+        return bool(e.args) and e.args[0] in (3, 256, 257)
+    return isinstance(e, OSError)
 
 
 class MQTTClient:
@@ -63,6 +88,8 @@ class MQTTClient:
         self.lw_retain = False
         # The native protocol engine: buffers, session and in-flight state.
         self._e = _Engine()
+        # set_reconnect() settings: (attempts, min ms, max ms, on_reconnect).
+        self._rc = None
 
     def set_callback(self, f):
         self.cb = f
@@ -78,7 +105,7 @@ class MQTTClient:
         self.lw_qos = qos
         self.lw_retain = retain
 
-    def connect(self, clean_session=True, timeout=None):
+    def _open(self, timeout):
         import socket
 
         # Bad attributes fail before any network I/O.
@@ -115,9 +142,72 @@ class MQTTClient:
         except BaseException:
             s.close()
             raise
+
+    def connect(self, clean_session=True, timeout=None):
+        # One budget for TCP (and TLS) and CONNACK, like the CPython binding.
+        import time
+
+        t0 = time.ticks_ms()
+        self._open(timeout)
+        if timeout is not None:
+            left = timeout - time.ticks_diff(time.ticks_ms(), t0) / 1000
+            timeout = left if left > 0.001 else 0.001
         return _connect(self, clean_session, timeout)
 
+    # Automatic reconnect: operations that lose the connection call
+    # self.reconnect() and carry on (README "Reconnect"; same as CPython).
+    def set_reconnect(self, attempts=10, min_delay=0.5, max_delay=30.0, on_reconnect=None):
+        if not isinstance(attempts, int):
+            raise TypeError("attempts must be an int")
+        if attempts < 0:
+            raise ValueError("attempts must be >= 0 (0: no limit)")
+        lo = _ms(min_delay, "min_delay")
+        hi = _ms(max_delay, "max_delay")
+        if hi < lo:
+            raise ValueError("max_delay must be >= min_delay")
+        if on_reconnect is not None and not callable(on_reconnect):
+            raise TypeError("on_reconnect must be callable or None")
+        self._rc = (attempts, lo, hi, on_reconnect)
+        _set_auto(self, True)
+
+    # connect(False) up to `attempts` times with the engine's jittered,
+    # doubling delays; resubscribe if the broker lost the session.
+    def reconnect(self):
+        import time
+
+        attempts, lo, hi, cb = self._rc or (10, 500, 30000, None)
+        s = self.sock
+        if s is not None:
+            try:
+                s.close()
+            except Exception:
+                pass
+        _backoff(self, lo, hi, time.ticks_us() ^ id(self))
+        n = 0
+        sp = None
+        # No break/continue inside try: build.sh refuses them (the 1.23
+        # mpy-tool --merge miscomputes the UNWIND_JUMP they compile to).
+        while sp is None:
+            try:
+                sp = 1 if self.connect(False) else 0
+                if not sp:
+                    _resubscribe(self)
+            except Exception as e:
+                sp = None
+                if not _retryable(self, e):
+                    raise
+                n += 1
+                if attempts and n >= attempts:
+                    raise
+                time.sleep_ms(_backoff_next(self))
+        if cb is not None:
+            cb(sp)
+        return sp
+
     def check_msg(self):
+        if self._rc is not None and _lost(self):
+            # The last reconnect gave up: try again (raises if it fails).
+            self.reconnect()
         if self.sock is None:
             raise MQTTException(259, "not connected")
         self.sock.setblocking(False)

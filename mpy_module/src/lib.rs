@@ -17,6 +17,7 @@ use core::ffi::c_void;
 use ffi::{Bytes, ConnectArgs, Exc, Out, ST_ERROR, ST_IDLE, ST_MESSAGE, ST_OK, ST_PACKET};
 use heap::{FrameStore, HeapBuf};
 use host::{Clock, MpHost};
+use umqtt_core::backoff::Backoff;
 use umqtt_core::client::{Client, Progress, WaitFor};
 use umqtt_core::codec::{Connect, Will, MAX_REMAINING_LEN};
 use umqtt_core::session::{Config, State};
@@ -40,22 +41,22 @@ const FRAME_TOO_LARGE: i32 = 258;
 const NOT_CONNECTED: i32 = 259;
 const INFLIGHT_FULL: i32 = 260;
 
+/// The core client: receive and transmit buffers, in-flight limits, and the
+/// registry of granted subscriptions (restored by reconnect()).
+type Core = Client<HeapBuf, HeapBuf, INFLIGHT, INBOUND, HeapBuf>;
+
 /// Everything the module keeps per client; lives inside a GC block.
 pub struct Engine {
-    client: Client<HeapBuf, HeapBuf, INFLIGHT, INBOUND>,
+    client: Core,
     store: FrameStore<INFLIGHT>,
     clock: Clock,
+    /// Delays between reconnect attempts (reconnect() in simple.py).
+    backoff: Backoff,
 }
 
 impl Engine {
     /// The client and a host for this call (disjoint borrows).
-    fn split(
-        &mut self,
-        io: *mut c_void,
-    ) -> (
-        &mut Client<HeapBuf, HeapBuf, INFLIGHT, INBOUND>,
-        MpHost<'_, INFLIGHT>,
-    ) {
+    fn split(&mut self, io: *mut c_void) -> (&mut Core, MpHost<'_, INFLIGHT>) {
         let host = MpHost {
             io,
             clock: &mut self.clock,
@@ -142,9 +143,11 @@ pub unsafe extern "C" fn umqtt_engine_init(eng: *mut c_void) -> i32 {
         return -1;
     }
     let engine = Engine {
-        client: Client::new(Config::default(), rx, tx),
+        // The registry starts empty and grows with the first subscribe.
+        client: Client::with_subscriptions(Config::default(), rx, tx, HeapBuf::empty(MAX_PACKET)),
         store: FrameStore::new(MAX_PACKET),
         clock: Clock::new(),
+        backoff: Backoff::new(0, 0, 0),
     };
     // SAFETY: p is aligned and points to enough writable bytes.
     unsafe { p.write(engine) };
@@ -227,7 +230,8 @@ pub unsafe extern "C" fn umqtt_connect(
         Ok(c) => c,
         Err((kind, msg)) => return set_error(out, kind, 0, msg),
     };
-    let timeout = u32::try_from(a.timeout_ms).ok();
+    // -1: no timeout given; past u32 milliseconds (~49 days): as long as possible.
+    let timeout = (a.timeout_ms >= 0).then(|| u32::try_from(a.timeout_ms).unwrap_or(u32::MAX));
     let (client, mut host) = engine.split(io);
     match client.connect(&mut host, &c, timeout) {
         Ok(sp) => {
@@ -257,6 +261,8 @@ pub unsafe extern "C" fn umqtt_flush(eng: *mut c_void, io: *mut c_void, out: *mu
 }
 
 /// Start a PUBLISH; `out.value` = packet id to wait for (0 for QoS 0).
+/// On failure `out.value` is the id of a QoS 1/2 message that the session
+/// took but could not send (resent by a reconnect), else 0.
 ///
 /// # Safety
 /// See [`parts`]; `topic`/`msg` must stay valid for the call.
@@ -284,7 +290,12 @@ pub unsafe extern "C" fn umqtt_publish(
             out.value = id.map_or(0, |i| u32::from(i.get()));
             ST_OK
         }
-        Err(e) => fail(out, e),
+        Err(e) => {
+            out.value = client
+                .interrupted_publish()
+                .map_or(0, |i| u32::from(i.get()));
+            fail(out, e)
+        }
     }
 }
 
@@ -461,4 +472,55 @@ pub unsafe extern "C" fn umqtt_set_pid(eng: *mut c_void, pid: u32) {
     if let Ok(p) = u16::try_from(pid) {
         engine.client.session_mut().set_last_packet_id(p);
     }
+}
+
+/// Send one SUBSCRIBE restoring remembered subscriptions after the broker
+/// lost the session; `out.value` = its packet id, 0 when all are restored.
+///
+/// # Safety
+/// See [`parts`].
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_resubscribe(
+    eng: *mut c_void,
+    io: *mut c_void,
+    out: *mut Out,
+) -> i32 {
+    // SAFETY: forwarded contract.
+    let (engine, out) = unsafe { parts(eng, out) };
+    let (client, mut host) = engine.split(io);
+    match client.start_resubscribe(&mut host) {
+        Ok(id) => {
+            out.value = id.map_or(0, |i| u32::from(i.get()));
+            ST_OK
+        }
+        Err(e) => fail(out, e),
+    }
+}
+
+/// Start a series of reconnect delays (ms, doubling from `min_ms` to
+/// `max_ms`, jittered from `seed`).
+///
+/// # Safety
+/// See [`parts`].
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_backoff_start(
+    eng: *mut c_void,
+    min_ms: u32,
+    max_ms: u32,
+    seed: u32,
+) {
+    // SAFETY: forwarded contract.
+    let engine = unsafe { &mut *eng.cast::<Engine>() };
+    engine.backoff = Backoff::new(min_ms, max_ms, seed);
+}
+
+/// The next reconnect delay in ms.
+///
+/// # Safety
+/// See [`parts`].
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_backoff_next(eng: *mut c_void) -> u32 {
+    // SAFETY: forwarded contract.
+    let engine = unsafe { &mut *eng.cast::<Engine>() };
+    engine.backoff.next_delay_ms()
 }

@@ -11,26 +11,31 @@ use std::time::Instant;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyTuple};
+use pyo3::types::{PyBool, PyDict, PyTuple};
 use pyo3::{intern, PyTraverseError, PyVisit};
-use umqtt_core::client::{Client, Progress, WaitFor};
+use umqtt_core::client::{Client, WaitFor};
 use umqtt_core::session::{Config, State};
-use umqtt_core::{Error, PacketId, QoS};
+use umqtt_core::QoS;
 
 mod buf;
 mod convert;
+mod drive;
 mod errors;
 mod host;
 mod net;
 mod params;
+mod reconnect;
 
 use buf::{VecBuf, MAX_PACKET};
 use convert::{secs_to_ms, to_bytes, to_keepalive, to_opt_bytes, to_qos, to_timeout};
-use errors::{not_connected, to_pyerr, MQTTException, SUBSCRIBE_REFUSED};
-use host::PyHost;
+use drive::{close_quietly, Step};
+use errors::{to_pyerr, MQTTException, SUBSCRIBE_REFUSED};
 use params::ConnectParams;
+use reconnect::{Attempt, Policy};
 
-type Core = Client<VecBuf, VecBuf>;
+/// The core client with the default in-flight limits and a registry of
+/// subscriptions (restored by reconnect()).
+type Core = Client<VecBuf, VecBuf, 16, 32, VecBuf>;
 
 /// Initial receive/transmit buffer sizes; both grow on demand up to
 /// MAX_PACKET (the MQTT limit), so any legal packet fits.
@@ -38,14 +43,6 @@ const RX_INITIAL: usize = 4096;
 const TX_INITIAL: usize = 1024;
 /// PINGRESP first byte: wait_msg() returns None for it, like umqtt.simple.
 const PINGRESP: u8 = 0xD0;
-
-/// What one round of the core produced, owned so no borrow outlives it.
-enum Step {
-    Message(Py<PyBytes>, Py<PyBytes>),
-    Done,
-    Idle,
-    Packet(u8),
-}
 
 /// MQTT 3.1.1 client, compatible with micropython-lib's umqtt.simple 1.8.0.
 ///
@@ -108,13 +105,19 @@ pub struct MQTTClient {
     frames: HashMap<u16, Vec<u8>>,
     /// Origin of the monotonic millisecond clock the core runs on.
     epoch: Instant,
+    /// Automatic reconnect (set_reconnect()); None: failures are raised.
+    policy: Option<Policy>,
+    /// The connection failed and no connect() has succeeded since (with
+    /// automatic reconnect, the next operation reconnects first).
+    lost: bool,
 }
 
 fn new_core(pid: u16) -> Core {
-    let mut core = Client::new(
+    let mut core = Client::with_subscriptions(
         Config::default(),
         VecBuf::new(RX_INITIAL, MAX_PACKET),
         VecBuf::new(TX_INITIAL, MAX_PACKET),
+        VecBuf::new(0, MAX_PACKET),
     );
     core.session_mut().set_last_packet_id(pid);
     core
@@ -125,91 +128,8 @@ fn int(py: Python<'_>, v: u16) -> Bound<'_, PyAny> {
     i.into_any()
 }
 
-fn close_quietly(sock: &Bound<'_, PyAny>) {
-    if !sock.is_none() {
-        // The connection is being abandoned; a failing close changes nothing.
-        let _ = sock.call_method0(intern!(sock.py(), "close"));
-    }
-}
-
-impl MQTTClient {
-    /// Run `f` on the core with a host over `self.sock`, holding the borrow
-    /// only for its duration. Maps core errors to Python exceptions and
-    /// closes the socket when the error ended the connection.
-    fn with_core<'py, T>(
-        slf: &Bound<'py, Self>,
-        f: impl FnOnce(&mut Core, &mut PyHost<'_, 'py>) -> Result<T, Error>,
-    ) -> PyResult<T> {
-        let py = slf.py();
-        let mut guard = slf.try_borrow_mut()?;
-        let this = &mut *guard;
-        let sock = this.sock.bind(py).clone();
-        let Some(core) = this.core.as_mut() else {
-            return Err(not_connected());
-        };
-        if sock.is_none() {
-            return Err(not_connected());
-        }
-        let write_timeout = core.session().config().response_timeout_ms;
-        let mut host = PyHost::new(sock.clone(), this.epoch, &mut this.frames, write_timeout);
-        match f(core, &mut host) {
-            Ok(v) => Ok(v),
-            Err(e) => {
-                let lost = core.session().state() != State::Connected;
-                let err = to_pyerr(py, e, host.error.take());
-                drop(guard);
-                if lost {
-                    close_quietly(&sock);
-                }
-                Err(err)
-            }
-        }
-    }
-
-    /// One round of the core, with a message copied out as bytes.
-    fn step(slf: &Bound<'_, Self>, until: WaitFor) -> PyResult<Step> {
-        let py = slf.py();
-        Self::with_core(slf, |core, host| {
-            Ok(match core.run(host, until)? {
-                Progress::Message(p) => Step::Message(
-                    PyBytes::new(py, p.topic).unbind(),
-                    PyBytes::new(py, p.payload).unbind(),
-                ),
-                Progress::Done => Step::Done,
-                Progress::Idle => Step::Idle,
-                Progress::Packet(op) => Step::Packet(op),
-            })
-        })
-    }
-
-    /// Deliver a message to `self.cb` (no borrow held). Messages arriving
-    /// without a callback (say, from a resumed session) are dropped.
-    fn deliver(slf: &Bound<'_, Self>, topic: Py<PyBytes>, msg: Py<PyBytes>) -> PyResult<()> {
-        let py = slf.py();
-        let cb = slf.try_borrow()?.cb.clone_ref(py);
-        if !cb.is_none(py) {
-            cb.call1(py, (topic, msg))?;
-        }
-        Ok(())
-    }
-
-    /// Wait for the acknowledgement of `id`, delivering messages meanwhile.
-    fn wait_ack(slf: &Bound<'_, Self>, id: PacketId) -> PyResult<()> {
-        loop {
-            match Self::step(slf, WaitFor::Ack(id))? {
-                Step::Message(t, m) => Self::deliver(slf, t, m)?,
-                _ => return Ok(()),
-            }
-        }
-    }
-
-    fn sock<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        let sock = slf.try_borrow()?.sock.bind(slf.py()).clone();
-        if sock.is_none() {
-            return Err(not_connected());
-        }
-        Ok(sock)
-    }
+fn elapsed_ms(since: Instant) -> u32 {
+    u32::try_from(since.elapsed().as_millis()).unwrap_or(u32::MAX)
 }
 
 #[pymethods]
@@ -247,6 +167,8 @@ impl MQTTClient {
             pid: 0,
             frames: HashMap::new(),
             epoch: Instant::now(),
+            policy: None,
+            lost: false,
         }
     }
 
@@ -310,11 +232,14 @@ impl MQTTClient {
     }
 
     #[setter]
-    fn set_pid(&mut self, pid: u16) {
+    fn set_pid(&mut self, pid: &Bound<'_, PyAny>) -> PyResult<()> {
+        // ValueError/TypeError rather than pyo3's OverflowError for a u16.
+        let pid = convert::to_pid(pid)?;
         self.pid = pid;
         if let Some(core) = self.core.as_mut() {
             core.session_mut().set_last_packet_id(pid);
         }
+        Ok(())
     }
 
     /// Set the function called as f(topic: bytes, msg: bytes) for each
@@ -352,9 +277,9 @@ impl MQTTClient {
     }
 
     /// Open self.sock to the broker (TLS per ssl/ssl_params), send CONNECT
-    /// and wait for CONNACK (at most `timeout` seconds, else 30 s). Returns
-    /// 1 if the broker resumed a stored session, else 0. A refused
-    /// connection raises MQTTException(return code 1..5).
+    /// and wait for CONNACK: `timeout` seconds for all of it, else 30 s for
+    /// each step. Returns 1 if the broker resumed a stored session, else 0.
+    /// A refused connection raises MQTTException(return code 1..5).
     #[pyo3(
         signature = (clean_session=None, timeout=None),
         text_signature = "(self, clean_session=True, timeout=None)"
@@ -368,7 +293,7 @@ impl MQTTClient {
         // Any truthy value, as in umqtt.simple (connect(0) is seen in the wild).
         let clean_session = clean_session.map_or(Ok(true), |c| c.is_truthy())?;
         let timeout_s = to_timeout(timeout.as_ref())?;
-        let timeout_ms = timeout_s.map(secs_to_ms);
+        let started = Instant::now();
         // Snapshot the attributes: connect() reads them at call time.
         let (old, server, port, ssl, ssl_params) = {
             let t = slf.try_borrow()?;
@@ -388,6 +313,9 @@ impl MQTTClient {
         close_quietly(&old);
         slf.try_borrow_mut()?.sock = py.None();
         let sock = net::open(py, &server, &port, timeout_s, &ssl, &ssl_params)?;
+        // One budget for TCP, TLS and CONNACK: what is left waits for CONNACK.
+        let timeout_ms =
+            timeout_s.map(|t| secs_to_ms(t).saturating_sub(elapsed_ms(started)).max(1));
         {
             let mut this = slf.try_borrow_mut()?;
             this.sock = sock.clone().unbind();
@@ -402,7 +330,9 @@ impl MQTTClient {
             // Whatever failed, this socket is no good for MQTT any more.
             close_quietly(&sock);
         }
-        Ok(u8::from(present?))
+        let present = present?;
+        slf.try_borrow_mut()?.lost = false;
+        Ok(u8::from(present))
     }
 
     /// Send DISCONNECT and close the socket. On a connection that is
@@ -410,7 +340,9 @@ impl MQTTClient {
     /// in `finally:` blocks.
     fn disconnect(slf: &Bound<'_, Self>) -> PyResult<()> {
         let (sock, connected) = {
-            let t = slf.try_borrow()?;
+            let mut t = slf.try_borrow_mut()?;
+            // Gone on purpose: automatic reconnect does not bring it back.
+            t.lost = false;
             let connected = t
                 .core
                 .as_ref()
@@ -428,7 +360,10 @@ impl MQTTClient {
 
     /// Send PINGREQ (the PINGRESP is consumed by wait_msg()/check_msg()).
     fn ping(slf: &Bound<'_, Self>) -> PyResult<()> {
-        Self::with_core(slf, |core, host| core.ping(host))
+        while let Attempt::Lost = Self::attempt(slf, |core, host| core.ping(host))? {
+            Self::recover(slf)?;
+        }
+        Ok(())
     }
 
     /// Publish msg to topic (bytes or str). QoS 1 waits for PUBACK, QoS 2
@@ -448,13 +383,29 @@ impl MQTTClient {
         let msg = to_bytes(msg, "msg")?;
         let qos = qos.map_or(Ok(QoS::AtMostOnce), to_qos)?;
         let retain = retain.map_or(Ok(false), |r| r.is_truthy())?;
-        let id = Self::with_core(slf, |core, host| {
-            core.start_publish(host, topic.as_bytes(), msg.as_bytes(), qos, retain)
-        })?;
-        match id {
-            Some(id) => Self::wait_ack(slf, id),
-            None => Ok(()),
+        let id = loop {
+            let r = Self::attempt(slf, |core, host| {
+                core.start_publish(host, topic.as_bytes(), msg.as_bytes(), qos, retain)
+            })?;
+            match r {
+                Attempt::Done(id) => break id,
+                Attempt::Lost => {
+                    // A message the session took is resent by the reconnect:
+                    // wait for it rather than publishing a second copy.
+                    let taken = Self::interrupted(slf)?;
+                    Self::recover(slf)?;
+                    if taken.is_some() {
+                        break taken;
+                    }
+                }
+            }
+        };
+        if let Some(id) = id {
+            while let Attempt::Lost = Self::wait_ack(slf, id)? {
+                Self::recover(slf)?;
+            }
         }
+        Ok(())
     }
 
     /// Subscribe to a topic filter and wait for SUBACK. Needs a callback
@@ -473,10 +424,12 @@ impl MQTTClient {
         }
         let topic = to_bytes(topic, "topic")?;
         let qos = qos.map_or(Ok(QoS::AtMostOnce), to_qos)?;
-        let id = Self::with_core(slf, |core, host| {
+        // After a reconnect the request is void: send it again.
+        while let Attempt::Lost = Self::request(slf, |core, host| {
             core.start_subscribe(host, &[(topic.as_bytes(), qos)])
-        })?;
-        Self::wait_ack(slf, id)?;
+        })? {
+            Self::recover(slf)?;
+        }
         let code = Self::with_core(slf, |core, _| Ok(core.last_suback().first().copied()))?;
         match code {
             Some(SUBSCRIBE_REFUSED) => Err(MQTTException::new_err((SUBSCRIBE_REFUSED,))),
@@ -490,10 +443,12 @@ impl MQTTClient {
     /// Unsubscribe from a topic filter and wait for UNSUBACK.
     fn unsubscribe(slf: &Bound<'_, Self>, topic: &Bound<'_, PyAny>) -> PyResult<()> {
         let topic = to_bytes(topic, "topic")?;
-        let id = Self::with_core(slf, |core, host| {
+        while let Attempt::Lost = Self::request(slf, |core, host| {
             core.start_unsubscribe(host, &[topic.as_bytes()])
-        })?;
-        Self::wait_ack(slf, id)
+        })? {
+            Self::recover(slf)?;
+        }
+        Ok(())
     }
 
     /// Process one packet from the broker, blocking as the socket is
@@ -503,23 +458,41 @@ impl MQTTClient {
     /// Leaves the socket blocking.
     fn wait_msg(slf: &Bound<'_, Self>) -> PyResult<Option<u8>> {
         let py = slf.py();
-        let sock = Self::sock(slf)?;
-        let nonblocking = sock
-            .call_method0(intern!(py, "gettimeout"))?
-            .extract::<Option<f64>>()?
-            == Some(0.0);
-        let r = Self::step(slf, WaitFor::OnePacket);
-        if nonblocking {
-            // umqtt.simple leaves the socket blocking after wait_msg(); the
-            // socket may be closed by now, which makes this a no-op.
-            let _ = sock.call_method1(intern!(py, "setblocking"), (true,));
-        }
-        match r? {
+        let step = loop {
+            Self::resume(slf)?;
+            let sock = Self::sock(slf)?;
+            let nonblocking = sock
+                .call_method0(intern!(py, "gettimeout"))?
+                .extract::<Option<f64>>()?
+                == Some(0.0);
+            let r = Self::step(slf, WaitFor::OnePacket);
+            if nonblocking {
+                // umqtt.simple leaves the socket blocking after wait_msg(); the
+                // socket may be closed by now, which makes this a no-op.
+                let _ = sock.call_method1(intern!(py, "setblocking"), (true,));
+            }
+            match r? {
+                Attempt::Done(step) => break step,
+                Attempt::Lost => {
+                    Self::recover(slf)?;
+                    // A blocking wait goes on on the new connection; a
+                    // non-blocking one (check_msg) returns.
+                    if nonblocking {
+                        return Ok(None);
+                    }
+                }
+            }
+        };
+        match step {
             Step::Message(t, m) => {
                 // Acknowledge right after the callback, like umqtt.simple,
                 // even if it raised (the message counts as delivered).
                 let delivered = Self::deliver(slf, t, m);
-                let flushed = Self::with_core(slf, |core, host| core.flush(host));
+                let flushed = match Self::attempt(slf, |core, host| core.flush(host)) {
+                    // The broker resends what was not acknowledged.
+                    Ok(Attempt::Lost) => Self::recover(slf),
+                    r => r.map(drop),
+                };
                 delivered.and(flushed).map(|()| None)
             }
             Step::Packet(PINGRESP) | Step::Done | Step::Idle => Ok(None),
@@ -532,10 +505,48 @@ impl MQTTClient {
     /// bytes stay buffered).
     fn check_msg(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
         let py = slf.py();
-        Self::sock(slf)?.call_method1(intern!(py, "setblocking"), (false,))?;
+        Self::resume(slf)?;
+        let sock = Self::sock(slf)?;
+        let connected = slf
+            .try_borrow()?
+            .core
+            .as_ref()
+            .is_some_and(|c| c.session().state() == State::Connected);
+        // A socket closed by disconnect() or a failure cannot be made
+        // non-blocking (OSError EBADF); wait_msg() then says "not connected"
+        // (or a subclass's wait_msg reconnects), as on MicroPython.
+        if connected {
+            sock.call_method1(intern!(py, "setblocking"), (false,))?;
+        }
         // Through the method table, so a subclass's wait_msg (umqtt.robust's
         // reconnecting one) is used, as in umqtt.simple.
         Ok(slf.call_method0(intern!(py, "wait_msg"))?.unbind())
+    }
+
+    /// Turn on automatic reconnect: publish(), subscribe(), unsubscribe(),
+    /// wait_msg(), check_msg() and ping() that lose the connection call
+    /// self.reconnect() and carry on (a publish waits for its own resent
+    /// message). attempts=0: no limit. on_reconnect(session_present) is
+    /// called after each reconnect. See README "Reconnect".
+    #[pyo3(signature = (attempts=10, min_delay=0.5, max_delay=30.0, on_reconnect=None))]
+    fn set_reconnect(
+        slf: &Bound<'_, Self>,
+        attempts: i64,
+        min_delay: f64,
+        max_delay: f64,
+        on_reconnect: Option<Py<PyAny>>,
+    ) -> PyResult<()> {
+        let policy = Policy::new(slf.py(), attempts, min_delay, max_delay, on_reconnect)?;
+        slf.try_borrow_mut()?.policy = Some(policy);
+        Ok(())
+    }
+
+    /// Close the socket, call self.connect(False) up to `attempts` times
+    /// with doubling, jittered delays between failures (raising the last
+    /// error), restore the subscriptions if the broker lost the session,
+    /// call on_reconnect. Returns session present (0 or 1).
+    fn reconnect(slf: &Bound<'_, Self>) -> PyResult<u8> {
+        Self::reconnect_loop(slf)
     }
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
@@ -557,6 +568,9 @@ impl MQTTClient {
         ] {
             visit.call(obj)?;
         }
+        if let Some(p) = &self.policy {
+            visit.call(&p.on_reconnect)?;
+        }
         Ok(())
     }
 
@@ -568,6 +582,9 @@ impl MQTTClient {
             self.sock = py.None();
             self.ssl = py.None();
             self.ssl_params = py.None();
+            if let Some(p) = self.policy.as_mut() {
+                p.on_reconnect = py.None();
+            }
         });
     }
 }

@@ -24,6 +24,7 @@ pub fn open<'py>(
     ssl: &Bound<'py, PyAny>,
     ssl_params: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    crate::convert::check_port(port)?;
     // TLS settings first: bad ssl_params fail before any network I/O.
     let tls = tls_config(py, server, ssl, ssl_params)?;
     let socket = py.import("socket")?;

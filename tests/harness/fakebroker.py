@@ -75,6 +75,11 @@ class Packet:
             rest = rest[2:]
         return topic, pid, rest, qos, bool(self.flags & 8), bool(self.flags & 1)
 
+    def client_id(self):
+        """Client identifier of a CONNECT (fixed 10-byte variable header in 3.1.1)."""
+        n = struct.unpack("!H", self.body[10:12])[0]
+        return self.body[12:12 + n]
+
     def __repr__(self):
         return "Packet(type=%d, flags=%#x, body=%r)" % (self.type, self.flags, self.body[:80])
 
@@ -136,6 +141,14 @@ class FakeBroker:
                 continue
             assert p.type == ptype, "fake broker expected packet type %d, got %r" % (ptype, p)
             return p
+
+    def next_packet(self, timeout=10):
+        """Next packet of any type; PINGREQs are answered and skipped."""
+        while True:
+            p = self.read_packet(timeout)
+            if p.type != PINGREQ:
+                return p
+            self.send(packet(PINGRESP, 0, b""))
 
     def handshake(self, session_present=0, rc=0, timeout=30):
         """Accept a client, read its CONNECT, answer CONNACK."""

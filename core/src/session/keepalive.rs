@@ -17,13 +17,16 @@ pub struct KeepAlive {
     ping_sent_at: Option<u64>,
 }
 
-/// The ping timeout for `config` (`None` = keepalive/2, at least one second;
-/// without keepalive, explicit pings get the response timeout).
+/// The ping timeout for `config` (`None` = keepalive/2; without keepalive,
+/// explicit pings get the response timeout). Half the keepalive, with the
+/// PINGREQ due at 3/4 of it, puts the give-up point at 1.25 keepalive: a dead
+/// broker is noticed within 1.5 keepalive of any wait, also for keepalive 1 s
+/// (a one-second floor made that 1.75 s).
 pub fn ping_timeout_ms(keepalive_s: u16, ping_timeout: Option<u32>, response_timeout: u32) -> u64 {
     match ping_timeout {
         Some(ms) => u64::from(ms),
         None if keepalive_s == 0 => u64::from(response_timeout),
-        None => (u64::from(keepalive_s).saturating_mul(500)).max(1000),
+        None => u64::from(keepalive_s).saturating_mul(500),
     }
 }
 
@@ -132,9 +135,24 @@ mod tests {
     #[test]
     fn default_timeouts() {
         assert_eq!(ping_timeout_ms(60, None, 30_000), 30_000);
-        assert_eq!(ping_timeout_ms(1, None, 30_000), 1000);
+        assert_eq!(ping_timeout_ms(1, None, 30_000), 500);
+        assert_eq!(ping_timeout_ms(3, None, 30_000), 1500);
         assert_eq!(ping_timeout_ms(0, None, 7_000), 7_000);
         assert_eq!(ping_timeout_ms(60, Some(5), 30_000), 5);
+    }
+
+    #[test]
+    fn silence_noticed_within_one_and_a_half_keepalive() {
+        // From the last packet sent (the worst case for a wait starting right
+        // after it): PINGREQ at 3/4 K, give up at 5/4 K, for every K.
+        for k in [1u16, 2, 3, 10, 60, 65_535] {
+            let mut ka = KeepAlive::new();
+            ka.start(k, ping_timeout_ms(k, None, 30_000), 0);
+            let due = ka.ping_due_at().unwrap();
+            ka.on_ping(due);
+            let give_up = ka.timeout_at().unwrap();
+            assert!(give_up * 2 <= u64::from(k) * 3000, "k={k}: {give_up} ms");
+        }
     }
 
     #[test]

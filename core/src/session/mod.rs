@@ -42,7 +42,7 @@ pub struct Config {
     /// (default 10 s). 0 disables timed retransmission; messages are still
     /// resent after a reconnect.
     pub retransmit_ms: u32,
-    /// How long PINGRESP may take; `None` = keepalive/2, at least 1 s (the
+    /// How long PINGRESP may take; `None` = keepalive/2 (the
     /// response timeout for explicit pings when keepalive is 0).
     pub ping_timeout_ms: Option<u32>,
 }

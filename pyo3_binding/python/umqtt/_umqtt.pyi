@@ -92,12 +92,15 @@ class MQTTClient:
         """Connect to the broker and return the session-present flag (0 or 1).
 
         Creates ``self.sock`` (TCP_NODELAY, TLS per ``ssl``), sends CONNECT
-        with the current attributes and waits for CONNACK, at most
-        ``timeout`` seconds (default 30 s). The socket keeps ``timeout`` as
-        its timeout (None: blocking). ``clean_session=False`` resumes the
-        broker's session and resends unacknowledged QoS 1/2 messages.
-        Raises MQTTException(1..5) if the broker refuses, OSError on network
-        errors and timeouts.
+        with the current attributes and waits for CONNACK. ``timeout``
+        (seconds) bounds the whole call: TCP connect, TLS handshake and
+        CONNACK together (default: 30 s for each). The socket keeps
+        ``timeout`` as its timeout (None: blocking). ``clean_session=False``
+        resumes the broker's session and resends unacknowledged QoS 1/2
+        messages; ``clean_session=True`` also forgets the subscriptions that
+        reconnect() would restore. Raises MQTTException(1..5) if the broker
+        refuses, OSError on network errors and timeouts (OSError(110) when
+        no CONNACK came in time).
         """
     def disconnect(self) -> None:
         """Send DISCONNECT and close the socket."""
@@ -146,4 +149,50 @@ class MQTTClient:
 
         Never blocks half-way through a packet. Returns None if nothing (or
         only part of a packet) is there.
+        """
+    def set_reconnect(
+        self,
+        attempts: int = 10,
+        min_delay: float = 0.5,
+        max_delay: float = 30.0,
+        on_reconnect: Optional[Callable[[int], Any]] = None,
+    ) -> None:
+        """Turn on automatic reconnect (an addition to umqtt.simple).
+
+        From now on, when publish(), subscribe(), unsubscribe(), wait_msg(),
+        check_msg() or ping() lose the connection (OSError, MQTTException
+        256 or 257), they call ``self.reconnect()`` and carry on instead of
+        raising: a QoS 1/2 publish keeps waiting for its own acknowledgement
+        (the message is still in the session and reconnect() resends it, so
+        it is not published twice), subscribe()/unsubscribe() are sent again,
+        a blocking wait_msg() goes on waiting, check_msg() returns None. If
+        reconnect() gives up, its last error is raised, and the next call
+        tries to reconnect first. Exceptions raised by the message callback
+        are never taken for a lost connection. After disconnect() nothing
+        reconnects.
+
+        ``attempts``: connection attempts per reconnect() (0: no limit; the
+        call then blocks until the broker is back). ``min_delay``,
+        ``max_delay``: seconds between failed attempts, doubling from
+        ``min_delay`` up to ``max_delay``, each drawn at random in
+        [d/2, d]. ``on_reconnect(session_present)`` is called after each
+        successful reconnect. Raises ValueError for negative values or
+        ``max_delay < min_delay``, TypeError for a non-callable
+        ``on_reconnect``.
+        """
+    def reconnect(self) -> int:
+        """Connect again and return the session-present flag (0 or 1).
+
+        Closes the socket and calls ``self.connect(False)`` (a subclass's
+        connect() applies) until it succeeds, at most ``attempts`` times
+        with the delays of set_reconnect() (defaults without it: 10
+        attempts, 0.5 s doubling to 30 s). Retries on OSError, protocol
+        errors (256, 257) and CONNACK 3 (server unavailable); other refusals
+        are raised at once; after the last attempt its error is raised.
+        If the broker lost the session (session present 0), subscribes
+        again to every filter it granted since the last clean connect
+        (minus unsubscribed ones; a filter it now refuses is dropped). QoS
+        1/2 messages not yet acknowledged are resent (with DUP) either way.
+        Then calls ``on_reconnect(session_present)`` if set. Usable without
+        set_reconnect().
         """

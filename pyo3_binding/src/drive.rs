@@ -1,0 +1,143 @@
+//! Running the core on `self.sock`: one borrow of the client per call, core
+//! errors mapped to Python exceptions, messages copied out and delivered to
+//! the callback with no borrow held (so it may re-enter the client).
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use umqtt_core::client::{Progress, WaitFor};
+use umqtt_core::session::State;
+use umqtt_core::{Error, PacketId};
+
+use crate::errors::{not_connected, to_pyerr};
+use crate::host::PyHost;
+use crate::reconnect::Attempt;
+use crate::{Core, MQTTClient};
+
+/// What one round of the core produced, owned so no borrow outlives it.
+pub enum Step {
+    Message(Py<PyBytes>, Py<PyBytes>),
+    Done,
+    Idle,
+    Packet(u8),
+}
+
+pub fn close_quietly(sock: &Bound<'_, PyAny>) {
+    if !sock.is_none() {
+        // The connection is being abandoned; a failing close changes nothing.
+        let _ = sock.call_method0(intern!(sock.py(), "close"));
+    }
+}
+
+impl MQTTClient {
+    /// Run `f` on the core with a host over `self.sock`, holding the borrow
+    /// only for its duration. Maps core errors to Python exceptions and
+    /// closes the socket when the error ended the connection.
+    pub(crate) fn with_core<'py, T>(
+        slf: &Bound<'py, Self>,
+        f: impl FnOnce(&mut Core, &mut PyHost<'_, 'py>) -> Result<T, Error>,
+    ) -> PyResult<T> {
+        Self::with_core_lost(slf, f).map_err(|(e, _)| e)
+    }
+
+    /// [`Self::with_core`], telling on failure whether the connection was
+    /// lost (the socket is then closed).
+    pub(crate) fn with_core_lost<'py, T>(
+        slf: &Bound<'py, Self>,
+        f: impl FnOnce(&mut Core, &mut PyHost<'_, 'py>) -> Result<T, Error>,
+    ) -> Result<T, (PyErr, bool)> {
+        let py = slf.py();
+        let mut guard = slf.try_borrow_mut().map_err(|e| (e.into(), false))?;
+        let this = &mut *guard;
+        let sock = this.sock.bind(py).clone();
+        let Some(core) = this.core.as_mut() else {
+            return Err((not_connected(), false));
+        };
+        if sock.is_none() {
+            return Err((not_connected(), false));
+        }
+        let write_timeout = core.session().config().response_timeout_ms;
+        let mut host = PyHost::new(sock.clone(), this.epoch, &mut this.frames, write_timeout);
+        match f(core, &mut host) {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                let lost = core.session().state() != State::Connected;
+                let err = to_pyerr(py, e, host.error.take());
+                drop(guard);
+                if lost {
+                    close_quietly(&sock);
+                }
+                Err((err, lost))
+            }
+        }
+    }
+
+    /// One round of the core, with a message copied out as bytes.
+    pub(crate) fn step(slf: &Bound<'_, Self>, until: WaitFor) -> PyResult<Attempt<Step>> {
+        let py = slf.py();
+        Self::attempt(slf, |core, host| run_step(py, core, host, until))
+    }
+
+    /// Deliver a message to `self.cb` (no borrow held). Messages arriving
+    /// without a callback (say, from a resumed session) are dropped.
+    pub(crate) fn deliver(
+        slf: &Bound<'_, Self>,
+        topic: Py<PyBytes>,
+        msg: Py<PyBytes>,
+    ) -> PyResult<()> {
+        let py = slf.py();
+        let cb = slf.try_borrow()?.cb.clone_ref(py);
+        if !cb.is_none(py) {
+            cb.call1(py, (topic, msg))?;
+        }
+        Ok(())
+    }
+
+    /// Wait for the acknowledgement of `id`, delivering messages meanwhile.
+    /// `Lost`: the connection failed (automatic reconnect is on).
+    pub(crate) fn wait_ack(slf: &Bound<'_, Self>, id: PacketId) -> PyResult<Attempt<()>> {
+        loop {
+            match Self::step(slf, WaitFor::Ack(id))? {
+                Attempt::Done(Step::Message(t, m)) => Self::deliver(slf, t, m)?,
+                Attempt::Done(_) => return Ok(Attempt::Done(())),
+                Attempt::Lost => return Ok(Attempt::Lost),
+            }
+        }
+    }
+
+    /// Wait for the acknowledgement of `id` raising any failure (no
+    /// automatic reconnect: reconnect() itself uses it).
+    pub(crate) fn wait_ack_plain(slf: &Bound<'_, Self>, id: PacketId) -> PyResult<()> {
+        let py = slf.py();
+        loop {
+            match Self::with_core(slf, |core, host| run_step(py, core, host, WaitFor::Ack(id)))? {
+                Step::Message(t, m) => Self::deliver(slf, t, m)?,
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    pub(crate) fn sock<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let sock = slf.try_borrow()?.sock.bind(slf.py()).clone();
+        if sock.is_none() {
+            return Err(not_connected());
+        }
+        Ok(sock)
+    }
+}
+
+fn run_step(
+    py: Python<'_>,
+    core: &mut Core,
+    host: &mut PyHost<'_, '_>,
+    until: WaitFor,
+) -> Result<Step, Error> {
+    Ok(match core.run(host, until)? {
+        Progress::Message(p) => Step::Message(
+            PyBytes::new(py, p.topic).unbind(),
+            PyBytes::new(py, p.payload).unbind(),
+        ),
+        Progress::Done => Step::Done,
+        Progress::Idle => Step::Idle,
+        Progress::Packet(op) => Step::Packet(op),
+    })
+}

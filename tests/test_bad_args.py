@@ -1,0 +1,199 @@
+"""Bad arguments, on both runtimes (complements test_api.py): wrong types, QoS out of
+range, wildcards, empty and over-long topics, keepalive over 65,535, calls before
+connect() and after disconnect(). Each raises TypeError, ValueError or MQTTException
+with a message that says what is wrong, before anything is sent, and the client stays
+usable (proved by a QoS 1 round trip through Mosquitto afterwards)."""
+
+# One byte more than an MQTT string can hold; made inside the script (a 64 KB literal
+# per use would bloat it).
+LONG = "<65536 bytes>"
+
+NOT_CONNECTED = """
+    c = new_client()
+    c.set_callback(on_msg)
+    for label, name, args in CALLS:
+        attempt("PRE_" + label, getattr(c, name), *args)
+    attempt("PRE_DISCONNECT", c.disconnect)
+    attempt("PRE_DISCONNECT_AGAIN", c.disconnect)
+    attempt("CONNECT", c.connect)
+    c.subscribe(TOPIC, 1)
+    c.disconnect()
+    for label, name, args in CALLS:
+        attempt("POST_" + label, getattr(c, name), *args)
+    attempt("POST_DISCONNECT", c.disconnect)
+    # The same object connects again and works.
+    attempt("RECONNECT", c.connect)
+    c.subscribe(TOPIC, 1)
+    c.publish(TOPIC, b"again", qos=1)
+    poll(c, 1, 10000)
+    c.disconnect()
+"""
+
+CALLS = [
+    ("PUB", "publish", ("x/y", b"m")),
+    ("PUB1", "publish", ("x/y", b"m", False, 1)),
+    ("PUB2", "publish", ("x/y", b"m", False, 2)),
+    ("SUB", "subscribe", ("x/y", 1)),
+    ("UNSUB", "unsubscribe", ("x/y",)),
+    ("PING", "ping", ()),
+    ("WAIT", "wait_msg", ()),
+    ("CHECK", "check_msg", ()),
+]
+
+
+def test_calls_before_connect_and_after_disconnect(runtime, broker, mkparams):
+    r = runtime.run(NOT_CONNECTED, mkparams(broker, CALLS=CALLS)).check()
+    for phase in ("PRE", "POST"):
+        for label, _, _ in CALLS:
+            e = r.exc("%s_%s" % (phase, label))
+            assert e.name == "MQTTException" and e.code == 259, (phase, label, e)
+            assert "not connected" in str(e.args), e
+    # disconnect() when there is no connection only closes what is left: safe in a
+    # `finally:`, and the same on both runtimes.
+    for label in ("PRE_DISCONNECT", "PRE_DISCONNECT_AGAIN", "POST_DISCONNECT"):
+        assert r.value(label) is None, (label, r)
+    assert r.value("CONNECT") == 0
+    assert r.value("RECONNECT") == 0
+    assert [m for _, m in r.msgs()] == [b"again"]
+
+
+# (label, method, args, exception type, words its message must contain)
+BAD = [
+    ("PUB_TOPIC_NONE", "publish", (None, b"m"), "TypeError", "topic"),
+    ("PUB_TOPIC_FLOAT", "publish", (1.5, b"m"), "TypeError", "topic"),
+    ("PUB_TOPIC_LIST", "publish", (["a"], b"m"), "TypeError", "topic"),
+    ("PUB_TOPIC_DICT", "publish", ({"a": 1}, b"m"), "TypeError", "topic"),
+    ("PUB_MSG_FLOAT", "publish", ("t", 2.5), "TypeError", "msg"),
+    ("PUB_MSG_LIST", "publish", ("t", [1, 2]), "TypeError", "msg"),
+    ("PUB_MSG_TUPLE", "publish", ("t", (1,)), "TypeError", "msg"),
+    ("PUB_QOS_3", "publish", ("t", b"m", False, 3), "ValueError", "qos"),
+    ("PUB_QOS_NEG", "publish", ("t", b"m", False, -1), "ValueError", "qos"),
+    ("PUB_QOS_256", "publish", ("t", b"m", False, 256), "ValueError", "qos"),
+    ("PUB_QOS_2_32", "publish", ("t", b"m", False, 2 ** 32 + 1), "ValueError", "qos"),
+    ("PUB_QOS_BIG", "publish", ("t", b"m", False, 2 ** 70 + 1), "ValueError", "qos"),
+    ("PUB_QOS_STR", "publish", ("t", b"m", False, "1"), "TypeError", ""),
+    ("PUB_QOS_FLOAT", "publish", ("t", b"m", False, 1.0), "TypeError", ""),
+    ("PUB_EMPTY", "publish", ("", b"m"), "ValueError", "empty"),
+    ("PUB_EMPTY_BYTES", "publish", (b"", b"m"), "ValueError", "empty"),
+    ("PUB_PLUS", "publish", ("a/+", b"m"), "ValueError", "wildcard"),
+    ("PUB_HASH", "publish", ("#", b"m"), "ValueError", "wildcard"),
+    ("PUB_HASH_QOS1", "publish", ("a/#", b"m", False, 1), "ValueError", "wildcard"),
+    ("PUB_NUL", "publish", ("a\x00b", b"m"), "ValueError", "NUL"),
+    ("PUB_BAD_UTF8", "publish", (b"\xff\xfe", b"m"), "ValueError", "UTF-8"),
+    ("PUB_TOO_LONG", "publish", (LONG, b"m"), "ValueError", "65535"),
+    ("PUB_TOO_LONG_QOS2", "publish", (LONG, b"m", False, 2), "ValueError", "65535"),
+    ("SUB_NONE", "subscribe", (None,), "TypeError", "topic"),
+    ("SUB_INT", "subscribe", (7, 1), "TypeError", "topic"),
+    ("SUB_EMPTY", "subscribe", ("",), "ValueError", "empty"),
+    ("SUB_BAD_HASH", "subscribe", ("a/#/b",), "ValueError", "filter"),
+    ("SUB_BAD_PLUS", "subscribe", ("a+/b",), "ValueError", "filter"),
+    ("SUB_QOS_3", "subscribe", ("a", 3), "ValueError", "qos"),
+    ("SUB_QOS_NEG", "subscribe", ("a", -5), "ValueError", "qos"),
+    ("SUB_QOS_BIG", "subscribe", ("a", 2 ** 70), "ValueError", "qos"),
+    ("SUB_TOO_LONG", "subscribe", (LONG,), "ValueError", "65535"),
+    ("UNSUB_NONE", "unsubscribe", (None,), "TypeError", "topic"),
+    ("UNSUB_EMPTY", "unsubscribe", ("",), "ValueError", "empty"),
+    ("UNSUB_BAD_HASH", "unsubscribe", ("#/a",), "ValueError", "filter"),
+    ("UNSUB_TOO_LONG", "unsubscribe", (LONG,), "ValueError", "65535"),
+    ("WILL_TOPIC_INT", "set_last_will", (5, b"m"), "TypeError", "topic"),
+    ("WILL_MSG_NONE", "set_last_will", ("w", None), "TypeError", "msg"),
+    ("WILL_QOS_3", "set_last_will", ("w", b"m", False, 3), "ValueError", "qos"),
+    ("WILL_QOS_BIG", "set_last_will", ("w", b"m", False, 2 ** 70), "ValueError", "qos"),
+    ("WILL_EMPTY", "set_last_will", ("", b"m"), "ValueError", "empty"),
+]
+
+CONNECTED = """
+    c = new_client()
+    c.set_callback(on_msg)
+    c.connect()
+    c.subscribe(TOPIC, 1)
+    long = "t" * 65536
+    for label, name, args, _, _ in BAD:
+        args = tuple(long if a == LONG else a for a in args)
+        attempt(label, getattr(c, name), *args)
+    # Accepted types and boundary values, for contrast.
+    attempt("PUB_BYTEARRAY", c.publish, TOPIC, bytearray(b"ba"), False, 1)
+    attempt("PUB_MEMORYVIEW", c.publish, TOPIC, memoryview(b"mv"), False, 1)
+    attempt("PUB_QOS_TRUE", c.publish, TOPIC, b"qt", False, True)
+    attempt("SUB_WILDCARDS_OK", c.subscribe, "+/+/#", 0)
+    attempt("UNSUB_WILDCARDS_OK", c.unsubscribe, "+/+/#")
+    # Still connected and in step after all that.
+    c.publish(TOPIC, b"still fine", qos=1)
+    poll(c, 4, 10000)
+    c.disconnect()
+"""
+
+
+def test_bad_arguments_leave_client_usable(runtime, broker, mkparams):
+    r = runtime.run(CONNECTED, mkparams(broker, BAD=BAD, LONG=LONG)).check()
+    wrong = []
+    for label, _, _, name, words in BAD:
+        e = r.exc(label)
+        text = " ".join(str(a) for a in e.args)
+        if e.name != name and not (name == "ValueError" and e.name == "UnicodeEncodeError"):
+            wrong.append("%s: %r, expected %s" % (label, e, name))
+        elif not text or words.lower() not in text.lower():
+            wrong.append("%s: message %r does not mention %r" % (label, text, words))
+    assert not wrong, "\n".join(wrong)
+    for label in ("PUB_BYTEARRAY", "PUB_MEMORYVIEW", "PUB_QOS_TRUE", "UNSUB_WILDCARDS_OK"):
+        assert r.value(label) is None, label
+    assert r.value("SUB_WILDCARDS_OK") == 0
+    assert [m for _, m in r.msgs()] == [b"ba", b"mv", b"qt", b"still fine"]
+
+
+CONNECT_ARGS = """
+    attempt("KA_BIG", MQTTClient, "k", HOST, PORT, None, None, 65536)
+    attempt("KA_NEG", MQTTClient, "k", HOST, PORT, None, None, -1)
+    attempt("KA_HUGE", MQTTClient, "k", HOST, PORT, None, None, 2 ** 70)
+    attempt("KA_STR", MQTTClient, "k", HOST, PORT, None, None, "60")
+    attempt("KA_FLOAT", MQTTClient, "k", HOST, PORT, None, None, 1.5)
+    attempt("CID_INT", MQTTClient, 5, HOST, PORT)
+    attempt("USER_INT", MQTTClient, "k", HOST, PORT, 5)
+    attempt("KA_MAX", lambda: MQTTClient("k", HOST, PORT, None, None, 65535).keepalive)
+    c = new_client()
+    c.set_callback(on_msg)
+    # Attributes changed after construction are checked by connect(), before any I/O.
+    c.keepalive = 65536
+    attempt("ATTR_KA", c.connect)
+    attempt("ATTR_KA_SOCK", lambda: c.sock is None)
+    c.keepalive = 30
+    c.client_id = "i" * 65536
+    attempt("ATTR_CID_LONG", c.connect)
+    c.client_id = CLIENT_ID
+    c.set_last_will("w" * 65536, b"bye")
+    attempt("WILL_LONG", c.connect)
+    c.set_last_will("w/#", b"bye")
+    attempt("WILL_WILDCARD", c.connect)
+    c.set_last_will(TOPIC + "/will", b"bye", False, 1)
+    c.lw_qos = 7
+    attempt("WILL_ATTR_QOS", c.connect)
+    c.lw_qos = 1
+    c.user = None
+    c.pswd = b"secret"
+    attempt("PASSWORD_NO_USER", c.connect)
+    c.pswd = None
+    # Everything fixed: the same object connects and works.
+    attempt("CONNECT", c.connect)
+    c.subscribe(TOPIC, 1)
+    c.publish(TOPIC, b"fixed", qos=1)
+    poll(c, 1, 10000)
+    c.disconnect()
+"""
+
+
+def test_bad_connect_arguments(runtime, broker, mkparams):
+    r = runtime.run(CONNECT_ARGS, mkparams(broker)).check()
+    expected = {"KA_BIG": "ValueError", "KA_NEG": "ValueError", "KA_HUGE": "ValueError",
+                "KA_STR": "TypeError", "KA_FLOAT": "TypeError", "CID_INT": "TypeError",
+                "USER_INT": "TypeError", "ATTR_KA": "ValueError",
+                "ATTR_CID_LONG": "ValueError", "WILL_LONG": "ValueError",
+                "WILL_WILDCARD": "ValueError", "WILL_ATTR_QOS": "ValueError",
+                "PASSWORD_NO_USER": "ValueError"}
+    wrong = {k: r.get(k) for k, name in expected.items()
+             if not r.get(k).startswith("EXC %s " % name)}
+    assert not wrong, wrong
+    assert "keepalive" in r.get("KA_BIG") and "keepalive" in r.get("ATTR_KA")
+    assert r.value("KA_MAX") == 65535
+    assert r.value("ATTR_KA_SOCK") is True   # nothing was opened
+    assert r.value("CONNECT") == 0
+    assert [m for _, m in r.msgs()] == [b"fixed"]
