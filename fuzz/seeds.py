@@ -68,6 +68,9 @@ def framer_seeds():
         "wanted-cap32-big": bytes([0x9F, 0x22, 2, 6, 0]) + STREAM + BIG + PINGRESP,
         "push-cap2-header-skip": bytes([0x01, 0x00, 1, 0]) + BIG + ack(PUBACK, 1) + PINGRESP,
         "malformed": bytes([0x3F, 0x0F, 0]) + ack(PUBACK, 1) + bytes([0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x01]),
+        # 256 MB announced, a few bytes sent: the fixed buffer reports it at
+        # once, the growable one keeps waiting (it grows with arriving bytes).
+        "hostile-length": bytes([0x07, 0x20, 0]) + PINGRESP + bytes([0x30, 0xFF, 0xFF, 0xFF, 0x7F]) + b"\x00\x01t" * 8,
     }
 
 
@@ -139,7 +142,16 @@ def session_seeds():
         op(6),  # wait_msg: ping, then ping timeout
         op(11),  # disconnect
     ]
+    # 40 unreleased inbound QoS 2 messages (more than a small table holds),
+    # ids spread over the id space, one resent with DUP, then all released.
+    backlog_ids = [1 + i * 1637 % 65535 for i in range(39)] + [65535]
+    backlog_stream = (CONNACK
+                      + b"".join(publish(b"t", b"%d" % i, qos=2, pid=i) for i in backlog_ids)
+                      + publish(b"t", b"dup", qos=2, pid=backlog_ids[7], dup=True)
+                      + b"".join(ack(PUBREL, i) for i in backlog_ids))
+    backlog = [op(0, 7)] + [frame_drain] * (2 + 2 * len(backlog_ids))
     return {
+        "direct-qos2-backlog": session_input(0x00, backlog, backlog_stream),
         "direct-normal": session_input(0x00, normal, STREAM),
         "direct-resume": session_input(0x00, resume, resume_stream),
         "direct-short-timeouts": session_input(0x7A, normal, STREAM),

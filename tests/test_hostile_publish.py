@@ -28,6 +28,8 @@ def qos2_flow(pid, payload, dup=False):
 
 
 MAX_TOPIC = "m" * 65535
+# 200 distinct packet ids spread over the whole id space, both ends included.
+Q2_IDS = [1 + i * 7919 % 65535 for i in range(199)] + [65535]
 CASES = [
     # --- QoS 3 ---------------------------------------------------------------------------
     Case("qos3", "wait", "PUBLISH with both QoS bits set [MQTT-3.3.1-4]",
@@ -84,11 +86,16 @@ CASES = [
          "[MQTT-2.3.1-1]", [publish(T, b"x", qos=1, pid=0)], V()),
     Case("pid0-during-pub2", "pub2", "QoS 2 PUBLISH with packet id 0 during a QoS 2 "
          "publish [MQTT-2.3.1-1]", [publish(T, b"x", qos=2, pid=0)], V()),
-    Case("qos2-inbound-limit", "wait", "33 QoS 2 messages never released: legal, but past "
-         "the 32 the client can track exactly once; it delivers 32 and closes "
-         "[MQTT-4.3.3-2] (like MQTT 5's Receive Maximum)",
-         [b"".join(publish(T, b"n%d" % i, qos=2, pid=100 + i) for i in range(33))],
-         V(msgs=[b"n%d" % i for i in range(32)])),
+    Case("qos2-unreleased-200", "wait", "200 QoS 2 messages left unreleased (MQTT 3.1.1 "
+         "sets no limit; brokers leave hundreds): each delivered once and answered with "
+         "PUBREC, a resent one (DUP) is not delivered again, the connection stays up; "
+         "PUBRELs later get PUBCOMPs [MQTT-4.3.3-2]",
+         [b"".join(publish(T, b"n%d" % i, qos=2, pid=p) for i, p in enumerate(Q2_IDS)),
+          publish(T, b"n57", qos=2, pid=Q2_IDS[57], dup=True)]
+         + [ack(PUBREL, p) for p in Q2_IDS],
+         Accept(replies=[(PUBREC, p) for p in Q2_IDS] + [(PUBREC, Q2_IDS[57])]
+                + [(PUBCOMP, p) for p in Q2_IDS],
+                msgs=[b"n%d" % i for i in range(len(Q2_IDS))])),
     # --- odd but legal flags and duplicates -----------------------------------------------
     Case("qos0-dup", "wait", "QoS 0 PUBLISH with DUP set: the server broke "
          "[MQTT-3.3.1-2] but the message is intact; tolerated and delivered",

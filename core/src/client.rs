@@ -169,8 +169,8 @@ fn write_prefix<B: Buffer, H: Host>(buf: &B, len: usize, host: &mut H) -> Result
 
 /// Send everything the session wants sent now (acks, retransmissions,
 /// PINGREQ).
-fn flush<B: Buffer, H: Host, const I: usize, const N: usize>(
-    session: &mut Session<I, N>,
+fn flush<B: Buffer, H: Host, const I: usize>(
+    session: &mut Session<I>,
     tx: &mut B,
     host: &mut H,
     now: u64,
@@ -221,15 +221,13 @@ fn ms_until(deadline: u64, now: u64) -> u32 {
 /// buffer `TB` (both grow on demand if the buffer type allows it), and the
 /// registry of granted subscriptions in `SB` (see
 /// [`Client::with_subscriptions`]; none with [`Client::new`]).
+///
+/// The session inside holds an 8 KiB bitmap of inbound QoS 2 ids (see
+/// [`crate::session::inbound`]), so a client is a little over 8 KiB: on a
+/// small stack keep it in static or heap memory rather than a local.
 #[derive(Debug)]
-pub struct Client<
-    RB: Buffer,
-    TB: Buffer,
-    const INFLIGHT: usize = 16,
-    const INBOUND: usize = 32,
-    SB: Buffer = [u8; 0],
-> {
-    session: Session<INFLIGHT, INBOUND>,
+pub struct Client<RB: Buffer, TB: Buffer, const INFLIGHT: usize = 16, SB: Buffer = [u8; 0]> {
+    session: Session<INFLIGHT>,
     framer: Framer<RB>,
     tx: TB,
     suback: heapless::Vec<u8, 16>,
@@ -237,11 +235,12 @@ pub struct Client<
     /// The QoS 1/2 message the last `start_publish` put in the session but
     /// could not write (see [`Client::interrupted_publish`]).
     interrupted: Option<PacketId>,
+    /// The id of the QoS 2 message the last `run` returned, until the next
+    /// `run` or `flush` (see [`Client::abandon_message`]).
+    delivering: Option<PacketId>,
 }
 
-impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, const INBOUND: usize>
-    Client<RB, TB, INFLIGHT, INBOUND>
-{
+impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize> Client<RB, TB, INFLIGHT> {
     /// A disconnected client that does not remember its subscriptions
     /// ([`Client::start_resubscribe`] never has anything to send).
     pub fn new(config: Config, rx: RB, tx: TB) -> Self {
@@ -249,9 +248,7 @@ impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, const INBOUND: usize>
     }
 }
 
-impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, const INBOUND: usize, SB: Buffer>
-    Client<RB, TB, INFLIGHT, INBOUND, SB>
-{
+impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, SB: Buffer> Client<RB, TB, INFLIGHT, SB> {
     /// A disconnected client that records the subscriptions the broker
     /// grants in `subs` (growing it as needed), so that
     /// [`Client::start_resubscribe`] can restore them after a broker lost
@@ -268,16 +265,17 @@ impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, const INBOUND: usize, SB: Bu
             suback: heapless::Vec::new(),
             subs,
             interrupted: None,
+            delivering: None,
         }
     }
 
     /// The protocol state.
-    pub fn session(&self) -> &Session<INFLIGHT, INBOUND> {
+    pub fn session(&self) -> &Session<INFLIGHT> {
         &self.session
     }
 
     /// The protocol state, mutable (configuration, packet id).
-    pub fn session_mut(&mut self) -> &mut Session<INFLIGHT, INBOUND> {
+    pub fn session_mut(&mut self) -> &mut Session<INFLIGHT> {
         &mut self.session
     }
 
@@ -396,9 +394,23 @@ impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, const INBOUND: usize, SB: Bu
     /// callback so a QoS 1/2 message is acknowledged before `wait_msg`
     /// returns, as umqtt.simple does.
     pub fn flush<H: Host>(&mut self, host: &mut H) -> Result<(), Error> {
+        self.delivering = None;
         let now = host.now_ms();
         let r = flush(&mut self.session, &mut self.tx, host, now);
         self.check(r)
+    }
+
+    /// The message the last [`Client::run`] returned could not be handed to
+    /// the application (the binding ran out of memory copying it out):
+    /// call this right away, before any other call. The connection ends
+    /// without the message's acknowledgement (session -> Disconnected; the
+    /// caller closes the socket), so the broker redelivers it after a
+    /// reconnect with `clean_session = false` instead of counting it as
+    /// delivered. See [`Session::abandon_message`].
+    pub fn abandon_message(&mut self) {
+        let id = self.delivering.take();
+        self.session.abandon_message(id);
+        self.subs.connection_lost();
     }
 
     /// Send DISCONNECT (after any pending acknowledgements); the session
@@ -509,12 +521,14 @@ impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, const INBOUND: usize, SB: Bu
     /// Protocol errors, timeouts and I/O errors end the connection (session
     /// -> Disconnected; the caller closes the socket).
     pub fn run<H: Host>(&mut self, host: &mut H, until: WaitFor) -> Result<Progress<'_>, Error> {
+        self.delivering = None;
         let r = self.drive(host, until);
         match self.check(r)? {
             Step::Done => Ok(Progress::Done),
             Step::Idle => Ok(Progress::Idle),
             Step::Packet(b) => Ok(Progress::Packet(b)),
             Step::Message(at) => {
+                self.delivering = at.packet_id.filter(|_| at.qos == QoS::ExactlyOnce);
                 // The frame was just returned by the framer and nothing has
                 // touched the buffer since.
                 let buf = self.framer.buffer().bytes();

@@ -103,8 +103,6 @@ pub enum ProtocolError {
     /// SUBACK return code other than 0, 1, 2 or 0x80, or a SUBACK whose
     /// number of return codes does not match the request.
     InvalidSubAck,
-    /// The broker sent more unacknowledged QoS 2 messages than we track.
-    TooManyInbound,
 }
 
 impl Error {
@@ -167,9 +165,6 @@ impl ProtocolError {
                 "protocol error: acknowledgement for unknown packet id"
             }
             ProtocolError::InvalidSubAck => "protocol error: invalid SUBACK",
-            ProtocolError::TooManyInbound => {
-                "protocol error: too many unacknowledged QoS 2 messages"
-            }
         }
     }
 }

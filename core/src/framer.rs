@@ -4,10 +4,14 @@
 //! Frames are returned as slices of the buffer (zero-copy). The buffer is
 //! compacted (one `copy_within` of the unfinished frame) only when the
 //! unfinished frame would not fit behind its current position, so each
-//! byte is moved at most once. A frame larger than the buffer is offered to
-//! [`Buffer::grow`]; if that fails the frame is reported once as
-//! [`Error::FrameTooLarge`] and its bytes are discarded as they arrive, so
-//! the stream stays in sync and the next frame is found.
+//! byte is moved at most once. A frame larger than the buffer makes it
+//! grow through [`Buffer::grow`] as the frame's bytes arrive (doubling, so
+//! O(log n) grows), never straight to the announced length: five hostile
+//! bytes can announce 256 MB. The first grow is tried as soon as the length
+//! is known, so a buffer that cannot grow rejects the frame at once. When a
+//! grow fails the frame is reported once as [`Error::FrameTooLarge`] and its
+//! bytes are discarded as they arrive, so the stream stays in sync and the
+//! next frame is found.
 
 use crate::buffer::Buffer;
 use crate::codec::decode_varint;
@@ -15,6 +19,10 @@ use crate::error::{Error, ProtocolError};
 
 /// Longest fixed header: type byte + 4 remaining-length bytes.
 const MAX_HEADER: usize = 5;
+
+/// Smallest growth for a frame larger than the buffer (tiny buffers double
+/// too slowly).
+const GROW_STEP: usize = 256;
 
 /// Discarding an oversized frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +49,9 @@ pub struct Framer<B: Buffer> {
     too_large: Option<usize>,
     /// A malformed remaining length was seen: framing is lost for good.
     malformed: bool,
+    /// The pending frame is larger than the buffer, and a first grow for it
+    /// succeeded: further grows wait until the buffer is full.
+    growing: bool,
 }
 
 /// Total frame length from the start of `data`: `Ok(None)` while the fixed
@@ -63,6 +74,7 @@ impl<B: Buffer> Framer<B> {
             skip: Skip::Off,
             too_large: None,
             malformed: false,
+            growing: false,
         }
     }
 
@@ -89,6 +101,7 @@ impl<B: Buffer> Framer<B> {
         self.skip = Skip::Off;
         self.too_large = None;
         self.malformed = false;
+        self.growing = false;
     }
 
     fn data(&self) -> &[u8] {
@@ -98,11 +111,15 @@ impl<B: Buffer> Framer<B> {
     fn discard_all(&mut self) {
         self.start = 0;
         self.end = 0;
+        self.growing = false;
     }
 
     /// Move the unfinished bytes to the front of the buffer.
     fn compact(&mut self) {
         let b = self.buf.bytes_mut();
+        if self.start == 0 && self.end <= b.len() {
+            return;
+        }
         if self.start <= self.end && self.end <= b.len() {
             b.copy_within(self.start..self.end, 0);
             self.end = self.end.saturating_sub(self.start);
@@ -138,9 +155,13 @@ impl<B: Buffer> Framer<B> {
             Ok(Some(total)) if total > cap && self.too_large.is_some() => {}
             Ok(None) if self.too_large.is_some() => {}
             Ok(Some(total)) => {
-                if total > cap && !(self.buf.grow(total) && self.buf.bytes().len() >= total) {
-                    self.start_skip(total);
-                    return;
+                if total > cap {
+                    // Front first: a grow then copies only the frame's bytes.
+                    self.compact();
+                    if (!self.growing || self.end >= cap) && !self.grow_for(total, cap) {
+                        self.start_skip(total);
+                        return;
+                    }
                 }
                 if self.start.saturating_add(total) > self.buf.bytes().len() {
                     self.compact();
@@ -168,6 +189,19 @@ impl<B: Buffer> Framer<B> {
         }
     }
 
+    /// Grow the buffer (`cap` bytes, holding the start of a `total`-byte
+    /// frame at its front) for the bytes to come: to twice its size, at
+    /// most to `total`. Returns false if it cannot.
+    fn grow_for(&mut self, total: usize, cap: usize) -> bool {
+        let step = cap
+            .saturating_mul(2)
+            .max(self.end.saturating_add(GROW_STEP));
+        let want = total.min(step);
+        let ok = self.buf.grow(want) && self.buf.bytes().len() >= want;
+        self.growing = ok;
+        ok
+    }
+
     /// The pending frame of `total` bytes cannot fit: report it and drop
     /// its bytes, those held now and those still to come.
     fn start_skip(&mut self, total: usize) {
@@ -181,11 +215,13 @@ impl<B: Buffer> Framer<B> {
     }
 
     /// Free room to receive into. Compacts first; if the pending frame's
-    /// total length is known and exceeds the buffer, calls
-    /// [`Buffer::grow`]`(total)`; if that fails the frame is in skip mode
-    /// (its bytes are discarded as they arrive). Never empty once
-    /// [`Framer::next_frame`] has returned `Ok(None)`, unless the buffer is
-    /// empty and cannot grow.
+    /// total length is known and exceeds the buffer, calls [`Buffer::grow`]
+    /// (once as soon as the length is known, then each time the buffer is
+    /// full, doubling it up to the frame's length); if that fails the frame
+    /// is in skip mode (its bytes are discarded as they arrive). May be
+    /// shorter than [`Framer::wanted`] while a big frame arrives. Never
+    /// empty once [`Framer::next_frame`] has returned `Ok(None)`, unless the
+    /// buffer is empty and cannot grow.
     pub fn spare(&mut self) -> &mut [u8] {
         self.prepare();
         let end = self.end;
@@ -336,6 +372,7 @@ impl<B: Buffer> Framer<B> {
                 if self.data().len() >= total {
                     let at = self.start;
                     self.start = at.saturating_add(total);
+                    self.growing = false;
                     let frame_end = self.start;
                     return Ok(self.buf.bytes().get(at..frame_end));
                 }

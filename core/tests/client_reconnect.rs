@@ -16,7 +16,7 @@ use umqtt_core::client::{Client, Host, Progress, ReadResult, ReadWait, WaitFor};
 use umqtt_core::session::{Config, State};
 use umqtt_core::{Error, PacketId, QoS};
 
-type RC = Client<VecBuf, VecBuf, 16, 32, VecBuf>;
+type RC = Client<VecBuf, VecBuf, 16, VecBuf>;
 
 /// The fake host with writes that fail on demand (a broken socket).
 struct Flaky {

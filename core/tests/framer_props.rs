@@ -16,11 +16,13 @@ use umqtt_core::codec::encode_varint;
 use umqtt_core::framer::Framer;
 use umqtt_core::{Buffer, Error, ProtocolError};
 
-/// A Vec-backed buffer that grows up to `limit`, like the bindings' one.
+/// A Vec-backed buffer that grows up to `limit`, like the bindings' one,
+/// counting its grows and the largest size asked for.
 struct VecBuf {
     v: Vec<u8>,
     limit: usize,
     grows: usize,
+    asked: usize,
 }
 
 impl Buffer for VecBuf {
@@ -31,6 +33,7 @@ impl Buffer for VecBuf {
         &mut self.v
     }
     fn grow(&mut self, len: usize) -> bool {
+        self.asked = self.asked.max(len);
         if len > self.limit {
             return false;
         }
@@ -47,6 +50,7 @@ fn vecbuf(size: usize, limit: usize) -> VecBuf {
         v: vec![0; size],
         limit,
         grows: 0,
+        asked: 0,
     }
 }
 
@@ -108,10 +112,12 @@ fn feed<B: Buffer>(f: &mut Framer<B>, stream: &[u8], cuts: &[usize], use_push: b
                 let room_len = room.len();
                 let n = room_len.min(piece.len());
                 room[..n].copy_from_slice(&piece[..n]);
-                // Compaction leaves room for the rest of the frame in one read.
+                // Compaction leaves room for the rest of the frame in one
+                // read if it fits (a bigger one grows the buffer as it comes).
+                let free = f.buffer().bytes().len() - f.buffered();
                 assert!(
-                    room_len >= want.min(f.buffer().bytes().len()),
-                    "room {room_len} < wanted {want}"
+                    room_len >= want.min(free),
+                    "room {room_len} < wanted {want} (free {free})"
                 );
                 f.commit(n);
                 n
@@ -303,7 +309,7 @@ fn fifth_length_byte_is_fatal_wherever_split() {
 }
 
 #[test]
-fn grow_called_once_for_big_frame() {
+fn big_frame_grows_the_buffer_by_doubling_to_its_length() {
     let mut frame = vec![0x30u8, 0xE8, 0x07]; // remaining length 1000
     frame.resize(1003, 7);
     let mut f = Framer::new(vecbuf(16, 4096));
@@ -311,6 +317,89 @@ fn grow_called_once_for_big_frame() {
         assert_eq!(f.push(chunk), chunk.len());
     }
     assert_eq!(f.next_frame().unwrap(), Some(&frame[..]));
-    assert_eq!(f.buffer().grows, 1);
+    // 16 -> 271 (first step) -> 542 -> 1003.
+    assert_eq!(f.buffer().grows, 3);
     assert_eq!(f.buffer().v.len(), 1003);
+}
+
+/// A frame of `len` bytes (PUBLISH, remaining length `len - 5`, 4-byte
+/// length field so the header is always 5 bytes).
+fn frame5(len: usize) -> Vec<u8> {
+    let rl = len - 5;
+    let mut f = vec![0x30u8];
+    for i in 0..4 {
+        let b = ((rl >> (7 * i)) & 0x7f) as u8;
+        f.push(if i < 3 { b | 0x80 } else { b });
+    }
+    f.resize(len, 0xA5);
+    f
+}
+
+#[test]
+fn announced_length_alone_does_not_grow_the_buffer() {
+    // `30 FF FF FF 7F` announces the MQTT maximum (256 MB). The buffer must
+    // grow with the bytes that arrive, not with what the header promises.
+    for use_push in [true, false] {
+        let mut f = Framer::new(vecbuf(64, usize::MAX));
+        let mut stream = vec![0x30u8, 0xFF, 0xFF, 0xFF, 0x7F];
+        stream.extend_from_slice(b"\x00\x01tsome bytes");
+        let cuts: Vec<usize> = (1..stream.len()).collect();
+        let got = feed(&mut f, &stream, &cuts, use_push);
+        assert!(got.is_empty(), "{got:?}");
+        assert_eq!(f.buffered(), stream.len());
+        assert!(f.buffer().asked <= 512, "asked for {}", f.buffer().asked);
+        assert!(f.buffer().v.len() <= 512);
+        assert_eq!(f.wanted(), 268_435_460 - stream.len());
+
+        // 100 KB more: still at most about twice what arrived.
+        let more = vec![0u8; 100_000];
+        feed(&mut f, &more, &[], use_push);
+        let held = f.buffered();
+        assert_eq!(held, stream.len() + more.len());
+        assert!(
+            f.buffer().v.len() <= 2 * held,
+            "{} for {held}",
+            f.buffer().v.len()
+        );
+        assert!(f.buffer().asked <= 2 * held);
+    }
+}
+
+#[test]
+fn legit_big_frames_need_logarithmically_many_grows() {
+    for len in [1 << 20, 20 << 20] {
+        let frame = frame5(len);
+        let mut stream = frame.clone();
+        stream.extend_from_slice(&[0xD0, 0]);
+        for use_push in [true, false] {
+            let mut f = Framer::new(vecbuf(4096, usize::MAX));
+            // Socket-sized pieces.
+            let cuts: Vec<usize> = (1..stream.len() / 65_536).map(|i| i * 65_536).collect();
+            let got = feed(&mut f, &stream, &cuts, use_push);
+            assert_eq!(
+                got,
+                vec![Out::Frame(frame.clone()), Out::Frame(vec![0xD0, 0])]
+            );
+            let b = f.buffer();
+            // 4 KiB doubling to 1 MiB is 8 grows, to 20 MiB 13.
+            assert!(b.grows <= 14, "{} grows for {len}", b.grows);
+            assert!(b.v.len() >= len && b.v.len() <= 2 * len);
+        }
+    }
+}
+
+#[test]
+fn oversized_frame_under_a_limit_is_skipped_once_the_limit_is_reached() {
+    // The growable buffer stops at 10,000 bytes: a 1 MB frame fills it,
+    // then it is reported and skipped; the next frame comes through.
+    let frame = frame5(1 << 20);
+    let mut stream = frame.clone();
+    stream.extend_from_slice(&[0xD0, 0]);
+    for use_push in [true, false] {
+        let mut f = Framer::new(vecbuf(16, 10_000));
+        let cuts: Vec<usize> = (1..stream.len() / 3_000).map(|i| i * 3_000).collect();
+        let got = feed(&mut f, &stream, &cuts, use_push);
+        assert_eq!(got, vec![Out::TooLarge(1 << 20), Out::Frame(vec![0xD0, 0])]);
+        assert!(f.buffer().v.len() <= 10_000);
+    }
 }

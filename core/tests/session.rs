@@ -250,20 +250,33 @@ fn ack_queue_full_consumes_nothing() {
 }
 
 #[test]
-fn inbound_qos2_overflow_is_protocol_error() {
-    let mut s: Session<2, 2> = Session::new(Config::default());
-    let mut buf = [0u8; 64];
-    s.connect(&conn(true, 0), 0, &mut buf).unwrap();
-    s.handle_frame(&[0x20, 2, 0, 0], 0).unwrap();
-    for id in 1..=2 {
-        s.handle_frame(&publish(b"t", b"", 2, id, false), 0)
-            .unwrap();
-        drain(&mut s, 0);
+fn inbound_qos2_has_no_limit() {
+    // Brokers leave any number of QoS 2 messages unreleased: every packet id
+    // at once is delivered once, answered with PUBREC, and tracked exactly.
+    let mut s = connected();
+    for id in 1..=u16::MAX {
+        let f = publish(b"t", b"", 2, id, false);
+        assert!(matches!(s.handle_frame(&f, 0).unwrap(), Event::Message(_)));
+        assert_eq!(drain(&mut s, 0), vec![ack(PUBREC, id)]);
     }
-    assert_eq!(
-        s.handle_frame(&publish(b"t", b"", 2, 3, false), 0),
-        Err(Error::Protocol(ProtocolError::TooManyInbound))
-    );
+    assert_eq!(s.inbound_len(), 65_535);
+    assert_eq!(s.state(), State::Connected);
+    for id in [1, 63, 64, 65, 40_000, 65_535] {
+        let dup = publish(b"t", b"", 2, id, true);
+        assert_eq!(s.handle_frame(&dup, 0).unwrap(), Event::Nothing);
+        assert_eq!(drain(&mut s, 0), vec![ack(PUBREC, id)]);
+    }
+    for id in (1..=u16::MAX).step_by(2) {
+        s.handle_frame(&ack(PUBREL, id), 0).unwrap();
+        assert_eq!(drain(&mut s, 0), vec![ack(PUBCOMP, id)]);
+    }
+    assert_eq!(s.inbound_len(), 32_767);
+    // Released ids are new messages again; the others are still duplicates.
+    let f = publish(b"t", b"", 2, 65_535, false);
+    assert!(matches!(s.handle_frame(&f, 0).unwrap(), Event::Message(_)));
+    let f = publish(b"t", b"", 2, 65_534, false);
+    assert_eq!(s.handle_frame(&f, 0).unwrap(), Event::Nothing);
+    assert_eq!(s.state(), State::Connected);
 }
 
 #[test]
@@ -379,7 +392,7 @@ fn failed_encode_does_not_burn_an_id() {
 
 #[test]
 fn inflight_full() {
-    let mut s: Session<2, 2> = Session::new(Config::default());
+    let mut s: Session<2> = Session::new(Config::default());
     let mut buf = [0u8; 64];
     s.connect(&conn(true, 0), 0, &mut buf).unwrap();
     s.handle_frame(&[0x20, 2, 0, 0], 0).unwrap();

@@ -50,6 +50,7 @@ struct _engine_t {
     mp_obj_t ticks_ms;     // time.ticks_ms
     mp_obj_t poll_new;     // select.poll
     mp_obj_t poller;       // a select.poll object with `poll_stream` registered
+    mp_obj_t ipoll;        // the function behind poller.ipoll (valid with poller)
     mp_obj_t poll_stream;
     mp_uint_t poll_events;
     mp_obj_t pending;      // exception caught while Rust was running

@@ -114,7 +114,8 @@ static void ioctl_poll_thunk(void *arg) {
     c->ret = mp_get_stream(s)->ioctl(s, MP_STREAM_POLL, c->events, &c->err);
 }
 
-// Block in select.poll until the stream is ready or the timeout passed.
+// Block in select.poll until the stream is ready or the timeout passed;
+// c->ret: the events ipoll() reported (0: timed out).
 static void wait_thunk(void *arg) {
     io_call_t *c = arg;
     engine_t *e = c->e;
@@ -123,6 +124,10 @@ static void wait_thunk(void *arg) {
         mp_obj_t poller = mp_call_function_n_kw(e->poll_new, 0, 0, NULL);
         mp_obj_t a[2] = { e->stream, MP_OBJ_NEW_SMALL_INT(c->events) };
         call_method(poller, MP_QSTR_register, 2, a);
+        // The function behind poller.ipoll, looked up once per poller.
+        mp_obj_t dest[2];
+        mp_load_method(poller, MP_QSTR_ipoll, dest);
+        e->ipoll = dest[0];
         e->poller = poller;
         e->poll_stream = e->stream;
         e->poll_events = c->events;
@@ -131,9 +136,24 @@ static void wait_thunk(void *arg) {
         call_method(e->poller, MP_QSTR_modify, 2, a);
         e->poll_events = c->events;
     }
-    // ipoll() reuses its result tuple: no allocation per wait.
-    mp_obj_t t = MP_OBJ_NEW_SMALL_INT(c->timeout);
-    call_method(e->poller, MP_QSTR_ipoll, 1, &t);
+    // ipoll() reuses its result tuple: no allocation per wait. Its answer
+    // (only our stream is registered) saves asking the stream again; for a
+    // TLS stream it is the socket's readiness, which is all that is left to
+    // know once MP_STREAM_POLL said no decrypted bytes are waiting.
+    mp_obj_t call[3] = { e->ipoll, e->poller, MP_OBJ_NEW_SMALL_INT(c->timeout) };
+    mp_obj_t ready = mp_fun_table.call_method_n_kw(1, 0, call);
+    mp_obj_iter_buf_t iter;
+    mp_fun_table.getiter(ready, &iter);
+    mp_obj_t item = mp_fun_table.iternext(&iter);
+    c->ret = 0;
+    if (item != MP_OBJ_STOP_ITERATION) {
+        size_t n;
+        mp_obj_t *ev;
+        mp_obj_get_array(item, &n, &ev);
+        if (n >= 2) {
+            c->ret = (mp_uint_t)mp_obj_get_int(ev[1]);
+        }
+    }
 }
 
 static void ticks_thunk(void *arg) {
@@ -195,17 +215,15 @@ int glue_poll(void *io, uint32_t events, int32_t timeout_ms, uint32_t *ready) {
     engine_t *e = io;
     io_call_t c = { .e = e, .events = events, .timeout = timeout_ms };
     const mp_uint_t any = events | MP_STREAM_POLL_ERR | MP_STREAM_POLL_HUP;
-    for (int round = 0; round < 2; round++) {
-        if (protect(e, ioctl_poll_thunk, &c) != 0) {
-            return GLUE_EXC;
-        }
-        if (c.ret == MP_STREAM_ERROR) {
-            *ready = 0;
-            return c.err;
-        }
-        if ((c.ret & any) != 0 || timeout_ms == 0 || round == 1) {
-            break;
-        }
+    // The stream first: it knows about buffered (e.g. decrypted) bytes.
+    if (protect(e, ioctl_poll_thunk, &c) != 0) {
+        return GLUE_EXC;
+    }
+    if (c.ret == MP_STREAM_ERROR) {
+        *ready = 0;
+        return c.err;
+    }
+    if ((c.ret & any) == 0 && timeout_ms != 0) {
         if (protect(e, wait_thunk, &c) != 0) {
             return GLUE_EXC;
         }

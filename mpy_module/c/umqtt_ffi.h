@@ -75,6 +75,7 @@ int umqtt_flush(void *eng, void *io, umqtt_out_t *out);
 int umqtt_ping(void *eng, void *io, umqtt_out_t *out);
 int umqtt_disconnect(void *eng, void *io, umqtt_out_t *out);
 int umqtt_is_connected(void *eng);
+void umqtt_abandon(void *eng);
 uint32_t umqtt_last_pid(void *eng);
 void umqtt_set_pid(void *eng, uint32_t pid);
 int umqtt_resubscribe(void *eng, void *io, umqtt_out_t *out);

@@ -322,15 +322,44 @@ static mp_int_t get_qos(mp_obj_t o) {
     return q;
 }
 
-// Deliver one message (out.topic/payload) to self.cb. No Rust frame is live.
-static void deliver(call_t *c) {
-    mp_obj_t args[2];
-    args[0] = mp_obj_new_bytes(c->out.topic, c->out.topic_len);
-    args[1] = mp_obj_new_bytes(c->out.payload, c->out.payload_len);
+// Copy the message umqtt_run returned (out.topic/payload) into bytes
+// objects. If that fails (MemoryError on a small heap) the application
+// cannot get it, so the broker must not see it acknowledged: end the
+// connection without its PUBACK/PUBREC (the broker redelivers it after a
+// reconnect with clean_session=False), close the socket, raise.
+static void take_message(call_t *c, mp_obj_t *args) {
+    glue_nlr_buf_t nlr;
+    if (GLUE_NLR_PUSH(&nlr) == 0) {
+        args[0] = mp_obj_new_bytes(c->out.topic, c->out.topic_len);
+        args[1] = mp_obj_new_bytes(c->out.payload, c->out.payload_len);
+        mp_fun_table.nlr_pop();
+        return;
+    }
+    engine_t *e = c->e;
+    umqtt_abandon(e->rust);
+    // With automatic reconnect, the next operation reconnects first.
+    e->lost = 1;
+    if (c->sock != mp_const_none) {
+        mp_obj_t s = c->sock;
+        protect(e, close_thunk, &s);
+        e->pending = MP_OBJ_NULL;
+    }
+    nlr_raise(MP_OBJ_FROM_PTR(nlr.ret_val));
+}
+
+// Call self.cb(topic, msg). No Rust frame is live.
+static void call_cb(call_t *c, mp_obj_t *args) {
     mp_obj_t cb = mp_load_attr(c->self, MP_QSTR_cb);
     if (cb != mp_const_none) {
         mp_call_function_n_kw(cb, 2, 0, args);
     }
+}
+
+// Deliver one message to self.cb.
+static void deliver(call_t *c) {
+    mp_obj_t args[2];
+    take_message(c, args);
+    call_cb(c, args);
 }
 
 // Wait for the acknowledgement of `id`, delivering messages meanwhile.
@@ -584,11 +613,14 @@ static mp_obj_t mqtt_wait_msg(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, 
     }
     if (st == ST_MESSAGE) {
         // Acknowledge right after the callback, even if it raised (the
-        // message counts as delivered), as the CPython binding does.
+        // message counts as delivered), as the CPython binding does; but not
+        // a message that could not even be copied out (take_message raises).
+        mp_obj_t msg[2];
+        take_message(&c, msg);
         glue_nlr_buf_t nlr;
         mp_obj_t exc = MP_OBJ_NULL;
         if (GLUE_NLR_PUSH(&nlr) == 0) {
-            deliver(&c);
+            call_cb(&c, msg);
             mp_fun_table.nlr_pop();
         } else {
             exc = MP_OBJ_FROM_PTR(nlr.ret_val);

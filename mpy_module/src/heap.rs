@@ -31,16 +31,19 @@ impl HeapBuf {
             return false;
         }
         // Grow geometrically so a stream of slightly growing packets does
-        // not realloc every time.
-        let want = len.max(self.cap.saturating_mul(2)).min(self.max);
-        // SAFETY: ptr is null or a block from glue_realloc of `cap` bytes.
-        let p = unsafe { glue_realloc(self.ptr, want) };
-        if p.is_null() {
-            return false;
+        // not realloc every time; on a small heap fall back to just `len`
+        // (a 1 MB frame should not need 2 MB).
+        let doubled = len.max(self.cap.saturating_mul(2)).min(self.max);
+        for want in [doubled, len] {
+            // SAFETY: ptr is null or a block from glue_realloc of `cap` bytes.
+            let p = unsafe { glue_realloc(self.ptr, want) };
+            if !p.is_null() {
+                self.ptr = p;
+                self.cap = want;
+                return true;
+            }
         }
-        self.ptr = p;
-        self.cap = want;
-        true
+        false
     }
 }
 

@@ -74,6 +74,11 @@ impl<const N: usize> MpHost<'_, N> {
         if self.poll(POLL_RD, 0)? & (POLL_RD | POLL_ERR | POLL_HUP) == 0 {
             return Ok(ReadResult::WouldBlock);
         }
+        self.read_ready(buf)
+    }
+
+    /// Read a stream that polled ready (data, EOF or an error to report).
+    fn read_ready(&mut self, buf: &mut [u8]) -> Result<ReadResult, Error> {
         let mut n = 0usize;
         // SAFETY: buf is a valid writable slice for the duration of the call.
         let st = unsafe { ffi::glue_read(self.io, buf.as_mut_ptr(), buf.len(), &mut n) };
@@ -90,42 +95,43 @@ impl<const N: usize> MpHost<'_, N> {
     /// Read, waiting at most `limit_ms` (None: no limit). `user_ms` is the
     /// timeout the caller set on the socket: running out of it raises the
     /// socket's own OSError(ETIMEDOUT), as a plain `sock.read()` would.
+    /// One wait per round (glue_poll asks the stream first, so data already
+    /// there costs no wait), and a read only once the stream is ready.
     fn read_wait(
         &mut self,
         buf: &mut [u8],
         limit_ms: Option<u32>,
         user_ms: Option<u32>,
     ) -> Result<ReadResult, Error> {
-        let start = self.now_ms();
-        let deadline = limit_ms.map(|t| start.saturating_add(u64::from(t)));
-        let user_deadline = user_ms.map(|t| start.saturating_add(u64::from(t)));
+        let mut now = self.now_ms();
+        let deadline = limit_ms.map(|t| now.saturating_add(u64::from(t)));
+        let user_deadline = user_ms.map(|t| now.saturating_add(u64::from(t)));
         loop {
-            if let ReadResult::Data(n) = self.read_now(buf)? {
-                return Ok(ReadResult::Data(n));
-            }
-            let now = self.now_ms();
-            let mut wait: Option<u64> = None;
-            if let Some(d) = deadline {
-                if now >= d {
-                    return Ok(ReadResult::TimedOut);
+            // The nearer deadline; -1: no limit (a blocking socket with
+            // nothing scheduled, like umqtt.simple's blocking read).
+            let until = match (deadline, user_deadline) {
+                (Some(d), Some(u)) => Some(d.min(u)),
+                (d, u) => d.or(u),
+            };
+            let t = until.map_or(-1, |w| {
+                i32::try_from(w.saturating_sub(now)).unwrap_or(i32::MAX)
+            });
+            if self.poll(POLL_RD, t)? & (POLL_RD | POLL_ERR | POLL_HUP) != 0 {
+                if let ReadResult::Data(n) = self.read_ready(buf)? {
+                    return Ok(ReadResult::Data(n));
                 }
-                wait = Some(d.saturating_sub(now));
             }
-            if let Some(d) = user_deadline {
-                if now >= d {
-                    // Raised by the glue as the socket's own OSError(ETIMEDOUT);
-                    // not an I/O failure: nothing was lost, the connection stays.
-                    // SAFETY: io is the glue context of the running call.
-                    unsafe { ffi::glue_user_timeout(self.io) };
-                    return Err(Error::Host);
-                }
-                let left = d.saturating_sub(now);
-                wait = Some(wait.map_or(left, |w| w.min(left)));
+            now = self.now_ms();
+            if deadline.is_some_and(|d| now >= d) {
+                return Ok(ReadResult::TimedOut);
             }
-            // -1: no limit (a blocking socket with nothing scheduled, like
-            // umqtt.simple's blocking read).
-            let t = wait.map_or(-1, |w| i32::try_from(w).unwrap_or(i32::MAX));
-            self.poll(POLL_RD, t)?;
+            if user_deadline.is_some_and(|d| now >= d) {
+                // Raised by the glue as the socket's own OSError(ETIMEDOUT);
+                // not an I/O failure: nothing was lost, the connection stays.
+                // SAFETY: io is the glue context of the running call.
+                unsafe { ffi::glue_user_timeout(self.io) };
+                return Err(Error::Host);
+            }
         }
     }
 }

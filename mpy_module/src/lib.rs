@@ -25,8 +25,6 @@ use umqtt_core::{ArgError, Error, PacketId, ProtocolVersion, QoS};
 
 /// QoS 1/2 messages in flight at once (and stored frames).
 const INFLIGHT: usize = 16;
-/// Inbound QoS 2 ids remembered.
-const INBOUND: usize = 32;
 /// Largest MQTT packet; in practice the heap runs out first on a board, and
 /// then an oversized incoming packet is skipped (MQTTException 258).
 const MAX_PACKET: usize = MAX_REMAINING_LEN + 5;
@@ -43,7 +41,7 @@ const INFLIGHT_FULL: i32 = 260;
 
 /// The core client: receive and transmit buffers, in-flight limits, and the
 /// registry of granted subscriptions (restored by reconnect()).
-type Core = Client<HeapBuf, HeapBuf, INFLIGHT, INBOUND, HeapBuf>;
+type Core = Client<HeapBuf, HeapBuf, INFLIGHT, HeapBuf>;
 
 /// Everything the module keeps per client; lives inside a GC block.
 pub struct Engine {
@@ -406,6 +404,20 @@ pub unsafe extern "C" fn umqtt_run(
         }
         Err(e) => fail(out, e),
     }
+}
+
+/// The message the last `umqtt_run` returned could not be copied out (the
+/// glue ran out of memory): end the connection without acknowledging it,
+/// so the broker redelivers it after a reconnect with clean_session=False.
+/// The glue closes the socket and raises the MemoryError.
+///
+/// # Safety
+/// See [`parts`].
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_abandon(eng: *mut c_void) {
+    // SAFETY: forwarded contract.
+    let engine = unsafe { &mut *eng.cast::<Engine>() };
+    engine.client.abandon_message();
 }
 
 /// Send PINGREQ (no wait).

@@ -56,7 +56,13 @@ impl MQTTClient {
             return Err((not_connected(), false));
         }
         let write_timeout = core.session().config().response_timeout_ms;
-        let mut host = PyHost::new(sock.clone(), this.epoch, &mut this.frames, write_timeout);
+        let mut host = PyHost::new(
+            sock.clone(),
+            this.epoch,
+            &mut this.frames,
+            &mut this.io,
+            write_timeout,
+        );
         match f(core, &mut host) {
             Ok(v) => Ok(v),
             Err(e) => {
@@ -125,19 +131,40 @@ impl MQTTClient {
     }
 }
 
+/// A new `bytes` object, or the MemoryError when CPython cannot allocate it
+/// (`PyBytes::new` would panic instead).
+fn new_bytes(py: Python<'_>, data: &[u8]) -> PyResult<Py<PyBytes>> {
+    let b = PyBytes::new_with(py, data.len(), |dst| {
+        dst.copy_from_slice(data);
+        Ok(())
+    })?;
+    Ok(b.unbind())
+}
+
 fn run_step(
     py: Python<'_>,
     core: &mut Core,
     host: &mut PyHost<'_, '_>,
     until: WaitFor,
 ) -> Result<Step, Error> {
-    Ok(match core.run(host, until)? {
-        Progress::Message(p) => Step::Message(
-            PyBytes::new(py, p.topic).unbind(),
-            PyBytes::new(py, p.payload).unbind(),
-        ),
-        Progress::Done => Step::Done,
-        Progress::Idle => Step::Idle,
-        Progress::Packet(op) => Step::Packet(op),
-    })
+    let copied = match core.run(host, until)? {
+        Progress::Message(p) => {
+            new_bytes(py, p.topic).and_then(|t| Ok((t, new_bytes(py, p.payload)?)))
+        }
+        Progress::Done => return Ok(Step::Done),
+        Progress::Idle => return Ok(Step::Idle),
+        Progress::Packet(op) => return Ok(Step::Packet(op)),
+    };
+    match copied {
+        Ok((topic, msg)) => Ok(Step::Message(topic, msg)),
+        Err(e) => {
+            // The application cannot get the message, so the broker must not
+            // see it acknowledged: drop the connection without its
+            // PUBACK/PUBREC (it is redelivered after a reconnect with
+            // clean_session=False) and raise the MemoryError.
+            core.abandon_message();
+            host.error = Some(e);
+            Err(Error::Host)
+        }
+    }
 }

@@ -25,6 +25,7 @@ mod host;
 mod net;
 mod params;
 mod reconnect;
+mod sockio;
 
 use buf::{VecBuf, MAX_PACKET};
 use convert::{secs_to_ms, to_bytes, to_keepalive, to_opt_bytes, to_qos, to_timeout};
@@ -32,10 +33,11 @@ use drive::{close_quietly, Step};
 use errors::{to_pyerr, MQTTException, SUBSCRIBE_REFUSED};
 use params::ConnectParams;
 use reconnect::{Attempt, Policy};
+use sockio::SockState;
 
 /// The core client with the default in-flight limits and a registry of
 /// subscriptions (restored by reconnect()).
-type Core = Client<VecBuf, VecBuf, 16, 32, VecBuf>;
+type Core = Client<VecBuf, VecBuf, 16, VecBuf>;
 
 /// Initial receive/transmit buffer sizes; both grow on demand up to
 /// MAX_PACKET (the MQTT limit), so any legal packet fits.
@@ -103,6 +105,8 @@ pub struct MQTTClient {
     pid: u16,
     /// Outbound QoS 1/2 PUBLISH frames kept for retransmission, by packet id.
     frames: HashMap<u16, Vec<u8>>,
+    /// What is kept about `sock` across calls (sockio.rs).
+    io: SockState,
     /// Origin of the monotonic millisecond clock the core runs on.
     epoch: Instant,
     /// Automatic reconnect (set_reconnect()); None: failures are raised.
@@ -166,6 +170,7 @@ impl MQTTClient {
             core: None,
             pid: 0,
             frames: HashMap::new(),
+            io: SockState::default(),
             epoch: Instant::now(),
             policy: None,
             lost: false,
@@ -461,12 +466,11 @@ impl MQTTClient {
         let step = loop {
             Self::resume(slf)?;
             let sock = Self::sock(slf)?;
-            let nonblocking = sock
-                .call_method0(intern!(py, "gettimeout"))?
-                .extract::<Option<f64>>()?
-                == Some(0.0);
+            let mode = Self::begin_step(slf, &sock)?;
             let r = Self::step(slf, WaitFor::OnePacket);
-            if nonblocking {
+            Self::end_step(slf);
+            let nonblocking = mode.nonblocking();
+            if mode.needs_blocking_after() {
                 // umqtt.simple leaves the socket blocking after wait_msg(); the
                 // socket may be closed by now, which makes this a no-op.
                 let _ = sock.call_method1(intern!(py, "setblocking"), (true,));
@@ -512,6 +516,14 @@ impl MQTTClient {
             .core
             .as_ref()
             .is_some_and(|c| c.session().state() == State::Connected);
+        // A blocking plain socket: our own wait_msg() acts as on a
+        // non-blocking one without switching it (sockio.rs), the same
+        // outcome without the two setblocking() calls (two ioctl).
+        if connected && Self::arm_nonblocking_view(slf, &sock)? {
+            let r = Self::wait_msg(slf);
+            Self::end_step(slf);
+            return Ok(r?.into_pyobject(py)?.unbind());
+        }
         // A socket closed by disconnect() or a failure cannot be made
         // non-blocking (OSError EBADF); wait_msg() then says "not connected"
         // (or a subclass's wait_msg reconnects), as on MicroPython.
@@ -571,7 +583,7 @@ impl MQTTClient {
         if let Some(p) = &self.policy {
             visit.call(&p.on_reconnect)?;
         }
-        Ok(())
+        self.io.traverse(&visit)
     }
 
     fn __clear__(&mut self) {
@@ -582,6 +594,7 @@ impl MQTTClient {
             self.sock = py.None();
             self.ssl = py.None();
             self.ssl_params = py.None();
+            self.io.clear();
             if let Some(p) = self.policy.as_mut() {
                 p.on_reconnect = py.None();
             }

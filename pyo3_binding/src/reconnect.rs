@@ -159,7 +159,14 @@ impl MQTTClient {
                 slf.try_borrow_mut()?.lost = true;
                 Ok(Attempt::Lost)
             }
-            Err((e, _)) => Err(e),
+            Err((e, lost)) => {
+                // Raised (say, MemoryError for a message that could not be
+                // copied out), but the next operation still reconnects.
+                if lost {
+                    slf.try_borrow_mut()?.lost = true;
+                }
+                Err(e)
+            }
         }
     }
 

@@ -18,9 +18,7 @@ use crate::{Error, PacketId, QoS};
 /// [`Client::last_suback`] are as many).
 pub const RESUBSCRIBE_BATCH: usize = 16;
 
-impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, const INBOUND: usize, SB: Buffer>
-    Client<RB, TB, INFLIGHT, INBOUND, SB>
-{
+impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, SB: Buffer> Client<RB, TB, INFLIGHT, SB> {
     /// The subscriptions the broker granted (and not unsubscribed since).
     pub fn subscriptions(&self) -> &Subscriptions<SB> {
         &self.subs

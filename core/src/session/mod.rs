@@ -106,23 +106,25 @@ pub enum Event<'f> {
 }
 
 /// The client side of one MQTT session. `INFLIGHT` (outbound packet ids in
-/// use) and `INBOUND` (inbound QoS 2 ids awaiting PUBREL) must be powers of
-/// two greater than 1 (heapless hash tables; checked at compile time).
+/// use) must be a power of two greater than 1 (heapless hash table; checked
+/// at compile time). Inbound QoS 2 ids awaiting PUBREL have no limit: they
+/// are kept in an 8 KiB bitmap over all packet ids, because MQTT 3.1.1 and
+/// brokers do not bound them (see [`inbound`]).
 #[derive(Debug, Clone)]
-pub struct Session<const INFLIGHT: usize = 16, const INBOUND: usize = 32> {
+pub struct Session<const INFLIGHT: usize = 16> {
     config: Config,
     state: State,
     protocol: ProtocolVersion,
     ids: PacketIds,
     inflight: Inflight<INFLIGHT>,
-    inbound: Inbound<INBOUND>,
+    inbound: Inbound,
     keepalive: KeepAlive,
     acks: Deque<(PacketType, PacketId), ACK_QUEUE>,
     /// When CONNACK must have arrived (state Connecting).
     connect_deadline: u64,
 }
 
-impl<const INFLIGHT: usize, const INBOUND: usize> Session<INFLIGHT, INBOUND> {
+impl<const INFLIGHT: usize> Session<INFLIGHT> {
     /// A disconnected session with empty state.
     pub fn new(config: Config) -> Self {
         Session {
@@ -385,6 +387,20 @@ impl<const INFLIGHT: usize, const INBOUND: usize> Session<INFLIGHT, INBOUND> {
         self.keepalive.stop();
     }
 
+    /// The message [`Session::handle_frame`] just returned could not be
+    /// handed to the application (the binding ran out of memory copying
+    /// it): end the connection like [`Session::connection_lost`], so its
+    /// queued acknowledgement is never sent and the broker redelivers it
+    /// after a reconnect with `clean_session = false`. `qos2_id` (a QoS 2
+    /// message) is also forgotten as received, so that the redelivery is
+    /// delivered rather than taken for a duplicate.
+    pub fn abandon_message(&mut self, qos2_id: Option<PacketId>) {
+        if let Some(id) = qos2_id {
+            self.inbound.release(id);
+        }
+        self.connection_lost();
+    }
+
     /// Fatal error on the connection: forget it and report `e`.
     fn fail<T>(&mut self, e: Error) -> Result<T, Error> {
         self.connection_lost();
@@ -537,12 +553,10 @@ impl<const INFLIGHT: usize, const INBOUND: usize> Session<INFLIGHT, INBOUND> {
             self.queue_ack(PacketType::PubAck, id)?;
             return Ok(Event::Message(m));
         }
-        let fresh = match self.inbound.receive(id) {
-            Ok(f) => f,
-            Err(e) => return self.fail(e.into()),
-        };
+        // PUBREC first: if it found no room, nothing is recorded and the
+        // frame can be handled again without being taken for a duplicate.
         self.queue_ack(PacketType::PubRec, id)?;
-        Ok(if fresh {
+        Ok(if self.inbound.receive(id) {
             Event::Message(m)
         } else {
             Event::Nothing

@@ -4,11 +4,11 @@ use super::conn;
 use umqtt_core::session::{Config, Event, Session, Transmit};
 use umqtt_core::{PacketId, QoS};
 
-pub type S = Session<16, 32>;
+pub type S = Session<16>;
 
 /// Everything poll_transmit produces at `now`, as byte strings
 /// (Republish shown as "R" + id).
-pub fn drain<const I: usize, const N: usize>(s: &mut Session<I, N>, now: u64) -> Vec<Vec<u8>> {
+pub fn drain<const I: usize>(s: &mut Session<I>, now: u64) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     let mut buf = [0u8; 64];
     while let Some(t) = s.poll_transmit(now, &mut buf).unwrap() {

@@ -9,7 +9,7 @@ use umqtt_core::codec::{check_topic_name, decode, Packet};
 use umqtt_core::session::{Config, State};
 use umqtt_core::{Error, PacketId, ProtocolVersion, QoS};
 
-use super::{config, connect, filter, millis, payload, silence_bound, topic, INBOUND, INFLIGHT};
+use super::{config, connect, filter, millis, payload, silence_bound, topic, INFLIGHT};
 use crate::{parse_header, VecBuf};
 
 /// Host calls one client call may make before it counts as a hang.
@@ -138,7 +138,7 @@ impl Host for FuzzHost<'_> {
     }
 }
 
-type C = Client<VecBuf, VecBuf, INFLIGHT, INBOUND>;
+type C = Client<VecBuf, VecBuf, INFLIGHT>;
 
 fn fatal(e: &Error) -> bool {
     matches!(
@@ -176,7 +176,7 @@ impl Harness<'_> {
             }
         }
         let s = self.c.session();
-        assert!(s.inflight_len() <= INFLIGHT && s.inbound_len() <= INBOUND);
+        assert!(s.inflight_len() <= INFLIGHT && s.inbound_len() <= usize::from(u16::MAX));
         for id in self.h.store.keys() {
             let id = PacketId::new(*id).expect("stored id 0");
             assert!(

@@ -15,10 +15,10 @@ use umqtt_core::session::{Config, Session, State, Transmit};
 use umqtt_core::{Error, PacketId, QoS};
 
 use super::model::{Ev, Model, Req, V};
-use super::{config, connect, filter, millis, payload, silence_bound, topic, INBOUND, INFLIGHT};
+use super::{config, connect, filter, millis, payload, silence_bound, topic, INFLIGHT};
 use crate::VecBuf;
 
-type S = Session<INFLIGHT, INBOUND>;
+type S = Session<INFLIGHT>;
 
 struct Harness<'a> {
     s: S,
@@ -35,7 +35,7 @@ impl Harness<'_> {
     /// Compare the session's visible state with the model.
     fn check_state(&self) {
         assert_eq!(self.s.state(), self.m.state(), "state");
-        assert!(self.s.inflight_len() <= INFLIGHT && self.s.inbound_len() <= INBOUND);
+        assert!(self.s.inflight_len() <= INFLIGHT);
         assert_eq!(self.s.inflight_len(), self.m.reqs.len(), "in-flight count");
         for id in self.s.inflight_ids() {
             assert!(

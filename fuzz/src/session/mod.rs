@@ -28,10 +28,9 @@ use umqtt_core::ProtocolVersion;
 
 use crate::Input;
 
-/// In-flight and inbound table sizes (small, so "full" is reachable).
+/// In-flight table size (small, so "full" is reachable). Inbound QoS 2 ids
+/// have no limit (a bitmap over every packet id).
 pub const INFLIGHT: usize = 4;
-/// Inbound QoS 2 ids awaiting PUBREL.
-pub const INBOUND: usize = 4;
 
 /// Timing configuration from cfg bits 1-6.
 fn config(cfg: u8) -> Config {

@@ -9,8 +9,6 @@ use umqtt_core::codec::{self, decode, Packet};
 use umqtt_core::session::{Event, State};
 use umqtt_core::{Error, PacketId, ProtocolError, ProtocolVersion, QoS};
 
-use super::INBOUND;
-
 pub(super) const V: ProtocolVersion = ProtocolVersion::V311;
 /// The session's ack queue length (`ACK_QUEUE` in session/mod.rs).
 const ACK_QUEUE: usize = 8;
@@ -167,11 +165,8 @@ impl Model {
                     Ok(message(&m))
                 }
                 (QoS::ExactlyOnce, Some(id)) => {
-                    let fresh = !self.inbound.contains(&id.get());
-                    if fresh && self.inbound.len() >= INBOUND {
-                        return self.fail(ProtocolError::TooManyInbound.into());
-                    }
-                    self.inbound.insert(id.get());
+                    // No limit: every unreleased id is remembered.
+                    let fresh = self.inbound.insert(id.get());
                     self.acks.push_back(ack(0x50, id));
                     Ok(if fresh { message(&m) } else { Ev::Nothing })
                 }
