@@ -197,3 +197,33 @@ def test_callback_exception_propagates_and_client_stays_usable(runtime, broker, 
     r = proc.wait().check()
     assert r.get("CALLBACK_RAISED") == "('boom',)"
     assert [m for _, m in r.msgs()] == [b"second"]
+
+
+def test_qos_none_means_default_qos_0(runtime, broker, observer, mkparams):
+    """qos=None is the default (QoS 0) on both runtimes, for every qos argument."""
+    p = mkparams(broker)
+    obs = observer(broker)
+    obs.subscribe(p["TOPIC"] + "/out", 2)
+    proc = runtime.start("""
+    c = new_client()
+    c.set_callback(on_msg)
+    attempt("WILL", c.set_last_will, TOPIC + "/will", b"gone", False, None)
+    attempt("LW_QOS", lambda: c.lw_qos)
+    attempt("CONNECT", c.connect)
+    attempt("SUBSCRIBE", c.subscribe, TOPIC + "/in", None)
+    attempt("PUBLISH", c.publish, TOPIC + "/out", b"none qos", False, None)
+    print("READY")
+    poll(c, 1, 10000)
+    c.disconnect()
+    """, p)
+    proc.expect("READY")
+    obs.publish(p["TOPIC"] + "/in", b"to client", qos=1)
+    r = proc.wait().check()
+    assert r.value("WILL") is None
+    assert r.value("LW_QOS") == 0
+    assert r.value("CONNECT") == 0
+    assert r.value("SUBSCRIBE") == 0
+    assert r.value("PUBLISH") is None
+    got = obs.wait_messages(1)
+    assert [(m.payload, m.qos) for m in got] == [(b"none qos", 0)]
+    assert [m for _, m in r.msgs()] == [b"to client"]

@@ -315,6 +315,10 @@ static mp_int_t get_int_or_neg(mp_obj_t o) {
 }
 
 static mp_int_t get_qos(mp_obj_t o) {
+    // None means the default QoS 0, as in the CPython binding.
+    if (o == mp_const_none) {
+        return 0;
+    }
     mp_int_t q = get_int_or_neg(o);
     if (q < 0 || q > 2) {
         mp_raise_ValueError("qos must be 0, 1 or 2");

@@ -22,10 +22,14 @@ def _text(v, name):
 
 
 def _qos(q):
+    # None means the default QoS 0, as in the CPython binding.
+    if q is None:
+        return 0
     if not isinstance(q, int):
         raise TypeError("qos must be an int")
     if not 0 <= q <= 2:
         raise ValueError("qos must be 0, 1 or 2")
+    return q
 
 
 def _ms(v, name):
@@ -97,7 +101,7 @@ class MQTTClient:
     def set_last_will(self, topic, msg, retain=False, qos=0):
         _text(topic, "topic")
         _text(msg, "msg")
-        _qos(qos)
+        qos = _qos(qos)
         if not topic:
             raise ValueError("last will topic must not be empty")
         self.lw_topic = topic
