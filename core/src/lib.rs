@@ -23,6 +23,7 @@ pub mod codec;
 pub mod error;
 pub mod framer;
 pub mod session;
+pub mod sign;
 pub mod subscriptions;
 mod types;
 

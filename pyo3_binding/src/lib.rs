@@ -25,6 +25,7 @@ mod host;
 mod net;
 mod params;
 mod reconnect;
+mod sign;
 mod sockio;
 
 use buf::{VecBuf, MAX_PACKET};
@@ -607,5 +608,6 @@ impl MQTTClient {
 fn _umqtt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<MQTTClient>()?;
     m.add("MQTTException", m.py().get_type::<MQTTException>())?;
+    sign::register(m)?;
     Ok(())
 }
