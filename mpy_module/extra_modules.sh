@@ -1,0 +1,45 @@
+# Sourced by build.sh once per architecture, after simple.mpy (variables and
+# functions of build.sh in scope): the rest of the MicroPython package.
+#
+#   umqtt/_sign.mpy   HMAC and encodings of umqtt-core for umqtt.cloud: its
+#                     own small native module, so simple.mpy does not grow
+#   umqtt/robust.mpy, umqtt/cloud.mpy (and umqtt/board.mpy for x64, the
+#                     unix port): the pure-Python modules that CPython's
+#                     wheel ships, compiled to bytecode
+#   package.json      for `mpremote mip install <url of this file>`
+
+# --- 9a. umqtt/_sign.mpy --------------------------------------------------------
+SIGN_OBJ="$OBJ/sign"
+SIGN_CSRC=("$HERE/sign/sign_glue.c" "$HERE/c/shims.c")
+mkdir -p "$SIGN_OBJ/umqtt"
+"$PY" "$MPY_DIR/tools/mpy_ld.py" --arch "$ARCH" --preprocess -o "$SIGN_OBJ/umqtt.config.h" "${SIGN_CSRC[@]}"
+rust_obj "$HERE/sign" libumqtt_sign_mpy.a "$SIGN_OBJ/rust.o" umqtt_sign_hmac umqtt_sign_encoded_len umqtt_sign_encode
+SIGN_OBJS=()
+for src in "${SIGN_CSRC[@]}"; do
+    cc_glue "$src" "$SIGN_OBJ"
+    SIGN_OBJS+=("$SIGN_OBJ/$(basename "$src" .c).o")
+done
+(cd "$SIGN_OBJ" && "$PY" "$MPY_DIR/tools/mpy_ld.py" --arch "$ARCH" --qstrs umqtt.config.h \
+    -o umqtt/_sign.mpy "${SIGN_OBJS[@]}" rust.o) > "$SIGN_OBJ/link.txt"
+cp "$SIGN_OBJ/umqtt/_sign.mpy" "$DEST/_sign.mpy"
+
+# --- 9b. Pure-Python modules (one source with the CPython package) ------------
+PY_SRC="$HERE/../pyo3_binding/python/umqtt"
+PY_MODULES=(robust cloud)
+[ "$ARCH" = x64 ] && PY_MODULES+=(board)
+for m in "${PY_MODULES[@]}"; do
+    "$MPY_CROSS" -march="$ARCH" -s "umqtt/$m.py" -o "$DEST/$m.mpy" "$PY_SRC/$m.py"
+done
+
+# --- 9c. mip package.json (URLs relative to the file itself) -----------------
+VERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' "$HERE/../Cargo.toml" | head -n1)"
+{
+    printf '{\n  "urls": [\n'
+    sep=""
+    for f in simple _sign "${PY_MODULES[@]}"; do
+        printf '%s    ["umqtt/%s.mpy", "umqtt/%s.mpy"]' "$sep" "$f" "$f"
+        sep=$',\n'
+    done
+    printf '\n  ],\n  "version": "%s"\n}\n' "$VERSION"
+} > "$OUT/$ARCH/package.json"
+echo "   $DEST/_sign.mpy: $(wc -c < "$DEST/_sign.mpy") bytes; $OUT/$ARCH/package.json: ${#PY_MODULES[@]} Python modules"
