@@ -80,7 +80,7 @@ def _log(text):
 
 def _print_exc(e):
     if _MICROPYTHON:
-        sys.print_exception(e)
+        sys.print_exception(e, sys.stderr)
     else:
         import traceback
 
