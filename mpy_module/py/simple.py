@@ -16,6 +16,12 @@
 # are Python's), with the delays and the resubscription done by the engine.
 
 
+# Which umqtt.simple this is: a board that still has micropython-lib's
+# umqtt/simple.py imports that one instead of simple.mpy (it has neither).
+__version__ = "0.1.0"
+NATIVE = True
+
+
 def _text(v, name):
     if not isinstance(v, (bytes, str, bytearray, memoryview)):
         raise TypeError(name + " must be bytes or str")

@@ -6,3 +6,7 @@ re-exports it under the name MicroPython programs import.
 from ._umqtt import MQTTClient, MQTTException
 
 __all__ = ["MQTTClient", "MQTTException"]
+
+# Which umqtt.simple this is (micropython-lib's pure-Python one has neither).
+__version__ = "0.1.0"
+NATIVE = True
