@@ -10,6 +10,8 @@
 - no shipped .mpy carries a path of the build machine."""
 
 import http.server
+import json
+import os
 import re
 import subprocess
 import sys
@@ -97,7 +99,8 @@ def test_sdist_builds_from_source(tmp_path, broker):
     # pip builds it as for a user without a wheel (no build isolation: the registry is
     # not needed for maturin, which this venv has); a kept target directory makes
     # reruns fast.
-    env = dict(__import__("os").environ, CARGO_TARGET_DIR=str(CACHE / "sdist-target"))
+    env = dict(os.environ, CARGO_TARGET_DIR=str(CACHE / "sdist-target"),
+               PATH="%s:%s" % (Path(sys.executable).parent, os.environ.get("PATH", "")))
     run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
          "--disable-pip-version-check", sdist, "-w", wheels], cwd=tmp_path, env=env)
     (wheel,) = wheels.glob("*.whl")
@@ -159,8 +162,6 @@ def test_mip_package_installs_on_unix_port(tmp_path, mip_server):
 
 def test_mip_package_json_per_architecture():
     build = Runtime.mpy_dir().parent
-    import json
-
     pkg = json.loads((build / "x64" / "package.json").read_text())
     assert pkg["version"] == VERSION
     for target, url in pkg["urls"]:

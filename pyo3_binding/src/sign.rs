@@ -12,7 +12,11 @@ fn err(e: SignError) -> PyErr {
     PyValueError::new_err(e.message())
 }
 
-fn mac<'py>(alg: Algorithm, key: &Bound<'py, PyAny>, msg: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+fn mac<'py>(
+    alg: Algorithm,
+    key: &Bound<'py, PyAny>,
+    msg: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyBytes>> {
     let key = to_bytes(key, "key")?;
     let msg = to_bytes(msg, "msg")?;
     let mut out = [0u8; 32];
@@ -36,13 +40,19 @@ fn encode(
 
 /// HMAC-SHA1 of msg under key (bytes or str), 20 bytes.
 #[pyfunction]
-fn hmac_sha1<'py>(key: &Bound<'py, PyAny>, msg: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+fn hmac_sha1<'py>(
+    key: &Bound<'py, PyAny>,
+    msg: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyBytes>> {
     mac(Algorithm::HmacSha1, key, msg)
 }
 
 /// HMAC-SHA256 of msg under key (bytes or str), 32 bytes.
 #[pyfunction]
-fn hmac_sha256<'py>(key: &Bound<'py, PyAny>, msg: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+fn hmac_sha256<'py>(
+    key: &Bound<'py, PyAny>,
+    msg: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyBytes>> {
     mac(Algorithm::HmacSha256, key, msg)
 }
 

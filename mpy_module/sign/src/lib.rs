@@ -71,7 +71,11 @@ pub unsafe extern "C" fn umqtt_sign_hmac(
     msg_len: usize,
     out: *mut u8,
 ) -> isize {
-    let alg = if sha256 != 0 { Algorithm::HmacSha256 } else { Algorithm::HmacSha1 };
+    let alg = if sha256 != 0 {
+        Algorithm::HmacSha256
+    } else {
+        Algorithm::HmacSha1
+    };
     // SAFETY: as documented above.
     let (key, msg, out) = unsafe { (input(key, key_len), input(msg, msg_len), output(out, 32)) };
     status(sign::hmac(alg, key, &[msg], out))
@@ -100,7 +104,13 @@ pub unsafe extern "C" fn umqtt_sign_encoded_len(kind: u32, data: *const u8, len:
 /// # Safety
 /// The pointers must be valid for their lengths.
 #[no_mangle]
-pub unsafe extern "C" fn umqtt_sign_encode(kind: u32, data: *const u8, len: usize, out: *mut u8, cap: usize) -> isize {
+pub unsafe extern "C" fn umqtt_sign_encode(
+    kind: u32,
+    data: *const u8,
+    len: usize,
+    out: *mut u8,
+    cap: usize,
+) -> isize {
     // SAFETY: as documented above.
     let (data, out) = unsafe { (input(data, len), output(out, cap)) };
     match kind {
