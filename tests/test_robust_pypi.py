@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.runtimes import Runtime
+from harness.runtimes import REPO, Runtime
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 
@@ -51,9 +51,20 @@ def robust_env(runtime, robust_py, tmp_path):
             shutil.copy(f, pkg / f.name)
         return {"MICROPYPATH": "%s:.frozen" % lib}
     # CPython: robust imports `utime` (MicroPython's name); our umqtt package extends
-    # its path, so a second umqtt/ directory on sys.path contributes robust.py.
+    # its path, so a second umqtt/ directory on sys.path contributes robust.py. The
+    # wheel ships its own umqtt.robust: with a copy of our __init__.py this directory
+    # is the package found first, so the PyPI file is the one imported.
+    shutil.copy(REPO / "pyo3_binding" / "python" / "umqtt" / "__init__.py", pkg / "__init__.py")
     (lib / "utime.py").write_text("from time import *\n")
     return {"PYTHONPATH": str(lib)}
+
+
+def test_pypi_robust_is_the_one_imported(runtime, robust_py, tmp_path):
+    r = runtime.run("""
+        import umqtt.robust
+        print("FILE", umqtt.robust.__file__)
+    """, {}, env=robust_env(runtime, robust_py, tmp_path)).check()
+    assert r.get("FILE") == str(tmp_path / "lib" / "umqtt" / "robust.py"), r
 
 
 def test_pypi_robust_unmodified_survives_broker_restart(runtime, mosquitto, observer,
