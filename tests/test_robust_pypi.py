@@ -67,14 +67,16 @@ def test_pypi_robust_is_the_one_imported(runtime, robust_py, tmp_path):
     assert r.get("FILE") == str(tmp_path / "lib" / "umqtt" / "robust.py"), r
 
 
-def test_pypi_robust_unmodified_survives_broker_restart(runtime, mosquitto, observer,
-                                                        mkparams, robust_py, tmp_path):
+@pytest.mark.parametrize("which", ["pypi", "ours"])
+def test_robust_survives_broker_restart(runtime, mosquitto, observer, mkparams, robust_py,
+                                        tmp_path, which):
+    """micropython-lib's robust.py unmodified, and the package's own umqtt.robust."""
     b = mosquitto(persistence=True)
     p = mkparams(b)
-    env = robust_env(runtime, robust_py, tmp_path)
+    env = robust_env(runtime, robust_py, tmp_path) if which == "pypi" else {}
     proc = runtime.start("""
     from umqtt import robust, simple
-    print("ROBUST_FILE_IS_PYPI", "DELAY = 2" in open(robust.__file__).read())
+    print("ROBUST_FILE", robust.__file__)
     c = robust.MQTTClient(CLIENT_ID, HOST, PORT, keepalive=30)
     c.DELAY = 0.2
     attempt("SUBCLASS", lambda: isinstance(c, simple.MQTTClient))
@@ -104,7 +106,8 @@ def test_pypi_robust_unmodified_survives_broker_restart(runtime, mosquitto, obse
     obs.subscribe(p["TOPIC"] + "/out", 1)
     obs.publish(p["TOPIC"], b"after restart", qos=1)
     r = proc.wait(90).check()
-    assert r.get("ROBUST_FILE_IS_PYPI") == "True"
+    assert (r.get("ROBUST_FILE") == str(tmp_path / "lib" / "umqtt" / "robust.py")) == (
+        which == "pypi"), r
     assert r.value("SUBCLASS") is True
     assert r.value("CONNECT") == 0
     assert r.value("SUBSCRIBE") == 1
