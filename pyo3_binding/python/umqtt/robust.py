@@ -37,29 +37,27 @@ class MQTTClient(simple.MQTTClient):
                 failed += 1
                 self.delay(failed)
 
-    def publish(self, topic, msg, retain=False, qos=0):
+    def _until_done(self, op, *args):
+        # Calls op until it does not fail with OSError, reconnecting in between.
         while True:
             try:
-                return super().publish(topic, msg, retain, qos)
+                return op(*args)
             except OSError as e:
                 self.log(False, e)
             self.reconnect()
 
+    def publish(self, topic, msg, retain=False, qos=0):
+        return self._until_done(super().publish, topic, msg, retain, qos)
+
     def wait_msg(self):
-        while True:
-            try:
-                return super().wait_msg()
-            except OSError as e:
-                self.log(False, e)
-            self.reconnect()
+        return self._until_done(super().wait_msg)
 
     def check_msg(self, attempts=2):
         # Non-blocking wait_msg(), reconnecting at most `attempts` times.
-        while attempts:
+        for _ in range(attempts):
             self.sock.setblocking(False)
             try:
                 return super().wait_msg()
             except OSError as e:
                 self.log(False, e)
             self.reconnect()
-            attempts -= 1
