@@ -64,6 +64,7 @@ def test_cloud_helpers_match_reference(runtime, tmp_path):
         attempt("AZ_HOST", cloud.azure, "other.azure-devices.net", "d:2=x@(y)", AZURE_KEY, 0)
         attempt("AZ_BAD_KEY", cloud.azure, "myhub", "device-1", "not base64!", EXPIRY)
         attempt("AZ_BAD_EXPIRY", cloud.azure, "myhub", "device-1", AZURE_KEY, -1)
+        attempt("AWS", cloud.aws, "abc-ats.iot.eu-west-1.amazonaws.com", "thing-1", "c.pem", "k.pem")
         attempt("SAS_POLICY", cloud.azure_sas, "myhub.azure-devices.net", AZURE_KEY, 60, "iothubowner")
     """, {"AZURE_KEY": AZURE_KEY, "EXPIRY": EXPIRY}).check()
 
@@ -89,6 +90,9 @@ def test_cloud_helpers_match_reference(runtime, tmp_path):
         "other.azure-devices.net", "d:2=x@(y)", AZURE_KEY, 0)["password"]
     assert r.exc("AZ_BAD_KEY").name == "ValueError"
     assert r.exc("AZ_BAD_EXPIRY").name == "ValueError"
+    assert r.value("AWS") == {
+        "client_id": "thing-1", "server": "abc-ats.iot.eu-west-1.amazonaws.com", "port": 8883,
+        "ssl": True, "ssl_params": {"certfile": "c.pem", "keyfile": "k.pem"}}
     sig = base64.b64encode(hmac.new(base64.b64decode(AZURE_KEY),
                                     b"myhub.azure-devices.net\n60", hashlib.sha256).digest())
     assert r.value("SAS_POLICY") == "SharedAccessSignature " + urllib.parse.urlencode(
