@@ -18,3 +18,6 @@ Usage (unchanged from MicroPython)::
 from ._umqtt import MQTTClient as MQTTClient, MQTTException as MQTTException
 
 __all__ = ["MQTTClient", "MQTTException"]
+
+__version__: str
+NATIVE: bool
