@@ -2,7 +2,12 @@
 //! RFC 4231 (HMAC-SHA256), RFC 4648 (base64), and the example inputs of
 //! Aliyun's MQTT sign documentation (its result computed independently with
 //! CPython's hmac module, since the page prints only the formula).
-#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::arithmetic_side_effects
+)]
 
 use umqtt_core::sign::{
     base64_decode, base64_encode, base64_len, hex_encode, hmac, url_encode, url_encoded_len,
@@ -153,4 +158,57 @@ fn hex_buffer_too_small() {
         hex_encode(b"abc", &mut [0u8; 5]),
         Err(SignError::BufferTooSmall { needed: 6 })
     );
+}
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn unhex(d: u8) -> u8 {
+        match d {
+            b'0'..=b'9' => d - b'0',
+            b'A'..=b'F' => d - b'A' + 10,
+            _ => panic!("not an uppercase hex digit: {d}"),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn base64_round_trip(data in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let mut enc = vec![0u8; base64_len(data.len())];
+            let n = base64_encode(&data, &mut enc).unwrap();
+            prop_assert_eq!(n, enc.len());
+            let mut dec = vec![0u8; n / 4 * 3];
+            let m = base64_decode(&enc, &mut dec).unwrap();
+            prop_assert_eq!(&dec[..m], &data[..]);
+        }
+
+        #[test]
+        fn url_encoding_decodes_back(data in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let mut out = vec![0u8; url_encoded_len(&data)];
+            let n = url_encode(&data, &mut out).unwrap();
+            prop_assert_eq!(n, out.len());
+            let mut back = Vec::new();
+            let mut i = 0;
+            while i < n {
+                if out[i] == b'%' {
+                    back.push(unhex(out[i + 1]) << 4 | unhex(out[i + 2]));
+                    i += 3;
+                } else {
+                    prop_assert!(out[i].is_ascii_alphanumeric() || b"-._~".contains(&out[i]));
+                    back.push(out[i]);
+                    i += 1;
+                }
+            }
+            prop_assert_eq!(back, data);
+        }
+
+        #[test]
+        fn small_buffers_are_refused_not_overrun(data in proptest::collection::vec(any::<u8>(), 1..64)) {
+            let mut out = vec![0u8; 8];
+            let short = url_encoded_len(&data).min(8) - 1;
+            prop_assert!(url_encode(&data, &mut out[..short]).is_err());
+            prop_assert!(hex_encode(&data, &mut out[..data.len().min(4) * 2 - 1]).is_err());
+        }
+    }
 }
