@@ -205,7 +205,7 @@ mod props {
 
         #[test]
         fn small_buffers_are_refused_not_overrun(data in proptest::collection::vec(any::<u8>(), 1..64)) {
-            let mut out = vec![0u8; 8];
+            let mut out = [0u8; 8];
             let short = url_encoded_len(&data).min(8) - 1;
             prop_assert!(url_encode(&data, &mut out[..short]).is_err());
             prop_assert!(hex_encode(&data, &mut out[..data.len().min(4) * 2 - 1]).is_err());
