@@ -10,6 +10,7 @@ Mosquitto whose password file holds the independently computed ones."""
 import base64
 import hashlib
 import hmac
+import subprocess
 import urllib.parse
 
 import pytest
@@ -64,7 +65,6 @@ def test_cloud_helpers_match_reference(runtime, tmp_path):
         attempt("AZ_HOST", cloud.azure, "other.azure-devices.net", "d:2=x@(y)", AZURE_KEY, 0)
         attempt("AZ_BAD_KEY", cloud.azure, "myhub", "device-1", "not base64!", EXPIRY)
         attempt("AZ_BAD_EXPIRY", cloud.azure, "myhub", "device-1", AZURE_KEY, -1)
-        attempt("AWS", cloud.aws, "abc-ats.iot.eu-west-1.amazonaws.com", "thing-1", "c.pem", "k.pem")
         attempt("SAS_POLICY", cloud.azure_sas, "myhub.azure-devices.net", AZURE_KEY, 60, "iothubowner")
     """, {"AZURE_KEY": AZURE_KEY, "EXPIRY": EXPIRY}).check()
 
@@ -90,9 +90,6 @@ def test_cloud_helpers_match_reference(runtime, tmp_path):
         "other.azure-devices.net", "d:2=x@(y)", AZURE_KEY, 0)["password"]
     assert r.exc("AZ_BAD_KEY").name == "ValueError"
     assert r.exc("AZ_BAD_EXPIRY").name == "ValueError"
-    assert r.value("AWS") == {
-        "client_id": "thing-1", "server": "abc-ats.iot.eu-west-1.amazonaws.com", "port": 8883,
-        "ssl": True, "ssl_params": {"certfile": "c.pem", "keyfile": "k.pem"}}
     sig = base64.b64encode(hmac.new(base64.b64decode(AZURE_KEY),
                                     b"myhub.azure-devices.net\n60", hashlib.sha256).digest())
     assert r.value("SAS_POLICY") == "SharedAccessSignature " + urllib.parse.urlencode(
@@ -169,3 +166,49 @@ def test_azure_credentials_accepted_over_tls(runtime, mosquitto, certs, observer
     assert r.get("SSL") == "True"
     assert r.value("CONNECT") == 0
     assert [m.payload for m in obs.wait_messages(1)] == [b"sas accepted"]
+
+
+def client_certificate(certs, cn):
+    """A client certificate for cn signed by the test CA, in PEM and DER."""
+    d = certs.dir
+    (d / "client.ext").write_text("basicConstraints=critical,CA:FALSE\n"
+                                  "extendedKeyUsage=clientAuth\n")
+    for cmd in (
+            ["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key",
+             "-out", "client.csr", "-subj", "/CN=" + cn],
+            ["openssl", "x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+             "-set_serial", "77", "-days", "2", "-sha256", "-extfile", "client.ext",
+             "-out", "client.pem"],
+            ["openssl", "x509", "-in", "client.pem", "-outform", "DER", "-out", "client.der"],
+            ["openssl", "pkey", "-in", "client.key", "-outform", "DER", "-out", "client.key.der"]):
+        subprocess.run(cmd, cwd=d, check=True, capture_output=True)
+    return d
+
+
+def test_aws_client_certificate_accepted(runtime, mosquitto, certs, mkparams):
+    """AWS IoT signs in with a client certificate: a TLS listener that requires one
+    (identity as user name) accepts the arguments aws() builds, on both runtimes."""
+    d = client_certificate(certs, "thing-1")
+    b = mosquitto(certs=certs, extra="require_certificate true\nuse_identity_as_username true")
+    der = runtime.name == "micropython"
+    p = tls_params(b, certs, mkparams, CERT=str(d / ("client.der" if der else "client.pem")),
+                   KEY=str(d / ("client.key.der" if der else "client.key")),
+                   CA=str(certs.ca_der if der else certs.ca_pem))
+    r = runtime.run(SSL_SETUP + """
+    from umqtt import cloud
+    kw = cloud.aws("localhost", "thing-1", CERT, KEY, ca_certs=CA)
+    print("PORT", kw["port"], kw["ssl"])
+    kw["server"], kw["port"] = HOST, TLS_PORT   # the test's listener instead of AWS's
+    c = MQTTClient(**kw)
+    attempt("CONNECT", c.connect)
+    c.publish(TOPIC, b"certificate accepted", qos=1)
+    c.disconnect()
+    # Without the client certificate the listener refuses the TLS handshake.
+    c = MQTTClient(CLIENT_ID + "-nocert", HOST, TLS_PORT, ssl=True,
+                   ssl_params=tls_params(CA_PEM, CA_DER))
+    attempt("NO_CERT", c.connect)
+    """, p).check()
+    assert r.get("PORT") == "8883 True"
+    assert r.value("CONNECT") == 0, r
+    assert r.exc("NO_CERT").oserror or r.exc("NO_CERT").name in ("SSLError", "MQTTException"), r
+    assert "as thing-1 " in b.log() and "u'thing-1'" in b.log(), b.log()

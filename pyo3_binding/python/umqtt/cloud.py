@@ -16,6 +16,10 @@ sign-in"); they were checked against published example values, not against
 the live services.
 """
 
+import sys
+
+_MICROPYTHON = sys.implementation.name == "micropython"
+
 try:
     from umqtt import _sign  # MicroPython: native module umqtt/_sign.mpy
 except ImportError:
@@ -127,19 +131,32 @@ def azure(hub, device_id, key, expiry, api_version="2021-04-12"):
 
 
 def aws(endpoint, client_id, certfile, keyfile, ca_certs=None, port=8883):
-    """AWS IoT Core: TLS client certificate, no password.
+    """AWS IoT Core: TLS with the thing's client certificate, no password.
 
-    Returns keyword arguments for ssl=True with ssl_params naming the
-    certificate files (CPython's keys; on MicroPython read the files and
-    pass cert=/key= bytes in ssl_params instead). Port 443 needs the ALPN
-    protocol "x-amzn-mqtt-ca", which the client does not set: use 8883.
+    certfile, keyfile and ca_certs (Amazon's root CA; None skips checking
+    the server, as MicroPython does by default) are file names; CPython
+    reads PEM, MicroPython's ssl module PEM or DER. Port 443 would need the
+    ALPN protocol "x-amzn-mqtt-ca", which the client does not set: use 8883.
     """
-    params = {"certfile": certfile, "keyfile": keyfile}
-    if ca_certs is not None:
-        params["ca_certs"] = ca_certs
+    endpoint = _text(endpoint, "endpoint")
+    if _MICROPYTHON:
+        import ssl
+
+        def read(name):
+            with open(name, "rb") as f:
+                return f.read()
+
+        params = {"cert": read(certfile), "key": read(keyfile), "server_hostname": endpoint}
+        if ca_certs is not None:
+            params["cadata"] = read(ca_certs)
+            params["cert_reqs"] = ssl.CERT_REQUIRED
+    else:
+        params = {"certfile": certfile, "keyfile": keyfile}
+        if ca_certs is not None:
+            params["ca_certs"] = ca_certs
     return {
         "client_id": _text(client_id, "client_id"),
-        "server": _text(endpoint, "endpoint"),
+        "server": endpoint,
         "port": port,
         "ssl": True,
         "ssl_params": params,
