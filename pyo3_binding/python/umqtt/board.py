@@ -24,8 +24,8 @@ never sleeps starves them, as it starves a board's scheduler.
 
 Environment: ``UMQTT_BROKER=host:port`` sends every ``MQTTClient`` the program
 makes to that broker (tutorials hard-code public ones); ``UMQTT_BOARD_SECONDS``
-ends the run after that many seconds; ``UMQTT_BOARD_QUIET=1`` silences the
-pin log.
+ends the run (exit status 0) at the first sleep after that many seconds;
+``UMQTT_BOARD_QUIET=1`` silences the pin log. Ctrl-C exits with status 130.
 """
 import sys
 import time as _time
