@@ -6,7 +6,9 @@ network, simple and the board's time functions; timers fire like soft IRQs."""
 import signal
 import sys
 
-from harness.runtimes import REPO, ClientProcess
+import pytest
+
+from harness.runtimes import REPO, ClientProcess, Runtime, requested_runtimes
 
 EXAMPLES = REPO / "examples"
 
@@ -31,11 +33,15 @@ def program(runtime, name, text):
 def test_tutorial_publisher_and_subscriber_run_unchanged(runtime, broker):
     """The Timer-driven tutorial programs, hard-coding a public broker, talk through the
     test's Mosquitto (UMQTT_BROKER); the subscriber prints what the publisher sent."""
+    tutorial_pair(runtime, runtime, broker)
+
+
+def tutorial_pair(pub_rt, sub_rt, broker):
     env = {"UMQTT_BROKER": "%s:%d" % (broker.host, broker.port)}
-    sub = start_board(runtime, EXAMPLES / "board_subscriber.py",
+    sub = start_board(sub_rt, EXAMPLES / "board_subscriber.py",
                       env=dict(env, UMQTT_BOARD_SECONDS="60"))
     sub.expect("Subscribed to b'umqtt-rs/tutorial'")
-    pub = start_board(runtime, EXAMPLES / "board_publisher.py",
+    pub = start_board(pub_rt, EXAMPLES / "board_publisher.py",
                       env=dict(env, UMQTT_BOARD_SECONDS="3.6"))
     pub_out = pub.wait(timeout=60)
     assert pub_out.rc == 0, pub_out
@@ -54,6 +60,26 @@ def test_tutorial_publisher_and_subscriber_run_unchanged(runtime, broker):
     assert "[board] Pin(15) = 1" in sub_out.stderr
     log = broker.log()
     assert "as umqtt-rs-esp32-publisher" in log and "as umqtt-rs-esp32-subscriber" in log
+
+
+def both_ways(broker, tmp_path):
+    """Publisher on CPython, subscriber on MicroPython, and the other way round."""
+    for pub_name, sub_name in (("cpython", "micropython"), ("micropython", "cpython")):
+        pub_rt, sub_rt = Runtime(pub_name, tmp_path), Runtime(sub_name, tmp_path)
+        for rt in (pub_rt, sub_rt):
+            reason = rt.unavailable_reason()
+            if reason:
+                pytest.fail(reason, pytrace=False)
+        try:
+            tutorial_pair(pub_rt, sub_rt, broker)
+        finally:
+            pub_rt.cleanup()
+            sub_rt.cleanup()
+
+
+# Only when both runtimes are requested (defined only then, not collected as a skip).
+if {"cpython", "micropython"} <= set(requested_runtimes()):
+    test_tutorial_programs_across_runtimes = both_ways
 
 
 TIMERS = r"""
