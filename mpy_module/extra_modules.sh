@@ -9,26 +9,34 @@
 #   package.json      for `mpremote mip install <url of this file>`
 
 # --- 9a. umqtt/_sign.mpy --------------------------------------------------------
+# The steps 4-7 of build.sh for a second, small module (same flags).
 SIGN_OBJ="$OBJ/sign"
 SIGN_CSRC=("$HERE/sign/sign_glue.c" "$HERE/c/shims.c")
-mkdir -p "$SIGN_OBJ/umqtt"
+mkdir -p "$SIGN_OBJ"
 "$PY" "$MPY_DIR/tools/mpy_ld.py" --arch "$ARCH" --preprocess -o "$SIGN_OBJ/umqtt.config.h" "${SIGN_CSRC[@]}"
-rust_obj "$HERE/sign" libumqtt_sign_mpy.a "$SIGN_OBJ/rust.o" umqtt_sign_hmac umqtt_sign_encoded_len umqtt_sign_encode
+(cd "$HERE/sign" && CARGO_TARGET_DIR="$CACHE/target" RUSTFLAGS="-C relocation-model=pic" \
+    cargo build --release -j2 --quiet --target "$TARGET")
+"${CROSS}ld" -r --gc-sections -u umqtt_sign_hmac -u umqtt_sign_encoded_len -u umqtt_sign_encode \
+    -o "$SIGN_OBJ/rust.o" "$CACHE/target/$TARGET/release/libumqtt_sign_mpy.a"
 SIGN_OBJS=()
 for src in "${SIGN_CSRC[@]}"; do
-    cc_glue "$src" "$SIGN_OBJ"
-    SIGN_OBJS+=("$SIGN_OBJ/$(basename "$src" .c).o")
+    o="$SIGN_OBJ/$(basename "$src" .c).o"
+    "${CROSS}gcc" -I"$SIGN_OBJ" -I"$MPY_DIR" -std=c99 -Os -Wall -Werror -DNDEBUG -DNO_QSTR \
+        -DMICROPY_ENABLE_DYNRUNTIME "-DMP_CONFIGFILE=<umqtt.config.h>" -fpic -fno-common \
+        -U _FORTIFY_SOURCE $CFLAGS_ARCH -fno-jump-tables -fno-toplevel-reorder \
+        -DMICROPY_FLOAT_IMPL=MICROPY_FLOAT_IMPL_$FLOAT -o "$o" -c "$src"
+    SIGN_OBJS+=("$o")
 done
 (cd "$SIGN_OBJ" && "$PY" "$MPY_DIR/tools/mpy_ld.py" --arch "$ARCH" --qstrs umqtt.config.h \
-    -o umqtt/_sign.mpy "${SIGN_OBJS[@]}" rust.o) > "$SIGN_OBJ/link.txt"
-cp "$SIGN_OBJ/umqtt/_sign.mpy" "$DEST/_sign.mpy"
+    -o _sign.mpy "${SIGN_OBJS[@]}" rust.o) > "$SIGN_OBJ/link.txt"
+cp "$SIGN_OBJ/_sign.mpy" "$DEST/_sign.mpy"
 
 # --- 9b. Pure-Python modules (one source with the CPython package) ------------
 PY_SRC="$HERE/../pyo3_binding/python/umqtt"
 PY_MODULES=(robust cloud)
 [ "$ARCH" = x64 ] && PY_MODULES+=(board)
 for m in "${PY_MODULES[@]}"; do
-    "$MPY_CROSS" -march="$ARCH" -s "umqtt/$m.py" -o "$DEST/$m.mpy" "$PY_SRC/$m.py"
+    (cd "$PY_SRC" && "$MPY_CROSS" -march="$ARCH" -o "$DEST/$m.mpy" "$m.py")
 done
 
 # --- 9c. mip package.json (URLs relative to the file itself) -----------------
