@@ -33,8 +33,10 @@ done
 # they cannot run on this machine. Clippy covers the module's own crate too.
 step "mpy_module: clippy, armv6m and armv7emsp builds"
 (cd mpy_module && cargo fmt --check && cargo clippy -j "$JOBS" -- -D warnings)
+# umqtt/_sign.mpy's crate (umqtt.cloud's HMAC), its own small workspace.
+(cd mpy_module/sign && cargo fmt --check && cargo clippy -j "$JOBS" -- -D warnings)
 CARGO_BUILD_JOBS="$JOBS" bash mpy_module/build.sh armv6m armv7emsp
-ls -l mpy_module/build/*/umqtt/simple.mpy
+ls -l mpy_module/build/*/umqtt/simple.mpy mpy_module/build/*/umqtt/_sign.mpy
 
 # Fuzz the core briefly (framer, decoder, session/client); fuzz/run.sh 3600 fuzzes longer.
 step "fuzz smoke run (fuzz/run.sh ${FUZZ_SECONDS:-60})"
