@@ -42,12 +42,14 @@ def tutorial_pair(pub_rt, sub_rt, broker):
                       env=dict(env, UMQTT_BOARD_SECONDS="60"))
     sub.expect("Subscribed to b'umqtt-rs/tutorial'")
     pub = start_board(pub_rt, EXAMPLES / "board_publisher.py",
-                      env=dict(env, UMQTT_BOARD_SECONDS="3.6"))
+                      env=dict(env, UMQTT_BOARD_SECONDS="4.6"))
     pub_out = pub.wait(timeout=60)
     assert pub_out.rc == 0, pub_out
     sent = [ln[len("Published "):] for ln in pub_out.lines if ln.startswith("Published ")]
-    # Timers at 1, 2, 3 s within 3.6 s (the last one may be late on a loaded machine).
-    assert sent[:2] == ["b'hello #1'", "b'hello #2'"] and len(sent) <= 3, pub_out
+    # A timer every second from connect() on, within 4.6 s of the start (start-up and
+    # connect take their time on a loaded machine).
+    assert sent[:2] == ["b'hello #1'", "b'hello #2'"] and len(sent) <= 4, pub_out
+    assert sent == ["b'hello #%d'" % n for n in range(1, len(sent) + 1)], pub_out
     assert "Wi-Fi connected: ('127.0.0.1'" in pub_out.stdout
     assert "[board] Pin(15) = 1" in pub_out.stderr and "[board] Pin(15) = 0" in pub_out.stderr
     sub.expect("Received b'umqtt-rs/tutorial' %s" % sent[-1], timeout=30)
@@ -133,9 +135,11 @@ def test_timers_are_soft_irqs(runtime):
     got = dict(ln.split(" ", 1) for ln in r.lines if " " in ln)
     assert int(got["ELAPSED"]) >= 600, r
     assert got["OVERLAP"] == "0" and got["ONE"] == "1" and got["STOPPED"] == "True", r
-    # Honest slack for a busy machine: at most one run per period, at least a few.
-    assert 3 <= int(got["SLOW"]) <= 12, r
-    assert 5 <= int(got["FAST"]) <= 60, r
+    # Honest slack for a busy machine: at most one run per period of the time that
+    # really passed (no burst after a late start), at least a few.
+    elapsed = int(got["ELAPSED"])
+    assert 3 <= int(got["SLOW"]) <= elapsed // 50 + 1, r
+    assert 5 <= int(got["FAST"]) <= elapsed // 10 + 1, r
     # The top level returned; the runner kept the board alive for the one-shot timer,
     # and a failing callback was reported without stopping the others, until the
     # UMQTT_BOARD_SECONDS deadline ended the run (exit status 0).
