@@ -30,6 +30,11 @@ echo "==> boards: cross compilers (arm-none-eabi + newlib, riscv64-unknown-elf +
 apt_install gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-arm-none-eabi \
     gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
 
+# Rust targets of the board builds that scripts/setup.sh does not add.
+for t in thumbv7m-none-eabi riscv32imc-unknown-none-elf; do
+    rustup target list --installed | grep -qx "$t" || rustup target add "$t"
+done
+
 # --- 2. QEMU ---------------------------------------------------------------------
 # Debian's qemu-system-arm/-misc when they install cleanly. A machine with
 # qemu-utils from bookworm-backports refuses them (qemu-utils Breaks

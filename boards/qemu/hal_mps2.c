@@ -30,11 +30,13 @@ void SysTick_Handler(void) {
     tick_ms++;
 }
 
+// Clear the interrupt before draining: a byte that lands after the last read
+// raises it again instead of sitting unseen in the data register.
 void UART1_RX_Handler(void) {
+    UART_INT(UART1) = 2;
     while (UART_STATE(UART1) & 2) {
         link_rx_push(UART_DATA(UART1));
     }
-    UART_INT(UART1) = 2;
 }
 
 uint64_t board_cycles(void) {
@@ -106,9 +108,30 @@ void Reset_Handler(void) {
     }
 }
 
-static void Fault_Handler(void) {
-    board_console_write("FATAL: CPU fault\n", 17);
+static void put_hex(const char *label, uint32_t v) {
+    char b[20];
+    size_t n = strlen(label);
+    memcpy(b, label, n);
+    for (int i = 7; i >= 0; i--) {
+        b[n++] = "0123456789abcdef"[(v >> (4 * i)) & 15];
+    }
+    b[n++] = ' ';
+    board_console_write(b, n);
+}
+
+// A fault prints the stacked PC and the fault status, then ends the run.
+__attribute__((used)) static void fault_report(uint32_t *frame) {
+    board_console_write("FATAL: CPU fault ", 17);
+    put_hex("pc=", frame[6]);
+    put_hex("lr=", frame[5]);
+    put_hex("cfsr=", REG(0xe000ed28));
+    put_hex("bfar=", REG(0xe000ed38));
+    board_console_write("\n", 1);
     board_exit(97);
+}
+
+__attribute__((naked)) static void Fault_Handler(void) {
+    __asm volatile ("mrs r0, msp\n b fault_report");
 }
 
 __attribute__((section(".isr_vector"), used))

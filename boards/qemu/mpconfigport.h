@@ -32,6 +32,9 @@
 #define MICROPY_PY_BUILTINS_SLICE_ATTRS   (1)
 #define MICROPY_PY_BUILTINS_STR_UNICODE   (1)
 #define MICROPY_PY_ARRAY                  (1)
+#define MICROPY_PY_ARRAY_SLICE_ASSIGN     (1)
+#define MICROPY_PY_BUILTINS_BYTES_HEX     (1)
+#define MICROPY_PY_BUILTINS_PROPERTY      (1)
 #define MICROPY_PY_COLLECTIONS            (1)
 #define MICROPY_PY_SYS_PLATFORM           "qemu"
 #define MICROPY_HW_BOARD_NAME             BOARD_NAME
@@ -45,6 +48,8 @@
 #else
 #define MICROPY_EMIT_THUMB                (1)
 #define MICROPY_EMIT_INLINE_THUMB         (1)
+// Thumb code is entered at odd addresses.
+#define MICROPY_MAKE_POINTER_CALLABLE(p)  ((void *)((mp_uint_t)(p) | 1))
 #endif
 
 #define MICROPY_ALLOC_PATH_MAX            (128)
