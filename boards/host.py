@@ -82,7 +82,7 @@ def qemu_argv(board, fs_path, link_port, icount=False):
     argv = [qemu_exe(board)]
     if bindir:
         argv += ["-L", str(Path(bindir).parent / "share" / "qemu")]
-    argv += ["-M", b["machine"], "-display", "none", "-monitor", "none", "-nodefaults",
+    argv += ["-M", b["machine"], "-display", "none", "-monitor", "none", "-nic", "none",
              "-serial", "stdio", "-serial", "tcp:127.0.0.1:%d" % link_port,
              "-semihosting-config", "enable=on,target=native",
              "-kernel", str(firmware(board)),
@@ -144,8 +144,10 @@ class Link:
                     break
                 payload, buf = buf[4:4 + ln], buf[4 + ln:]
                 self._handle(op, chan, payload)
+        # The board is gone (QEMU ended): its connections drop, as when a board
+        # loses power (the broker then publishes its will).
         for c in list(self.conns.values()):
-            c.close()
+            _drop(c)
 
     def _handle(self, op, chan, payload):
         if op == 0x43:  # C host:port
@@ -174,11 +176,7 @@ class Link:
         elif op == 0x58:  # X
             s = self.conns.pop(chan, None)
             if s is not None:
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                s.close()
+                _drop(s)
 
     def _relay(self, chan, s):
         while True:
@@ -198,7 +196,17 @@ class Link:
         if self.uart is not None:
             self.uart.close()
         for c in list(self.conns.values()):
-            c.close()
+            _drop(c)
+
+
+def _drop(s):
+    """Close a socket another thread may be blocked in (close alone would not
+    end the TCP connection then)."""
+    try:
+        s.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    s.close()
 
 
 def board_files(arch, extra=()):

@@ -1,0 +1,173 @@
+"""The MicroPython module on real board machine code: the umqtt/simple.mpy a user
+copies to a board, run by the QEMU test firmware (boards/) of each CPU, against
+a Mosquitto (or fake broker) on the loopback interface through the board's
+UART link. Only the public umqtt.simple API is used.
+
+A missing QEMU, firmware or .mpy fails these tests; scripts/test.sh builds them."""
+
+import pytest
+
+from harness import fakebroker as fb
+from harness.boards import TARGETS, BoardRuntime, unavailable_reason
+
+
+@pytest.fixture(params=TARGETS, ids=["%s-%s" % t for t in TARGETS])
+def board(request, tmp_path):
+    b, arch = request.param
+    why = unavailable_reason(b, arch)
+    if why:
+        pytest.fail(why, pytrace=False)
+    rt = BoardRuntime(b, arch, tmp_path)
+    yield rt
+    rt.cleanup()
+
+
+def test_session_user_password_qos012_both_ways_retained(board, mosquitto, observer, mkparams):
+    b = mosquitto(users={"dev": "s3cret"})
+    p = mkparams(b)
+    obs = observer(b, username="dev", password="s3cret")
+    obs.subscribe(p["TOPIC"] + "/up/#", qos=2)
+    obs.publish(p["TOPIC"] + "/down/kept", b"retained", qos=1, retain=True)
+    proc = board.start("""
+        c = new_client(user="dev", password="s3cret", keepalive=30)
+        c.set_callback(on_msg)
+        attempt("connect", c.connect)
+        attempt("sub", c.subscribe, TOPIC + "/down/#", 2)
+        poll(c, 1)
+        for q in (0, 1, 2):
+            attempt("pub%d" % q, c.publish, TOPIC + "/up/%d" % q, b"board q%d" % q, False, q)
+        print("READY")
+        poll(c, 4)
+        attempt("ping", c.ping)
+        attempt("disconnect", c.disconnect)
+    """, p)
+    proc.expect("READY", timeout=60)
+    for q in (0, 1, 2):
+        obs.publish(p["TOPIC"] + "/down/%d" % q, b"host q%d" % q, qos=q)
+    r = proc.wait(60).check()
+    assert r.value("connect") == 0
+    assert r.value("sub") == 2
+    for q in (0, 1, 2):
+        assert r.value("pub%d" % q) is None
+    t = p["TOPIC"].encode()
+    assert r.msgs() == [(t + b"/down/kept", b"retained")] + [
+        (t + b"/down/%d" % q, b"host q%d" % q) for q in (0, 1, 2)]
+    got = obs.wait_messages(3, timeout=20)
+    assert sorted((m.topic, m.payload, m.qos) for m in got) == [
+        (p["TOPIC"] + "/up/%d" % q, b"board q%d" % q, q) for q in (0, 1, 2)]
+    assert r.value("ping") is None and r.value("disconnect") is None
+
+
+def test_bad_password_is_refused(board, mosquitto, mkparams):
+    b = mosquitto(users={"dev": "s3cret"})
+    r = board.run("""
+        c = new_client(user="dev", password="wrong")
+        e = attempt("connect", c.connect)
+    """, mkparams(b)).check()
+    e = r.exc("connect")
+    assert e.name == "MQTTException" and e.code == 5
+
+
+def test_last_will_when_board_dies(board, broker, observer, mkparams):
+    p = mkparams(broker)
+    obs = observer(broker)
+    obs.subscribe(p["TOPIC"] + "/will", qos=1)
+    proc = board.start("""
+        c = new_client(keepalive=30)
+        c.set_last_will(TOPIC + "/will", b"board gone", False, 1)
+        attempt("connect", c.connect)
+        wait_go("READY")
+    """, p)
+    proc.expect("READY", timeout=60)
+    obs.wait_messages(1, timeout=1)
+    assert obs.messages == []
+    proc.kill()  # the board loses power: the link and its TCP connection drop
+    got = obs.wait_messages(1, timeout=20)
+    assert [(m.topic, m.payload, m.qos) for m in got] == [
+        (p["TOPIC"] + "/will", b"board gone", 1)]
+
+
+def test_keepalive_auto_ping(board, broker, observer, mkparams):
+    # keepalive 2 s: Mosquitto drops a client silent for 3 s. The board only
+    # calls check_msg for 7 s of its own clock; the module must ping by itself.
+    p = mkparams(broker)
+    obs = observer(broker)
+    proc = board.start("""
+        c = new_client(keepalive=2)
+        c.set_callback(on_msg)
+        attempt("connect", c.connect)
+        attempt("sub", c.subscribe, TOPIC, 1)
+        t0 = ticks_ms()
+        while ticks_diff(ticks_ms(), t0) < 7000:
+            c.check_msg()
+            time.sleep(0.05)
+        print("READY")
+        poll(c, 1, 20000)
+        attempt("pub", c.publish, TOPIC + "/alive", b"still here", False, 1)
+    """, p)
+    obs.subscribe(p["TOPIC"] + "/alive", qos=1)
+    proc.expect("READY", timeout=90)
+    obs.publish(p["TOPIC"], b"after the pause", qos=1)
+    r = proc.wait(60).check()
+    assert r.msgs() == [(p["TOPIC"].encode(), b"after the pause")]
+    assert r.value("pub") is None
+    assert [m.payload for m in obs.wait_messages(1, timeout=20)] == [b"still here"]
+    client = p["CLIENT_ID"]
+    assert broker.log_count("Received PINGREQ from %s" % client) >= 2, broker.log()[-3000:]
+    assert "Client %s has exceeded timeout" % client not in broker.log()
+
+
+def test_subscribe_refused(board, mosquitto, mkparams):
+    b = mosquitto(deny_subscribe=["denied/#"])
+    r = board.run("""
+        c = new_client()
+        c.set_callback(on_msg)
+        attempt("connect", c.connect)
+        attempt("refused", c.subscribe, "denied/x", 1)
+        attempt("granted", c.subscribe, TOPIC, 1)
+    """, mkparams(b)).check()
+    e = r.exc("refused")
+    assert e.name == "MQTTException" and e.code == 0x80
+    assert r.value("granted") == 1
+
+
+def test_protocol_error_from_fake_broker(board, fake_broker, mkparams):
+    proc = board.start("""
+        c = new_client()
+        attempt("connect", c.connect)
+    """, mkparams(fake_broker))
+    fake_broker.accept(timeout=60)
+    fake_broker.expect(fb.CONNECT, timeout=30)
+    # A CONNACK must be 2 bytes long (MQTT-3.2.2): this one is 3.
+    fake_broker.send(fb.packet(fb.CONNACK, 0, b"\x00\x00\x00"))
+    r = proc.wait(60).check()
+    e = r.exc("connect")
+    assert e.name == "MQTTException" and e.code == 256, e
+    assert fake_broker.closed_by_client(timeout=20)
+
+
+def test_reconnect_after_broker_restart(board, mosquitto, observer, mkparams):
+    b = mosquitto()
+    p = mkparams(b)
+    proc = board.start("""
+        c = new_client(keepalive=4)
+        c.set_callback(on_msg)
+        c.set_reconnect(attempts=0, min_delay=0.2, max_delay=1.0,
+                        on_reconnect=lambda sp: print("RECONNECTED", sp))
+        attempt("connect", c.connect, False)
+        attempt("sub", c.subscribe, TOPIC, 1)
+        print("READY")
+        while len(MSGS) < 2:
+            c.wait_msg()
+    """, p)
+    proc.expect("READY", timeout=60)
+    obs = observer(b)
+    obs.publish(p["TOPIC"], b"before", qos=1)
+    proc.expect("MSG", timeout=30)
+    obs.close()
+    b.restart()
+    line = proc.expect("RECONNECTED", timeout=60)
+    assert line == "RECONNECTED 0"  # no persistence: the broker lost the session
+    observer(b).publish(p["TOPIC"], b"after", qos=1)
+    r = proc.wait(60).check()
+    assert r.msgs() == [(p["TOPIC"].encode(), b"before"), (p["TOPIC"].encode(), b"after")]
