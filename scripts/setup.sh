@@ -77,4 +77,8 @@ else
     echo "mpy_module/build.sh not present yet: skipped"
 fi
 
+# --- 6. Board tests: cross compilers, QEMU, MicroPython sources (own script) ---------
+step "Board tests set-up (scripts/setup_boards.sh)"
+bash scripts/setup_boards.sh
+
 step "Set-up done"

@@ -29,14 +29,15 @@ for target in thumbv6m-none-eabi thumbv7em-none-eabihf riscv32imc-unknown-none-e
     cargo build -j "$JOBS" -p umqtt-core --target "$target"
 done
 
-# The MicroPython module for the ARM boards: built (setup.sh built x64), linked and sized;
-# they cannot run on this machine. Clippy covers the module's own crate too.
-step "mpy_module: clippy, armv6m and armv7emsp builds"
+# The MicroPython module for the boards (setup.sh built x64) and the QEMU test firmware
+# they run on in tests/test_boards.py. Clippy covers the module's own crate too.
+step "mpy_module: clippy, board builds; QEMU board firmware (boards/build.sh)"
 (cd mpy_module && cargo fmt --check && cargo clippy -j "$JOBS" -- -D warnings)
 # umqtt/_sign.mpy's crate (umqtt.cloud's HMAC), its own small workspace.
 (cd mpy_module/sign && cargo fmt --check && cargo clippy -j "$JOBS" -- -D warnings)
-CARGO_BUILD_JOBS="$JOBS" bash mpy_module/build.sh armv6m armv7emsp
+CARGO_BUILD_JOBS="$JOBS" bash mpy_module/build.sh armv6m armv7m armv7emsp rv32imc
 ls -l mpy_module/build/*/umqtt/simple.mpy mpy_module/build/*/umqtt/_sign.mpy
+bash boards/build.sh
 
 # Fuzz the core briefly (framer, decoder, session/client); fuzz/run.sh 3600 fuzzes longer.
 step "fuzz smoke run (fuzz/run.sh ${FUZZ_SECONDS:-60})"

@@ -14,7 +14,8 @@ import host  # noqa: E402  (boards/host.py)
 # (board, .mpy architecture) pairs the board tests run: each architecture on the
 # smallest CPU that runs it (armv6m: no Cortex-M0 machine of QEMU has the RAM,
 # so its Thumb-1 code runs on the Cortex-M3).
-TARGETS = (("mps2-an386", "armv7emsp"), ("mps2-an385", "armv7m"), ("mps2-an385", "armv6m"))
+TARGETS = (("mps2-an386", "armv7emsp"), ("mps2-an385", "armv7m"), ("mps2-an385", "armv6m"),
+           ("virt-rv32", "rv32imc"))
 
 
 def mpy_path(arch):
