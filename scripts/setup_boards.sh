@@ -26,9 +26,9 @@ apt_install() {
 }
 
 # --- 1. Cross compilers and C libraries ----------------------------------------
-echo "==> boards: cross compilers (arm-none-eabi + newlib, riscv64-unknown-elf + picolibc)"
+echo "==> boards: cross compilers (arm-none-eabi + newlib, riscv64-unknown-elf + picolibc, llvm-objcopy)"
 apt_install gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-arm-none-eabi \
-    gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
+    gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf llvm-14
 
 # Rust targets of the board builds that scripts/setup.sh does not add.
 for t in thumbv7m-none-eabi riscv32imc-unknown-none-elf; do
