@@ -95,8 +95,8 @@ for ARCH in "${ARCHES[@]}"; do
     "${LINKER[@]}" --arch "$ARCH" --preprocess -o "$OBJ/umqtt.config.h" "${CSRC[@]}"
 
     # --- 5. Rust engine: static library -> one relocatable object -------------
-    (cd "$HERE" && CARGO_TARGET_DIR="$CACHE/target" RUSTFLAGS="-C relocation-model=pic $RUST_ARCH_FLAGS" \
-        cargo build --release -j2 --quiet --target "$TARGET")
+    (cd "$HERE" && CARGO_TARGET_DIR="$CACHE/target" RUSTFLAGS="-C relocation-model=pic $RUST_ARCH_FLAGS ${UMQTT_RUSTFLAGS:-}" \
+        cargo build --release -j2 --quiet --target "$TARGET" ${UMQTT_CARGO_FLAGS:-})
     UFLAGS=()
     for s in "${EXPORTS[@]}"; do UFLAGS+=(-u "$s"); done
     # compiler_builtins brings its own memcpy/memmove/memset... (~2.8 KB on ARM);

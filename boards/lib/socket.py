@@ -139,10 +139,13 @@ class socket(io.IOBase):
             return -_ENOTCONN
         return n  # 0: the peer closed the connection
 
-    def write(self, data):
+    def write(self, data, n=None):
+        # (n: MicroPython streams' optional length, which umqtt.simple uses)
         if self._state != 2:
             return -(_ENOTCONN if self._state < 3 else 104)  # ECONNRESET
         mv = memoryview(data)
+        if n is not None:
+            mv = mv[:n]
         for i in range(0, len(mv), _MAX_FRAME):
             _send(0x44, self._chan, mv[i:i + _MAX_FRAME])
         return len(mv)

@@ -84,7 +84,9 @@ static void link_init(void) {
         REG32(cfg + 0x10) = LINK_IO_PORT;
         REG16(cfg + 0x04) |= 1;  // I/O space
         link_base = PCI_IO + LINK_IO_PORT;
-        REG8(link_base + UART_FCR) = 0x07;
+        // FIFO on, cleared, trigger level 14: QEMU then accepts up to 14 bytes
+        // at a time from the host instead of one.
+        REG8(link_base + UART_FCR) = 0xc7;
         return;
     }
 }
