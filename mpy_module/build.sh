@@ -24,7 +24,7 @@ EXPORTS=(umqtt_engine_size umqtt_engine_init umqtt_check_connect umqtt_connect
          umqtt_ping umqtt_disconnect umqtt_is_connected umqtt_last_pid umqtt_set_pid
          umqtt_resubscribe umqtt_backoff_start umqtt_backoff_next umqtt_abandon)
 
-# Memory functions runtime.c defines (compiler_builtins' copies are dropped).
+# Memory functions c/shims.c defines (compiler_builtins' copies are dropped).
 MEM_SYMS=(memcpy memmove memset memcmp bcmp
           __aeabi_memcpy __aeabi_memcpy4 __aeabi_memcpy8 __aeabi_memmove __aeabi_memmove4
           __aeabi_memmove8 __aeabi_memset __aeabi_memset4 __aeabi_memset8
@@ -103,7 +103,7 @@ for ARCH in "${ARCHES[@]}"; do
     UFLAGS=()
     for s in "${EXPORTS[@]}"; do UFLAGS+=(-u "$s"); done
     # compiler_builtins brings its own memcpy/memmove/memset... (~2.8 KB on ARM);
-    # runtime.c provides them (the firmware's, through mp_fun_table). Making
+    # shims.c provides them (the firmware's, through mp_fun_table). Making
     # compiler_builtins' copies local leaves the Rust code's references open
     # for the glue's, and --gc-sections drops the unused copies.
     # (LLVM's objcopy: binutils 2.40 rejects newer RISC-V relocations in
