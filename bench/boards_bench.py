@@ -58,28 +58,34 @@ def packet(first, body):
 def s16(b):
     return bytes([len(b) >> 8, len(b) & 0xFF]) + b
 
-if %(raw)d:
-    s = socket.socket()
-    s.connect((HOST, PORT))
-    s.write(packet(0x10, s16(b"MQTT") + b"\x04\x02\x00\x00" + s16(b"raw-%(tag)s")))
-    ack = s.read(4)
-    pkt = packet(0x30, s16(TOPIC.encode() + b"/out") + MSG)
+def measure_sends(send):
+    """Instructions per send() with the GC on (collections are part of the
+    cost), heap per send() over K calls with it off (the peer would run out of
+    heap over N)."""
     for i in range(10):
-        s.write(pkt)
+        send()
     gc.collect()
     c0 = board.cycles()
     for i in range(N):
-        s.write(pkt)
+        send()
     c1 = board.cycles()
     print("RESULT pub_insn", insns(c0, c1) / N)
     gc.collect()
     gc.disable()
     a0 = gc.mem_alloc()
     for i in range(K):
-        s.write(pkt)
+        send()
     a1 = gc.mem_alloc()
     gc.enable()
     print("RESULT pub_heap", (a1 - a0) / K)
+
+if %(raw)d:
+    s = socket.socket()
+    s.connect((HOST, PORT))
+    s.write(packet(0x10, s16(b"MQTT") + b"\x04\x02\x00\x00" + s16(b"raw-%(tag)s")))
+    ack = s.read(4)
+    pkt = packet(0x30, s16(TOPIC.encode() + b"/out") + MSG)
+    measure_sends(lambda: s.write(pkt))
     s.close()
     sys.exit(0)
 
@@ -95,24 +101,8 @@ c.connect()
 c.subscribe(TOPIC + "/in")
 gc.collect()
 print("RESULT heap_client", gc.mem_alloc() - a0)
-for i in range(10):
-    c.publish(TOPIC + "/out", MSG)
-# Instructions with the GC on (collections are part of the cost), heap over K
-# messages with it off (the peer would run out of heap over N).
-gc.collect()
-c0 = board.cycles()
-for i in range(N):
-    c.publish(TOPIC + "/out", MSG)
-c1 = board.cycles()
-print("RESULT pub_insn", insns(c0, c1) / N)
-gc.collect()
-gc.disable()
-a0 = gc.mem_alloc()
-for i in range(K):
-    c.publish(TOPIC + "/out", MSG)
-a1 = gc.mem_alloc()
-gc.enable()
-print("RESULT pub_heap", (a1 - a0) / K)
+out = TOPIC + "/out"
+measure_sends(lambda: c.publish(out, MSG))
 # Receive: the host publishes K + N messages; measure only once all their bytes
 # are in the board's link buffer, so no waiting is counted.
 want = (K + N) * len(packet(0x30, s16(TOPIC.encode() + b"/in") + MSG))
