@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod args;
 pub mod backoff;
 pub mod buffer;
 pub mod client;
@@ -28,5 +29,5 @@ pub mod subscriptions;
 mod types;
 
 pub use buffer::Buffer;
-pub use error::{ArgError, Error, ProtocolError};
+pub use error::{ArgError, Error, ExcKind, ProtocolError, Report};
 pub use types::{PacketId, ProtocolVersion, QoS};
