@@ -45,6 +45,15 @@ pub fn millis(secs: f64) -> Result<u32, Error> {
     Ok(v)
 }
 
+/// A duration already in milliseconds (a runtime without floats converts
+/// seconds itself): >= 0; past `u32::MAX` it saturates.
+pub fn duration_ms(ms: i64) -> Result<u32, Error> {
+    if ms < 0 {
+        return Err(ArgError::NegativeTime.into());
+    }
+    Ok(u32::try_from(ms).unwrap_or(u32::MAX))
+}
+
 /// `set_last_will(topic, ...)`: the topic must not be empty (the codec
 /// checks the rest when CONNECT is encoded).
 pub fn will_topic(topic: &[u8]) -> Result<(), Error> {
@@ -77,5 +86,8 @@ mod tests {
         assert_eq!(millis(1e12), Ok(u32::MAX));
         assert!(millis(-0.1).is_err() && millis(f64::NAN).is_err());
         assert_eq!(millis(f64::INFINITY), Ok(u32::MAX));
+        assert_eq!(duration_ms(5), Ok(5));
+        assert_eq!(duration_ms(i64::MAX), Ok(u32::MAX));
+        assert!(duration_ms(-1).is_err());
     }
 }

@@ -475,6 +475,7 @@ impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, SB: Buffer> Client<RB, TB, I
         let id = self.delivering.take();
         self.session.abandon_message(id);
         self.subs.connection_lost();
+        self.lost = true;
     }
 
     /// Send DISCONNECT (after any pending acknowledgements); the session

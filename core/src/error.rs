@@ -40,6 +40,10 @@ pub enum Error {
     /// The host reported a failure of its own (for example a Python
     /// exception is pending); the binding knows the details.
     Host,
+    /// A call of the client while another call of the same client is in
+    /// progress (a thread, a signal handler, a MicroPython Timer):
+    /// spec/PYAPI.md "Re-entrancy". `check_msg()` returns `None` instead.
+    Busy,
 }
 
 /// Invalid arguments from the caller.
@@ -136,6 +140,7 @@ impl Error {
             Error::ConnectionClosed => "connection closed by broker",
             Error::Io(_) => "I/O error",
             Error::Host => "host error",
+            Error::Busy => "MQTTClient is busy: another call of this client is in progress",
         }
     }
 }
@@ -285,6 +290,7 @@ impl Error {
             Error::ConnectionClosed => report(OsError, code::CLOSED, msg),
             Error::Io(errno) => report(OsError, errno, ""),
             Error::Host => report(Pending, 0, ""),
+            Error::Busy => report(RuntimeError, 0, msg),
         }
     }
 }

@@ -28,7 +28,7 @@ use crate::buffer::Buffer;
 use crate::error::{is_connection_failure, is_retryable};
 use crate::session::State;
 use crate::subscriptions::Subscriptions;
-use crate::{args, ArgError, Error, ExcKind, PacketId, QoS};
+use crate::{ArgError, Error, ExcKind, PacketId, QoS};
 
 /// `set_reconnect(attempts=10, min_delay=0.5, max_delay=30.0)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,10 +53,10 @@ impl Default for Policy {
 
 impl Policy {
     /// The policy for `set_reconnect(attempts, min_delay, max_delay)`
-    /// (delays in seconds), checked.
-    pub fn new(attempts: i64, min_delay_s: f64, max_delay_s: f64) -> Result<Policy, Error> {
+    /// (delays converted by [`crate::args::millis`] or
+    /// [`crate::args::duration_ms`]), checked.
+    pub fn new(attempts: i64, min_ms: u32, max_ms: u32) -> Result<Policy, Error> {
         let attempts = u32::try_from(attempts).map_err(|_| ArgError::NegativeAttempts)?;
-        let (min_ms, max_ms) = (args::millis(min_delay_s)?, args::millis(max_delay_s)?);
         if max_ms < min_ms {
             return Err(ArgError::MaxDelayBelowMin.into());
         }
@@ -135,7 +135,13 @@ impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, SB: Buffer> Client<RB, TB, I
 
     /// Start a `reconnect()`: delays from the policy (the default one when
     /// automatic reconnect is off), jittered from `seed`.
+    /// The driver closes the socket first, so the connection is down from
+    /// here on, whatever the session thought.
     pub fn reconnect_begin(&mut self, seed: u32) {
+        if self.session.state() != State::Disconnected {
+            self.session.connection_lost();
+            self.subs.connection_lost();
+        }
         let p = self.retry.policy.unwrap_or_default();
         self.retry.backoff = Backoff::new(p.min_ms, p.max_ms, seed);
         self.retry.failures = 0;
