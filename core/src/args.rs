@@ -25,8 +25,7 @@ pub fn packet_id(v: i64) -> Result<u16, Error> {
 /// A duration in seconds (timeouts, delays) to milliseconds: a number >= 0
 /// (NaN refused); past `u32::MAX` ms (~49 days) it saturates.
 pub fn millis(secs: f64) -> Result<u32, Error> {
-    // `!(x >= 0)` also refuses NaN.
-    if !(secs >= 0.0) {
+    if secs.is_nan() || secs < 0.0 {
         return Err(ArgError::NegativeTime.into());
     }
     let ms = secs * 1000.0;

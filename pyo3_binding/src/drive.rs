@@ -33,7 +33,7 @@ impl MQTTClient {
     /// The client, mutably borrowed; a call while another call of the same
     /// client holds it (a thread, a signal handler) gets the core's Busy
     /// error (spec/PYAPI.md "Re-entrancy"), not pyo3's message.
-    pub(crate) fn guard<'a, 'py>(slf: &'a Bound<'py, Self>) -> PyResult<PyRefMut<'py, Self>> {
+    pub(crate) fn guard<'py>(slf: &Bound<'py, Self>) -> PyResult<PyRefMut<'py, Self>> {
         slf.try_borrow_mut()
             .map_err(|_| to_pyerr(Error::Busy, None))
     }
