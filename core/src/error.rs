@@ -229,6 +229,22 @@ pub enum ExcKind {
     Pending = 6,
 }
 
+impl ExcKind {
+    /// The class for its `repr` value (a C glue passes it back to classify a
+    /// Python exception); unknown values are `Pending` (not ours).
+    pub const fn from_i32(v: i32) -> ExcKind {
+        match v {
+            0 => ExcKind::Mqtt,
+            1 => ExcKind::OsError,
+            2 => ExcKind::ValueError,
+            3 => ExcKind::TypeError,
+            4 => ExcKind::MemoryError,
+            5 => ExcKind::RuntimeError,
+            _ => ExcKind::Pending,
+        }
+    }
+}
+
 /// `MQTTException` codes (spec/PYAPI.md, "Codes"). 1-5 are CONNACK return
 /// codes and 128 the SUBACK refusal; 256-260 are ours and written only here.
 pub mod code {

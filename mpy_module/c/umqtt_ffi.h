@@ -8,14 +8,14 @@
 
 #define GLUE_EXC (-1)
 
-// Exception kinds (ffi::Exc).
-#define EXC_MQTT 1
-#define EXC_OSERROR 2
-#define EXC_VALUEERROR 3
-#define EXC_TYPEERROR 4
-#define EXC_MEMORYERROR 5
+// Exception classes: the values of the core's ExcKind (core/src/error.rs).
+#define EXC_MQTT 0
+#define EXC_OSERROR 1
+#define EXC_VALUEERROR 2
+#define EXC_TYPEERROR 3
+#define EXC_MEMORYERROR 4
+#define EXC_RUNTIMEERROR 5
 #define EXC_PENDING 6
-#define EXC_RUNTIMEERROR 7
 
 // umqtt_error codes.
 #define ERR_BUSY 0

@@ -150,16 +150,21 @@ static void classify(mp_obj_t exc, int *kind, int *code) {
 }
 
 // Load self._e and self.sock for an operation. Raises before anything runs.
-static void begin(call_t *c, mp_obj_t self, bool need_sock) {
-    if (glue_poisoned) {
-        mp_raise_msg(&mp_type_RuntimeError, "umqtt: internal error");
-    }
-    c->self = self;
+static engine_t *engine_of(mp_obj_t self) {
     mp_obj_t eo = mp_load_attr(self, MP_QSTR__e);
     if (mp_obj_get_type(eo) != (const mp_obj_type_t *)&engine_type) {
         mp_raise_TypeError("MQTTClient not initialised");
     }
-    c->e = MP_OBJ_TO_PTR(eo);
+    return MP_OBJ_TO_PTR(eo);
+}
+
+// begin() with the engine already looked up (begin_op: one lookup per call).
+static void begin_with(call_t *c, engine_t *eng, mp_obj_t self, bool need_sock) {
+    if (glue_poisoned) {
+        mp_raise_msg(&mp_type_RuntimeError, "umqtt: internal error");
+    }
+    c->self = self;
+    c->e = eng;
     if (c->e->busy) {
         raise_error(ERR_BUSY);
     }
@@ -197,6 +202,10 @@ static void begin(call_t *c, mp_obj_t self, bool need_sock) {
     e->pending = MP_OBJ_NULL;
     e->user_timeout = 0;
     e->busy = 1;
+}
+
+static void begin(call_t *c, mp_obj_t self, bool need_sock) {
+    begin_with(c, engine_of(self), self, need_sock);
 }
 
 static void close_thunk(void *arg) {
@@ -246,14 +255,6 @@ static int finish(call_t *c, int st) {
 // Automatic reconnect (set_reconnect(); the loop is reconnect() in
 // py/simple.py, the same shape as the CPython binding's reconnect.rs).
 
-static engine_t *engine_of(mp_obj_t self) {
-    mp_obj_t eo = mp_load_attr(self, MP_QSTR__e);
-    if (mp_obj_get_type(eo) != (const mp_obj_type_t *)&engine_type) {
-        mp_raise_TypeError("MQTTClient not initialised");
-    }
-    return MP_OBJ_TO_PTR(eo);
-}
-
 // self.reconnect(), through the method table (a subclass's version applies).
 static void call_reconnect(mp_obj_t self) {
     mp_obj_t dest[2];
@@ -293,7 +294,7 @@ static void begin_op(call_t *c, mp_obj_t self) {
     if (!e->busy && umqtt_must_resume(e->rust)) {
         call_reconnect(self);
     }
-    begin(c, self, true);
+    begin_with(c, e, self, true);
 }
 
 // bytes/str/bytearray argument -> (ptr, len); TypeError otherwise.

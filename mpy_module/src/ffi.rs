@@ -6,7 +6,6 @@
 //! stream, or `GLUE_EXC` when a Python exception was caught and stored in the
 //! engine (the glue raises it after Rust has returned).
 use core::ffi::c_void;
-use umqtt_core::ExcKind;
 
 /// A Python exception is pending in the glue.
 pub const GLUE_EXC: i32 = -1;
@@ -43,34 +42,6 @@ extern "C" {
     /// Last resort after a bug: raises RuntimeError and marks the module
     /// unusable. Only reached from the panic handler.
     pub fn glue_panic() -> !;
-}
-
-/// The glue's id (`Out::kind`, `EXC_*` in umqtt_ffi.h) of an exception
-/// class of the core's table.
-pub const fn exc_id(k: ExcKind) -> i32 {
-    match k {
-        ExcKind::Mqtt => 1,
-        ExcKind::OsError => 2,
-        ExcKind::ValueError => 3,
-        ExcKind::TypeError => 4,
-        ExcKind::MemoryError => 5,
-        ExcKind::Pending => 6,
-        ExcKind::RuntimeError => 7,
-    }
-}
-
-/// The core's exception class for a glue id (the glue classifies a Python
-/// exception for the retry rules); unknown ids are `Pending` (not ours).
-pub const fn exc_kind(id: i32) -> ExcKind {
-    match id {
-        1 => ExcKind::Mqtt,
-        2 => ExcKind::OsError,
-        3 => ExcKind::ValueError,
-        4 => ExcKind::TypeError,
-        5 => ExcKind::MemoryError,
-        7 => ExcKind::RuntimeError,
-        _ => ExcKind::Pending,
-    }
 }
 
 /// Status returned by every entry point.

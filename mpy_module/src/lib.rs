@@ -67,7 +67,8 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 /// Report `e` to the glue as the core's table says (spec/PYAPI.md).
 fn fail(out: &mut Out, e: Error) -> i32 {
     let r = e.report();
-    out.kind = ffi::exc_id(r.kind);
+    // The glue's EXC_* ids are the core's ExcKind values.
+    out.kind = r.kind as i32;
     out.code = r.code;
     out.msg = r.msg.as_ptr();
     out.msg_len = r.msg.len();
@@ -563,7 +564,11 @@ pub unsafe extern "C" fn umqtt_must_resume(eng: *mut c_void) -> i32 {
 pub unsafe extern "C" fn umqtt_should_reconnect(eng: *mut c_void, kind: i32, code: i32) -> i32 {
     // SAFETY: forwarded contract.
     let engine = unsafe { &mut *eng.cast::<Engine>() };
-    i32::from(engine.client.should_reconnect(ffi::exc_kind(kind), code))
+    i32::from(
+        engine
+            .client
+            .should_reconnect(umqtt_core::ExcKind::from_i32(kind), code),
+    )
 }
 
 /// disconnect() without a connection: nothing reconnects.
@@ -598,7 +603,10 @@ pub unsafe extern "C" fn umqtt_reconnect_begin(eng: *mut c_void, seed: u32) {
 pub unsafe extern "C" fn umqtt_reconnect_failed(eng: *mut c_void, kind: i32, code: i32) -> i64 {
     // SAFETY: forwarded contract.
     let engine = unsafe { &mut *eng.cast::<Engine>() };
-    match engine.client.reconnect_failed(ffi::exc_kind(kind), code) {
+    match engine
+        .client
+        .reconnect_failed(umqtt_core::ExcKind::from_i32(kind), code)
+    {
         RetryAction::Sleep(ms) => i64::from(ms),
         RetryAction::GiveUp | RetryAction::Raise => -1,
     }
