@@ -287,5 +287,6 @@ def test_oversized_frames_under_memory_limit(runtime, fake_broker, mkparams):
     for label, code in (("W0", 258), ("W2", 258), ("W3", 257)):
         e = r.exc(label)
         assert e.name == "MQTTException" and e.code == code, (label, e, r)
-    assert r.value("W1") is None
+    # spec/PYAPI.md "wait_msg": the delivered QoS 1 PUBLISH's first byte.
+    assert r.value("W1") == 0x32
     assert [m for _, m in r.msgs()] == [b"in step"]

@@ -39,11 +39,23 @@ SILENT_CLIENT = """
 """
 
 
+# The engine gives up 1.25 K after the call starts (PINGREQ at 0.75 K, answer due
+# 0.5 K later; core/src/session/keepalive.rs, unit-tested on the core's own clock in
+# core/tests/client_waits.rs). Here the bound is wall time of a subprocess on a shared
+# 2-core machine, where a busy scheduler was seen to add ~700 ms (3190 ms for K=2), so
+# the bound is the promised 1.5 K plus an honest 1 s of scheduling slack; the figure
+# is printed so a run shows how close it came.
+SCHED_SLACK_MS = 1000
+
+
 def check_raised(r, k):
     text = r.get("RAISED")
     assert text.startswith("EXC MQTTException") and "(257," in text, r
     elapsed = int(r.get("ELAPSED_MS"))
-    assert elapsed <= 1500 * k, "raised after %d ms, keepalive %d s: %r" % (elapsed, k, r)
+    print("\n[%s] keepalive %d s: raised after %d ms (design 1.25 K = %d ms)" % (
+        getattr(r.runtime, "name", r.runtime), k, elapsed, 1250 * k))
+    assert elapsed <= 1500 * k + SCHED_SLACK_MS, "raised after %d ms, keepalive %d s: %r" % (
+        elapsed, k, r)
     # The connection is gone: the next call says so instead of writing into a dead socket.
     e = r.exc("AFTER")
     assert e.name == "MQTTException" and e.code == 259, e
@@ -77,21 +89,22 @@ def test_silent_after_idle(runtime, fake_broker, mkparams):
 
 def test_pings_answered_no_false_alarm(runtime, fake_broker, mkparams):
     """Control for the tests above: the same client against a broker that answers its
-    PINGREQs keeps going for 5 keepalive periods without raising."""
+    PINGREQs keeps going for 5 keepalive periods without raising. One blocking
+    wait_msg() waits through all of them (spec/PYAPI.md "wait_msg": the automatic
+    pings are ours, their PINGRESPs do not end it) and returns the first byte of the
+    PUBLISH that finally comes (48)."""
     p = mkparams(fake_broker)
     proc = runtime.start("""
         c = new_client(keepalive=1)
+        c.set_callback(on_msg)
         c.connect()
-        t0 = ticks_ms()
-        n = 0
-        while ticks_diff(ticks_ms(), t0) < 5000:
-            c.wait_msg()
-            n += 1
-        print("ROUNDS", n)
+        attempt("WAIT", c.wait_msg)
         c.disconnect()
     """, p)
     fake_broker.handshake()
     pings = 0
+    t0 = time.monotonic()
+    published = False
     while True:
         pk = fake_broker.read_packet(timeout=10)
         if pk.type == fb.DISCONNECT:
@@ -99,10 +112,14 @@ def test_pings_answered_no_false_alarm(runtime, fake_broker, mkparams):
         assert pk.type == fb.PINGREQ, pk
         pings += 1
         fake_broker.send(fb.packet(fb.PINGRESP, 0, b""))
+        if not published and time.monotonic() - t0 >= 5:
+            fake_broker.send(fb.publish(b"t", b"late"))
+            published = True
     r = proc.wait(30).check()
     # One PINGREQ per 0.75 s of silence from the client: about 6 in 5 s.
-    assert 5 <= pings <= 8, pings
-    assert int(r.get("ROUNDS")) == pings
+    assert 5 <= pings <= 9, pings
+    assert r.value("WAIT") == 48, r
+    assert [m for _, m in r.msgs()] == [b"late"]
 
 
 @pytest.mark.parametrize("mode", ["wait", "check"])

@@ -15,7 +15,19 @@ use crate::subscriptions::Subscriptions;
 use crate::{Error, PacketId, ProtocolError, QoS};
 
 mod reconnect;
-pub use reconnect::RESUBSCRIBE_BATCH;
+pub use reconnect::{Policy, RetryAction, RESUBSCRIBE_BATCH};
+
+/// Default of both timeouts (spec/PYAPI.md, "Timeouts"): acknowledgements
+/// and a write that the socket does not take.
+pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
+
+/// The first byte of a PUBLISH as umqtt.simple's `wait_msg()` returns it
+/// after delivering the message (`0x30 | dup << 3 | qos << 1 | retain`).
+pub const fn publish_first_byte(p: &codec::Publish<'_>) -> u8 {
+    let dup = if p.dup { 8 } else { 0 };
+    let retain = if p.retain { 1 } else { 0 };
+    0x30 | dup | ((p.qos as u8) << 1) | retain
+}
 
 /// Outcome of [`Host::read`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -238,6 +250,16 @@ pub struct Client<RB: Buffer, TB: Buffer, const INFLIGHT: usize = 16, SB: Buffer
     /// The id of the QoS 2 message the last `run` returned, until the next
     /// `run` or `flush` (see [`Client::abandon_message`]).
     delivering: Option<PacketId>,
+    /// The PINGREQ awaiting its answer is the application's (`ping()`), so
+    /// its PINGRESP ends a `wait_msg`; the automatic ones do not.
+    user_ping: bool,
+    /// The connection failed and no `connect` succeeded since (and no
+    /// `disconnect` closed it on purpose): see [`Client::lost`].
+    lost: bool,
+    /// Automatic reconnect and the delays of the current `reconnect()`.
+    retry: reconnect::Retry,
+    /// Longest wait of one write on a socket that takes no data (ms).
+    socket_timeout_ms: u32,
 }
 
 impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize> Client<RB, TB, INFLIGHT> {
@@ -266,6 +288,10 @@ impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, SB: Buffer> Client<RB, TB, I
             subs,
             interrupted: None,
             delivering: None,
+            user_ping: false,
+            lost: false,
+            retry: reconnect::Retry::new(),
+            socket_timeout_ms: DEFAULT_TIMEOUT_MS,
         }
     }
 
@@ -297,7 +323,40 @@ impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, SB: Buffer> Client<RB, TB, I
                 self.subs.connection_lost();
             }
         }
+        if r.is_err() && self.session.state() != State::Connected {
+            self.lost = true;
+        }
         r
+    }
+
+    /// Whether the connection failed and no `connect` succeeded since (an
+    /// application `disconnect()` is not a failure). With automatic
+    /// reconnect on, the next operation reconnects first.
+    pub fn lost(&self) -> bool {
+        self.lost
+    }
+
+    /// The application closed the connection on purpose (`disconnect()`
+    /// without a connection to send DISCONNECT on): nothing reconnects.
+    pub fn closed(&mut self) {
+        self.lost = false;
+        if self.session.state() != State::Disconnected {
+            self.session.connection_lost();
+            self.subs.connection_lost();
+        }
+    }
+
+    /// `socket_timeout` and `message_timeout` in ms (spec/PYAPI.md,
+    /// "Timeouts"): the longest one write may wait, and how long CONNACK,
+    /// SUBACK, UNSUBACK, PUBACK and PUBCOMP may take.
+    pub fn set_timeouts(&mut self, socket_ms: u32, message_ms: u32) {
+        self.socket_timeout_ms = socket_ms;
+        self.session.config_mut().response_timeout_ms = message_ms;
+    }
+
+    /// The longest one write may wait for a socket that takes no data (ms).
+    pub fn socket_timeout_ms(&self) -> u32 {
+        self.socket_timeout_ms
     }
 
     /// Send CONNECT and wait (at most `timeout_ms`, default the response
@@ -311,7 +370,12 @@ impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, SB: Buffer> Client<RB, TB, I
         timeout_ms: Option<u32>,
     ) -> Result<bool, Error> {
         let r = self.connect_inner(host, c, timeout_ms);
-        self.check(r)
+        let r = self.check(r);
+        if r.is_ok() {
+            self.lost = false;
+            self.user_ping = false;
+        }
+        r
     }
 
     fn connect_inner<H: Host>(
@@ -411,11 +475,19 @@ impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, SB: Buffer> Client<RB, TB, I
         let id = self.delivering.take();
         self.session.abandon_message(id);
         self.subs.connection_lost();
+        self.lost = true;
     }
 
     /// Send DISCONNECT (after any pending acknowledgements); the session
     /// state is kept for a later `connect` with `clean_session = false`.
+    /// Closed on purpose: whatever happens, nothing reconnects afterwards.
     pub fn disconnect<H: Host>(&mut self, host: &mut H) -> Result<(), Error> {
+        let r = self.disconnect_inner(host);
+        self.closed();
+        r
+    }
+
+    fn disconnect_inner<H: Host>(&mut self, host: &mut H) -> Result<(), Error> {
         self.flush(host)?;
         let session = &mut self.session;
         let len = with_growth(&mut self.tx, |out| session.disconnect(out))?;
@@ -430,6 +502,7 @@ impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, SB: Buffer> Client<RB, TB, I
         let now = host.now_ms();
         let session = &mut self.session;
         let len = with_growth(&mut self.tx, |out| session.ping(now, out))?;
+        self.user_ping = true;
         let r = write_prefix(&self.tx, len, host);
         self.check(r)
     }
@@ -613,7 +686,11 @@ impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, SB: Buffer> Client<RB, TB, I
                                 _ => single.then_some(Step::Packet(first)),
                             }
                         }
-                        Event::Connected { .. } | Event::Pong | Event::Nothing => {
+                        // Our own keepalive ping is no news for wait_msg.
+                        Event::Pong => core::mem::take(&mut self.user_ping)
+                            .then_some(Step::Packet(first))
+                            .filter(|_| single),
+                        Event::Connected { .. } | Event::Nothing => {
                             single.then_some(Step::Packet(first))
                         }
                     };

@@ -40,6 +40,10 @@ pub enum Error {
     /// The host reported a failure of its own (for example a Python
     /// exception is pending); the binding knows the details.
     Host,
+    /// A call of the client while another call of the same client is in
+    /// progress (a thread, a signal handler, a MicroPython Timer):
+    /// spec/PYAPI.md "Re-entrancy". `check_msg()` returns `None` instead.
+    Busy,
 }
 
 /// Invalid arguments from the caller.
@@ -71,6 +75,20 @@ pub enum ArgError {
     /// `encode_ack` was asked for a packet type that is not PUBACK, PUBREC,
     /// PUBREL or PUBCOMP.
     NotAnAck,
+    /// Keepalive outside 0..=65535 seconds.
+    KeepaliveRange,
+    /// `set_last_will` with an empty topic.
+    EmptyWillTopic,
+    /// A timeout or delay that is negative or not a number.
+    NegativeTime,
+    /// `set_reconnect` with `max_delay < min_delay`.
+    MaxDelayBelowMin,
+    /// `set_reconnect` with a negative number of attempts.
+    NegativeAttempts,
+    /// `subscribe` before `set_callback`.
+    NoCallback,
+    /// A packet id outside 0..=65535.
+    PacketIdRange,
 }
 
 /// Violations of the protocol by the broker.
@@ -122,6 +140,7 @@ impl Error {
             Error::ConnectionClosed => "connection closed by broker",
             Error::Io(_) => "I/O error",
             Error::Host => "host error",
+            Error::Busy => "MQTTClient is busy: another call of this client is in progress",
         }
     }
 }
@@ -142,6 +161,13 @@ impl ArgError {
             ArgError::EmptyClientIdNeedsCleanSession => "empty client id requires clean_session",
             ArgError::PacketIdMismatch => "packet id (and dup) only allowed with qos > 0",
             ArgError::NotAnAck => "not an acknowledgement packet type",
+            ArgError::KeepaliveRange => "keepalive must be 0..65535",
+            ArgError::EmptyWillTopic => "last will topic must not be empty",
+            ArgError::NegativeTime => "timeouts and delays must be numbers >= 0",
+            ArgError::MaxDelayBelowMin => "max_delay must be >= min_delay",
+            ArgError::NegativeAttempts => "attempts must be >= 0 (0: no limit)",
+            ArgError::NoCallback => "subscribe needs a callback: call set_callback() first",
+            ArgError::PacketIdRange => "pid must be 0..65535",
         }
     }
 }
@@ -178,5 +204,171 @@ impl From<ProtocolError> for Error {
 impl From<ArgError> for Error {
     fn from(e: ArgError) -> Self {
         Error::InvalidArgument(e)
+    }
+}
+
+/// The Python exception class an error is raised as (spec/PYAPI.md,
+/// "Exceptions"). Both bindings map these to their runtime's classes and
+/// nothing else: the table below is the only place that decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(i32)]
+pub enum ExcKind {
+    /// `MQTTException(code[, message])`.
+    Mqtt = 0,
+    /// `OSError(code, message)`.
+    OsError = 1,
+    /// `ValueError(message)`.
+    ValueError = 2,
+    /// `TypeError(message)`.
+    TypeError = 3,
+    /// `MemoryError(message)`.
+    MemoryError = 4,
+    /// `RuntimeError(message)`.
+    RuntimeError = 5,
+    /// The host's own exception (kept by the binding) is re-raised as is.
+    Pending = 6,
+}
+
+impl ExcKind {
+    /// The class for its `repr` value (a C glue passes it back to classify a
+    /// Python exception); unknown values are `Pending` (not ours).
+    pub const fn from_i32(v: i32) -> ExcKind {
+        match v {
+            0 => ExcKind::Mqtt,
+            1 => ExcKind::OsError,
+            2 => ExcKind::ValueError,
+            3 => ExcKind::TypeError,
+            4 => ExcKind::MemoryError,
+            5 => ExcKind::RuntimeError,
+            _ => ExcKind::Pending,
+        }
+    }
+}
+
+/// `MQTTException` codes (spec/PYAPI.md, "Codes"). 1-5 are CONNACK return
+/// codes and 128 the SUBACK refusal; 256-260 are ours and written only here.
+pub mod code {
+    /// CONNACK 3: server unavailable (the one refusal worth retrying).
+    pub const SERVER_UNAVAILABLE: i32 = 3;
+    /// SUBACK 0x80: the broker refused the subscription.
+    pub const SUBSCRIBE_REFUSED: i32 = 0x80;
+    /// The broker broke the protocol (the connection was closed).
+    pub const PROTOCOL_ERROR: i32 = 256;
+    /// The broker did not answer a PINGREQ in time (the connection was closed).
+    pub const PING_TIMEOUT: i32 = 257;
+    /// A packet larger than the receive limit was skipped; the connection stays.
+    pub const FRAME_TOO_LARGE: i32 = 258;
+    /// The client is not connected.
+    pub const NOT_CONNECTED: i32 = 259;
+    /// No free packet id / in-flight slot.
+    pub const INFLIGHT_FULL: i32 = 260;
+    /// errno ETIMEDOUT, the `OSError` code of a wait that timed out.
+    pub const ETIMEDOUT: i32 = 110;
+    /// The `OSError` code umqtt.simple raises when the broker closed the socket.
+    pub const CLOSED: i32 = -1;
+}
+
+/// How an error is raised: exception class, code (`args[0]` for
+/// `MQTTException` and `OSError`; unused otherwise) and message (empty: none;
+/// `OSError` from the host gets the runtime's own message).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Report {
+    /// Exception class.
+    pub kind: ExcKind,
+    /// `args[0]` of `MQTTException` / `OSError`.
+    pub code: i32,
+    /// The message; may be empty.
+    pub msg: &'static str,
+}
+
+const fn report(kind: ExcKind, code: i32, msg: &'static str) -> Report {
+    Report { kind, code, msg }
+}
+
+impl Error {
+    /// The one table from errors to exceptions (spec/PYAPI.md, "Exceptions").
+    pub const fn report(&self) -> Report {
+        use ExcKind::*;
+        let msg = self.as_str();
+        match *self {
+            // Same shape as umqtt.simple: MQTTException(rc).
+            Error::ConnectionRefused(rc) => report(Mqtt, rc as i32, ""),
+            Error::SubscribeRefused => report(Mqtt, code::SUBSCRIBE_REFUSED, ""),
+            Error::Protocol(_) => report(Mqtt, code::PROTOCOL_ERROR, msg),
+            Error::PingTimeout => report(Mqtt, code::PING_TIMEOUT, msg),
+            Error::FrameTooLarge { .. } => report(Mqtt, code::FRAME_TOO_LARGE, msg),
+            Error::NotConnected => report(Mqtt, code::NOT_CONNECTED, msg),
+            Error::InflightFull => report(Mqtt, code::INFLIGHT_FULL, msg),
+            Error::InvalidArgument(_) => report(ValueError, 0, msg),
+            // A buffer that could not grow: the binding's allocator said no.
+            Error::BufferTooSmall { .. } => report(MemoryError, 0, msg),
+            Error::Timeout => report(OsError, code::ETIMEDOUT, msg),
+            Error::ConnectionClosed => report(OsError, code::CLOSED, msg),
+            Error::Io(errno) => report(OsError, errno, ""),
+            Error::Host => report(Pending, 0, ""),
+            Error::Busy => report(RuntimeError, 0, msg),
+        }
+    }
+}
+
+/// Whether an exception (class and code, as [`Error::report`] gives them, or
+/// as a binding classifies a Python exception raised by the socket or by a
+/// subclass's `connect`) means the connection failed, so that automatic
+/// reconnect takes over: `OSError`, protocol violation (256), ping timeout
+/// (257).
+pub const fn is_connection_failure(kind: ExcKind, code: i32) -> bool {
+    match kind {
+        ExcKind::OsError => true,
+        ExcKind::Mqtt => code == code::PROTOCOL_ERROR || code == code::PING_TIMEOUT,
+        _ => false,
+    }
+}
+
+/// What `reconnect()` retries: connection failures and CONNACK 3 (server
+/// unavailable). Other refusals (bad credentials, client id rejected) will
+/// not cure themselves.
+pub const fn is_retryable(kind: ExcKind, code: i32) -> bool {
+    is_connection_failure(kind, code)
+        || matches!(kind, ExcKind::Mqtt) && code == code::SERVER_UNAVAILABLE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_matches_the_documented_codes() {
+        let r = Error::Protocol(ProtocolError::InvalidFlags).report();
+        assert_eq!((r.kind, r.code), (ExcKind::Mqtt, 256));
+        assert!(r.msg.starts_with("protocol error"));
+        assert_eq!(Error::PingTimeout.report().code, 257);
+        assert_eq!(Error::FrameTooLarge { len: 9 }.report().code, 258);
+        assert_eq!(Error::NotConnected.report().code, 259);
+        assert_eq!(Error::InflightFull.report().code, 260);
+        assert_eq!(Error::ConnectionRefused(5).report().code, 5);
+        assert_eq!(Error::SubscribeRefused.report().code, 128);
+        let t = Error::Timeout.report();
+        assert_eq!((t.kind, t.code), (ExcKind::OsError, 110));
+        assert_eq!(Error::ConnectionClosed.report().code, -1);
+        assert_eq!(
+            Error::BufferTooSmall { needed: 1 }.report().kind,
+            ExcKind::MemoryError
+        );
+        assert_eq!(
+            Error::InvalidArgument(ArgError::InvalidQoS).report().kind,
+            ExcKind::ValueError
+        );
+    }
+
+    #[test]
+    fn retry_rules() {
+        assert!(is_connection_failure(ExcKind::OsError, 104));
+        assert!(is_connection_failure(ExcKind::Mqtt, 256));
+        assert!(is_connection_failure(ExcKind::Mqtt, 257));
+        assert!(!is_connection_failure(ExcKind::Mqtt, 3));
+        assert!(!is_connection_failure(ExcKind::MemoryError, 0));
+        assert!(is_retryable(ExcKind::Mqtt, 3));
+        assert!(!is_retryable(ExcKind::Mqtt, 5));
+        assert!(!is_retryable(ExcKind::ValueError, 0));
     }
 }

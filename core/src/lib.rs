@@ -11,11 +11,17 @@
 //!   bindings are thin wrappers around it, so they behave the same.
 //! - [`subscriptions`] and [`backoff`]: what reconnecting needs, shared by
 //!   the bindings: the registry of granted subscriptions (restored when a
-//!   broker lost the session) and jittered exponential delays.
+//!   broker lost the session) and jittered exponential delays; the policy
+//!   itself (retry or raise, delays, give up, the "lost" state) is
+//!   [`client::Policy`] / [`client::Client::reconnect_failed`].
+//! - [`args`] and [`error::Error::report`]: the Python API's argument rules
+//!   and the one table from errors to exceptions and codes
+//!   (spec/PYAPI.md), so the bindings decide nothing.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod args;
 pub mod backoff;
 pub mod buffer;
 pub mod client;
@@ -28,5 +34,5 @@ pub mod subscriptions;
 mod types;
 
 pub use buffer::Buffer;
-pub use error::{ArgError, Error, ProtocolError};
+pub use error::{ArgError, Error, ExcKind, ProtocolError, Report};
 pub use types::{PacketId, ProtocolVersion, QoS};

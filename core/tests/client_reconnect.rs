@@ -289,3 +289,63 @@ fn an_interrupted_publish_is_resent_by_connect_and_awaited_by_its_id() {
         .is_err());
     assert_eq!(c.interrupted_publish(), None);
 }
+
+/// spec/PYAPI.md "Reconnect": the policy decides, the driver only sleeps and
+/// opens sockets. Attempts run out -> GiveUp, and the client is then lost,
+/// so the next operation reconnects (both runtimes share this rule).
+#[test]
+fn reconnect_policy_gives_up_and_marks_lost() {
+    use umqtt_core::client::{Policy, RetryAction};
+    use umqtt_core::ExcKind;
+    let mut c = client();
+    let mut h = FakeHost::new();
+    connect(&mut c, &mut h, true, false);
+    assert!(!c.lost());
+    c.set_reconnect(Some(Policy::new(2, 100, 400).unwrap()));
+    c.closed();
+    c.reconnect_begin(7);
+    match c.reconnect_failed(ExcKind::OsError, 111) {
+        RetryAction::Sleep(ms) => assert!((50..=100).contains(&ms), "{ms}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        c.reconnect_failed(ExcKind::OsError, 111),
+        RetryAction::GiveUp
+    );
+    assert!(c.lost() && c.must_resume());
+    // Refusals that do not cure themselves are raised at once.
+    c.reconnect_begin(7);
+    assert_eq!(c.reconnect_failed(ExcKind::Mqtt, 5), RetryAction::Raise);
+    assert!(matches!(
+        c.reconnect_failed(ExcKind::Mqtt, 3),
+        RetryAction::Sleep(_)
+    ));
+    // A successful connect ends "lost"; disconnect() never reconnects.
+    connect(&mut c, &mut h, false, true);
+    assert!(!c.lost());
+    c.disconnect(&mut h).unwrap();
+    assert!(!c.lost() && !c.must_resume());
+}
+
+#[test]
+fn a_failed_operation_reconnects_only_when_the_connection_is_down() {
+    use umqtt_core::client::Policy;
+    use umqtt_core::ExcKind;
+    let mut c = client();
+    let mut h = FakeHost::new();
+    connect(&mut c, &mut h, true, false);
+    // Off: never.
+    assert!(!c.should_reconnect(ExcKind::OsError, 104));
+    c.set_reconnect(Some(Policy::default()));
+    // Connection still up (a callback raised): no.
+    assert!(!c.should_reconnect(ExcKind::OsError, 104));
+    h.script.push_back(Act::Close);
+    assert!(c.run(&mut h, WaitFor::OnePacket).is_err());
+    assert!(c.lost());
+    assert!(c.should_reconnect(ExcKind::OsError, -1));
+    assert!(c.should_reconnect(ExcKind::Mqtt, 257));
+    assert!(!c.should_reconnect(ExcKind::MemoryError, 0));
+    assert!(Policy::new(-1, 500, 1000).is_err());
+    assert!(Policy::new(1, 2000, 1000).is_err());
+    assert!(Policy::new(0, 0, 0).is_ok());
+}

@@ -81,15 +81,40 @@ fn keepalive_ping_at_three_quarters_then_ping_timeout() {
 
 #[test]
 fn keepalive_ping_answered() {
+    // spec/PYAPI.md "wait_msg": the PINGRESP of an automatic ping does not
+    // end a blocking wait_msg(); it goes on to the next packet.
     let (mut c, mut h) = connected(4);
     h.silence(3_100);
+    h.push(&PINGRESP);
+    h.push(&[0x30, 4, 0, 1, b'a', b'x']);
+    match c.run(&mut h, WaitFor::OnePacket) {
+        Ok(Progress::Message(m)) => {
+            assert_eq!((m.topic, m.payload), (&b"a"[..], &b"x"[..]));
+            assert_eq!(umqtt_core::client::publish_first_byte(&m), 0x30);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(h.take_writes(), vec![PINGREQ.to_vec()]);
+    assert_eq!(c.session().next_deadline(), Some(3_000 + 3_000));
+}
+
+#[test]
+fn explicit_ping_answer_ends_wait_msg() {
+    let (mut c, mut h) = connected(4);
+    c.ping(&mut h).unwrap();
     h.push(&PINGRESP);
     assert_eq!(
         c.run(&mut h, WaitFor::OnePacket),
         Ok(Progress::Packet(0xd0))
     );
-    assert_eq!(h.take_writes(), vec![PINGREQ.to_vec()]);
-    assert_eq!(c.session().next_deadline(), Some(3_000 + 3_000));
+    // The next PINGRESP (of an automatic ping) is ours again.
+    h.silence(3_100);
+    h.push(&PINGRESP);
+    h.push(&[0x30, 4, 0, 1, b'a', b'x']);
+    assert!(matches!(
+        c.run(&mut h, WaitFor::OnePacket),
+        Ok(Progress::Message(_))
+    ));
 }
 
 #[test]

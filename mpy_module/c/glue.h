@@ -59,8 +59,6 @@ struct _engine_t {
     mp_int_t mode;         // its mode, as for sockp_t.mode
     mp_int_t busy;
     mp_int_t user_timeout;  // the caller's socket timeout ran out
-    mp_int_t auto_rc;      // set_reconnect() was called
-    mp_int_t lost;         // the connection failed; no connect() succeeded since
     uint64_t rust[];       // the Rust engine (8-byte aligned)
 };
 

@@ -8,13 +8,28 @@
 
 #define GLUE_EXC (-1)
 
-// Exception kinds (ffi::Exc).
-#define EXC_MQTT 1
-#define EXC_OSERROR 2
-#define EXC_VALUEERROR 3
-#define EXC_TYPEERROR 4
-#define EXC_MEMORYERROR 5
+// Exception classes: the values of the core's ExcKind (core/src/error.rs).
+#define EXC_MQTT 0
+#define EXC_OSERROR 1
+#define EXC_VALUEERROR 2
+#define EXC_TYPEERROR 3
+#define EXC_MEMORYERROR 4
+#define EXC_RUNTIMEERROR 5
 #define EXC_PENDING 6
+
+// umqtt_error codes.
+#define ERR_BUSY 0
+#define ERR_NO_CALLBACK 1
+#define ERR_NOT_CONNECTED 2
+
+// umqtt_check_arg kinds.
+#define ARG_QOS 0
+#define ARG_KEEPALIVE 1
+#define ARG_PID 2
+#define ARG_WILL_TOPIC 3
+
+// "Not given" for umqtt_set_timeouts.
+#define MS_DEFAULT INT64_MIN
 
 // Status codes of every umqtt_* entry point.
 #define ST_OK 0
@@ -79,7 +94,14 @@ void umqtt_abandon(void *eng);
 uint32_t umqtt_last_pid(void *eng);
 void umqtt_set_pid(void *eng, uint32_t pid);
 int umqtt_resubscribe(void *eng, void *io, umqtt_out_t *out);
-void umqtt_backoff_start(void *eng, uint32_t min_ms, uint32_t max_ms, uint32_t seed);
-uint32_t umqtt_backoff_next(void *eng);
+int umqtt_set_reconnect(void *eng, int64_t attempts, int64_t min_ms, int64_t max_ms, umqtt_out_t *out);
+int umqtt_set_timeouts(void *eng, int64_t socket_ms, int64_t message_ms, umqtt_out_t *out);
+int umqtt_check_arg(int what, int64_t v, umqtt_bytes_t topic, umqtt_out_t *out);
+int umqtt_error(int code, umqtt_out_t *out);
+int umqtt_must_resume(void *eng);
+int umqtt_should_reconnect(void *eng, int kind, int code);
+void umqtt_closed(void *eng);
+void umqtt_reconnect_begin(void *eng, uint32_t seed);
+int64_t umqtt_reconnect_failed(void *eng, int kind, int code);
 
 #endif

@@ -51,8 +51,6 @@ static mp_obj_t engine_make_new(const mp_obj_type_t *type, size_t n_args, size_t
     e->mode = MODE_BLOCKING;
     e->busy = 0;
     e->user_timeout = 0;
-    e->auto_rc = 0;
-    e->lost = 0;
     if (umqtt_engine_init(e->rust) != 0) {
         mp_raise_msg(&mp_type_RuntimeError, "cannot allocate MQTT buffers");
     }
@@ -91,24 +89,84 @@ static void raise_with(qstr exc, mp_int_t code, int with_code, const uint8_t *ms
     nlr_raise(mp_call_function_n_kw(mp_load_global(exc), n, 0, args));
 }
 
+// Raise what the core's table says for a failed call (out.kind/code/msg).
+static void raise_out(const umqtt_out_t *o) {
+    switch (o->kind) {
+        case EXC_MQTT:
+            raise_mqtt(o->code, o->msg, o->msg_len);
+            break;
+        case EXC_OSERROR:
+            raise_with(MP_QSTR_OSError, o->code, 1, o->msg, o->msg_len);
+            break;
+        case EXC_VALUEERROR:
+            raise_with(MP_QSTR_ValueError, 0, 0, o->msg, o->msg_len);
+            break;
+        case EXC_TYPEERROR:
+            raise_with(MP_QSTR_TypeError, 0, 0, o->msg, o->msg_len);
+            break;
+        case EXC_MEMORYERROR:
+            raise_with(MP_QSTR_MemoryError, 0, 0, o->msg, o->msg_len);
+            break;
+        case EXC_RUNTIMEERROR:
+            raise_with(MP_QSTR_RuntimeError, 0, 0, o->msg, o->msg_len);
+            break;
+    }
+    mp_raise_msg(&mp_type_RuntimeError, "umqtt: error without exception");
+}
+
+// Raise one of the core's errors (ERR_*).
+static void raise_error(int code) {
+    umqtt_out_t out;
+    umqtt_error(code, &out);
+    raise_out(&out);
+}
+
 static void not_connected(void) {
-    static const char msg[] = "not connected";
-    raise_mqtt(259, (const uint8_t *)msg, sizeof(msg) - 1);
+    raise_error(ERR_NOT_CONNECTED);
+}
+
+// The core's exception class id and code of a Python exception, for its
+// retry rules.
+static void classify(mp_obj_t exc, int *kind, int *code) {
+    mp_obj_t a[2] = { exc, MP_OBJ_FROM_PTR(&mqtt_exc_type) };
+    mp_obj_t isinst = mp_load_global(MP_QSTR_isinstance);
+    *kind = EXC_PENDING;
+    *code = 0;
+    if (mp_obj_is_true(mp_call_function_n_kw(isinst, 2, 0, a))) {
+        *kind = EXC_MQTT;
+    } else {
+        a[1] = mp_load_global(MP_QSTR_OSError);
+        if (!mp_obj_is_true(mp_call_function_n_kw(isinst, 2, 0, a))) {
+            return;
+        }
+        *kind = EXC_OSERROR;
+    }
+    size_t n;
+    mp_obj_t *items;
+    mp_obj_get_array(mp_load_attr(exc, MP_QSTR_args), &n, &items);
+    if (n > 0 && mp_obj_is_small_int(items[0])) {
+        *code = MP_OBJ_SMALL_INT_VALUE(items[0]);
+    }
 }
 
 // Load self._e and self.sock for an operation. Raises before anything runs.
-static void begin(call_t *c, mp_obj_t self, bool need_sock) {
-    if (glue_poisoned) {
-        mp_raise_msg(&mp_type_RuntimeError, "umqtt: internal error");
-    }
-    c->self = self;
+static engine_t *engine_of(mp_obj_t self) {
     mp_obj_t eo = mp_load_attr(self, MP_QSTR__e);
     if (mp_obj_get_type(eo) != (const mp_obj_type_t *)&engine_type) {
         mp_raise_TypeError("MQTTClient not initialised");
     }
-    c->e = MP_OBJ_TO_PTR(eo);
+    return MP_OBJ_TO_PTR(eo);
+}
+
+// begin() with the engine already looked up (begin_op: one lookup per call).
+static void begin_with(call_t *c, engine_t *eng, mp_obj_t self, bool need_sock) {
+    if (glue_poisoned) {
+        mp_raise_msg(&mp_type_RuntimeError, "umqtt: internal error");
+    }
+    c->self = self;
+    c->e = eng;
     if (c->e->busy) {
-        mp_raise_msg(&mp_type_RuntimeError, "MQTTClient used re-entrantly");
+        raise_error(ERR_BUSY);
     }
     c->sock = mp_load_attr(self, MP_QSTR_sock);
     engine_t *e = c->e;
@@ -122,6 +180,16 @@ static void begin(call_t *c, mp_obj_t self, bool need_sock) {
         sockp_t *p = MP_OBJ_TO_PTR(c->sock);
         e->stream = p->sock;
         e->mode = p->mode;
+        if (p->applied != 0 && umqtt_is_connected(e->rust)) {
+            // The engine never blocks inside the stream (it polls with its own
+            // deadlines, so socket_timeout bounds a write too): the real socket
+            // stays non-blocking; the wrapper restores the caller's mode when
+            // the socket is used directly. (Not on a closed one: the engine
+            // says "not connected" there.)
+            mp_obj_t f = mp_const_false;
+            call_method(p->sock, MP_QSTR_setblocking, 1, &f);
+            p->applied = 0;
+        }
     } else {
         // A stream the user put there: its mode cannot be known.
         e->stream = c->sock;
@@ -134,6 +202,10 @@ static void begin(call_t *c, mp_obj_t self, bool need_sock) {
     e->pending = MP_OBJ_NULL;
     e->user_timeout = 0;
     e->busy = 1;
+}
+
+static void begin(call_t *c, mp_obj_t self, bool need_sock) {
+    begin_with(c, engine_of(self), self, need_sock);
 }
 
 static void close_thunk(void *arg) {
@@ -168,31 +240,10 @@ static int finish_close(call_t *c, int st, bool close) {
     if (st != ST_ERROR) {
         return st;
     }
-    umqtt_out_t *o = &c->out;
-    switch (o->kind) {
-        case EXC_MQTT:
-            raise_mqtt(o->code, o->msg, o->msg_len);
-            break;
-        case EXC_OSERROR:
-            raise_with(MP_QSTR_OSError, o->code, 1, o->msg, o->msg_len);
-            break;
-        case EXC_VALUEERROR:
-            raise_with(MP_QSTR_ValueError, 0, 0, o->msg, o->msg_len);
-            break;
-        case EXC_TYPEERROR:
-            raise_with(MP_QSTR_TypeError, 0, 0, o->msg, o->msg_len);
-            break;
-        case EXC_PENDING:
-            if (e->user_timeout) {
-                raise_with(MP_QSTR_OSError, MP_ETIMEDOUT, 1, NULL, 0);
-            }
-            break;
-        case EXC_MEMORYERROR:
-            raise_with(MP_QSTR_MemoryError, 0, 0, o->msg, o->msg_len);
-            break;
-        default:
-            mp_raise_msg(&mp_type_RuntimeError, "umqtt: error without exception");
+    if (c->out.kind == EXC_PENDING && e->user_timeout) {
+        raise_with(MP_QSTR_OSError, MP_ETIMEDOUT, 1, NULL, 0);
     }
+    raise_out(&c->out);
     return st;
 }
 
@@ -204,14 +255,6 @@ static int finish(call_t *c, int st) {
 // Automatic reconnect (set_reconnect(); the loop is reconnect() in
 // py/simple.py, the same shape as the CPython binding's reconnect.rs).
 
-static engine_t *engine_of(mp_obj_t self) {
-    mp_obj_t eo = mp_load_attr(self, MP_QSTR__e);
-    if (mp_obj_get_type(eo) != (const mp_obj_type_t *)&engine_type) {
-        mp_raise_TypeError("MQTTClient not initialised");
-    }
-    return MP_OBJ_TO_PTR(eo);
-}
-
 // self.reconnect(), through the method table (a subclass's version applies).
 static void call_reconnect(mp_obj_t self) {
     mp_obj_t dest[2];
@@ -219,15 +262,14 @@ static void call_reconnect(mp_obj_t self) {
     mp_fun_table.call_method_n_kw(0, 0, dest);
 }
 
-// What a new connection may cure: OSError (socket errors, timeouts, closed
-// by the broker), MQTTException 256 (protocol violation) and 257 (ping
-// timeout).
-static bool is_conn_failure(call_t *c, mp_obj_t pending) {
-    if (pending != MP_OBJ_NULL) {
-        mp_obj_t a[2] = { pending, mp_load_global(MP_QSTR_OSError) };
-        return mp_obj_is_true(mp_call_function_n_kw(mp_load_global(MP_QSTR_isinstance), 2, 0, a));
+// Whether the failure of this call is one automatic reconnect takes over
+// (the core's rule, on the pending exception or the core's error).
+static bool should_reconnect(call_t *c) {
+    int kind = c->out.kind, code = c->out.code;
+    if (c->e->pending != MP_OBJ_NULL) {
+        classify(c->e->pending, &kind, &code);
     }
-    return c->out.kind == EXC_OSERROR || (c->out.kind == EXC_MQTT && (c->out.code == 256 || c->out.code == 257));
+    return umqtt_should_reconnect(c->e->rust, kind, code);
 }
 
 // finish() for the operations automatic reconnect covers: with
@@ -236,9 +278,8 @@ static bool is_conn_failure(call_t *c, mp_obj_t pending) {
 // gives up) and ST_RECONNECTED tells the caller to carry on.
 static int finish_rc(call_t *c, int st) {
     engine_t *e = c->e;
-    if (st == ST_ERROR && e->auto_rc && !umqtt_is_connected(e->rust) && is_conn_failure(c, e->pending)) {
+    if (st == ST_ERROR && should_reconnect(c)) {
         e->pending = MP_OBJ_NULL;
-        e->lost = 1;
         finish_close(c, ST_OK, true);
         call_reconnect(c->self);
         return ST_RECONNECTED;
@@ -250,10 +291,10 @@ static int finish_rc(call_t *c, int st) {
 // failed and was not brought back (reconnect() gave up) is retried first.
 static void begin_op(call_t *c, mp_obj_t self) {
     engine_t *e = engine_of(self);
-    if (e->auto_rc && e->lost && !e->busy) {
+    if (!e->busy && umqtt_must_resume(e->rust)) {
         call_reconnect(self);
     }
-    begin(c, self, true);
+    begin_with(c, e, self, true);
 }
 
 // bytes/str/bytearray argument -> (ptr, len); TypeError otherwise.
@@ -314,16 +355,38 @@ static mp_int_t get_int_or_neg(mp_obj_t o) {
     return (o == mp_const_true || o == mp_const_false) ? v : -1;
 }
 
+// An int argument checked by the core's rule ARG_*.
+static mp_int_t get_arg(mp_obj_t o, int what) {
+    mp_int_t v = get_int_or_neg(o);
+    umqtt_out_t out;
+    umqtt_bytes_t none = { 0, 0 };
+    if (umqtt_check_arg(what, v, none, &out) == ST_ERROR) {
+        raise_out(&out);
+    }
+    return v;
+}
+
 static mp_int_t get_qos(mp_obj_t o) {
     // None means the default QoS 0, as in the CPython binding.
-    if (o == mp_const_none) {
-        return 0;
+    return o == mp_const_none ? 0 : get_arg(o, ARG_QOS);
+}
+
+// Seconds (int or float) to ms for the core, which checks the range:
+// int(t * 1000) through the runtime (floats may not exist on this port).
+static int64_t get_ms(mp_obj_t t) {
+    if (t == mp_const_none) {
+        return MS_DEFAULT;
     }
-    mp_int_t q = get_int_or_neg(o);
-    if (q < 0 || q > 2) {
-        mp_raise_ValueError("qos must be 0, 1 or 2");
+    mp_obj_t ms = mp_binary_op(MP_BINARY_OP_MULTIPLY, t, MP_OBJ_NEW_SMALL_INT(1000));
+    mp_obj_t ms_int = mp_call_function_n_kw(mp_load_global(MP_QSTR_int), 1, 0, &ms);
+    if (!mp_obj_is_small_int(ms_int)) {
+        // Past a machine word: as long as possible, or invalid if negative.
+        mp_obj_t neg = mp_binary_op(MP_BINARY_OP_LESS, ms_int, MP_OBJ_NEW_SMALL_INT(0));
+        return mp_obj_is_true(neg) ? -1 : INT64_MAX;
     }
-    return q;
+    mp_int_t v = MP_OBJ_SMALL_INT_VALUE(ms_int);
+    // A tiny positive time is still a time.
+    return (v == 0 && mp_obj_is_true(t)) ? 1 : v;
 }
 
 // Copy the message umqtt_run returned (out.topic/payload) into bytes
@@ -340,9 +403,8 @@ static void take_message(call_t *c, mp_obj_t *args) {
         return;
     }
     engine_t *e = c->e;
+    // The core remembers the loss: the next operation reconnects first.
     umqtt_abandon(e->rust);
-    // With automatic reconnect, the next operation reconnects first.
-    e->lost = 1;
     if (c->sock != mp_const_none) {
         mp_obj_t s = c->sock;
         protect(e, close_thunk, &s);
@@ -419,24 +481,22 @@ static void connect_args(mp_obj_t self, umqtt_connect_args_t *a) {
     a->timeout_ms = -1;
 }
 
-static int check_connect_args(const umqtt_connect_args_t *a) {
+static void check_connect_args(const umqtt_connect_args_t *a) {
     umqtt_out_t out;
-    mp_fun_table.memset_(&out, 0, sizeof(out));
-    int st = umqtt_check_connect(a, &out);
-    if (st == ST_ERROR) {
-        raise_with(MP_QSTR_ValueError, 0, 0, out.msg, out.msg_len);
+    if (umqtt_check_connect(a, &out) == ST_ERROR) {
+        raise_out(&out);
     }
-    return st;
 }
 
-// _check_connect(self): validate the attributes before connect() opens a socket.
+// _check_connect(self, clean_session): validate the attributes before
+// connect() opens a socket, with the clean_session of this very call.
 static mp_obj_t mqtt_check_connect(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
-    const qstr names[1] = { MP_QSTR_self };
-    mp_obj_t v[1] = { MP_OBJ_NULL };
-    parse_args(n_args, n_kw, args, 1, 1, names, v);
-    mp_obj_t self = v[0];
+    const qstr names[2] = { MP_QSTR_self, MP_QSTR_clean_session };
+    mp_obj_t v[2] = { MP_OBJ_NULL, MP_OBJ_NULL };
+    parse_args(n_args, n_kw, args, 2, 2, names, v);
     umqtt_connect_args_t a;
-    connect_args(self, &a);
+    connect_args(v[0], &a);
+    a.clean_session = mp_obj_is_true(v[1]);
     check_connect_args(&a);
     return mp_const_none;
 }
@@ -460,7 +520,6 @@ static mp_obj_t mqtt_connect(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, m
     umqtt_set_pid(c.e->rust, (uint32_t)mp_obj_get_int(pid));
     // A failed handshake leaves the session disconnected: finish() closes.
     finish(&c, umqtt_connect(c.e->rust, c.e, &a, &c.out));
-    c.e->lost = 0;
     return MP_OBJ_NEW_SMALL_INT(c.out.value);
 }
 
@@ -470,11 +529,11 @@ static mp_obj_t mqtt_disconnect(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw
     mp_obj_t v[1] = { MP_OBJ_NULL };
     parse_args(n_args, n_kw, args, 1, 1, names, v);
     mp_obj_t self = v[0];
-    // Gone on purpose: automatic reconnect does not bring it back.
-    engine_of(self)->lost = 0;
     call_t c;
     begin(&c, self, false);
     if (c.sock == mp_const_none || !umqtt_is_connected(c.e->rust)) {
+        // Gone on purpose: automatic reconnect does not bring it back.
+        umqtt_closed(c.e->rust);
         // No connection (never made, lost, or already closed): only close what
         // is left, like the CPython binding, so disconnect() is safe in finally:.
         finish_close(&c, ST_OK, true);
@@ -532,7 +591,7 @@ static mp_obj_t mqtt_subscribe(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw,
     parse_args(n_args, n_kw, args_in, 2, 3, names, args);
     mp_obj_t qos = args[2];
     if (mp_load_attr(args[0], MP_QSTR_cb) == mp_const_none) {
-        mp_raise_ValueError("subscribe needs a callback: call set_callback() first");
+        raise_error(ERR_NO_CALLBACK);
     }
     umqtt_bytes_t topic = get_bytes(args[1], MP_QSTR_topic);
     mp_int_t q = get_qos(qos);
@@ -619,6 +678,7 @@ static mp_obj_t mqtt_wait_msg(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, 
         // Acknowledge right after the callback, even if it raised (the
         // message counts as delivered), as the CPython binding does; but not
         // a message that could not even be copied out (take_message raises).
+        mp_obj_t first = MP_OBJ_NEW_SMALL_INT(c.out.value);
         mp_obj_t msg[2];
         take_message(&c, msg);
         glue_nlr_buf_t nlr;
@@ -636,7 +696,8 @@ static mp_obj_t mqtt_wait_msg(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, 
         if (exc != MP_OBJ_NULL) {
             nlr_raise(exc);
         }
-        return mp_const_none;
+        // As umqtt.simple: the PUBLISH's first byte (48 | flags).
+        return first;
     }
     if (st == ST_PACKET && c.out.value != 0xd0) {
         return MP_OBJ_NEW_SMALL_INT(c.out.value);
@@ -664,47 +725,108 @@ static mp_obj_t mqtt_resubscribe(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_k
     }
 }
 
-// _set_auto(self, on): automatic reconnect on/off (set_reconnect()).
-static mp_obj_t mqtt_set_auto(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
-    const qstr names[2] = { MP_QSTR_self, MP_QSTR_on };
-    mp_obj_t v[2] = { MP_OBJ_NULL, MP_OBJ_NULL };
-    parse_args(n_args, n_kw, args, 2, 2, names, v);
-    engine_of(v[0])->auto_rc = mp_obj_is_true(v[1]);
-    return mp_const_none;
-}
-
-// _connected(self): the session is connected (a failure did not end it).
-static mp_obj_t mqtt_connected(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
+// check_msg(self): wait_msg() on a non-blocking socket; None at once while
+// another call of this client is in progress (that call delivers).
+static mp_obj_t mqtt_check_msg(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
     const qstr names[1] = { MP_QSTR_self };
     mp_obj_t v[1] = { MP_OBJ_NULL };
     parse_args(n_args, n_kw, args, 1, 1, names, v);
-    return mp_obj_new_bool(umqtt_is_connected(engine_of(v[0])->rust));
+    mp_obj_t self = v[0];
+    engine_t *e = engine_of(self);
+    if (e->busy) {
+        return mp_const_none;
+    }
+    if (umqtt_must_resume(e->rust)) {
+        // The last reconnect gave up: try again (raises if it fails).
+        call_reconnect(self);
+    }
+    mp_obj_t sock = mp_load_attr(self, MP_QSTR_sock);
+    if (sock == mp_const_none) {
+        not_connected();
+    }
+    if (mp_obj_get_type(sock) == (const mp_obj_type_t *)&sockp_type) {
+        // Recorded only, as setblocking(False) on the wrapper does.
+        ((sockp_t *)MP_OBJ_TO_PTR(sock))->mode = 0;
+    } else {
+        mp_obj_t f = mp_const_false;
+        call_method(sock, MP_QSTR_setblocking, 1, &f);
+    }
+    // Through the method table: a subclass's wait_msg applies.
+    mp_obj_t dest[2];
+    mp_load_method(self, MP_QSTR_wait_msg, dest);
+    return mp_fun_table.call_method_n_kw(0, 0, dest);
 }
 
-// _lost(self): the connection failed and no reconnect brought it back.
-static mp_obj_t mqtt_lost(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
-    const qstr names[1] = { MP_QSTR_self };
-    mp_obj_t v[1] = { MP_OBJ_NULL };
-    parse_args(n_args, n_kw, args, 1, 1, names, v);
-    return mp_obj_new_bool(engine_of(v[0])->lost);
-}
-
-// _backoff(self, min_ms, max_ms, seed): start a series of reconnect delays.
-static mp_obj_t mqtt_backoff(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
-    const qstr names[4] = { MP_QSTR_self, MP_QSTR_min_ms, MP_QSTR_max_ms, MP_QSTR_seed };
+// _set_reconnect(self, attempts, min_delay, max_delay): the core's policy.
+static mp_obj_t mqtt_set_reconnect(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    const qstr names[4] = { MP_QSTR_self, MP_QSTR_attempts, MP_QSTR_min_delay, MP_QSTR_max_delay };
     mp_obj_t v[4] = { MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL };
     parse_args(n_args, n_kw, args, 4, 4, names, v);
-    umqtt_backoff_start(engine_of(v[0])->rust, (uint32_t)mp_obj_get_int(v[1]), (uint32_t)mp_obj_get_int(v[2]),
-        (uint32_t)mp_obj_get_int_truncated(v[3]));
+    umqtt_out_t out;
+    if (umqtt_set_reconnect(engine_of(v[0])->rust, get_int_or_neg(v[1]), get_ms(v[2]), get_ms(v[3]), &out)
+        == ST_ERROR) {
+        raise_out(&out);
+    }
     return mp_const_none;
 }
 
-// _backoff_next(self) -> ms to wait before the next attempt.
-static mp_obj_t mqtt_backoff_next(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
-    const qstr names[1] = { MP_QSTR_self };
-    mp_obj_t v[1] = { MP_OBJ_NULL };
-    parse_args(n_args, n_kw, args, 1, 1, names, v);
-    return mp_obj_new_int_from_uint(umqtt_backoff_next(engine_of(v[0])->rust));
+// _set_timeouts(self, socket_timeout, message_timeout): seconds or None.
+static mp_obj_t mqtt_set_timeouts(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    const qstr names[3] = { MP_QSTR_self, MP_QSTR_socket_timeout, MP_QSTR_message_timeout };
+    mp_obj_t v[3] = { MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL };
+    parse_args(n_args, n_kw, args, 3, 3, names, v);
+    umqtt_out_t out;
+    if (umqtt_set_timeouts(engine_of(v[0])->rust, get_ms(v[1]), get_ms(v[2]), &out) == ST_ERROR) {
+        raise_out(&out);
+    }
+    return mp_const_none;
+}
+
+// _arg(value, what): the core's rule ARG_* for an int (returns it).
+static mp_obj_t mqtt_arg(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    const qstr names[2] = { MP_QSTR_value, MP_QSTR_what };
+    mp_obj_t v[2] = { MP_OBJ_NULL, MP_OBJ_NULL };
+    parse_args(n_args, n_kw, args, 2, 2, names, v);
+    return MP_OBJ_NEW_SMALL_INT(get_arg(v[0], MP_OBJ_SMALL_INT_VALUE(v[1])));
+}
+
+// _will(topic, msg, qos) -> qos: set_last_will()'s checks (core rules).
+static mp_obj_t mqtt_will(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    const qstr names[3] = { MP_QSTR_topic, MP_QSTR_msg, MP_QSTR_qos };
+    mp_obj_t v[3] = { MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL };
+    parse_args(n_args, n_kw, args, 3, 3, names, v);
+    umqtt_bytes_t topic = get_bytes(v[0], MP_QSTR_topic);
+    get_bytes(v[1], MP_QSTR_msg);
+    mp_int_t q = get_qos(v[2]);
+    umqtt_out_t out;
+    if (umqtt_check_arg(ARG_WILL_TOPIC, 0, topic, &out) == ST_ERROR) {
+        raise_out(&out);
+    }
+    return MP_OBJ_NEW_SMALL_INT(q);
+}
+
+// _retry_begin(self, seed): reconnect() starts (simple.py).
+static mp_obj_t mqtt_retry_begin(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    const qstr names[2] = { MP_QSTR_self, MP_QSTR_seed };
+    mp_obj_t v[2] = { MP_OBJ_NULL, MP_OBJ_NULL };
+    parse_args(n_args, n_kw, args, 2, 2, names, v);
+    umqtt_reconnect_begin(engine_of(v[0])->rust, (uint32_t)mp_obj_get_int_truncated(v[1]));
+    return mp_const_none;
+}
+
+// _retry_failed(self, exc) -> ms to sleep before the next attempt; raises
+// exc when the core's policy says so (given up, or not retryable).
+static mp_obj_t mqtt_retry_failed(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    const qstr names[2] = { MP_QSTR_self, MP_QSTR_exc };
+    mp_obj_t v[2] = { MP_OBJ_NULL, MP_OBJ_NULL };
+    parse_args(n_args, n_kw, args, 2, 2, names, v);
+    int kind, code;
+    classify(v[1], &kind, &code);
+    int64_t ms = umqtt_reconnect_failed(engine_of(v[0])->rust, kind, code);
+    if (ms < 0) {
+        nlr_raise(v[1]);
+    }
+    return mp_obj_new_int_from_uint((mp_uint_t)ms);
 }
 
 // ---------------------------------------------------------------------------
@@ -733,11 +855,13 @@ static mp_obj_t module_init(mp_obj_fun_bc_t *self) {
     mp_store_global(MP_QSTR__unsubscribe, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_unsubscribe));
     mp_store_global(MP_QSTR__wait_msg, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_wait_msg));
     mp_store_global(MP_QSTR__resubscribe, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_resubscribe));
-    mp_store_global(MP_QSTR__set_auto, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_set_auto));
-    mp_store_global(MP_QSTR__connected, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_connected));
-    mp_store_global(MP_QSTR__lost, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_lost));
-    mp_store_global(MP_QSTR__backoff, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_backoff));
-    mp_store_global(MP_QSTR__backoff_next, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_backoff_next));
+    mp_store_global(MP_QSTR__check_msg, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_check_msg));
+    mp_store_global(MP_QSTR__set_reconnect, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_set_reconnect));
+    mp_store_global(MP_QSTR__set_timeouts, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_set_timeouts));
+    mp_store_global(MP_QSTR__arg, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_arg));
+    mp_store_global(MP_QSTR__will, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_will));
+    mp_store_global(MP_QSTR__retry_begin, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_retry_begin));
+    mp_store_global(MP_QSTR__retry_failed, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_retry_failed));
 
     MP_DYNRUNTIME_INIT_EXIT
 }

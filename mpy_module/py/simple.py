@@ -8,12 +8,9 @@
 # MQTTClient is a plain Python class so that subclasses (umqtt.robust) see
 # ordinary instance attributes; the hot methods are the native functions
 # themselves (a native function in a class body binds self like a method),
-# so publish()/wait_msg() add no Python frame.
-#
-# Automatic reconnect (set_reconnect) is split the same way as in the
-# CPython binding: the native operations notice a lost connection and call
-# self.reconnect(); reconnect() below is the retry loop (sockets and sleeps
-# are Python's), with the delays and the resubscription done by the engine.
+# so publish()/wait_msg()/check_msg() add no Python frame. Every argument
+# rule, error code and retry decision is the core's (_arg, _will,
+# _set_reconnect, _retry_failed); this file opens sockets and sleeps.
 
 
 # Which umqtt.simple this is: a board that still has micropython-lib's
@@ -27,37 +24,6 @@ def _text(v, name):
         raise TypeError(name + " must be bytes or str")
 
 
-def _qos(q):
-    # None means the default QoS 0, as in the CPython binding.
-    if q is None:
-        return 0
-    if not isinstance(q, int):
-        raise TypeError("qos must be an int")
-    if not 0 <= q <= 2:
-        raise ValueError("qos must be 0, 1 or 2")
-    return q
-
-
-def _ms(v, name):
-    if not isinstance(v, (int, float)):
-        raise TypeError(name + " must be a number")
-    if not v >= 0:
-        raise ValueError(name + " must be >= 0")
-    return int(v * 1000)
-
-
-# What reconnect() retries: connection failures (OSError, protocol
-# violation 256, ping timeout 257) and CONNACK 3 "server unavailable". Other
-# refusals (bad credentials, rejected client id) will not cure themselves.
-def _retryable(c, e):
-    if _connected(c):
-        # Raised while the connection stands (by a callback): not ours.
-        return False
-    if isinstance(e, MQTTException):
-        return bool(e.args) and e.args[0] in (3, 256, 257)
-    return isinstance(e, OSError)
-
-
 class MQTTClient:
     def __init__(
         self,
@@ -69,6 +35,8 @@ class MQTTClient:
         keepalive=0,
         ssl=None,
         ssl_params={},
+        socket_timeout=None,
+        message_timeout=None,
     ):
         if port == 0:
             port = 8883 if ssl else 1883
@@ -77,10 +45,7 @@ class MQTTClient:
             _text(user, "user")
         if password is not None:
             _text(password, "password")
-        if not isinstance(keepalive, int):
-            raise TypeError("keepalive must be an int")
-        if not 0 <= keepalive <= 65535:
-            raise ValueError("keepalive must be 0..65535")
+        _arg(keepalive, 1)
         self.client_id = client_id
         self.sock = None
         self.server = server
@@ -98,28 +63,24 @@ class MQTTClient:
         self.lw_retain = False
         # The native protocol engine: buffers, session and in-flight state.
         self._e = _Engine()
-        # set_reconnect() settings: (attempts, min ms, max ms, on_reconnect).
-        self._rc = None
+        _set_timeouts(self, socket_timeout, message_timeout)
+        # set_reconnect()'s on_reconnect (the policy is the engine's).
+        self._on_rc = None
 
     def set_callback(self, f):
         self.cb = f
 
     def set_last_will(self, topic, msg, retain=False, qos=0):
-        _text(topic, "topic")
-        _text(msg, "msg")
-        qos = _qos(qos)
-        if not topic:
-            raise ValueError("last will topic must not be empty")
+        self.lw_qos = _will(topic, msg, qos)
         self.lw_topic = topic
         self.lw_msg = msg
-        self.lw_qos = qos
         self.lw_retain = retain
 
-    def _open(self, timeout):
+    def _open(self, clean_session, timeout):
         import socket
 
         # Bad attributes fail before any network I/O.
-        _check_connect(self)
+        _check_connect(self, clean_session)
         old = self.sock
         if old is not None:
             # A reconnect replaces the socket; do not leak the old one.
@@ -158,42 +119,32 @@ class MQTTClient:
         import time
 
         t0 = time.ticks_ms()
-        self._open(timeout)
+        self._open(clean_session, timeout)
         if timeout is not None:
             left = timeout - time.ticks_diff(time.ticks_ms(), t0) / 1000
             timeout = left if left > 0.001 else 0.001
         return _connect(self, clean_session, timeout)
 
     # Automatic reconnect: operations that lose the connection call
-    # self.reconnect() and carry on (README "Reconnect"; same as CPython).
+    # self.reconnect() and carry on (spec/PYAPI.md "Reconnect").
     def set_reconnect(self, attempts=10, min_delay=0.5, max_delay=30.0, on_reconnect=None):
-        if not isinstance(attempts, int):
-            raise TypeError("attempts must be an int")
-        if attempts < 0:
-            raise ValueError("attempts must be >= 0 (0: no limit)")
-        lo = _ms(min_delay, "min_delay")
-        hi = _ms(max_delay, "max_delay")
-        if hi < lo:
-            raise ValueError("max_delay must be >= min_delay")
         if on_reconnect is not None and not callable(on_reconnect):
             raise TypeError("on_reconnect must be callable or None")
-        self._rc = (attempts, lo, hi, on_reconnect)
-        _set_auto(self, True)
+        _set_reconnect(self, attempts, min_delay, max_delay)
+        self._on_rc = on_reconnect
 
-    # connect(False) up to `attempts` times with the engine's jittered,
-    # doubling delays; resubscribe if the broker lost the session.
+    # connect(False) until it works or the engine's policy gives up, sleeping
+    # what it says between attempts; resubscribe if the broker lost the session.
     def reconnect(self):
         import time
 
-        attempts, lo, hi, cb = self._rc or (10, 500, 30000, None)
         s = self.sock
         if s is not None:
             try:
                 s.close()
             except Exception:
                 pass
-        _backoff(self, lo, hi, time.ticks_us() ^ id(self))
-        n = 0
+        _retry_begin(self, time.ticks_us() ^ id(self))
         sp = None
         # No break/continue inside try: build.sh refuses them (the 1.23
         # mpy-tool --merge miscomputes the UNWIND_JUMP they compile to).
@@ -204,25 +155,14 @@ class MQTTClient:
                     _resubscribe(self)
             except Exception as e:
                 sp = None
-                if not _retryable(self, e):
-                    raise
-                n += 1
-                if attempts and n >= attempts:
-                    raise
-                time.sleep_ms(_backoff_next(self))
+                # Raises e when the engine says so.
+                time.sleep_ms(_retry_failed(self, e))
+        cb = self._on_rc
         if cb is not None:
             cb(sp)
         return sp
 
-    def check_msg(self):
-        if self._rc is not None and _lost(self):
-            # The last reconnect gave up: try again (raises if it fails).
-            self.reconnect()
-        if self.sock is None:
-            raise MQTTException(259, "not connected")
-        self.sock.setblocking(False)
-        return self.wait_msg()
-
+    check_msg = _check_msg
     disconnect = _disconnect
     ping = _ping
     publish = _publish

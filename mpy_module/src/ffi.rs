@@ -17,7 +17,7 @@ pub const POLL_HUP: u32 = 0x0010;
 /// Errno values MicroPython uses on every port.
 pub const EAGAIN: i32 = 11;
 pub const EIO: i32 = 5;
-pub const ETIMEDOUT: i32 = 110;
+pub use umqtt_core::error::code::ETIMEDOUT;
 
 extern "C" {
     /// `time.ticks_ms()` (wraps at `glue_ticks_mask() + 1`).
@@ -42,20 +42,6 @@ extern "C" {
     /// Last resort after a bug: raises RuntimeError and marks the module
     /// unusable. Only reached from the panic handler.
     pub fn glue_panic() -> !;
-}
-
-/// Exception kinds the glue raises (`Out::kind`).
-#[repr(i32)]
-#[derive(Clone, Copy)]
-pub enum Exc {
-    /// `MQTTException(code)` or `MQTTException(code, msg)` when msg is set.
-    Mqtt = 1,
-    /// `OSError(code)` or `OSError(code, msg)`.
-    OsError = 2,
-    ValueError = 3,
-    MemoryError = 5,
-    /// The Python exception stored by the glue during the call.
-    Pending = 6,
 }
 
 /// Status returned by every entry point.

@@ -7,9 +7,6 @@ use core::ffi::c_void;
 use umqtt_core::client::{Host, ReadResult, ReadWait};
 use umqtt_core::{Error, PacketId};
 
-/// How long one write may stay blocked by a full socket buffer.
-const WRITE_TIMEOUT_MS: u64 = 30_000;
-
 /// A monotonic u64 millisecond clock from the wrapping `ticks_ms()`.
 pub struct Clock {
     last: usize,
@@ -47,6 +44,9 @@ pub struct MpHost<'a, const N: usize> {
     pub io: *mut c_void,
     pub clock: &'a mut Clock,
     pub store: &'a mut FrameStore<N>,
+    /// How long one write may stay blocked by a full socket buffer
+    /// (socket_timeout).
+    pub write_timeout_ms: u64,
 }
 
 /// Map a glue status to the core's error.
@@ -142,7 +142,7 @@ impl<const N: usize> Host for MpHost<'_, N> {
     }
 
     fn write(&mut self, mut data: &[u8]) -> Result<(), Error> {
-        let deadline = self.now_ms().saturating_add(WRITE_TIMEOUT_MS);
+        let deadline = self.now_ms().saturating_add(self.write_timeout_ms);
         let whole = data.len();
         while !data.is_empty() {
             let mut n = 0usize;

@@ -14,14 +14,15 @@ mod heap;
 mod host;
 
 use core::ffi::c_void;
-use ffi::{Bytes, ConnectArgs, Exc, Out, ST_ERROR, ST_IDLE, ST_MESSAGE, ST_OK, ST_PACKET};
+use ffi::{Bytes, ConnectArgs, Out, ST_ERROR, ST_IDLE, ST_MESSAGE, ST_OK, ST_PACKET};
 use heap::{FrameStore, HeapBuf};
 use host::{Clock, MpHost};
-use umqtt_core::backoff::Backoff;
-use umqtt_core::client::{Client, Progress, WaitFor};
+use umqtt_core::client::{
+    publish_first_byte, Client, Policy, Progress, RetryAction, WaitFor, DEFAULT_TIMEOUT_MS,
+};
 use umqtt_core::codec::{Connect, Will, MAX_REMAINING_LEN};
 use umqtt_core::session::{Config, State};
-use umqtt_core::{ArgError, Error, PacketId, ProtocolVersion, QoS};
+use umqtt_core::{args, Error, PacketId, ProtocolVersion, QoS};
 
 /// QoS 1/2 messages in flight at once (and stored frames).
 const INFLIGHT: usize = 16;
@@ -30,14 +31,6 @@ const INFLIGHT: usize = 16;
 const MAX_PACKET: usize = MAX_REMAINING_LEN + 5;
 /// First size of the receive and transmit buffers (they grow on demand).
 const INITIAL_BUF: usize = 256;
-
-/// MQTTException codes beyond the CONNACK/SUBACK ones (see PYAPI.md).
-const SUBSCRIBE_REFUSED: i32 = 0x80;
-const PROTOCOL_ERROR: i32 = 256;
-const PING_TIMEOUT: i32 = 257;
-const FRAME_TOO_LARGE: i32 = 258;
-const NOT_CONNECTED: i32 = 259;
-const INFLIGHT_FULL: i32 = 260;
 
 /// The core client: receive and transmit buffers, in-flight limits, and the
 /// registry of granted subscriptions (restored by reconnect()).
@@ -48,8 +41,6 @@ pub struct Engine {
     client: Core,
     store: FrameStore<INFLIGHT>,
     clock: Clock,
-    /// Delays between reconnect attempts (reconnect() in simple.py).
-    backoff: Backoff,
 }
 
 impl Engine {
@@ -59,6 +50,7 @@ impl Engine {
             io,
             clock: &mut self.clock,
             store: &mut self.store,
+            write_timeout_ms: u64::from(self.client.socket_timeout_ms()),
         };
         (&mut self.client, host)
     }
@@ -72,41 +64,27 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
     unsafe { ffi::glue_panic() }
 }
 
-fn set_error(out: &mut Out, kind: Exc, code: i32, msg: &'static str) -> i32 {
-    out.kind = kind as i32;
-    out.code = code;
-    out.msg = msg.as_ptr();
-    out.msg_len = msg.len();
+/// Report `e` to the glue as the core's table says (spec/PYAPI.md).
+fn fail(out: &mut Out, e: Error) -> i32 {
+    let r = e.report();
+    // The glue's EXC_* ids are the core's ExcKind values.
+    out.kind = r.kind as i32;
+    out.code = r.code;
+    out.msg = r.msg.as_ptr();
+    out.msg_len = r.msg.len();
     ST_ERROR
 }
 
-/// Translate a core error into what the glue raises (PYAPI.md).
-fn fail(out: &mut Out, e: Error) -> i32 {
-    let msg = e.as_str();
-    match e {
-        Error::ConnectionRefused(rc) => set_error(out, Exc::Mqtt, i32::from(rc), ""),
-        Error::SubscribeRefused => set_error(out, Exc::Mqtt, SUBSCRIBE_REFUSED, ""),
-        Error::Protocol(_) => set_error(out, Exc::Mqtt, PROTOCOL_ERROR, msg),
-        Error::PingTimeout => set_error(out, Exc::Mqtt, PING_TIMEOUT, msg),
-        Error::FrameTooLarge { .. } => set_error(out, Exc::Mqtt, FRAME_TOO_LARGE, msg),
-        Error::NotConnected => set_error(out, Exc::Mqtt, NOT_CONNECTED, msg),
-        Error::InflightFull => set_error(out, Exc::Mqtt, INFLIGHT_FULL, msg),
-        Error::InvalidArgument(a) => set_error(out, Exc::ValueError, 0, a.as_str()),
-        Error::BufferTooSmall { .. } => {
-            set_error(out, Exc::MemoryError, 0, "out of memory for MQTT packet")
-        }
-        Error::Timeout => set_error(out, Exc::OsError, ffi::ETIMEDOUT, msg),
-        Error::ConnectionClosed => set_error(out, Exc::OsError, -1, msg),
-        Error::Io(errno) => set_error(out, Exc::OsError, errno, ""),
-        Error::Host => set_error(out, Exc::Pending, 0, ""),
-    }
+fn qos(v: i32) -> Result<QoS, Error> {
+    args::qos(i64::from(v))
 }
 
-fn qos(v: i32) -> Result<QoS, Error> {
-    u8::try_from(v)
-        .ok()
-        .and_then(QoS::from_u8)
-        .ok_or(Error::InvalidArgument(ArgError::InvalidQoS))
+/// `Ok` as ST_OK, an error reported.
+fn status(out: &mut Out, r: Result<(), Error>) -> i32 {
+    match r {
+        Ok(()) => ST_OK,
+        Err(e) => fail(out, e),
+    }
 }
 
 /// # Safety
@@ -145,7 +123,6 @@ pub unsafe extern "C" fn umqtt_engine_init(eng: *mut c_void) -> i32 {
         client: Client::with_subscriptions(Config::default(), rx, tx, HeapBuf::empty(MAX_PACKET)),
         store: FrameStore::new(MAX_PACKET),
         clock: Clock::new(),
-        backoff: Backoff::new(0, 0, 0),
     };
     // SAFETY: p is aligned and points to enough writable bytes.
     unsafe { p.write(engine) };
@@ -156,14 +133,10 @@ pub unsafe extern "C" fn umqtt_engine_init(eng: *mut c_void) -> i32 {
 ///
 /// # Safety
 /// The buffers in `a` must stay valid for `'a`.
-unsafe fn connect_packet<'a>(a: &ConnectArgs) -> Result<Connect<'a>, (Exc, &'static str)> {
-    let Ok(keepalive) = u16::try_from(a.keepalive) else {
-        return Err((Exc::ValueError, "keepalive must be 0..65535"));
-    };
+unsafe fn connect_packet<'a>(a: &ConnectArgs) -> Result<Connect<'a>, Error> {
+    let keepalive = args::keepalive(a.keepalive)?;
     let will = if a.has_will != 0 {
-        let Ok(q) = qos(a.will_qos) else {
-            return Err((Exc::ValueError, ArgError::InvalidQoS.as_str()));
-        };
+        let q = qos(a.will_qos)?;
         Some(Will {
             // SAFETY: guaranteed by the caller.
             topic: unsafe { a.will_topic.as_slice() },
@@ -187,11 +160,7 @@ unsafe fn connect_packet<'a>(a: &ConnectArgs) -> Result<Connect<'a>, (Exc, &'sta
         }
     };
     // Validates client id, will topic, user/password before any I/O.
-    match c.encoded_len() {
-        Ok(_) => Ok(c),
-        Err(Error::InvalidArgument(e)) => Err((Exc::ValueError, e.as_str())),
-        Err(e) => Err((Exc::ValueError, e.as_str())),
-    }
+    c.encoded_len().map(|_| c)
 }
 
 /// Validate the CONNECT arguments without touching any engine or socket.
@@ -203,10 +172,7 @@ pub unsafe extern "C" fn umqtt_check_connect(args: *const ConnectArgs, out: *mut
     // SAFETY: the glue passes valid pointers.
     let (a, out) = unsafe { (&*args, &mut *out) };
     // SAFETY: buffers alive for the call.
-    match unsafe { connect_packet(a) } {
-        Ok(_) => ST_OK,
-        Err((kind, msg)) => set_error(out, kind, 0, msg),
-    }
+    status(out, unsafe { connect_packet(a) }.map(drop))
 }
 
 /// Send CONNECT and wait for CONNACK. `out.value` = session present.
@@ -226,7 +192,7 @@ pub unsafe extern "C" fn umqtt_connect(
     let a = unsafe { &*args };
     let c = match unsafe { connect_packet(a) } {
         Ok(c) => c,
-        Err((kind, msg)) => return set_error(out, kind, 0, msg),
+        Err(e) => return fail(out, e),
     };
     // -1: no timeout given; past u32 milliseconds (~49 days): as long as possible.
     let timeout = (a.timeout_ms >= 0).then(|| u32::try_from(a.timeout_ms).unwrap_or(u32::MAX));
@@ -251,11 +217,7 @@ pub unsafe extern "C" fn umqtt_flush(eng: *mut c_void, io: *mut c_void, out: *mu
     // SAFETY: forwarded contract.
     let (engine, out) = unsafe { parts(eng, out) };
     let (client, mut host) = engine.split(io);
-    let r = client.flush(&mut host);
-    match r {
-        Ok(()) => ST_OK,
-        Err(e) => fail(out, e),
-    }
+    status(out, client.flush(&mut host))
 }
 
 /// Start a PUBLISH; `out.value` = packet id to wait for (0 for QoS 0).
@@ -355,7 +317,6 @@ pub unsafe extern "C" fn umqtt_unsubscribe(
 /// Wait kinds for [`umqtt_run`].
 const RUN_ACK: i32 = 0;
 const RUN_ONE: i32 = 1;
-const RUN_NONBLOCKING: i32 = 2;
 
 /// Drive I/O: `kind` RUN_ACK waits for `id`'s acknowledgement (ST_OK),
 /// RUN_ONE is wait_msg(), RUN_NONBLOCKING is check_msg(). ST_MESSAGE leaves
@@ -381,12 +342,13 @@ pub unsafe extern "C" fn umqtt_run(
             None => return ST_OK,
         },
         RUN_ONE => WaitFor::OnePacket,
-        RUN_NONBLOCKING => WaitFor::NonBlocking,
-        _ => return set_error(out, Exc::ValueError, 0, "bad wait kind"),
+        // RUN_NONBLOCKING (the glue passes nothing else).
+        _ => WaitFor::NonBlocking,
     };
     let (client, mut host) = engine.split(io);
     match client.run(&mut host, until) {
         Ok(Progress::Message(m)) => {
+            out.value = u32::from(publish_first_byte(&m));
             out.topic = m.topic.as_ptr();
             out.topic_len = m.topic.len();
             out.payload = m.payload.as_ptr();
@@ -429,10 +391,7 @@ pub unsafe extern "C" fn umqtt_ping(eng: *mut c_void, io: *mut c_void, out: *mut
     // SAFETY: forwarded contract.
     let (engine, out) = unsafe { parts(eng, out) };
     let (client, mut host) = engine.split(io);
-    match client.ping(&mut host) {
-        Ok(()) => ST_OK,
-        Err(e) => fail(out, e),
-    }
+    status(out, client.ping(&mut host))
 }
 
 /// Send DISCONNECT.
@@ -444,10 +403,7 @@ pub unsafe extern "C" fn umqtt_disconnect(eng: *mut c_void, io: *mut c_void, out
     // SAFETY: forwarded contract.
     let (engine, out) = unsafe { parts(eng, out) };
     let (client, mut host) = engine.split(io);
-    match client.disconnect(&mut host) {
-        Ok(()) => ST_OK,
-        Err(e) => fail(out, e),
-    }
+    status(out, client.disconnect(&mut host))
 }
 
 /// Last packet id used (umqtt.simple's `pid` attribute).
@@ -509,30 +465,149 @@ pub unsafe extern "C" fn umqtt_resubscribe(
     }
 }
 
-/// Start a series of reconnect delays (ms, doubling from `min_ms` to
-/// `max_ms`, jittered from `seed`).
+/// set_reconnect(): `attempts` and the delays in ms (converted by the
+/// glue, checked here).
 ///
 /// # Safety
 /// See [`parts`].
 #[no_mangle]
-pub unsafe extern "C" fn umqtt_backoff_start(
+pub unsafe extern "C" fn umqtt_set_reconnect(
     eng: *mut c_void,
-    min_ms: u32,
-    max_ms: u32,
-    seed: u32,
-) {
+    attempts: i64,
+    min_ms: i64,
+    max_ms: i64,
+    out: *mut Out,
+) -> i32 {
     // SAFETY: forwarded contract.
-    let engine = unsafe { &mut *eng.cast::<Engine>() };
-    engine.backoff = Backoff::new(min_ms, max_ms, seed);
+    let (engine, out) = unsafe { parts(eng, out) };
+    let policy = args::duration_ms(min_ms)
+        .and_then(|lo| Policy::new(attempts, lo, args::duration_ms(max_ms)?));
+    status(out, policy.map(|p| engine.client.set_reconnect(Some(p))))
 }
 
-/// The next reconnect delay in ms.
+/// MQTTClient(..., socket_timeout, message_timeout) in ms; `i64::MIN`:
+/// the default.
 ///
 /// # Safety
 /// See [`parts`].
 #[no_mangle]
-pub unsafe extern "C" fn umqtt_backoff_next(eng: *mut c_void) -> u32 {
+pub unsafe extern "C" fn umqtt_set_timeouts(
+    eng: *mut c_void,
+    socket_ms: i64,
+    message_ms: i64,
+    out: *mut Out,
+) -> i32 {
+    // SAFETY: forwarded contract.
+    let (engine, out) = unsafe { parts(eng, out) };
+    let ms = |v: i64| match v {
+        i64::MIN => Ok(DEFAULT_TIMEOUT_MS),
+        v => args::duration_ms(v),
+    };
+    let r = ms(socket_ms).and_then(|s| Ok((s, ms(message_ms)?)));
+    status(out, r.map(|(s, m)| engine.client.set_timeouts(s, m)))
+}
+
+/// Argument rules for the glue: `what` 0 = qos, 1 = keepalive, 2 = pid;
+/// 3 = will topic (`topic`); see core `args`.
+///
+/// # Safety
+/// `out` must be valid; `topic` alive for the call.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_check_arg(what: i32, v: i64, topic: Bytes, out: *mut Out) -> i32 {
+    // SAFETY: the glue passes a valid pointer.
+    let out = unsafe { &mut *out };
+    let r = match what {
+        0 => args::qos(v).map(drop),
+        1 => args::keepalive(v).map(drop),
+        2 => args::packet_id(v).map(drop),
+        // SAFETY: Python buffer alive for the call.
+        _ => args::will_topic(unsafe { topic.as_slice() }),
+    };
+    status(out, r)
+}
+
+/// The error of `code` for the glue to raise (`Error::Busy` = 0,
+/// `NoCallback` = 1, `NotConnected` = 2).
+///
+/// # Safety
+/// `out` must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_error(code: i32, out: *mut Out) -> i32 {
+    // SAFETY: the glue passes a valid pointer.
+    let out = unsafe { &mut *out };
+    let e = match code {
+        0 => Error::Busy,
+        1 => Error::InvalidArgument(umqtt_core::ArgError::NoCallback),
+        _ => Error::NotConnected,
+    };
+    fail(out, e)
+}
+
+/// 1 when automatic reconnect is on and the connection was lost: the
+/// operation reconnects first.
+///
+/// # Safety
+/// See [`parts`].
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_must_resume(eng: *mut c_void) -> i32 {
+    // SAFETY: forwarded contract.
+    let engine = unsafe { &*eng.cast::<Engine>() };
+    i32::from(engine.client.must_resume())
+}
+
+/// An operation failed with exception `kind` (glue id) and `code`: 1 to
+/// reconnect and carry on (the core's rule).
+///
+/// # Safety
+/// See [`parts`].
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_should_reconnect(eng: *mut c_void, kind: i32, code: i32) -> i32 {
     // SAFETY: forwarded contract.
     let engine = unsafe { &mut *eng.cast::<Engine>() };
-    engine.backoff.next_delay_ms()
+    i32::from(
+        engine
+            .client
+            .should_reconnect(umqtt_core::ExcKind::from_i32(kind), code),
+    )
+}
+
+/// disconnect() without a connection: nothing reconnects.
+///
+/// # Safety
+/// See [`parts`].
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_closed(eng: *mut c_void) {
+    // SAFETY: forwarded contract.
+    let engine = unsafe { &mut *eng.cast::<Engine>() };
+    engine.client.closed();
+}
+
+/// Start a reconnect(): delays jittered from `seed`.
+///
+/// # Safety
+/// See [`parts`].
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_reconnect_begin(eng: *mut c_void, seed: u32) {
+    // SAFETY: forwarded contract.
+    let engine = unsafe { &mut *eng.cast::<Engine>() };
+    engine.client.reconnect_begin(seed);
+}
+
+/// One attempt of reconnect() failed with exception `kind`/`code`: the ms to
+/// sleep before the next attempt, or -1 to raise it (given up, or not a
+/// connection failure).
+///
+/// # Safety
+/// See [`parts`].
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_reconnect_failed(eng: *mut c_void, kind: i32, code: i32) -> i64 {
+    // SAFETY: forwarded contract.
+    let engine = unsafe { &mut *eng.cast::<Engine>() };
+    match engine
+        .client
+        .reconnect_failed(umqtt_core::ExcKind::from_i32(kind), code)
+    {
+        RetryAction::Sleep(ms) => i64::from(ms),
+        RetryAction::GiveUp | RetryAction::Raise => -1,
+    }
 }

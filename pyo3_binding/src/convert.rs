@@ -3,7 +3,9 @@
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyInt, PyMemoryView, PyString};
-use umqtt_core::QoS;
+use umqtt_core::{args, QoS};
+
+use crate::errors::to_pyerr;
 
 /// `bytes` as is, `str` as UTF-8, `bytearray`/`memoryview` copied into a new
 /// `bytes` (so a callback mutating the original cannot change what is sent).
@@ -38,40 +40,39 @@ pub fn to_opt_bytes<'py>(
     }
 }
 
-/// A QoS argument: an int 0..=2 (ValueError otherwise; TypeError for non-ints).
+/// A QoS argument: an int, checked by the core (TypeError for non-ints).
 pub fn to_qos(obj: &Bound<'_, PyAny>) -> PyResult<QoS> {
-    let v = int_arg(obj, "qos")?;
-    v.and_then(|v| u8::try_from(v).ok())
-        .and_then(QoS::from_u8)
-        .ok_or_else(|| PyValueError::new_err(format!("qos must be 0, 1 or 2, not {obj}")))
+    core_int(obj, "qos", args::qos)
 }
 
-/// An int argument: `Some(v)`, or `None` for an int too big for i64 (out of
-/// every range we accept: a ValueError for the caller, not "must be an int,
-/// not int"). Non-ints are a TypeError naming the argument.
-fn int_arg(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Option<i64>> {
-    match obj.extract::<i64>() {
-        Ok(v) => Ok(Some(v)),
-        Err(_) if obj.is_instance_of::<PyInt>() => Ok(None),
-        Err(_) => Err(PyTypeError::new_err(format!(
-            "{what} must be an int, not {}",
-            type_name(obj)
-        ))),
-    }
+/// An int argument checked by a core rule; an int too big for i64 is out of
+/// every range (the rule's ValueError), a non-int a TypeError naming it.
+fn core_int<T>(
+    obj: &Bound<'_, PyAny>,
+    what: &str,
+    rule: fn(i64) -> Result<T, umqtt_core::Error>,
+) -> PyResult<T> {
+    let v = match obj.extract::<i64>() {
+        Ok(v) => v,
+        Err(_) if obj.is_instance_of::<PyInt>() => i64::MAX,
+        Err(_) => {
+            return Err(PyTypeError::new_err(format!(
+                "{what} must be an int, not {}",
+                type_name(obj)
+            )))
+        }
+    };
+    rule(v).map_err(|e| to_pyerr(e, None))
 }
 
-/// The keepalive attribute: seconds, 0..=65535.
+/// The keepalive attribute: seconds (core rule).
 pub fn to_keepalive(obj: &Bound<'_, PyAny>) -> PyResult<u16> {
-    int_arg(obj, "keepalive")?
-        .and_then(|v| u16::try_from(v).ok())
-        .ok_or_else(|| PyValueError::new_err(format!("keepalive must be 0..65535, not {obj}")))
+    core_int(obj, "keepalive", args::keepalive)
 }
 
-/// The `pid` attribute: 0..=65535 (the last packet id used).
+/// The `pid` attribute (core rule).
 pub fn to_pid(obj: &Bound<'_, PyAny>) -> PyResult<u16> {
-    int_arg(obj, "pid")?
-        .and_then(|v| u16::try_from(v).ok())
-        .ok_or_else(|| PyValueError::new_err(format!("pid must be 0..65535, not {obj}")))
+    core_int(obj, "pid", args::packet_id)
 }
 
 /// An int `port` must be 0..=65535 (socket.getaddrinfo would raise
@@ -86,29 +87,16 @@ pub fn check_port(obj: &Bound<'_, PyAny>) -> PyResult<()> {
     Ok(())
 }
 
-/// A timeout in seconds (int or float, `None` = no limit).
-pub fn to_timeout(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<f64>> {
+/// A duration in seconds (int or float) as milliseconds, checked by the
+/// core; `None` stays `None` (no limit / the default).
+pub fn to_ms(obj: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<u32>> {
     let Some(obj) = obj.filter(|o| !o.is_none()) else {
         return Ok(None);
     };
     let secs: f64 = obj.extract().map_err(|_| {
-        PyTypeError::new_err(format!("timeout must be a number, not {}", type_name(obj)))
+        PyTypeError::new_err(format!("{what} must be a number, not {}", type_name(obj)))
     })?;
-    if secs.is_nan() || secs < 0.0 {
-        return Err(PyValueError::new_err("timeout must be >= 0"));
-    }
-    // The core counts u32 milliseconds (~49 days); socket.settimeout() raises
-    // OverflowError past time_t. Longer timeouts mean "as long as possible".
-    Ok(Some(secs.min(MAX_TIMEOUT_S)))
-}
-
-/// The longest timeout in seconds: u32::MAX milliseconds.
-const MAX_TIMEOUT_S: f64 = u32::MAX as f64 / 1000.0;
-
-/// Seconds to whole milliseconds, rounded up so a tiny timeout is not 0.
-/// Float-to-int `as` saturates: huge values become "about 49 days".
-pub fn secs_to_ms(secs: f64) -> u32 {
-    (secs * 1000.0).ceil() as u32
+    args::millis(secs).map(Some).map_err(|e| to_pyerr(e, None))
 }
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {

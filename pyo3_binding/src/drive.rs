@@ -4,7 +4,7 @@
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
-use umqtt_core::client::{Progress, WaitFor};
+use umqtt_core::client::{publish_first_byte, Progress, WaitFor};
 use umqtt_core::session::State;
 use umqtt_core::{Error, PacketId};
 
@@ -15,7 +15,8 @@ use crate::{Core, MQTTClient};
 
 /// What one round of the core produced, owned so no borrow outlives it.
 pub enum Step {
-    Message(Py<PyBytes>, Py<PyBytes>),
+    /// Topic, payload and the PUBLISH's first byte (wait_msg()'s result).
+    Message(Py<PyBytes>, Py<PyBytes>, u8),
     Done,
     Idle,
     Packet(u8),
@@ -29,6 +30,19 @@ pub fn close_quietly(sock: &Bound<'_, PyAny>) {
 }
 
 impl MQTTClient {
+    /// The client, mutably borrowed; a call while another call of the same
+    /// client holds it (a thread, a signal handler) gets the core's Busy
+    /// error (spec/PYAPI.md "Re-entrancy"), not pyo3's message.
+    pub(crate) fn guard<'py>(slf: &Bound<'py, Self>) -> PyResult<PyRefMut<'py, Self>> {
+        slf.try_borrow_mut()
+            .map_err(|_| to_pyerr(Error::Busy, None))
+    }
+
+    /// Whether another call of this client is in progress.
+    pub(crate) fn busy(slf: &Bound<'_, Self>) -> bool {
+        slf.try_borrow_mut().is_err()
+    }
+
     /// Run `f` on the core with a host over `self.sock`, holding the borrow
     /// only for its duration. Maps core errors to Python exceptions and
     /// closes the socket when the error ended the connection.
@@ -46,16 +60,14 @@ impl MQTTClient {
         f: impl FnOnce(&mut Core, &mut PyHost<'_, 'py>) -> Result<T, Error>,
     ) -> Result<T, (PyErr, bool)> {
         let py = slf.py();
-        let mut guard = slf.try_borrow_mut().map_err(|e| (e.into(), false))?;
+        let mut guard = Self::guard(slf).map_err(|e| (e, false))?;
         let this = &mut *guard;
         let sock = this.sock.bind(py).clone();
-        let Some(core) = this.core.as_mut() else {
-            return Err((not_connected(), false));
-        };
+        let core = &mut this.core;
         if sock.is_none() {
             return Err((not_connected(), false));
         }
-        let write_timeout = core.session().config().response_timeout_ms;
+        let write_timeout = core.socket_timeout_ms();
         let mut host = PyHost::new(
             sock.clone(),
             this.epoch,
@@ -67,7 +79,7 @@ impl MQTTClient {
             Ok(v) => Ok(v),
             Err(e) => {
                 let lost = core.session().state() != State::Connected;
-                let err = to_pyerr(py, e, host.error.take());
+                let err = to_pyerr(e, host.error.take());
                 drop(guard);
                 if lost {
                     close_quietly(&sock);
@@ -91,7 +103,7 @@ impl MQTTClient {
         msg: Py<PyBytes>,
     ) -> PyResult<()> {
         let py = slf.py();
-        let cb = slf.try_borrow()?.cb.clone_ref(py);
+        let cb = Self::guard(slf)?.cb.clone_ref(py);
         if !cb.is_none(py) {
             cb.call1(py, (topic, msg))?;
         }
@@ -103,7 +115,7 @@ impl MQTTClient {
     pub(crate) fn wait_ack(slf: &Bound<'_, Self>, id: PacketId) -> PyResult<Attempt<()>> {
         loop {
             match Self::step(slf, WaitFor::Ack(id))? {
-                Attempt::Done(Step::Message(t, m)) => Self::deliver(slf, t, m)?,
+                Attempt::Done(Step::Message(t, m, _)) => Self::deliver(slf, t, m)?,
                 Attempt::Done(_) => return Ok(Attempt::Done(())),
                 Attempt::Lost => return Ok(Attempt::Lost),
             }
@@ -116,14 +128,14 @@ impl MQTTClient {
         let py = slf.py();
         loop {
             match Self::with_core(slf, |core, host| run_step(py, core, host, WaitFor::Ack(id)))? {
-                Step::Message(t, m) => Self::deliver(slf, t, m)?,
+                Step::Message(t, m, _) => Self::deliver(slf, t, m)?,
                 _ => return Ok(()),
             }
         }
     }
 
     pub(crate) fn sock<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        let sock = slf.try_borrow()?.sock.bind(slf.py()).clone();
+        let sock = Self::guard(slf)?.sock.bind(slf.py()).clone();
         if sock.is_none() {
             return Err(not_connected());
         }
@@ -148,15 +160,14 @@ fn run_step(
     until: WaitFor,
 ) -> Result<Step, Error> {
     let copied = match core.run(host, until)? {
-        Progress::Message(p) => {
-            new_bytes(py, p.topic).and_then(|t| Ok((t, new_bytes(py, p.payload)?)))
-        }
+        Progress::Message(p) => new_bytes(py, p.topic)
+            .and_then(|t| Ok((t, new_bytes(py, p.payload)?, publish_first_byte(&p)))),
         Progress::Done => return Ok(Step::Done),
         Progress::Idle => return Ok(Step::Idle),
         Progress::Packet(op) => return Ok(Step::Packet(op)),
     };
     match copied {
-        Ok((topic, msg)) => Ok(Step::Message(topic, msg)),
+        Ok((topic, msg, first)) => Ok(Step::Message(topic, msg, first)),
         Err(e) => {
             // The application cannot get the message, so the broker must not
             // see it acknowledged: drop the connection without its

@@ -285,9 +285,11 @@ impl<'a, 'py> PyHost<'a, 'py> {
     /// `started`: part of the packet is already out.
     fn write_rest(&mut self, rest: &[u8], started: bool) -> Result<(), Error> {
         let py = self.sock.py();
+        // socket_timeout bounds the wait whatever the socket's mode (the
+        // user's own shorter timeout applies as it is).
         let want = match self.timeout()? {
-            Some(0.0) => Some(self.write_timeout),
-            t => t,
+            Some(t) if t > 0.0 && t < self.write_timeout => Some(t),
+            _ => Some(self.write_timeout),
         };
         let bytes = PyBytes::new(py, rest);
         let r = self.with_timeout(want, |s| s.call_method1(intern!(py, "sendall"), (bytes,)))?;
@@ -357,7 +359,9 @@ impl Host for PyHost<'_, '_> {
             return self.write_rest(data, false);
         };
         let bytes = PyBytes::new(py, data);
-        let r = match (self.view, dontwait(py)) {
+        // A plain socket never blocks in this first send (MSG_DONTWAIT), so a
+        // broker that stopped reading is bounded by write_rest's timeout.
+        let r = match (self.view || self.kind() == Kind::Plain, dontwait(py)) {
             (true, Some(flag)) => send.call1((bytes, flag)),
             _ => send.call1((bytes,)),
         };

@@ -9,13 +9,13 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyTuple};
 use pyo3::{intern, PyTraverseError, PyVisit};
-use umqtt_core::client::{Client, WaitFor};
+use umqtt_core::client::{Client, WaitFor, DEFAULT_TIMEOUT_MS};
+use umqtt_core::error::code;
 use umqtt_core::session::{Config, State};
-use umqtt_core::QoS;
+use umqtt_core::{args, ArgError, Error, QoS};
 
 mod buf;
 mod convert;
@@ -29,11 +29,11 @@ mod sign;
 mod sockio;
 
 use buf::{VecBuf, MAX_PACKET};
-use convert::{secs_to_ms, to_bytes, to_keepalive, to_opt_bytes, to_qos, to_timeout};
+use convert::{to_bytes, to_keepalive, to_ms, to_opt_bytes, to_qos};
 use drive::{close_quietly, Step};
-use errors::{to_pyerr, MQTTException, SUBSCRIBE_REFUSED};
+use errors::{to_pyerr, MQTTException};
 use params::ConnectParams;
-use reconnect::{Attempt, Policy};
+use reconnect::Attempt;
 use sockio::SockState;
 
 /// The core client with the default in-flight limits and a registry of
@@ -53,8 +53,9 @@ const PINGRESP: u8 = 0xD0;
 /// server, port, ssl, ssl_params, pid, cb, user, pswd, keepalive, lw_topic,
 /// lw_msg, lw_qos, lw_retain) are read at connect() time and may be changed
 /// after construction. Subclassable (umqtt.robust works on top of it).
-/// Not thread-safe: a call while another thread is inside a method of the
-/// same client raises RuntimeError.
+/// A call while another call of the same client is in progress (a thread,
+/// a signal handler) raises RuntimeError, except check_msg(), which returns
+/// None (spec/PYAPI.md "Re-entrancy").
 #[pyclass(subclass, dict, weakref, module = "umqtt.simple", name = "MQTTClient")]
 pub struct MQTTClient {
     /// Client identifier (bytes or str).
@@ -99,33 +100,26 @@ pub struct MQTTClient {
     /// Last-will retain flag.
     #[pyo3(get, set)]
     lw_retain: Py<PyAny>,
-    /// Created by the first connect() and kept across reconnects, so a
-    /// `clean_session=False` reconnect resumes in-flight QoS 1/2 messages.
-    core: Option<Core>,
-    /// `pid` set before the first connect, applied when `core` is created.
-    pid: u16,
+    /// The engine, kept across reconnects, so a `clean_session=False`
+    /// reconnect resumes in-flight QoS 1/2 messages.
+    core: Core,
     /// Outbound QoS 1/2 PUBLISH frames kept for retransmission, by packet id.
     frames: HashMap<u16, Vec<u8>>,
     /// What is kept about `sock` across calls (sockio.rs).
     io: SockState,
     /// Origin of the monotonic millisecond clock the core runs on.
     epoch: Instant,
-    /// Automatic reconnect (set_reconnect()); None: failures are raised.
-    policy: Option<Policy>,
-    /// The connection failed and no connect() has succeeded since (with
-    /// automatic reconnect, the next operation reconnects first).
-    lost: bool,
+    /// set_reconnect()'s on_reconnect (the policy is the core's).
+    on_reconnect: Py<PyAny>,
 }
 
-fn new_core(pid: u16) -> Core {
-    let mut core = Client::with_subscriptions(
+fn new_core() -> Core {
+    Client::with_subscriptions(
         Config::default(),
         VecBuf::new(RX_INITIAL, MAX_PACKET),
         VecBuf::new(TX_INITIAL, MAX_PACKET),
         VecBuf::new(0, MAX_PACKET),
-    );
-    core.session_mut().set_last_packet_id(pid);
-    core
+    )
 }
 
 fn int(py: Python<'_>, v: u16) -> Bound<'_, PyAny> {
@@ -137,6 +131,10 @@ fn elapsed_ms(since: Instant) -> u32 {
     u32::try_from(since.elapsed().as_millis()).unwrap_or(u32::MAX)
 }
 
+fn secs(ms: u32) -> f64 {
+    f64::from(ms) / 1000.0
+}
+
 #[pymethods]
 impl MQTTClient {
     /// Accepts any arguments so that subclasses may define their own
@@ -144,7 +142,7 @@ impl MQTTClient {
     #[new]
     #[pyo3(
         signature = (*_args, **_kwargs),
-        text_signature = "(client_id, server, port=0, user=None, password=None, keepalive=0, ssl=None, ssl_params={})"
+        text_signature = "(client_id, server, port=0, user=None, password=None, keepalive=0, ssl=None, ssl_params={}, socket_timeout=None, message_timeout=None)"
     )]
     fn __new__(
         py: Python<'_>,
@@ -168,19 +166,20 @@ impl MQTTClient {
             lw_msg: none(),
             lw_qos: int(0),
             lw_retain: PyBool::new(py, false).to_owned().into_any().unbind(),
-            core: None,
-            pid: 0,
+            core: new_core(),
             frames: HashMap::new(),
             io: SockState::default(),
             epoch: Instant::now(),
-            policy: None,
-            lost: false,
+            on_reconnect: none(),
         }
     }
 
     /// Set the connection parameters (nothing is sent before connect()).
+    /// socket_timeout: seconds one write may wait for a socket that takes no
+    /// data; message_timeout: seconds CONNACK, SUBACK, UNSUBACK, PUBACK and
+    /// PUBCOMP may take (both default 30; spec/PYAPI.md "Timeouts").
     #[pyo3(
-        signature = (client_id, server, port=None, user=None, password=None, keepalive=None, ssl=None, ssl_params=None)
+        signature = (client_id, server, port=None, user=None, password=None, keepalive=None, ssl=None, ssl_params=None, socket_timeout=None, message_timeout=None)
     )]
     #[allow(clippy::too_many_arguments)]
     fn __init__<'py>(
@@ -193,8 +192,12 @@ impl MQTTClient {
         keepalive: Option<Bound<'py, PyAny>>,
         ssl: Option<Bound<'py, PyAny>>,
         ssl_params: Option<Bound<'py, PyAny>>,
+        socket_timeout: Option<Bound<'py, PyAny>>,
+        message_timeout: Option<Bound<'py, PyAny>>,
     ) -> PyResult<()> {
         let py = slf.py();
+        let socket_ms = to_ms(socket_timeout.as_ref(), "socket_timeout")?;
+        let message_ms = to_ms(message_timeout.as_ref(), "message_timeout")?;
         let none = || py.None().into_bound(py);
         let (user, password, ssl) = (
             user.unwrap_or_else(none),
@@ -217,7 +220,11 @@ impl MQTTClient {
             Some(p) => p,
             None => PyDict::new(py).into_any(),
         };
-        let mut this = slf.try_borrow_mut()?;
+        let mut this = Self::guard(slf)?;
+        this.core.set_timeouts(
+            socket_ms.unwrap_or(DEFAULT_TIMEOUT_MS),
+            message_ms.unwrap_or(DEFAULT_TIMEOUT_MS),
+        );
         this.client_id = client_id.unbind();
         this.server = server.unbind();
         this.port = port.unbind();
@@ -232,19 +239,14 @@ impl MQTTClient {
     /// The packet id used last (writable: the next id follows it).
     #[getter]
     fn get_pid(&self) -> u16 {
-        self.core
-            .as_ref()
-            .map_or(self.pid, |c| c.session().last_packet_id())
+        self.core.session().last_packet_id()
     }
 
     #[setter]
     fn set_pid(&mut self, pid: &Bound<'_, PyAny>) -> PyResult<()> {
         // ValueError/TypeError rather than pyo3's OverflowError for a u16.
         let pid = convert::to_pid(pid)?;
-        self.pid = pid;
-        if let Some(core) = self.core.as_mut() {
-            core.session_mut().set_last_packet_id(pid);
-        }
+        self.core.session_mut().set_last_packet_id(pid);
         Ok(())
     }
 
@@ -271,9 +273,7 @@ impl MQTTClient {
         let retain = retain.unwrap_or_else(|| PyBool::new(py, false).to_owned().into_any());
         let qos = qos.unwrap_or_else(|| int(py, 0));
         to_qos(&qos)?;
-        if to_bytes(&topic, "topic")?.as_bytes().is_empty() {
-            return Err(PyValueError::new_err("last will topic must not be empty"));
-        }
+        args::will_topic(to_bytes(&topic, "topic")?.as_bytes()).map_err(|e| to_pyerr(e, None))?;
         to_bytes(&msg, "msg")?;
         self.lw_topic = topic.unbind();
         self.lw_msg = msg.unbind();
@@ -298,11 +298,11 @@ impl MQTTClient {
         let py = slf.py();
         // Any truthy value, as in umqtt.simple (connect(0) is seen in the wild).
         let clean_session = clean_session.map_or(Ok(true), |c| c.is_truthy())?;
-        let timeout_s = to_timeout(timeout.as_ref())?;
+        let timeout_ms = to_ms(timeout.as_ref(), "timeout")?;
         let started = Instant::now();
         // Snapshot the attributes: connect() reads them at call time.
         let (old, server, port, ssl, ssl_params) = {
-            let t = slf.try_borrow()?;
+            let t = Self::guard(slf)?;
             (
                 t.sock.bind(py).clone(),
                 t.server.bind(py).clone(),
@@ -311,22 +311,19 @@ impl MQTTClient {
                 t.ssl_params.bind(py).clone(),
             )
         };
-        let params = ConnectParams::read(py, &*slf.try_borrow()?)?;
+        let params = ConnectParams::read(py, &*Self::guard(slf)?)?;
         let c = params.packet(clean_session);
         // Bad arguments (client id, will topic, ...) fail before any I/O.
-        c.encoded_len().map_err(|e| to_pyerr(py, e, None))?;
+        c.encoded_len().map_err(|e| to_pyerr(e, None))?;
         // A reconnect replaces the socket; do not leak the old one.
         close_quietly(&old);
-        slf.try_borrow_mut()?.sock = py.None();
-        let sock = net::open(py, &server, &port, timeout_s, &ssl, &ssl_params)?;
+        Self::guard(slf)?.sock = py.None();
+        let sock = net::open(py, &server, &port, timeout_ms.map(secs), &ssl, &ssl_params)?;
         // One budget for TCP, TLS and CONNACK: what is left waits for CONNACK.
-        let timeout_ms =
-            timeout_s.map(|t| secs_to_ms(t).saturating_sub(elapsed_ms(started)).max(1));
+        let timeout_ms = timeout_ms.map(|t| t.saturating_sub(elapsed_ms(started)).max(1));
         {
-            let mut this = slf.try_borrow_mut()?;
+            let mut this = Self::guard(slf)?;
             this.sock = sock.clone().unbind();
-            let pid = this.pid;
-            this.core.get_or_insert_with(|| new_core(pid));
             if clean_session {
                 this.frames.clear();
             }
@@ -336,9 +333,7 @@ impl MQTTClient {
             // Whatever failed, this socket is no good for MQTT any more.
             close_quietly(&sock);
         }
-        let present = present?;
-        slf.try_borrow_mut()?.lost = false;
-        Ok(u8::from(present))
+        Ok(u8::from(present?))
     }
 
     /// Send DISCONNECT and close the socket. On a connection that is
@@ -346,13 +341,12 @@ impl MQTTClient {
     /// in `finally:` blocks.
     fn disconnect(slf: &Bound<'_, Self>) -> PyResult<()> {
         let (sock, connected) = {
-            let mut t = slf.try_borrow_mut()?;
-            // Gone on purpose: automatic reconnect does not bring it back.
-            t.lost = false;
-            let connected = t
-                .core
-                .as_ref()
-                .is_some_and(|c| c.session().state() == State::Connected);
+            let mut t = Self::guard(slf)?;
+            let connected = t.core.session().state() == State::Connected;
+            if !connected {
+                // Gone on purpose: automatic reconnect does not bring it back.
+                t.core.closed();
+            }
             (t.sock.bind(slf.py()).clone(), connected)
         };
         let r = if connected && !sock.is_none() {
@@ -423,10 +417,8 @@ impl MQTTClient {
         topic: &Bound<'_, PyAny>,
         qos: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<u8> {
-        if slf.try_borrow()?.cb.is_none(slf.py()) {
-            return Err(PyValueError::new_err(
-                "subscribe needs a callback: call set_callback() first",
-            ));
+        if Self::guard(slf)?.cb.is_none(slf.py()) {
+            return Err(to_pyerr(ArgError::NoCallback.into(), None));
         }
         let topic = to_bytes(topic, "topic")?;
         let qos = qos.map_or(Ok(QoS::AtMostOnce), to_qos)?;
@@ -438,7 +430,9 @@ impl MQTTClient {
         }
         let code = Self::with_core(slf, |core, _| Ok(core.last_suback().first().copied()))?;
         match code {
-            Some(SUBSCRIBE_REFUSED) => Err(MQTTException::new_err((SUBSCRIBE_REFUSED,))),
+            Some(c) if i32::from(c) == code::SUBSCRIBE_REFUSED => {
+                Err(to_pyerr(Error::SubscribeRefused, None))
+            }
             Some(granted) => Ok(granted),
             // Only when a nested subscribe() from a callback replaced the
             // codes: the granted QoS is unknown, report the requested one.
@@ -458,10 +452,11 @@ impl MQTTClient {
     }
 
     /// Process one packet from the broker, blocking as the socket is
-    /// configured. Sends PINGREQ when keepalive is due. Returns None after a
-    /// message (callback called), a PINGRESP, or when a non-blocking socket
-    /// has no whole packet; else the first byte of the packet processed.
-    /// Leaves the socket blocking.
+    /// configured. Sends PINGREQ when keepalive is due (their PINGRESPs do
+    /// not end the wait). Returns the PUBLISH's first byte (48 | flags)
+    /// after a message went to the callback, None for the PINGRESP of
+    /// ping() or when a non-blocking socket has no whole packet, else the
+    /// first byte of the packet processed. Leaves the socket blocking.
     fn wait_msg(slf: &Bound<'_, Self>) -> PyResult<Option<u8>> {
         let py = slf.py();
         let step = loop {
@@ -489,7 +484,7 @@ impl MQTTClient {
             }
         };
         match step {
-            Step::Message(t, m) => {
+            Step::Message(t, m, first) => {
                 // Acknowledge right after the callback, like umqtt.simple,
                 // even if it raised (the message counts as delivered).
                 let delivered = Self::deliver(slf, t, m);
@@ -498,7 +493,7 @@ impl MQTTClient {
                     Ok(Attempt::Lost) => Self::recover(slf),
                     r => r.map(drop),
                 };
-                delivered.and(flushed).map(|()| None)
+                delivered.and(flushed).map(|()| Some(first))
             }
             Step::Packet(PINGRESP) | Step::Done | Step::Idle => Ok(None),
             Step::Packet(op) => Ok(Some(op)),
@@ -507,16 +502,16 @@ impl MQTTClient {
 
     /// Non-blocking wait_msg(): sets the socket non-blocking and calls
     /// self.wait_msg(). Returns None when no whole packet is there (partial
-    /// bytes stay buffered).
+    /// bytes stay buffered), and at once while another call of this client
+    /// is in progress (that call delivers the messages).
     fn check_msg(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
         let py = slf.py();
+        if Self::busy(slf) {
+            return Ok(py.None());
+        }
         Self::resume(slf)?;
         let sock = Self::sock(slf)?;
-        let connected = slf
-            .try_borrow()?
-            .core
-            .as_ref()
-            .is_some_and(|c| c.session().state() == State::Connected);
+        let connected = Self::connected(slf)?;
         // A blocking plain socket: our own wait_msg() acts as on a
         // non-blocking one without switching it (sockio.rs), the same
         // outcome without the two setblocking() calls (two ioctl).
@@ -549,8 +544,11 @@ impl MQTTClient {
         max_delay: f64,
         on_reconnect: Option<Py<PyAny>>,
     ) -> PyResult<()> {
-        let policy = Policy::new(slf.py(), attempts, min_delay, max_delay, on_reconnect)?;
-        slf.try_borrow_mut()?.policy = Some(policy);
+        let on_reconnect = on_reconnect.unwrap_or_else(|| slf.py().None());
+        let policy = reconnect::policy(slf.py(), attempts, min_delay, max_delay, &on_reconnect)?;
+        let mut this = Self::guard(slf)?;
+        this.core.set_reconnect(Some(policy));
+        this.on_reconnect = on_reconnect;
         Ok(())
     }
 
@@ -581,9 +579,7 @@ impl MQTTClient {
         ] {
             visit.call(obj)?;
         }
-        if let Some(p) = &self.policy {
-            visit.call(&p.on_reconnect)?;
-        }
+        visit.call(&self.on_reconnect)?;
         self.io.traverse(&visit)
     }
 
@@ -596,9 +592,7 @@ impl MQTTClient {
             self.ssl = py.None();
             self.ssl_params = py.None();
             self.io.clear();
-            if let Some(p) = self.policy.as_mut() {
-                p.on_reconnect = py.None();
-            }
+            self.on_reconnect = py.None();
         });
     }
 }

@@ -241,7 +241,7 @@ impl MQTTClient {
     pub(crate) fn begin_step(slf: &Bound<'_, Self>, sock: &Bound<'_, PyAny>) -> PyResult<StepMode> {
         let py = slf.py();
         let gettimeout = {
-            let mut this = slf.try_borrow_mut()?;
+            let mut this = Self::guard(slf)?;
             let io = &mut this.io;
             if matches!(&io.preset, Preset::Armed(s) if s.is(sock)) {
                 io.preset = Preset::View(sock.clone().unbind());
@@ -260,7 +260,7 @@ impl MQTTClient {
                 .call_method0(intern!(py, "gettimeout"))?
                 .extract::<Option<f64>>()?,
         };
-        slf.try_borrow_mut()?.io.preset = Preset::Known(sock.clone().unbind(), t);
+        Self::guard(slf)?.io.preset = Preset::Known(sock.clone().unbind(), t);
         Ok(StepMode::Real(t))
     }
 
@@ -285,7 +285,7 @@ impl MQTTClient {
             return Ok(false);
         }
         let gettimeout = {
-            let mut this = slf.try_borrow_mut()?;
+            let mut this = Self::guard(slf)?;
             let m = this.io.methods(sock);
             match (&m.gettimeout, m.kind) {
                 (Some(f), Kind::Plain) => f.clone_ref(py),
@@ -298,7 +298,7 @@ impl MQTTClient {
             .and_then(|t| t.extract::<Option<f64>>(py))
             .is_ok_and(|t| t.is_none());
         if blocking {
-            slf.try_borrow_mut()?.io.preset = Preset::Armed(sock.clone().unbind());
+            Self::guard(slf)?.io.preset = Preset::Armed(sock.clone().unbind());
         }
         Ok(blocking)
     }

@@ -1,24 +1,168 @@
-//! What a binding needs to reconnect without losing anything: the
-//! subscriptions to restore when the broker lost the session, and the
-//! message a failed publish left in the session.
+//! Reconnecting without losing anything: the policy (`set_reconnect()`),
+//! the retry decisions, the subscriptions to restore when the broker lost
+//! the session, and the message a failed publish left in the session.
 //!
-//! The reconnect loop itself (new socket, sleeping between attempts) lives
-//! in the bindings, which own sockets and clocks; it is, on both:
-//! `connect(clean_session = false)` with [`crate::backoff::Backoff`] delays
-//! between failed attempts, then, if session-present is 0,
-//! `while let Some(id) = start_resubscribe()? { run(WaitFor::Ack(id)) }`.
-//! In-flight QoS 1/2 messages need nothing: `connect` resends them.
+//! The policy is a state machine that answers with actions, never sleeps
+//! and opens nothing, so a blocking and an asyncio driver share it. A
+//! driver's `reconnect()` is:
+//!
+//! ```text
+//! client.reconnect_begin(seed)
+//! loop {
+//!     close the socket; try { open a socket; connect(clean_session=false);
+//!         if session present == 0: while let Some(id) = start_resubscribe()
+//!             { run(WaitFor::Ack(id)) } ; break }
+//!     on failure e: match client.reconnect_failed(kind(e), code(e)) {
+//!         Sleep(ms) => sleep ms, Raise | GiveUp => raise e }
+//! }
+//! ```
+//!
+//! and an operation that failed asks [`Client::should_reconnect`] whether to
+//! call `reconnect()` and carry on (a QoS 1/2 publish then waits for its own
+//! resent message: [`Client::interrupted_publish`]). In-flight QoS 1/2
+//! messages need nothing: `connect` resends them with DUP.
 
 use super::{flush, with_growth, write_prefix, Client, Host};
+use crate::backoff::Backoff;
 use crate::buffer::Buffer;
+use crate::error::{is_connection_failure, is_retryable};
+use crate::session::State;
 use crate::subscriptions::Subscriptions;
-use crate::{Error, PacketId, QoS};
+use crate::{ArgError, Error, ExcKind, PacketId, QoS};
+
+/// `set_reconnect(attempts=10, min_delay=0.5, max_delay=30.0)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// Connection attempts per `reconnect()` (0: no limit).
+    pub attempts: u32,
+    /// First delay between failed attempts (ms); doubles each time.
+    pub min_ms: u32,
+    /// Largest delay (ms).
+    pub max_ms: u32,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            attempts: 10,
+            min_ms: 500,
+            max_ms: 30_000,
+        }
+    }
+}
+
+impl Policy {
+    /// The policy for `set_reconnect(attempts, min_delay, max_delay)`
+    /// (delays converted by [`crate::args::millis`] or
+    /// [`crate::args::duration_ms`]), checked.
+    pub fn new(attempts: i64, min_ms: u32, max_ms: u32) -> Result<Policy, Error> {
+        let attempts = u32::try_from(attempts).map_err(|_| ArgError::NegativeAttempts)?;
+        if max_ms < min_ms {
+            return Err(ArgError::MaxDelayBelowMin.into());
+        }
+        Ok(Policy {
+            attempts,
+            min_ms,
+            max_ms,
+        })
+    }
+}
+
+/// What the driver does after a failed attempt of `reconnect()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryAction {
+    /// Wait this many ms, then try again.
+    Sleep(u32),
+    /// Out of attempts: raise the failure (the next operation tries again
+    /// when automatic reconnect is on).
+    GiveUp,
+    /// Not a connection failure (a refusal that will not cure itself, or an
+    /// exception of a callback while the connection stands): raise it.
+    Raise,
+}
+
+/// Automatic reconnect settings and the state of one `reconnect()`.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Retry {
+    policy: Option<Policy>,
+    backoff: Backoff,
+    failures: u32,
+}
+
+impl Retry {
+    pub(super) const fn new() -> Self {
+        Retry {
+            policy: None,
+            backoff: Backoff::new(0, 0, 0),
+            failures: 0,
+        }
+    }
+}
 
 /// Filters per resubscription SUBSCRIBE (the SUBACK codes kept by
 /// [`Client::last_suback`] are as many).
 pub const RESUBSCRIBE_BATCH: usize = 16;
 
 impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, SB: Buffer> Client<RB, TB, INFLIGHT, SB> {
+    /// Turn automatic reconnect on (`Some`) or off.
+    pub fn set_reconnect(&mut self, policy: Option<Policy>) {
+        self.retry.policy = policy;
+    }
+
+    /// The automatic reconnect policy, if on.
+    pub fn reconnect_policy(&self) -> Option<Policy> {
+        self.retry.policy
+    }
+
+    /// With automatic reconnect on, an operation must reconnect before it
+    /// runs: the connection failed and no reconnect brought it back.
+    pub fn must_resume(&self) -> bool {
+        self.retry.policy.is_some() && self.lost
+    }
+
+    /// An operation failed with this exception (class and code, see
+    /// [`crate::Error::report`]): whether to call `reconnect()` and carry on
+    /// (automatic reconnect on, the connection is down, and the failure is
+    /// one a new connection may cure).
+    pub fn should_reconnect(&mut self, kind: ExcKind, code: i32) -> bool {
+        if self.session.state() != State::Connected {
+            self.lost = true;
+        }
+        self.retry.policy.is_some()
+            && self.session.state() != State::Connected
+            && is_connection_failure(kind, code)
+    }
+
+    /// Start a `reconnect()`: delays from the policy (the default one when
+    /// automatic reconnect is off), jittered from `seed`.
+    /// The driver closes the socket first, so the connection is down from
+    /// here on, whatever the session thought.
+    pub fn reconnect_begin(&mut self, seed: u32) {
+        if self.session.state() != State::Disconnected {
+            self.session.connection_lost();
+            self.subs.connection_lost();
+        }
+        let p = self.retry.policy.unwrap_or_default();
+        self.retry.backoff = Backoff::new(p.min_ms, p.max_ms, seed);
+        self.retry.failures = 0;
+    }
+
+    /// One attempt of `reconnect()` failed with this exception: what next.
+    pub fn reconnect_failed(&mut self, kind: ExcKind, code: i32) -> RetryAction {
+        // Raised while the connection stands (by a callback during the
+        // resubscription): not a connection failure.
+        if self.session.state() == State::Connected || !is_retryable(kind, code) {
+            return RetryAction::Raise;
+        }
+        self.lost = true;
+        self.retry.failures = self.retry.failures.saturating_add(1);
+        let attempts = self.retry.policy.unwrap_or_default().attempts;
+        if attempts != 0 && self.retry.failures >= attempts {
+            return RetryAction::GiveUp;
+        }
+        RetryAction::Sleep(self.retry.backoff.next_delay_ms())
+    }
+
     /// The subscriptions the broker granted (and not unsubscribed since).
     pub fn subscriptions(&self) -> &Subscriptions<SB> {
         &self.subs

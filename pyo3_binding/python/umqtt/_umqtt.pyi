@@ -32,8 +32,11 @@ class MQTTClient:
     are read when connect() is called, so they may be changed after
     construction. The class may be subclassed (umqtt.robust does).
 
-    Not thread-safe: calling a method while another thread is inside a method
-    of the same client raises RuntimeError (use one client per thread, or a lock).
+    A call made while another call of the same client is in progress (a
+    thread, a signal handler) raises ``RuntimeError("MQTTClient is busy: ...")``,
+    except check_msg(), which returns None at once (spec/PYAPI.md
+    "Re-entrancy"). Calls from the message callback are not re-entrant: they
+    work.
     """
 
     client_id: _Data
@@ -82,11 +85,17 @@ class MQTTClient:
         keepalive: int = 0,
         ssl: Any = None,
         ssl_params: Mapping[str, Any] = {},
+        socket_timeout: Optional[float] = None,
+        message_timeout: Optional[float] = None,
     ) -> None:
         """Set the connection parameters; nothing is sent before connect().
 
-        Raises ValueError if keepalive is outside 0..65535, TypeError for a
-        client id, user or password that is not bytes or str.
+        ``socket_timeout`` (seconds, default 30): the longest one write may
+        wait for a socket that takes no data. ``message_timeout`` (seconds,
+        default 30): how long CONNACK, SUBACK, UNSUBACK, PUBACK and PUBCOMP
+        may take (OSError(110) after it). Raises ValueError if keepalive is
+        outside 0..65535 or a timeout is negative, TypeError for a client
+        id, user or password that is not bytes or str.
         """
     def connect(self, clean_session: bool = True, timeout: Optional[float] = None) -> int:
         """Connect to the broker and return the session-present flag (0 or 1).
@@ -110,7 +119,7 @@ class MQTTClient:
         """Publish ``msg`` to ``topic``.
 
         QoS 0 returns once written; QoS 1 waits for PUBACK and QoS 2 for
-        PUBCOMP (at most 30 s, else OSError(110)), calling the callback for
+        PUBCOMP (at most message_timeout, else OSError(110)), calling the callback for
         messages that arrive meanwhile. Raises ValueError for a bad qos or
         topic (empty, wildcards, ...), TypeError for non-bytes/str data.
         """
@@ -137,18 +146,23 @@ class MQTTClient:
         """Process one packet from the broker.
 
         Blocks as the socket is configured; with keepalive set it sends
-        PINGREQ on time and raises MQTTException(257) when the broker stops
-        answering. Returns None after a message (the callback has been
-        called and the message acknowledged) or a PINGRESP, or when the
-        socket is non-blocking and no whole packet is there (partial bytes
-        stay buffered); otherwise the first byte of the processed packet
-        (e.g. 0x40 for a stray PUBACK). Leaves the socket blocking.
+        PINGREQ on time (their PINGRESPs do not end the wait) and raises
+        MQTTException(257) when the broker stops answering. Returns, as
+        umqtt.simple does: after a message went to the callback (and was
+        acknowledged), the PUBLISH's first byte (48 for QoS 0, 50 for QoS 1,
+        52 for QoS 2, plus 1 for retain and 8 for DUP); None for the PINGRESP
+        of ping(), or when the socket is non-blocking and no whole packet is
+        there (partial bytes stay buffered); otherwise the first byte of the
+        processed packet (e.g. 0x40 for a stray PUBACK). Leaves the socket
+        blocking.
         """
     def check_msg(self) -> Optional[int]:
         """Non-blocking wait_msg(): ``self.sock.setblocking(False)``, then ``self.wait_msg()``.
 
         Never blocks half-way through a packet. Returns None if nothing (or
-        only part of a packet) is there.
+        only part of a packet) is there, so ``while c.check_msg(): pass``
+        drains every queued message; None at once while another call of this
+        client is in progress (that call delivers the messages).
         """
     def set_reconnect(
         self,

@@ -1,0 +1,92 @@
+//! The argument rules of the Python API (spec/PYAPI.md, "Arguments"),
+//! written once for both bindings: a binding converts a Python value to an
+//! integer, float or bytes and asks here whether it is acceptable.
+
+use crate::{ArgError, Error, QoS};
+
+/// `qos`: 0, 1 or 2.
+pub fn qos(v: i64) -> Result<QoS, Error> {
+    u8::try_from(v)
+        .ok()
+        .and_then(QoS::from_u8)
+        .ok_or(Error::InvalidArgument(ArgError::InvalidQoS))
+}
+
+/// `keepalive`: 0..=65535 seconds.
+pub fn keepalive(v: i64) -> Result<u16, Error> {
+    u16::try_from(v).map_err(|_| ArgError::KeepaliveRange.into())
+}
+
+/// `pid`: 0..=65535.
+pub fn packet_id(v: i64) -> Result<u16, Error> {
+    u16::try_from(v).map_err(|_| ArgError::PacketIdRange.into())
+}
+
+/// A duration in seconds (timeouts, delays) to milliseconds: a number >= 0
+/// (NaN refused); past `u32::MAX` ms (~49 days) it saturates.
+pub fn millis(secs: f64) -> Result<u32, Error> {
+    if secs.is_nan() || secs < 0.0 {
+        return Err(ArgError::NegativeTime.into());
+    }
+    let ms = secs * 1000.0;
+    // `as` saturates for floats; rounding up keeps a tiny timeout non-zero.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let v = if ms >= 4_294_967_295.0 {
+        u32::MAX
+    } else {
+        let t = ms as u32;
+        if f64::from(t) < ms {
+            t.saturating_add(1)
+        } else {
+            t
+        }
+    };
+    Ok(v)
+}
+
+/// A duration already in milliseconds (a runtime without floats converts
+/// seconds itself): >= 0; past `u32::MAX` it saturates.
+pub fn duration_ms(ms: i64) -> Result<u32, Error> {
+    if ms < 0 {
+        return Err(ArgError::NegativeTime.into());
+    }
+    Ok(u32::try_from(ms).unwrap_or(u32::MAX))
+}
+
+/// `set_last_will(topic, ...)`: the topic must not be empty (the codec
+/// checks the rest when CONNECT is encoded).
+pub fn will_topic(topic: &[u8]) -> Result<(), Error> {
+    if topic.is_empty() {
+        return Err(ArgError::EmptyWillTopic.into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(qos(2), Ok(QoS::ExactlyOnce));
+        assert!(qos(3).is_err() && qos(-1).is_err());
+        assert_eq!(keepalive(65_535), Ok(65_535));
+        assert!(keepalive(65_536).is_err() && keepalive(-1).is_err());
+        assert!(packet_id(70_000).is_err());
+        assert!(will_topic(b"").is_err() && will_topic(b"t").is_ok());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(millis(0.0), Ok(0));
+        assert_eq!(millis(1.5), Ok(1500));
+        assert_eq!(millis(0.0001), Ok(1));
+        assert_eq!(millis(1e12), Ok(u32::MAX));
+        assert!(millis(-0.1).is_err() && millis(f64::NAN).is_err());
+        assert_eq!(millis(f64::INFINITY), Ok(u32::MAX));
+        assert_eq!(duration_ms(5), Ok(5));
+        assert_eq!(duration_ms(i64::MAX), Ok(u32::MAX));
+        assert!(duration_ms(-1).is_err());
+    }
+}
