@@ -89,6 +89,41 @@ pub enum ArgError {
     NoCallback,
     /// A packet id outside 0..=65535.
     PacketIdRange,
+    /// An MQTT 5 property the caller gave is wrong (see [`PropertyError`]).
+    Property(PropertyError),
+    /// An MQTT 5 reason code that this packet type does not define.
+    InvalidReasonCode,
+    /// MQTT 5 subscription options out of range (retain handling 3).
+    InvalidSubscriptionOptions,
+    /// `no_local` on a shared subscription (MQTT 5 sec 3.8.3.1).
+    NoLocalOnSharedSubscription,
+    /// An MQTT 5 PUBLISH with an empty topic needs a topic alias.
+    EmptyTopicWithoutAlias,
+    /// The packet is larger than the broker's `maximum_packet_size`.
+    ExceedsServerMaximumPacketSize,
+    /// The broker's `maximum_qos` is below the requested QoS.
+    QoSNotSupported,
+    /// The broker announced `retain_available = 0`.
+    RetainNotSupported,
+}
+
+/// Why an MQTT 5 property given by the caller was refused. Bindings map
+/// [`PropertyError::WrongType`] to `TypeError`, the rest to `ValueError`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PropertyError {
+    /// No property has this name.
+    UnknownName,
+    /// The value is not of the property's kind (integer, string, binary,
+    /// string pair).
+    WrongType,
+    /// The property is not allowed on this packet (or from this side).
+    NotAllowed,
+    /// The property was given twice where MQTT 5 allows it once.
+    Repeated,
+    /// The integer does not fit the property's width or range.
+    OutOfRange,
+    /// A string is not valid MQTT UTF-8 (or longer than 65,535 bytes).
+    InvalidString,
 }
 
 /// Violations of the protocol by the broker.
@@ -121,6 +156,29 @@ pub enum ProtocolError {
     /// SUBACK return code other than 0, 1, 2 or 0x80, or a SUBACK whose
     /// number of return codes does not match the request.
     InvalidSubAck,
+    /// MQTT 5: a property is truncated, has an unknown identifier, is not
+    /// allowed on this packet or holds invalid UTF-8 (sec 2.2.2.2).
+    MalformedProperty,
+    /// MQTT 5: a property appears twice where the spec allows it once.
+    DuplicateProperty,
+    /// MQTT 5: a property value the spec forbids (a receive maximum of 0, a
+    /// maximum QoS of 2, a flag other than 0/1, a subscription id of 0).
+    InvalidPropertyValue,
+    /// MQTT 5: a reason code this packet type does not define.
+    InvalidReasonCode,
+    /// MQTT 5: topic alias 0, above the maximum we announced, or unknown
+    /// with an empty topic (sec 3.3.2.3.4).
+    TopicAliasInvalid,
+    /// MQTT 5: an aliased topic does not fit our alias table.
+    TopicAliasNoRoom,
+    /// MQTT 5: a PUBLISH with an empty topic and no topic alias.
+    MissingTopic,
+    /// MQTT 5: reserved bits set (CONNACK flags, subscription options).
+    ReservedBits,
+    /// MQTT 5: a packet larger than the `maximum_packet_size` we announced.
+    PacketTooLarge,
+    /// MQTT 5: more unacknowledged QoS 1/2 PUBLISH than our receive maximum.
+    ReceiveMaximumExceeded,
 }
 
 impl Error {
@@ -168,7 +226,38 @@ impl ArgError {
             ArgError::NegativeAttempts => "attempts must be >= 0 (0: no limit)",
             ArgError::NoCallback => "subscribe needs a callback: call set_callback() first",
             ArgError::PacketIdRange => "pid must be 0..65535",
+            ArgError::Property(e) => e.as_str(),
+            ArgError::InvalidReasonCode => "reason code not defined for this packet",
+            ArgError::InvalidSubscriptionOptions => "retain_handling must be 0, 1 or 2",
+            ArgError::NoLocalOnSharedSubscription => {
+                "no_local is not allowed on a shared subscription"
+            }
+            ArgError::EmptyTopicWithoutAlias => "empty topic needs a topic alias",
+            ArgError::ExceedsServerMaximumPacketSize => {
+                "packet larger than the broker's maximum_packet_size"
+            }
+            ArgError::QoSNotSupported => "qos above the broker's maximum_qos",
+            ArgError::RetainNotSupported => "broker does not support retained messages",
         }
+    }
+}
+
+impl PropertyError {
+    /// A short human-readable message.
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            PropertyError::UnknownName => "unknown property name",
+            PropertyError::WrongType => "wrong type for property",
+            PropertyError::NotAllowed => "property not allowed on this packet",
+            PropertyError::Repeated => "property given more than once",
+            PropertyError::OutOfRange => "property value out of range",
+            PropertyError::InvalidString => "property string invalid or too long",
+        }
+    }
+
+    /// True when the binding should raise `TypeError` (else `ValueError`).
+    pub const fn is_type_error(&self) -> bool {
+        matches!(self, PropertyError::WrongType)
     }
 }
 
@@ -191,6 +280,48 @@ impl ProtocolError {
                 "protocol error: acknowledgement for unknown packet id"
             }
             ProtocolError::InvalidSubAck => "protocol error: invalid SUBACK",
+            ProtocolError::MalformedProperty => "protocol error: malformed property",
+            ProtocolError::DuplicateProperty => "protocol error: property given twice",
+            ProtocolError::InvalidPropertyValue => "protocol error: invalid property value",
+            ProtocolError::InvalidReasonCode => "protocol error: invalid reason code",
+            ProtocolError::TopicAliasInvalid => "protocol error: topic alias invalid",
+            ProtocolError::TopicAliasNoRoom => "protocol error: aliased topic too long to keep",
+            ProtocolError::MissingTopic => "protocol error: empty topic without topic alias",
+            ProtocolError::ReservedBits => "protocol error: reserved bits set",
+            ProtocolError::PacketTooLarge => "protocol error: packet above our maximum size",
+            ProtocolError::ReceiveMaximumExceeded => "protocol error: receive maximum exceeded",
+        }
+    }
+
+    /// The MQTT 5 reason code of the DISCONNECT to send for this error
+    /// (sec 4.13): 0x81 malformed packet, 0x82 protocol error, 0x83
+    /// implementation specific error, 0x93 receive maximum exceeded, 0x94
+    /// topic alias invalid, 0x95 packet too large.
+    pub const fn reason_code(&self) -> u8 {
+        match self {
+            ProtocolError::MalformedRemainingLength
+            | ProtocolError::PacketTooShort
+            | ProtocolError::TrailingBytes
+            | ProtocolError::ReservedPacketType
+            | ProtocolError::InvalidFlags
+            | ProtocolError::InvalidConnAck
+            | ProtocolError::PacketIdZero
+            | ProtocolError::InvalidQoS
+            | ProtocolError::InvalidTopic
+            | ProtocolError::InvalidSubAck
+            | ProtocolError::MalformedProperty
+            | ProtocolError::InvalidReasonCode
+            | ProtocolError::ReservedBits => 0x81,
+            ProtocolError::UnexpectedPacket
+            | ProtocolError::UnexpectedConnAck
+            | ProtocolError::UnknownPacketId
+            | ProtocolError::DuplicateProperty
+            | ProtocolError::InvalidPropertyValue
+            | ProtocolError::MissingTopic => 0x82,
+            ProtocolError::TopicAliasNoRoom => 0x83,
+            ProtocolError::ReceiveMaximumExceeded => 0x93,
+            ProtocolError::TopicAliasInvalid => 0x94,
+            ProtocolError::PacketTooLarge => 0x95,
         }
     }
 }
@@ -204,6 +335,12 @@ impl From<ProtocolError> for Error {
 impl From<ArgError> for Error {
     fn from(e: ArgError) -> Self {
         Error::InvalidArgument(e)
+    }
+}
+
+impl From<PropertyError> for Error {
+    fn from(e: PropertyError) -> Self {
+        Error::InvalidArgument(ArgError::Property(e))
     }
 }
 

@@ -34,5 +34,5 @@ pub mod subscriptions;
 mod types;
 
 pub use buffer::Buffer;
-pub use error::{ArgError, Error, ExcKind, ProtocolError, Report};
+pub use error::{ArgError, Error, ExcKind, PropertyError, ProtocolError, Report};
 pub use types::{PacketId, ProtocolVersion, QoS};

@@ -43,13 +43,16 @@ impl PacketId {
     }
 }
 
-/// MQTT protocol level, chosen at run time. Only 3.1.1 is implemented; the
-/// codec takes the version everywhere so MQTT 5 fits in later.
+/// MQTT protocol level, chosen at run time. The 3.1.1 codec takes it
+/// everywhere; the MQTT 5 packets with properties and reason codes are in
+/// [`crate::codec::v5`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ProtocolVersion {
     /// MQTT 3.1.1 (protocol level 4).
     #[default]
     V311,
+    /// MQTT 5.0 (protocol level 5).
+    V5,
 }
 
 impl ProtocolVersion {
@@ -57,6 +60,17 @@ impl ProtocolVersion {
     pub const fn level(self) -> u8 {
         match self {
             ProtocolVersion::V311 => 4,
+            ProtocolVersion::V5 => 5,
+        }
+    }
+
+    /// The version for a protocol level (the `protocol=` argument of the
+    /// Python API): 4 or 5, `None` for anything else.
+    pub const fn from_level(level: u8) -> Option<ProtocolVersion> {
+        match level {
+            4 => Some(ProtocolVersion::V311),
+            5 => Some(ProtocolVersion::V5),
+            _ => None,
         }
     }
 }

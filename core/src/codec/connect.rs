@@ -63,9 +63,27 @@ impl Connect<'_> {
         if let Some(p) = self.password {
             n = add_len(n, str_len(p)?)?;
         }
-        // MQTT 5 adds properties here (connect, will) keyed on self.protocol.
-        match self.protocol {
-            ProtocolVersion::V311 => Ok(n),
+        Ok(n)
+    }
+
+    /// The same CONNECT as MQTT 5 with no properties (MQTT 5's own rules:
+    /// an empty client id and a password without user name are allowed).
+    pub fn to_v5(&self) -> super::v5::Connect<'_> {
+        use super::v5::{Connect, Properties, Will};
+        Connect {
+            client_id: self.client_id,
+            keepalive: self.keepalive,
+            clean_start: self.clean_session,
+            username: self.username,
+            password: self.password,
+            will: self.will.map(|w| Will {
+                topic: w.topic,
+                payload: w.message,
+                qos: w.qos,
+                retain: w.retain,
+                properties: Properties::EMPTY,
+            }),
+            properties: Properties::EMPTY,
         }
     }
 
@@ -96,11 +114,18 @@ impl Connect<'_> {
 
     /// Size of the encoded packet, after validating the fields.
     pub fn encoded_len(&self) -> Result<usize, Error> {
+        if self.protocol == ProtocolVersion::V5 {
+            return self.to_v5().encoded_len();
+        }
         frame_len(self.remaining_len()?)
     }
 
     /// Encode into `out`; returns the length. Nothing is written on error.
+    /// With `protocol: V5` this is [`Connect::to_v5`]'s encoding.
     pub fn encode(&self, out: &mut [u8]) -> Result<usize, Error> {
+        if self.protocol == ProtocolVersion::V5 {
+            return self.to_v5().encode(out);
+        }
         let remaining = self.remaining_len()?;
         let total = frame_len(remaining)?;
         let dst = out

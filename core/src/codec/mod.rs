@@ -12,6 +12,7 @@ mod connect;
 mod packet;
 mod publish;
 mod subscribe;
+pub mod v5;
 
 pub use ack::{encode_ack, encode_disconnect, encode_pingreq};
 pub use connect::{Connect, Will};

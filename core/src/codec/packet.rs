@@ -54,7 +54,7 @@ impl Packet<'_> {
     }
 }
 
-fn packet_id(r: &mut Reader<'_>) -> Result<PacketId, ProtocolError> {
+pub(super) fn packet_id(r: &mut Reader<'_>) -> Result<PacketId, ProtocolError> {
     PacketId::new(r.u16()?).ok_or(ProtocolError::PacketIdZero)
 }
 
@@ -65,7 +65,7 @@ fn id_only(mut r: Reader<'_>) -> Result<PacketId, ProtocolError> {
     Ok(id)
 }
 
-fn finish(r: &Reader<'_>) -> Result<(), ProtocolError> {
+pub(super) fn finish(r: &Reader<'_>) -> Result<(), ProtocolError> {
     if r.is_empty() {
         Ok(())
     } else {
@@ -81,7 +81,16 @@ fn finish(r: &Reader<'_>) -> Result<(), ProtocolError> {
 /// (`InvalidTopic`), CONNACK flags and return code <= 5, SUBACK codes in
 /// {0, 1, 2, 0x80} and at least one code. Packets a server never sends are
 /// `UnexpectedPacket`. A DUP flag on a QoS 0 PUBLISH is tolerated.
+///
+/// With [`ProtocolVersion::V5`] the frame is decoded by [`super::v5::decode`]
+/// and returned in this 3.1.1 shape: properties and ack reason codes are
+/// dropped (CONNACK's reason code is `return_code`); AUTH, DISCONNECT and a
+/// PUBLISH whose topic is only an alias have no such shape and are
+/// `UnexpectedPacket`. An MQTT 5 connection wants [`super::v5::decode`].
 pub fn decode(frame: &[u8], version: ProtocolVersion) -> Result<Packet<'_>, ProtocolError> {
+    if version == ProtocolVersion::V5 {
+        return v5_as_v311(super::v5::decode(frame, super::v5::Role::Server)?);
+    }
     let (&first, rest) = frame.split_first().ok_or(ProtocolError::PacketTooShort)?;
     let (remaining, used) = decode_varint(rest)?.ok_or(ProtocolError::PacketTooShort)?;
     let body = rest.get(used..).ok_or(ProtocolError::PacketTooShort)?;
@@ -98,10 +107,36 @@ pub fn decode(frame: &[u8], version: ProtocolVersion) -> Result<Packet<'_>, Prot
             return Err(ProtocolError::InvalidFlags);
         }
     }
-    // MQTT 5 would read properties / reason codes after the variable header.
-    match version {
-        ProtocolVersion::V311 => decode_v311(kind, flags, Reader::new(body)),
-    }
+    decode_v311(kind, flags, Reader::new(body))
+}
+
+fn v5_as_v311(p: super::v5::Packet<'_>) -> Result<Packet<'_>, ProtocolError> {
+    use super::v5::Packet as P;
+    Ok(match p {
+        P::ConnAck(c) => Packet::ConnAck {
+            session_present: c.session_present,
+            return_code: c.reason_code,
+        },
+        P::Publish(p) if !p.topic.is_empty() => Packet::Publish(Publish {
+            topic: p.topic,
+            payload: p.payload,
+            qos: p.qos,
+            retain: p.retain,
+            dup: p.dup,
+            packet_id: p.packet_id,
+        }),
+        P::PubAck(a) => Packet::PubAck(a.packet_id),
+        P::PubRec(a) => Packet::PubRec(a.packet_id),
+        P::PubRel(a) => Packet::PubRel(a.packet_id),
+        P::PubComp(a) => Packet::PubComp(a.packet_id),
+        P::SubAck(s) => Packet::SubAck {
+            packet_id: s.packet_id,
+            return_codes: s.reason_codes,
+        },
+        P::UnsubAck(s) => Packet::UnsubAck(s.packet_id),
+        P::PingResp => Packet::PingResp,
+        _ => return Err(ProtocolError::UnexpectedPacket),
+    })
 }
 
 fn decode_v311(

@@ -1,0 +1,308 @@
+//! MQTT 5 property lists: a checked zero-copy view over received bytes
+//! ([`Properties`]) and a writer into the caller's buffer
+//! ([`PropertyBuilder`]).
+
+use super::property::{Context, Kind, PropertyId, Role, Value};
+use crate::codec::{add_len, check_utf8, varint_len, Reader, Writer, MAX_REMAINING_LEN};
+use crate::error::{Error, PropertyError, ProtocolError};
+
+/// A property list that has been checked for one packet (every property
+/// known, allowed there, well formed, repeated only where the spec allows).
+/// Borrowed from a received frame or from a [`PropertyBuilder`]'s buffer;
+/// holds the bytes after the property-length varint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Properties<'a> {
+    bytes: &'a [u8],
+}
+
+/// Read one property; every failure is `MalformedProperty` (a truncated
+/// value, an unknown identifier, a string that is not MQTT UTF-8).
+fn read_one<'a>(r: &mut Reader<'a>) -> Result<(PropertyId, Value<'a>), ProtocolError> {
+    let bad = |_| ProtocolError::MalformedProperty;
+    let id = r.varint().map_err(bad)?;
+    let id = u8::try_from(id)
+        .ok()
+        .and_then(PropertyId::from_u8)
+        .ok_or(ProtocolError::MalformedProperty)?;
+    let utf8 = |s: &'a [u8]| check_utf8(s).map_err(|_| ProtocolError::MalformedProperty);
+    let value = match id.kind() {
+        Kind::Byte => Value::Int(r.u8().map_err(bad)?.into()),
+        Kind::TwoByte => Value::Int(r.u16().map_err(bad)?.into()),
+        Kind::FourByte => {
+            let b = r.take(4).map_err(bad)?;
+            let mut a = [0u8; 4];
+            a.copy_from_slice(b);
+            Value::Int(u32::from_be_bytes(a))
+        }
+        // A varint is below 2^28, so it fits.
+        Kind::VarInt => Value::Int(r.varint().map_err(bad)? as u32),
+        Kind::Utf8 => Value::Str(utf8(r.str().map_err(bad)?)?),
+        Kind::Binary => Value::Binary(r.str().map_err(bad)?),
+        Kind::Utf8Pair => {
+            let k = utf8(r.str().map_err(bad)?)?;
+            let v = utf8(r.str().map_err(bad)?)?;
+            Value::Pair(k, v)
+        }
+    };
+    Ok((id, value))
+}
+
+/// Record `id` in the seen-set; false if it was there and may not repeat.
+fn mark(seen: &mut u64, id: PropertyId, ctx: Context) -> bool {
+    let bit = 1u64 << (id as u8 & 63);
+    if *seen & bit != 0 && !id.repeatable(ctx) {
+        return false;
+    }
+    *seen |= bit;
+    true
+}
+
+impl<'a> Properties<'a> {
+    /// No properties (valid on every packet).
+    pub const EMPTY: Properties<'static> = Properties { bytes: &[] };
+
+    /// Check `bytes` (a property list without its length prefix) as sent
+    /// by `sender` in `ctx`. Errors carry the reason code to disconnect
+    /// with ([`ProtocolError::reason_code`]): a malformed or misplaced
+    /// property is 0x81 (sec 2.2.2.2), a repeated one or a forbidden value
+    /// 0x82, topic alias 0 is 0x94 (3.3.2.3.4).
+    pub fn parse(bytes: &'a [u8], ctx: Context, sender: Role) -> Result<Self, ProtocolError> {
+        let mut r = Reader::new(bytes);
+        let mut seen = 0u64;
+        while !r.is_empty() {
+            let (id, value) = read_one(&mut r)?;
+            if !id.allowed(ctx, sender) {
+                return Err(ProtocolError::MalformedProperty);
+            }
+            if !mark(&mut seen, id, ctx) {
+                return Err(ProtocolError::DuplicateProperty);
+            }
+            if let Value::Int(v) = value {
+                if id.check_int(v).is_err() {
+                    return Err(match id {
+                        PropertyId::TopicAlias => ProtocolError::TopicAliasInvalid,
+                        _ => ProtocolError::InvalidPropertyValue,
+                    });
+                }
+            }
+        }
+        Ok(Properties { bytes })
+    }
+
+    /// Read the property length and the list from a packet body.
+    pub(crate) fn read(
+        r: &mut Reader<'a>,
+        ctx: Context,
+        sender: Role,
+    ) -> Result<Self, ProtocolError> {
+        let len = r.varint().map_err(|_| ProtocolError::MalformedProperty)?;
+        let bytes = r.take(len).map_err(|_| ProtocolError::MalformedProperty)?;
+        Properties::parse(bytes, ctx, sender)
+    }
+
+    /// The encoded list (without the length prefix).
+    pub const fn as_bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// True when there are no properties.
+    pub const fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// The properties in wire order.
+    pub fn iter(&self) -> PropIter<'a> {
+        PropIter {
+            r: Reader::new(self.bytes),
+        }
+    }
+
+    /// The first value of `id`.
+    pub fn get(&self, id: PropertyId) -> Option<Value<'a>> {
+        self.iter().find(|(p, _)| *p == id).map(|(_, v)| v)
+    }
+
+    /// The first value of an integer property.
+    pub fn get_int(&self, id: PropertyId) -> Option<u32> {
+        match self.get(id)? {
+            Value::Int(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The first value of a string property.
+    pub fn get_str(&self, id: PropertyId) -> Option<&'a str> {
+        match self.get(id)? {
+            Value::Str(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The first value of a binary property.
+    pub fn get_binary(&self, id: PropertyId) -> Option<&'a [u8]> {
+        match self.get(id)? {
+            Value::Binary(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// User properties (name, value) in order, repeats kept.
+    pub fn user_properties(&self) -> impl Iterator<Item = (&'a str, &'a str)> {
+        self.iter().filter_map(|(_, v)| match v {
+            Value::Pair(k, v) => Some((k, v)),
+            _ => None,
+        })
+    }
+
+    /// Every subscription identifier (a PUBLISH can carry several).
+    pub fn subscription_identifiers(&self) -> impl Iterator<Item = u32> + 'a {
+        self.iter().filter_map(|(p, v)| match (p, v) {
+            (PropertyId::SubscriptionIdentifier, Value::Int(n)) => Some(n),
+            _ => None,
+        })
+    }
+
+    /// Bytes on the wire: the length varint plus the list.
+    pub(crate) fn wire_len(&self) -> Result<usize, Error> {
+        add_len(varint_len(self.bytes.len()), self.bytes.len())
+    }
+
+    pub(crate) fn write(&self, w: &mut Writer<'_>) -> Result<(), Error> {
+        w.put_varint(self.bytes.len())?;
+        w.put_bytes(self.bytes)
+    }
+}
+
+/// Iterator over a checked property list.
+#[derive(Debug, Clone)]
+pub struct PropIter<'a> {
+    r: Reader<'a>,
+}
+
+impl<'a> Iterator for PropIter<'a> {
+    type Item = (PropertyId, Value<'a>);
+    fn next(&mut self) -> Option<Self::Item> {
+        // The list was checked, so reading cannot fail; stop if it does.
+        read_one(&mut self.r).ok()
+    }
+}
+
+/// Builds a property list for one packet into a caller buffer, checking
+/// each property as it is added (a binding loops over a Python dict and
+/// pushes each item). Nothing is written for a refused property.
+#[derive(Debug)]
+pub struct PropertyBuilder<'b> {
+    buf: &'b mut [u8],
+    len: usize,
+    ctx: Context,
+    sender: Role,
+    seen: u64,
+}
+
+fn value_len(v: &Value<'_>, kind: Kind) -> usize {
+    match (v, kind) {
+        (Value::Int(_), Kind::Byte) => 1,
+        (Value::Int(_), Kind::TwoByte) => 2,
+        (Value::Int(n), Kind::VarInt) => varint_len(*n as usize),
+        (Value::Int(_), _) => 4,
+        (Value::Str(s), _) => s.len().saturating_add(2),
+        (Value::Binary(b), _) => b.len().saturating_add(2),
+        (Value::Pair(k, v), _) => k.len().saturating_add(v.len()).saturating_add(4),
+    }
+}
+
+impl<'b> PropertyBuilder<'b> {
+    /// Start an empty list for `ctx`, sent by `sender` (a client builds
+    /// with [`Role::Client`]).
+    pub fn new(buf: &'b mut [u8], ctx: Context, sender: Role) -> Self {
+        PropertyBuilder {
+            buf,
+            len: 0,
+            ctx,
+            sender,
+            seen: 0,
+        }
+    }
+
+    /// Add a property by its snake_case name.
+    pub fn push_named(&mut self, name: &str, value: Value<'_>) -> Result<(), Error> {
+        let id = PropertyId::from_name(name).ok_or(PropertyError::UnknownName)?;
+        self.push(id, value)
+    }
+
+    /// Add a property. Errors: `NotAllowed` on this packet, `WrongType`,
+    /// `OutOfRange` (width or spec range), `InvalidString`, `Repeated`,
+    /// `BufferTooSmall`.
+    pub fn push(&mut self, id: PropertyId, value: Value<'_>) -> Result<(), Error> {
+        if !id.allowed(self.ctx, self.sender) {
+            return Err(PropertyError::NotAllowed.into());
+        }
+        let kind = id.kind();
+        if !kind.accepts(&value) {
+            return Err(PropertyError::WrongType.into());
+        }
+        let bad_str = |s: &str| check_utf8(s.as_bytes()).is_err();
+        match value {
+            Value::Int(v) if id.check_int(v).is_err() => {
+                return Err(PropertyError::OutOfRange.into())
+            }
+            Value::Str(s) if bad_str(s) => return Err(PropertyError::InvalidString.into()),
+            Value::Pair(k, v) if bad_str(k) || bad_str(v) => {
+                return Err(PropertyError::InvalidString.into())
+            }
+            Value::Binary(b) if b.len() > usize::from(u16::MAX) => {
+                return Err(PropertyError::InvalidString.into())
+            }
+            _ => {}
+        }
+        let mut seen = self.seen;
+        if !mark(&mut seen, id, self.ctx) {
+            return Err(PropertyError::Repeated.into());
+        }
+        let need = value_len(&value, kind).saturating_add(1);
+        let end = self.len.saturating_add(need);
+        if end > MAX_REMAINING_LEN {
+            return Err(crate::ArgError::PacketTooLarge.into());
+        }
+        let dst = self
+            .buf
+            .get_mut(self.len..end)
+            .ok_or(Error::BufferTooSmall { needed: end })?;
+        let mut w = Writer::new(dst);
+        w.put_u8(id as u8)?;
+        // Narrowing is safe: check_int bounded the value by the kind's width.
+        match (value, kind) {
+            (Value::Int(v), Kind::Byte) => w.put_u8(v as u8)?,
+            (Value::Int(v), Kind::TwoByte) => w.put_u16(v as u16)?,
+            (Value::Int(v), Kind::VarInt) => w.put_varint(v as usize)?,
+            (Value::Int(v), _) => w.put_bytes(&v.to_be_bytes())?,
+            (Value::Str(s), _) => w.put_str(s.as_bytes())?,
+            (Value::Binary(b), _) => w.put_str(b)?,
+            (Value::Pair(k, v), _) => {
+                w.put_str(k.as_bytes())?;
+                w.put_str(v.as_bytes())?;
+            }
+        }
+        self.seen = seen;
+        self.len = end;
+        Ok(())
+    }
+
+    /// Bytes used so far.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when nothing was added.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The finished list, borrowing the buffer.
+    pub fn finish(self) -> Properties<'b> {
+        let bytes: &'b [u8] = self.buf;
+        Properties {
+            bytes: bytes.get(..self.len).unwrap_or_default(),
+        }
+    }
+}
