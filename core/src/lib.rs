@@ -17,6 +17,9 @@
 //! - [`args`] and [`error::Error::report`]: the Python API's argument rules
 //!   and the one table from errors to exceptions and codes
 //!   (spec/PYAPI.md), so the bindings decide nothing.
+//! - [`codec::v5`] and [`v5`]: MQTT 5: the codec (properties, reason codes,
+//!   every packet) and standalone session parts (topic aliases, flow
+//!   control, the broker's limits) for a connection to wire in.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -32,6 +35,7 @@ pub mod session;
 pub mod sign;
 pub mod subscriptions;
 mod types;
+pub mod v5;
 
 pub use buffer::Buffer;
 pub use error::{ArgError, Error, ExcKind, PropertyError, ProtocolError, Report};

@@ -1,0 +1,44 @@
+//! MQTT 5 session parts, independent of [`crate::session::Session`]: each is
+//! a small no-alloc value (const-generic capacity where it stores topics)
+//! with its own tests, for a connection to own and drive.
+//!
+//! How a connection plugs them in, per network connection:
+//!
+//! 1. **CONNECT**: announce [`InboundAliases::maximum`] as
+//!    `topic_alias_maximum`, [`ReceiveQuota::maximum`] as `receive_maximum`,
+//!    [`announced_maximum_packet_size`] (the program's value capped by the
+//!    receive buffer) as `maximum_packet_size`, and
+//!    [`connect_session_expiry`] as `session_expiry_interval`.
+//! 2. **CONNACK** (success): [`ServerLimits::from_connack`]; then
+//!    [`InboundAliases::reset`], [`OutboundAliases::reset`] with
+//!    `topic_alias_maximum`, [`SendQuota::reset`] with `receive_maximum`,
+//!    [`ReceiveQuota::reset`]. Apply `server_keep_alive` and
+//!    `assigned_client_identifier` (a later reconnect uses that id).
+//! 3. **publish()**: encode the full frame, check it with
+//!    [`ServerLimits::check_publish`] (a `ValueError` before anything is
+//!    sent); QoS 1/2: [`SendQuota::acquire`] (false: wait for acks first);
+//!    store the full frame for resending; send the frame from
+//!    [`OutboundAliases::assign`] +
+//!    [`crate::codec::v5::Publish::encode_aliased`] when it gives an alias.
+//!    Every other packet we send: [`ServerLimits::check_size`].
+//! 4. **A frame in**: [`check_inbound_size`] against what we announced,
+//!    then [`crate::codec::v5::decode`] with
+//!    [`crate::codec::v5::Role::Server`]. A PUBLISH:
+//!    [`ReceiveQuota::on_publish`] (QoS 1/2, not for a QoS 2 id already
+//!    pending), [`InboundAliases::resolve_publish`] for its topic;
+//!    [`ReceiveQuota::on_ack_sent`] when its PUBACK / PUBCOMP goes out.
+//!    PUBACK / PUBREC / PUBCOMP: [`SendQuota::on_ack`].
+//! 5. **Any [`crate::ProtocolError`]**: send DISCONNECT with
+//!    [`crate::ProtocolError::reason_code`] and close.
+//! 6. **Reconnect**: back to 1. Resent QoS 1/2 frames are the stored full
+//!    ones (no alias) and take quota again.
+
+mod limits;
+mod quota;
+mod topic_alias;
+
+pub use limits::{
+    announced_maximum_packet_size, check_inbound_size, connect_session_expiry, ServerLimits,
+};
+pub use quota::{ReceiveQuota, SendQuota, DEFAULT_RECEIVE_MAXIMUM};
+pub use topic_alias::{AliasUse, InboundAliases, OutboundAliases};
