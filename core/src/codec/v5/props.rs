@@ -19,11 +19,9 @@ pub struct Properties<'a> {
 /// value, an unknown identifier, a string that is not MQTT UTF-8).
 fn read_one<'a>(r: &mut Reader<'a>) -> Result<(PropertyId, Value<'a>), ProtocolError> {
     let bad = |_| ProtocolError::MalformedProperty;
-    let id = r.varint().map_err(bad)?;
-    let id = u8::try_from(id)
-        .ok()
-        .and_then(PropertyId::from_u8)
-        .ok_or(ProtocolError::MalformedProperty)?;
+    // The identifier is a varint, but every MQTT 5 id is below 128, so a
+    // valid one is a single byte (and 1.5.5-1 forbids padded varints).
+    let id = PropertyId::from_u8(r.u8().map_err(bad)?).ok_or(ProtocolError::MalformedProperty)?;
     let utf8 = |s: &'a [u8]| check_utf8(s).map_err(|_| ProtocolError::MalformedProperty);
     let value = match id.kind() {
         Kind::Byte => Value::Int(r.u8().map_err(bad)?.into()),
