@@ -392,7 +392,7 @@ fn acks_short_forms() {
     assert_eq!(srv(&[0x70, 3, 0, 1, 0x10]), Err(E::InvalidReasonCode));
     assert_eq!(srv(&[0x40, 2, 0, 0]), Err(E::PacketIdZero));
     assert_eq!(srv(&[0x40, 5, 0, 1, 0, 0, 0]), Err(E::TrailingBytes));
-    assert_eq!(srv(&[0x62, 2, 0, 1]).is_ok(), true);
+    assert!(srv(&[0x62, 2, 0, 1]).is_ok());
     assert_eq!(srv(&[0x60, 2, 0, 1]), Err(E::InvalidFlags));
     let mut out = [0u8; 32];
     assert_eq!(ok(0).encode(PacketType::PubAck, &mut out), Ok(4));
