@@ -7,6 +7,8 @@
 #
 # Environment:
 #   FUZZ_TARGETS    targets to run (default: all of `cargo fuzz list`)
+#   FUZZ_SECONDS_<target>  seconds for one target instead (e.g.
+#                   FUZZ_SECONDS_decode_v5=30)
 #   FUZZ_TOOLCHAIN  e.g. "nightly" to run `cargo +nightly fuzz`; by default the
 #                   active (stable) toolchain is used with RUSTC_BOOTSTRAP=1,
 #                   which unlocks the -Z flags cargo-fuzz needs.
@@ -54,9 +56,11 @@ failed=()
 for t in "${TARGETS[@]}"; do
     work="target/corpus/$t"
     mkdir -p "$work" "corpus/$t"
-    echo "==> fuzzing $t for ${SECS}s"
+    secs_var="FUZZ_SECONDS_$t"
+    secs="${!secs_var:-$SECS}"
+    echo "==> fuzzing $t for ${secs}s"
     # -timeout: one input running 10 s counts as a hang (a crash).
-    args=(-max_total_time="$SECS" -timeout=10 -print_final_stats=1)
+    args=(-max_total_time="$secs" -timeout=10 -print_final_stats=1)
     set +e
     if [ "${FUZZ_VERBOSE:-0}" = 1 ]; then
         "${CARGO[@]}" fuzz run -s "$SAN" "$t" "$work" "corpus/$t" -- "${args[@]}"

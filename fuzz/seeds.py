@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Write the seed corpus (corpus/<target>/seed-*) from hand-built MQTT packet
 streams. Run from anywhere: python3 fuzz/seeds.py. The input layouts are
-described at the top of src/framer.rs, src/decode.rs and src/session/mod.rs."""
+described at the top of src/framer.rs, src/decode.rs, src/decode_v5.rs and
+src/session/mod.rs."""
 
 import os
 
@@ -93,6 +94,46 @@ def decode_seeds():
     }
 
 
+def s16(b):
+    return len(b).to_bytes(2, "big") + b
+
+
+def props(*items):
+    body = b"".join(bytes([pid]) + val for pid, val in items)
+    return varint(len(body)) + body
+
+
+def decode_v5_seeds():
+    # [mode: bit 0 sender (0 server, 1 client), bit 1 builder script] [rest]
+    srv, cli = b"\x00", b"\x01"
+    connack = frame(0x20, b"\x00\x00" + props((0x22, b"\x00\x0a"), (0x21, b"\x00\x14"),
+                                            (0x27, (4096).to_bytes(4, "big")), (0x12, s16(b"auto-1"))))
+    pub_props = props((0x03, s16(b"text/plain")), (0x26, s16(b"a") + s16(b"1")),
+                      (0x26, s16(b"a") + s16(b"2")), (0x09, s16(b"\x00\x01")), (0x0B, b"\x05"),
+                      (0x0B, b"\x80\x01"), (0x02, (60).to_bytes(4, "big")))
+    will = props((0x18, (5).to_bytes(4, "big")), (0x01, b"\x01"))
+    connect = frame(0x10, s16(b"MQTT") + bytes([5, 0b0010_1110, 0, 30])
+                    + props((0x11, (60).to_bytes(4, "big")), (0x22, b"\x00\x08"))
+                    + s16(b"cid") + will + s16(b"w/t") + s16(b"bye"))
+    build = bytes([0x02 | 3 << 2, 0x03, 4]) + b"text" + bytes([0x26, 4]) + b"k1v1" + bytes([0x23, 1, 7])
+    return {
+        "connack-props": srv + connack,
+        "connack-refused": srv + frame(0x20, b"\x00\x87" + props((0x1F, s16(b"denied")))),
+        "publish-props": srv + frame(0x32, s16(b"a/b") + b"\x00\x07" + pub_props + b"hello"),
+        "publish-alias-set": srv + frame(0x30, s16(b"long/topic") + props((0x23, b"\x00\x01")) + b"x"),
+        "publish-alias-use": srv + frame(0x30, s16(b"") + props((0x23, b"\x00\x01")) + b"y"),
+        "puback-short": srv + bytes([0x40, 3, 0, 1, 0x10]),
+        "pubrec-reason-string": srv + frame(0x50, b"\x00\x02\x87" + props((0x1F, s16(b"acl")))),
+        "suback": srv + frame(0x90, b"\x00\x03" + props() + bytes([0, 1, 2, 0x87, 0xA2])),
+        "unsuback": srv + frame(0xB0, b"\x00\x04" + props() + bytes([0x11, 0])),
+        "disconnect-use-another": srv + frame(0xE0, b"\x9c" + props((0x1C, s16(b"other:1883")))),
+        "auth-continue": srv + frame(0xF0, b"\x18" + props((0x15, s16(b"SCRAM")), (0x16, s16(b"\x01\x02")))),
+        "connect-will": cli + connect,
+        "subscribe-options": cli + frame(0x82, b"\x00\x01" + props((0x0B, b"\x07")) + s16(b"a/+") + b"\x2e"),
+        "builder-publish": build,
+    }
+
+
 def op(code, arg=0):
     return code | arg << 4
 
@@ -164,6 +205,7 @@ def main():
     for target, seeds in (
         ("framer", framer_seeds()),
         ("decode", decode_seeds()),
+        ("decode_v5", decode_v5_seeds()),
         ("session", session_seeds()),
     ):
         d = os.path.join(HERE, "corpus", target)

@@ -7,6 +7,7 @@
 //! session against a model of what it must acknowledge and deliver.
 
 pub mod decode;
+pub mod decode_v5;
 pub mod framer;
 pub mod session;
 

@@ -43,6 +43,11 @@ fn decode_seeds() {
 }
 
 #[test]
+fn decode_v5_seeds() {
+    check("decode_v5", umqtt_core_fuzz::decode_v5::run);
+}
+
+#[test]
 fn session_seeds() {
     check("session", umqtt_core_fuzz::session::run);
 }
@@ -58,6 +63,7 @@ fn replay_dir() {
     let run: fn(&[u8]) = match target {
         "framer" => umqtt_core_fuzz::framer::run,
         "decode" => umqtt_core_fuzz::decode::run,
+        "decode_v5" => umqtt_core_fuzz::decode_v5::run,
         "session" => umqtt_core_fuzz::session::run,
         _ => panic!("unknown target {target}"),
     };

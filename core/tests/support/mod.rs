@@ -9,6 +9,7 @@
 )]
 
 pub mod fake_host;
+pub mod mosquitto;
 pub mod session;
 
 use umqtt_core::codec::Connect;

@@ -141,6 +141,10 @@ pub(super) fn decode_publish(
     sender: Role,
 ) -> Result<Publish<'_>, ProtocolError> {
     let qos = QoS::from_u8((flags >> 1) & 3).ok_or(ProtocolError::InvalidQoS)?;
+    // 3.3.1-2: DUP must be 0 at QoS 0 (3.1.1 tolerated it; MQTT 5 is strict).
+    if qos == QoS::AtMostOnce && flags & 0x08 != 0 {
+        return Err(ProtocolError::InvalidFlags);
+    }
     let topic = r.str()?;
     if !topic.is_empty() {
         check_topic_name(topic).map_err(|_| ProtocolError::InvalidTopic)?;

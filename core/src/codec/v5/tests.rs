@@ -369,6 +369,8 @@ fn publish_malformed() {
         srv(&[0x30, 6, 0, 1, b't', 2, 0x24, 1]),
         Err(E::MalformedProperty)
     );
+    // 3.3.1-2: DUP on QoS 0.
+    assert_eq!(srv(&[0x38, 4, 0, 1, b't', 0]), Err(E::InvalidFlags));
     // QoS 1 without its packet id, QoS 3.
     assert_eq!(srv(&[0x32, 4, 0, 1, b't', 0]), Err(E::PacketTooShort));
     assert_eq!(srv(&[0x36, 6, 0, 1, b't', 0, 1, 0]), Err(E::InvalidQoS));

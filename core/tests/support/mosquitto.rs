@@ -1,0 +1,64 @@
+//! A private Mosquitto 2 for one test: a free loopback port, a config of
+//! the test's choosing in a temporary directory, killed on drop.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Mosquitto {
+    pub port: u16,
+    pub dir: PathBuf,
+    child: Child,
+}
+
+impl Mosquitto {
+    /// Start with `listener PORT 127.0.0.1`, anonymous access and `extra`
+    /// config lines (`{dir}` in them is replaced by the broker's directory).
+    pub fn start(tag: &str, extra: &str) -> Mosquitto {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap();
+        let dir = std::env::temp_dir().join(format!("umqtt-v5-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let conf = dir.join("mosquitto.conf");
+        let extra = extra.replace("{dir}", dir.to_str().unwrap());
+        let text = format!("listener {port} 127.0.0.1\nallow_anonymous true\n{extra}\n");
+        std::fs::write(&conf, text).unwrap();
+        // Debian puts mosquitto in /usr/sbin, which is often not on PATH.
+        let bin = std::env::var("MOSQUITTO").unwrap_or_else(|_| {
+            let sbin = "/usr/sbin/mosquitto";
+            if std::path::Path::new(sbin).exists() {
+                sbin.into()
+            } else {
+                "mosquitto".into()
+            }
+        });
+        let child = Command::new(bin)
+            .arg("-c")
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("mosquitto must be installed (apt-get install mosquitto)");
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "mosquitto did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Mosquitto { port, dir, child }
+    }
+}
+
+impl Drop for Mosquitto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
