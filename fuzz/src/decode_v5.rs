@@ -5,14 +5,16 @@
 //! - bit 1 clear: `rest` is one frame for `codec::v5::decode`. Whatever it
 //!   accepts must re-encode (possibly shorter: short forms) to a frame
 //!   that decodes to the same packet; a PUBLISH also goes through the
-//!   inbound alias table (an accepted alias resolves to a topic).
+//!   inbound alias table (an accepted alias resolves to a topic), and
+//!   `decode_from_server` agrees with `decode` for server frames.
 //! - bit 1 set: `rest` is a script of property pushes into a
 //!   `PropertyBuilder` for the context `mode >> 2` (mod 11): each step is
 //!   `[id] [len] [len bytes]`, turned into a value of the id's kind. The
 //!   list the builder produces must parse back, item for item.
 
 use umqtt_core::codec::v5::{
-    decode, Context, Kind, Packet, Properties, PropertyBuilder, PropertyId, Role, Value,
+    decode, decode_from_server, Context, Kind, Packet, Properties, PropertyBuilder, PropertyId,
+    Role, Value,
 };
 use umqtt_core::v5::InboundAliases;
 use umqtt_core::Error;
@@ -37,7 +39,11 @@ const CONTEXTS: [Context; 11] = [
 pub fn run(data: &[u8]) {
     let mut input = Input::new(data);
     let mode = input.byte();
-    let role = if mode & 1 == 0 { Role::Server } else { Role::Client };
+    let role = if mode & 1 == 0 {
+        Role::Server
+    } else {
+        Role::Client
+    };
     if mode & 2 == 0 {
         frame(input.rest(), role);
     } else {
@@ -47,6 +53,9 @@ pub fn run(data: &[u8]) {
 }
 
 fn frame(bytes: &[u8], role: Role) {
+    if role == Role::Server {
+        assert_eq!(decode_from_server(bytes), decode(bytes, role));
+    }
     let Ok(p) = decode(bytes, role) else {
         trace!("rejected: {:?}", decode(bytes, role));
         return;
@@ -80,14 +89,15 @@ fn builder(mut input: Input<'_>, ctx: Context, role: Role) {
         let Some(id) = PropertyId::from_u8(id) else {
             continue;
         };
-        let int = raw.iter().fold(0u32, |a, &x| a.rotate_left(8) ^ u32::from(x));
+        let int = raw
+            .iter()
+            .fold(0u32, |a, &x| a.rotate_left(8) ^ u32::from(x));
         let text = std::str::from_utf8(raw).unwrap_or("");
-        let (k, v) = text.split_at(text.len() / 2);
-        let (k, v) = if k.is_char_boundary(k.len()) && text.is_char_boundary(k.len()) {
-            (k, v)
-        } else {
-            (text, "")
-        };
+        let mid = (0..=text.len() / 2)
+            .rev()
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(0);
+        let (k, v) = text.split_at(mid);
         let value = match id.kind() {
             Kind::Utf8 => Value::Str(text),
             Kind::Binary => Value::Binary(raw),

@@ -168,6 +168,20 @@ impl Packet<'_> {
 /// packet, reserved bits, the short forms of acks, DISCONNECT and AUTH. A
 /// packet `sender` never sends is `UnexpectedPacket`.
 pub fn decode(frame: &[u8], sender: Role) -> Result<Packet<'_>, ProtocolError> {
+    decode_impl::<true>(frame, sender)
+}
+
+/// [`decode`] for what a client receives (`Role::Server`), without the
+/// decoders of CONNECT, SUBSCRIBE and UNSUBSCRIBE (they are
+/// `UnexpectedPacket` either way), so a client build does not link them.
+pub fn decode_from_server(frame: &[u8]) -> Result<Packet<'_>, ProtocolError> {
+    decode_impl::<false>(frame, Role::Server)
+}
+
+fn decode_impl<const CLIENT_PACKETS: bool>(
+    frame: &[u8],
+    sender: Role,
+) -> Result<Packet<'_>, ProtocolError> {
     let (&first, rest) = frame.split_first().ok_or(ProtocolError::PacketTooShort)?;
     let (remaining, used) = decode_varint(rest)?.ok_or(ProtocolError::PacketTooShort)?;
     let body = rest.get(used..).ok_or(ProtocolError::PacketTooShort)?;
@@ -192,6 +206,11 @@ pub fn decode(frame: &[u8], sender: Role) -> Result<Packet<'_>, ProtocolError> {
         }
     }
     let packet = match kind {
+        PacketType::Connect | PacketType::Subscribe | PacketType::Unsubscribe
+            if !CLIENT_PACKETS =>
+        {
+            return Err(ProtocolError::UnexpectedPacket)
+        }
         PacketType::Connect => Packet::Connect(connect::decode_connect(r)?),
         PacketType::ConnAck => Packet::ConnAck(connect::decode_connack(r)?),
         PacketType::Publish => Packet::Publish(publish::decode_publish(flags, r, sender)?),

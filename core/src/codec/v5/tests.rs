@@ -8,7 +8,9 @@ use crate::types::{PacketId, ProtocolVersion, QoS};
 use ProtocolError as E;
 
 fn srv(frame: &[u8]) -> Result<Packet<'_>, ProtocolError> {
-    decode(frame, Role::Server)
+    let p = decode(frame, Role::Server);
+    assert_eq!(decode_from_server(frame), p);
+    p
 }
 fn cli(frame: &[u8]) -> Result<Packet<'_>, ProtocolError> {
     decode(frame, Role::Client)
