@@ -44,7 +44,7 @@ pub use subscribe::{
 };
 
 use super::packet::finish;
-use super::{decode_varint, frame_len, PacketType, Reader, Writer};
+use super::{decode_varint, frame_len, varint_len, PacketType, Reader, Writer};
 use crate::error::{Error, ProtocolError};
 
 /// Reserve exactly the frame in `out` and write its fixed header.
@@ -184,6 +184,10 @@ fn decode_impl<const CLIENT_PACKETS: bool>(
 ) -> Result<Packet<'_>, ProtocolError> {
     let (&first, rest) = frame.split_first().ok_or(ProtocolError::PacketTooShort)?;
     let (remaining, used) = decode_varint(rest)?.ok_or(ProtocolError::PacketTooShort)?;
+    // 1.5.5-1: the remaining length in its shortest form.
+    if used != varint_len(remaining) {
+        return Err(ProtocolError::MalformedRemainingLength);
+    }
     let body = rest.get(used..).ok_or(ProtocolError::PacketTooShort)?;
     if body.len() < remaining {
         return Err(ProtocolError::PacketTooShort);

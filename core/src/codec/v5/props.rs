@@ -33,7 +33,7 @@ fn read_one<'a>(r: &mut Reader<'a>) -> Result<(PropertyId, Value<'a>), ProtocolE
             Value::Int(u32::from_be_bytes(a))
         }
         // A varint is below 2^28, so it fits.
-        Kind::VarInt => Value::Int(r.varint().map_err(bad)? as u32),
+        Kind::VarInt => Value::Int(minimal_varint(r)? as u32),
         Kind::Utf8 => Value::Str(utf8(r.str().map_err(bad)?)?),
         Kind::Binary => Value::Binary(r.str().map_err(bad)?),
         Kind::Utf8Pair => {
@@ -43,6 +43,16 @@ fn read_one<'a>(r: &mut Reader<'a>) -> Result<(PropertyId, Value<'a>), ProtocolE
         }
     };
     Ok((id, value))
+}
+
+/// A varint in its shortest form (1.5.5-1); a padded one is malformed.
+fn minimal_varint(r: &mut Reader<'_>) -> Result<usize, ProtocolError> {
+    let before = r.remaining();
+    let v = r.varint().map_err(|_| ProtocolError::MalformedProperty)?;
+    if before.saturating_sub(r.remaining()) != varint_len(v) {
+        return Err(ProtocolError::MalformedProperty);
+    }
+    Ok(v)
 }
 
 /// Record `id` in the seen-set; false if it was there and may not repeat.
@@ -93,7 +103,7 @@ impl<'a> Properties<'a> {
         ctx: Context,
         sender: Role,
     ) -> Result<Self, ProtocolError> {
-        let len = r.varint().map_err(|_| ProtocolError::MalformedProperty)?;
+        let len = minimal_varint(r)?;
         let bytes = r.take(len).map_err(|_| ProtocolError::MalformedProperty)?;
         Properties::parse(bytes, ctx, sender)
     }

@@ -111,6 +111,14 @@ fn connack_malformed() {
         srv(&[0x20, 7, 0, 0, 4, 0x1F, 0, 1, 0x00]),
         Err(E::MalformedProperty)
     );
+    // 1.5.5-1: padded varints (property length, remaining length, a
+    // subscription identifier) are malformed.
+    assert_eq!(srv(&[0x20, 4, 0, 0, 0x80, 0]), Err(E::MalformedProperty));
+    assert_eq!(srv(&[0xD0, 0x80, 0]), Err(E::MalformedRemainingLength));
+    assert_eq!(
+        srv(&[0x30, 7, 0, 1, b't', 3, 0x0B, 0x81, 0]),
+        Err(E::MalformedProperty)
+    );
     // Trailing bytes after the properties.
     assert_eq!(srv(&[0x20, 4, 0, 0, 0, 9]), Err(E::TrailingBytes));
     assert_eq!(E::MalformedProperty.reason_code(), 0x81);
