@@ -78,6 +78,62 @@ fn publish_frame(payload: &[u8]) -> Vec<u8> {
     out
 }
 
+/// MQTT 5 beside the 3.1.1 figures: PUBLISH encode and decode without
+/// properties and with three (content type + two user properties).
+fn v5_cases(opts: &Opts, size: usize, payload: &[u8], results: &mut Vec<(String, f64)>) {
+    use umqtt_core::codec::v5::{
+        self, Context, Properties, PropertyBuilder, PropertyId, Role, Value,
+    };
+    let mut pb = [0u8; 64];
+    let mut b = PropertyBuilder::new(&mut pb, Context::Publish, Role::Client);
+    b.push(PropertyId::ContentType, Value::Str("text/plain"))
+        .expect("fits");
+    b.push(PropertyId::UserProperty, Value::Pair("k", "v"))
+        .expect("fits");
+    b.push(PropertyId::UserProperty, Value::Pair("k2", "v2"))
+        .expect("fits");
+    let with = b.finish();
+    let mut out = vec![0u8; size + 128];
+    for (label, props) in [("no properties", Properties::EMPTY), ("3 properties", with)] {
+        let p = v5::Publish {
+            topic: TOPIC,
+            payload,
+            qos: QoS::AtMostOnce,
+            retain: false,
+            dup: false,
+            packet_id: None,
+            properties: props,
+        };
+        let ns = measure(opts, |n| {
+            for _ in 0..n {
+                black_box(black_box(&p).encode(&mut out).expect("fits"));
+            }
+        });
+        results.push((
+            format!("codec::v5::Publish::encode QoS 0, {label}, {size} B"),
+            ns,
+        ));
+        let len = p.encode(&mut out).expect("fits");
+        let frame = out[..len].to_vec();
+        let ns = measure(opts, |n| {
+            for _ in 0..n {
+                black_box(v5::decode_from_server(black_box(&frame)).expect("decodes"));
+            }
+        });
+        results.push((
+            format!("codec::v5::decode_from_server PUBLISH, {label}, {size} B"),
+            ns,
+        ));
+    }
+    let frame = publish_frame(payload);
+    let ns = measure(opts, |n| {
+        for _ in 0..n {
+            black_box(codec::decode(black_box(&frame), ProtocolVersion::V311).expect("decodes"));
+        }
+    });
+    results.push((format!("codec::decode PUBLISH (3.1.1), {size} B"), ns));
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
@@ -171,6 +227,8 @@ fn main() {
             format!("Framer::push + next_frame + codec::decode, {size} B"),
             ns,
         ));
+
+        v5_cases(&opts, size, &payload, &mut results);
 
         let mut rx = vec![0u8; 8192];
         let mut framer = Framer::new(&mut rx[..]);

@@ -35,16 +35,17 @@ const ALIAS_LEN: usize = 3;
 
 impl Publish<'_> {
     fn remaining_len(&self, alias: Option<(u16, bool)>) -> Result<usize, Error> {
-        let has_alias = alias.is_some() || self.properties.get(PropertyId::TopicAlias).is_some();
+        // Looking for an alias property walks the list: only when it matters.
+        let alias_prop = || self.properties.get(PropertyId::TopicAlias).is_some();
         let send_topic = alias.is_none_or(|(_, send)| send);
-        if alias.is_some() && self.properties.get(PropertyId::TopicAlias).is_some() {
+        if alias.is_some() && alias_prop() {
             return Err(ArgError::Property(crate::PropertyError::Repeated).into());
         }
         if alias.is_some_and(|(a, _)| a == 0) {
             return Err(ArgError::Property(crate::PropertyError::OutOfRange).into());
         }
         if self.topic.is_empty() {
-            if !has_alias {
+            if alias.is_none() && !alias_prop() {
                 return Err(ArgError::EmptyTopicWithoutAlias.into());
             }
         } else {
