@@ -105,6 +105,9 @@ pub enum ArgError {
     QoSNotSupported,
     /// The broker announced `retain_available = 0`.
     RetainNotSupported,
+    /// `reauthenticate()` without enhanced authentication, or while an
+    /// exchange is in progress.
+    NoAuthInProgress,
 }
 
 /// Why an MQTT 5 property given by the caller was refused. Bindings map
@@ -179,6 +182,9 @@ pub enum ProtocolError {
     PacketTooLarge,
     /// MQTT 5: more unacknowledged QoS 1/2 PUBLISH than our receive maximum.
     ReceiveMaximumExceeded,
+    /// MQTT 5: an AUTH (or an authentication method in CONNACK) we did not
+    /// ask for, out of turn, or with another method (sec 4.12).
+    UnexpectedAuth,
 }
 
 impl Error {
@@ -238,6 +244,9 @@ impl ArgError {
             }
             ArgError::QoSNotSupported => "qos above the broker's maximum_qos",
             ArgError::RetainNotSupported => "broker does not support retained messages",
+            ArgError::NoAuthInProgress => {
+                "reauthenticate needs set_auth() and a finished authentication"
+            }
         }
     }
 }
@@ -290,6 +299,7 @@ impl ProtocolError {
             ProtocolError::ReservedBits => "protocol error: reserved bits set",
             ProtocolError::PacketTooLarge => "protocol error: packet above our maximum size",
             ProtocolError::ReceiveMaximumExceeded => "protocol error: receive maximum exceeded",
+            ProtocolError::UnexpectedAuth => "protocol error: unexpected AUTH",
         }
     }
 
@@ -317,7 +327,8 @@ impl ProtocolError {
             | ProtocolError::UnknownPacketId
             | ProtocolError::DuplicateProperty
             | ProtocolError::InvalidPropertyValue
-            | ProtocolError::MissingTopic => 0x82,
+            | ProtocolError::MissingTopic
+            | ProtocolError::UnexpectedAuth => 0x82,
             ProtocolError::TopicAliasNoRoom => 0x83,
             ProtocolError::ReceiveMaximumExceeded => 0x93,
             ProtocolError::TopicAliasInvalid => 0x94,

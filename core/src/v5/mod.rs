@@ -28,15 +28,24 @@
 //!    pending), [`InboundAliases::resolve_publish`] for its topic;
 //!    [`ReceiveQuota::on_ack_sent`] when its PUBACK / PUBCOMP goes out.
 //!    PUBACK / PUBREC / PUBCOMP: [`SendQuota::on_ack`].
+//!    AUTH: [`AuthFlow::on_auth`]; a challenge is answered with
+//!    [`auth_packet`] (0x18). CONNACK: [`AuthFlow::on_connack`] (after
+//!    [`AuthFlow::on_connect`] at CONNECT). `reauthenticate()`:
+//!    [`AuthFlow::start_reauth`], then [`auth_packet`] with 0x19.
+//!    A frame the framer skipped as too large for the receive buffer is
+//!    [`crate::ProtocolError::PacketTooLarge`] on MQTT 5 (we announced that
+//!    size): disconnect with 0x95 instead of skipping it.
 //! 5. **Any [`crate::ProtocolError`]**: send DISCONNECT with
 //!    [`crate::ProtocolError::reason_code`] and close.
 //! 6. **Reconnect**: back to 1. Resent QoS 1/2 frames are the stored full
 //!    ones (no alias) and take quota again.
 
+mod auth;
 mod limits;
 mod quota;
 mod topic_alias;
 
+pub use auth::{auth_packet, AuthFlow, AuthPhase, AuthStep};
 pub use limits::{
     announced_maximum_packet_size, check_inbound_size, connect_session_expiry, ServerLimits,
 };
