@@ -121,20 +121,6 @@ fn round_trip(p: &Packet<'_>, sender: Role) {
     assert!(short.iter().all(|&b| b == 0x5A));
 }
 
-const CONTEXTS: [Context; 11] = [
-    Context::Connect,
-    Context::Will,
-    Context::ConnAck,
-    Context::Publish,
-    Context::Ack,
-    Context::Subscribe,
-    Context::SubAck,
-    Context::Unsubscribe,
-    Context::UnsubAck,
-    Context::Disconnect,
-    Context::Auth,
-];
-
 fn qos() -> impl Strategy<Value = QoS> {
     prop::sample::select(vec![QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce])
 }
@@ -177,7 +163,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
-    fn properties_round_trip((ctx, role, it) in (prop::sample::select(CONTEXTS.to_vec()), role())
+    fn properties_round_trip((ctx, role, it) in (prop::sample::select(Context::ALL.to_vec()), role())
         .prop_flat_map(|(c, r)| (Just(c), Just(r), items(c, r)))) {
         let mut buf = vec![0u8; 4096];
         let p = build(&mut buf, ctx, role, &it);

@@ -21,20 +21,6 @@ use umqtt_core::Error;
 
 use crate::{trace, Input};
 
-const CONTEXTS: [Context; 11] = [
-    Context::Connect,
-    Context::Will,
-    Context::ConnAck,
-    Context::Publish,
-    Context::Ack,
-    Context::Subscribe,
-    Context::SubAck,
-    Context::Unsubscribe,
-    Context::UnsubAck,
-    Context::Disconnect,
-    Context::Auth,
-];
-
 /// Run one input.
 pub fn run(data: &[u8]) {
     let mut input = Input::new(data);
@@ -47,7 +33,7 @@ pub fn run(data: &[u8]) {
     if mode & 2 == 0 {
         frame(input.rest(), role);
     } else {
-        let ctx = CONTEXTS[usize::from(mode >> 2) % CONTEXTS.len()];
+        let ctx = Context::ALL[usize::from(mode >> 2) % Context::ALL.len()];
         builder(input, ctx, role);
     }
 }

@@ -38,6 +38,29 @@ pub struct Connect<'a> {
 
 const PROTOCOL_NAME: &[u8] = b"MQTT";
 
+/// CONNECT flags (3.1.2.2 in both versions): user name, password, will
+/// retain, will QoS, will, clean session / clean start.
+pub(super) fn connect_flags(user: bool, pass: bool, will: Option<(QoS, bool)>, clean: bool) -> u8 {
+    let mut f = 0u8;
+    if user {
+        f |= 0x80;
+    }
+    if pass {
+        f |= 0x40;
+    }
+    if let Some((qos, retain)) = will {
+        if retain {
+            f |= 0x20;
+        }
+        f |= (qos as u8) << 3;
+        f |= 0x04;
+    }
+    if clean {
+        f |= 0x02;
+    }
+    f
+}
+
 impl Connect<'_> {
     /// Validate the fields and return the remaining length.
     fn remaining_len(&self) -> Result<usize, Error> {
@@ -88,28 +111,12 @@ impl Connect<'_> {
     }
 
     fn flags(&self) -> u8 {
-        let mut f = 0u8;
-        if self.username.is_some() {
-            f |= 0x80;
-        }
-        if self.password.is_some() {
-            f |= 0x40;
-        }
-        if let Some(w) = &self.will {
-            if w.retain {
-                f |= 0x20;
-            }
-            f |= match w.qos {
-                QoS::AtMostOnce => 0,
-                QoS::AtLeastOnce => 0x08,
-                QoS::ExactlyOnce => 0x10,
-            };
-            f |= 0x04;
-        }
-        if self.clean_session {
-            f |= 0x02;
-        }
-        f
+        connect_flags(
+            self.username.is_some(),
+            self.password.is_some(),
+            self.will.map(|w| (w.qos, w.retain)),
+            self.clean_session,
+        )
     }
 
     /// Size of the encoded packet, after validating the fields.

@@ -34,6 +34,18 @@ pub(crate) const fn qos_bits(qos: QoS) -> u8 {
     }
 }
 
+/// First byte of a PUBLISH with these flags (both versions).
+pub(crate) const fn first_byte(qos: QoS, dup: bool, retain: bool) -> u8 {
+    let mut b = (PacketType::Publish as u8) << 4 | qos_bits(qos);
+    if dup {
+        b |= DUP;
+    }
+    if retain {
+        b |= RETAIN;
+    }
+    b
+}
+
 impl Publish<'_> {
     fn remaining_len(&self) -> Result<usize, Error> {
         check_topic_name(self.topic)?;
@@ -53,14 +65,7 @@ impl Publish<'_> {
     }
 
     fn first_byte(&self) -> u8 {
-        let mut b = PacketType::Publish.first_byte() | qos_bits(self.qos);
-        if self.dup {
-            b |= DUP;
-        }
-        if self.retain {
-            b |= RETAIN;
-        }
-        b
+        first_byte(self.qos, self.dup, self.retain)
     }
 
     /// Size of the encoded packet, after validating the fields.

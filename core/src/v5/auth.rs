@@ -159,6 +159,13 @@ mod tests {
     use crate::codec::v5::{decode, Packet};
     use ProtocolError as E;
 
+    fn connack_naming<'b>(method: &str, buf: &'b mut [u8]) -> Properties<'b> {
+        let mut b = PropertyBuilder::new(buf, Context::ConnAck, Role::Server);
+        b.push(PropertyId::AuthenticationMethod, Value::Str(method))
+            .unwrap();
+        b.finish()
+    }
+
     fn server_auth<'b>(code: u8, method: &str, data: &[u8], buf: &'b mut [u8]) -> Auth<'b> {
         auth_packet(code, method, data, buf).unwrap()
     }
@@ -180,12 +187,7 @@ mod tests {
         let n = ans.encode(&mut out).unwrap();
         assert_eq!(decode(&out[..n], Role::Client), Ok(Packet::Auth(ans)));
         let mut cb = [0u8; 64];
-        let props = {
-            let mut pbld = PropertyBuilder::new(&mut cb, Context::ConnAck, Role::Server);
-            pbld.push(PropertyId::AuthenticationMethod, Value::Str("SCRAM"))
-                .unwrap();
-            pbld.finish()
-        };
+        let props = connack_naming("SCRAM", &mut cb);
         let ok = ConnAck {
             session_present: false,
             reason_code: 0,
@@ -231,12 +233,7 @@ mod tests {
         );
         // A CONNACK naming a method we never sent, or not ours.
         let mut cb = [0u8; 64];
-        let props = {
-            let mut pbld = PropertyBuilder::new(&mut cb, Context::ConnAck, Role::Server);
-            pbld.push(PropertyId::AuthenticationMethod, Value::Str("SCRAM"))
-                .unwrap();
-            pbld.finish()
-        };
+        let props = connack_naming("SCRAM", &mut cb);
         let ack = ConnAck {
             session_present: false,
             reason_code: 0,

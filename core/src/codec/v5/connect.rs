@@ -3,6 +3,7 @@
 use super::property::{Context, Role};
 use super::reason::{is_valid, ReasonPacket};
 use super::{begin, Properties};
+use crate::codec::connect::connect_flags;
 use crate::codec::packet::finish;
 use crate::codec::{add_len, check_topic_name, check_utf8, frame_len, str_len, PacketType, Reader};
 use crate::error::{ArgError, Error, ProtocolError};
@@ -70,24 +71,12 @@ impl Connect<'_> {
     }
 
     fn flags(&self) -> u8 {
-        let mut f = 0u8;
-        if self.username.is_some() {
-            f |= 0x80;
-        }
-        if self.password.is_some() {
-            f |= 0x40;
-        }
-        if let Some(w) = &self.will {
-            if w.retain {
-                f |= 0x20;
-            }
-            f |= (w.qos as u8) << 3;
-            f |= 0x04;
-        }
-        if self.clean_start {
-            f |= 0x02;
-        }
-        f
+        connect_flags(
+            self.username.is_some(),
+            self.password.is_some(),
+            self.will.map(|w| (w.qos, w.retain)),
+            self.clean_start,
+        )
     }
 
     /// Size of the encoded packet, after validating the fields.

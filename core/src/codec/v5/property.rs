@@ -44,6 +44,21 @@ pub enum Context {
 }
 
 impl Context {
+    /// Every context, in order.
+    pub const ALL: [Context; 11] = [
+        Context::Connect,
+        Context::Will,
+        Context::ConnAck,
+        Context::Publish,
+        Context::Ack,
+        Context::Subscribe,
+        Context::SubAck,
+        Context::Unsubscribe,
+        Context::UnsubAck,
+        Context::Disconnect,
+        Context::Auth,
+    ];
+
     const fn bit(self) -> u16 {
         1u16 << (self as u8)
     }

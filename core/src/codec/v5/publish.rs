@@ -5,7 +5,7 @@ use super::property::{Context, PropertyId, Role};
 use super::reason::{is_valid, ReasonPacket};
 use super::{begin, Properties};
 use crate::codec::packet::{finish, packet_id};
-use crate::codec::publish::qos_bits;
+use crate::codec::publish::first_byte;
 use crate::codec::{add_len, check_topic_name, frame_len, str_len, PacketType, Reader, Writer};
 use crate::error::{ArgError, Error, ProtocolError};
 use crate::types::{PacketId, QoS};
@@ -71,17 +71,6 @@ impl Publish<'_> {
         add_len(n, self.payload.len())
     }
 
-    fn first_byte(&self) -> u8 {
-        let mut b = PacketType::Publish.first_byte() | qos_bits(self.qos);
-        if self.dup {
-            b |= 0x08;
-        }
-        if self.retain {
-            b |= 0x01;
-        }
-        b
-    }
-
     /// Size of the encoded packet, after validating the fields.
     pub fn encoded_len(&self) -> Result<usize, Error> {
         frame_len(self.remaining_len(None)?)
@@ -112,7 +101,7 @@ impl Publish<'_> {
 
     fn encode_inner(&self, alias: Option<(u16, bool)>, out: &mut [u8]) -> Result<usize, Error> {
         let remaining = self.remaining_len(alias)?;
-        let mut w = begin(out, self.first_byte(), remaining)?;
+        let mut w = begin(out, first_byte(self.qos, self.dup, self.retain), remaining)?;
         let send_topic = alias.is_none_or(|(_, send)| send);
         w.put_str(if send_topic { self.topic } else { &[] })?;
         if let Some(id) = self.packet_id {
