@@ -13,163 +13,16 @@
 mod support;
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::time::Duration;
 
 use support::mosquitto::Mosquitto;
+use support::v5conn::*;
 use umqtt_core::codec::v5::{
-    decode, reason, Ack, ConnAck, Connect, Context, Disconnect, Filters, Packet, Properties,
-    PropertyBuilder, PropertyId, Publish, Role, SubOptions, Subscribe, Unsubscribe, Value, Will,
+    decode, reason, Context, Disconnect, Filters, Packet, Properties, PropertyId, Role, SubOptions,
+    Unsubscribe, Value,
 };
-use umqtt_core::codec::{decode_varint, PacketType};
+use umqtt_core::codec::PacketType;
 use umqtt_core::v5::{connect_session_expiry, AliasUse, OutboundAliases, SendQuota, ServerLimits};
-use umqtt_core::{PacketId, QoS};
-
-type Items<'a> = &'a [(PropertyId, Value<'a>)];
-
-fn props<'b>(buf: &'b mut [u8], ctx: Context, items: Items<'_>) -> Properties<'b> {
-    let mut b = PropertyBuilder::new(buf, ctx, Role::Client);
-    for (id, v) in items {
-        b.push(*id, *v).unwrap();
-    }
-    b.finish()
-}
-
-fn pid(v: u16) -> PacketId {
-    PacketId::new(v).unwrap()
-}
-
-struct Conn {
-    sock: TcpStream,
-}
-
-impl Conn {
-    fn send(&mut self, p: &Packet<'_>) {
-        let mut out = vec![0u8; p.encoded_len().unwrap()];
-        p.encode(&mut out).unwrap();
-        self.sock.write_all(&out).unwrap();
-    }
-
-    /// One whole frame (5 s at most).
-    fn recv(&mut self) -> Vec<u8> {
-        let mut frame = vec![0u8; 1];
-        self.sock.read_exact(&mut frame).unwrap();
-        loop {
-            if let Some((len, used)) = decode_varint(&frame[1..]).unwrap() {
-                let start = frame.len();
-                frame.resize(1 + used + len, 0);
-                self.sock.read_exact(&mut frame[start..]).unwrap();
-                return frame;
-            }
-            let mut b = [0u8];
-            self.sock.read_exact(&mut b).unwrap();
-            frame.push(b[0]);
-        }
-    }
-
-    /// Send DISCONNECT and wait until the broker closes the socket, so that
-    /// it has acted on it before the test goes on.
-    fn disconnect(mut self, d: Disconnect<'_>) {
-        self.send(&Packet::Disconnect(d));
-        let mut rest = Vec::new();
-        let _ = self.sock.read_to_end(&mut rest);
-        assert!(rest.is_empty(), "nothing after DISCONNECT: {rest:02x?}");
-    }
-
-    /// Frames up to the PINGRESP answering a PINGREQ sent now.
-    fn drain(&mut self) -> Vec<Vec<u8>> {
-        self.send(&Packet::PingReq);
-        let mut got = Vec::new();
-        loop {
-            let f = self.recv();
-            if f == [0xD0, 0] {
-                return got;
-            }
-            got.push(f);
-        }
-    }
-}
-
-/// CONNECT with `items` as properties; returns the connection and the
-/// CONNACK frame.
-fn connect(
-    port: u16,
-    id: &str,
-    clean: bool,
-    items: Items<'_>,
-    will: Option<Will<'_>>,
-) -> (Conn, Vec<u8>) {
-    let sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let mut c = Conn { sock };
-    let mut pb = [0u8; 256];
-    let c5 = Connect {
-        client_id: id.as_bytes(),
-        keepalive: 60,
-        clean_start: clean,
-        username: None,
-        password: None,
-        will,
-        properties: props(&mut pb, Context::Connect, items),
-    };
-    c.send(&Packet::Connect(c5));
-    let f = c.recv();
-    (c, f)
-}
-
-fn connack(f: &[u8]) -> ConnAck<'_> {
-    match decode(f, Role::Server) {
-        Ok(Packet::ConnAck(a)) => a,
-        other => panic!("expected CONNACK, got {other:?}"),
-    }
-}
-
-fn subscribe(c: &mut Conn, id: u16, filter: &str, opts: SubOptions, items: Items<'_>) -> Vec<u8> {
-    let mut pb = [0u8; 64];
-    let list = [(filter.as_bytes(), opts)];
-    c.send(&Packet::Subscribe(Subscribe {
-        packet_id: pid(id),
-        properties: props(&mut pb, Context::Subscribe, items),
-        filters: Filters::List(&list),
-    }));
-    let f = c.recv();
-    match decode(&f, Role::Server) {
-        Ok(Packet::SubAck(a)) => {
-            assert_eq!(a.packet_id, pid(id));
-            a.reason_codes.to_vec()
-        }
-        other => panic!("expected SUBACK, got {other:?}"),
-    }
-}
-
-fn publish(
-    t: &str,
-    payload: &[u8],
-    qos: QoS,
-    id: u16,
-    properties: Properties<'_>,
-) -> Publish<'static> {
-    // Leaked: a test's handful of small publishes.
-    let t: &'static [u8] = Box::leak(t.as_bytes().to_vec().into_boxed_slice());
-    let payload: &'static [u8] = Box::leak(payload.to_vec().into_boxed_slice());
-    let bytes: &'static [u8] = Box::leak(properties.as_bytes().to_vec().into_boxed_slice());
-    Publish {
-        topic: t,
-        payload,
-        qos,
-        retain: false,
-        dup: false,
-        packet_id: (qos != QoS::AtMostOnce).then(|| pid(id)),
-        properties: Properties::parse(bytes, Context::Publish, Role::Client).unwrap(),
-    }
-}
-
-fn puback(f: &[u8]) -> Ack<'_> {
-    match decode(f, Role::Server) {
-        Ok(Packet::PubAck(a)) => a,
-        other => panic!("expected PUBACK, got {other:?}"),
-    }
-}
+use umqtt_core::QoS;
 
 #[test]
 fn connack_properties_and_limits() {
@@ -591,21 +444,6 @@ fn session_expiry_and_will_on_disconnect_reason() {
     );
 }
 
-fn will_msg<'a>(wb: &'a mut [u8], payload: &'static [u8]) -> Will<'a> {
-    let mut b = PropertyBuilder::new(wb, Context::Will, Role::Client);
-    b.push(PropertyId::ContentType, Value::Str("text/plain"))
-        .unwrap();
-    b.push(PropertyId::UserProperty, Value::Pair("w", "1"))
-        .unwrap();
-    Will {
-        topic: b"will/t",
-        payload,
-        qos: QoS::AtMostOnce,
-        retain: false,
-        properties: b.finish(),
-    }
-}
-
 #[test]
 fn quota_against_a_small_receive_maximum() {
     let b = Mosquitto::start("quota", "max_inflight_messages 2");
@@ -635,9 +473,97 @@ fn quota_against_a_small_receive_maximum() {
         quota.on_ack(PacketType::PubAck, puback(&f).reason_code);
     }
     assert!(quota.acquire(QoS::AtLeastOnce));
-    let _ = Ack {
-        packet_id: pid(1),
-        reason_code: 0,
-        properties: Properties::EMPTY,
+
+    // Why it matters: QoS 2 flows stay open until PUBREL. A third one
+    // beyond the broker's receive maximum of 2 is refused by Mosquitto
+    // 2.0.11 with PUBREC 0x97 (quota exceeded).
+    let (mut c, _) = connect(b.port, "q2", true, &[], None);
+    for id in 1..=3u16 {
+        c.send(&Packet::Publish(publish(
+            "q",
+            b"x",
+            QoS::ExactlyOnce,
+            id,
+            Properties::EMPTY,
+        )));
+    }
+    let codes: Vec<(u16, u8)> = (0..3)
+        .map(|_| {
+            let f = c.recv();
+            let Ok(Packet::PubRec(a)) = decode(&f, Role::Server) else {
+                panic!("{f:02x?}")
+            };
+            (a.packet_id.get(), a.reason_code)
+        })
+        .collect();
+    assert_eq!(codes, [(1, 0), (2, 0), (3, reason::QUOTA_EXCEEDED)]);
+}
+
+/// Refusals as Mosquitto 2.0.11 sends them in MQTT 5 (facts the Python
+/// tests build on): a bad login is CONNACK 0x87 (not 0x86), an ACL-denied
+/// publish is PUBACK / PUBREC 0x87, a session takeover closes the old
+/// connection without a DISCONNECT.
+#[test]
+fn refusals_and_takeover() {
+    let b = Mosquitto::start_with(
+        "refuse",
+        "allow_anonymous false\npassword_file {dir}/passwd\nacl_file {dir}/acl",
+        |dir| {
+            let file = dir.join("passwd");
+            let ok = std::process::Command::new("mosquitto_passwd")
+                .args(["-b", "-c"])
+                .arg(&file)
+                .args(["u", "secret"])
+                .status()
+                .expect("mosquitto_passwd (package mosquitto)");
+            assert!(ok.success());
+            std::fs::write(dir.join("acl"), "user u\ntopic readwrite ok/#\n").unwrap();
+        },
+    );
+    let (_, f) = connect_as(b.port, "x", true, &[], None, Some(("u", "wrong")));
+    assert_eq!(connack(&f).reason_code, reason::NOT_AUTHORIZED);
+    let (_, f) = connect(b.port, "anon", true, &[], None);
+    assert_eq!(connack(&f).reason_code, reason::NOT_AUTHORIZED);
+    let (mut c, f) = connect_as(b.port, "x", true, &[], None, Some(("u", "secret")));
+    assert_eq!(connack(&f).reason_code, 0);
+    c.send(&Packet::Publish(publish(
+        "ok/t",
+        b"1",
+        QoS::AtLeastOnce,
+        1,
+        Properties::EMPTY,
+    )));
+    assert_eq!(
+        puback(&c.recv()).reason_code,
+        reason::NO_MATCHING_SUBSCRIBERS
+    );
+    c.send(&Packet::Publish(publish(
+        "denied",
+        b"1",
+        QoS::AtLeastOnce,
+        2,
+        Properties::EMPTY,
+    )));
+    assert_eq!(puback(&c.recv()).reason_code, reason::NOT_AUTHORIZED);
+    c.send(&Packet::Publish(publish(
+        "denied",
+        b"1",
+        QoS::ExactlyOnce,
+        3,
+        Properties::EMPTY,
+    )));
+    let f = c.recv();
+    let Ok(Packet::PubRec(a)) = decode(&f, Role::Server) else {
+        panic!("{f:02x?}")
     };
+    assert_eq!(
+        (a.packet_id, a.reason_code),
+        (pid(3), reason::NOT_AUTHORIZED)
+    );
+    // Takeover: the same client id connects again.
+    let (_new, f) = connect_as(b.port, "x", true, &[], None, Some(("u", "secret")));
+    assert_eq!(connack(&f).reason_code, 0);
+    let mut rest = Vec::new();
+    let _ = c.sock.read_to_end(&mut rest);
+    assert!(rest.is_empty(), "closed without DISCONNECT: {rest:02x?}");
 }

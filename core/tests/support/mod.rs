@@ -11,6 +11,7 @@
 pub mod fake_host;
 pub mod mosquitto;
 pub mod session;
+pub mod v5conn;
 
 use umqtt_core::codec::Connect;
 use umqtt_core::{Buffer, PacketId, ProtocolVersion};

@@ -14,18 +14,31 @@ pub struct Mosquitto {
 }
 
 impl Mosquitto {
-    /// Start with `listener PORT 127.0.0.1`, anonymous access and `extra`
-    /// config lines (`{dir}` in them is replaced by the broker's directory).
+    /// Start with `listener PORT 127.0.0.1`, anonymous access (unless
+    /// `extra` sets `allow_anonymous`) and `extra` config lines (`{dir}` in
+    /// them is replaced by the broker's directory).
     pub fn start(tag: &str, extra: &str) -> Mosquitto {
+        Mosquitto::start_with(tag, extra, |_| {})
+    }
+
+    /// [`Mosquitto::start`], calling `prepare(dir)` first (to write a
+    /// password or ACL file there).
+    pub fn start_with(tag: &str, extra: &str, prepare: impl FnOnce(&std::path::Path)) -> Mosquitto {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .unwrap();
         let dir = std::env::temp_dir().join(format!("umqtt-v5-{tag}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
+        prepare(&dir);
         let conf = dir.join("mosquitto.conf");
         let extra = extra.replace("{dir}", dir.to_str().unwrap());
-        let text = format!("listener {port} 127.0.0.1\nallow_anonymous true\n{extra}\n");
+        let anon = if extra.contains("allow_anonymous") {
+            ""
+        } else {
+            "allow_anonymous true\n"
+        };
+        let text = format!("listener {port} 127.0.0.1\n{anon}{extra}\n");
         std::fs::write(&conf, text).unwrap();
         // Debian puts mosquitto in /usr/sbin, which is often not on PATH.
         let bin = std::env::var("MOSQUITTO").unwrap_or_else(|_| {
