@@ -125,8 +125,11 @@ pub enum PropertyError {
     Repeated,
     /// The integer does not fit the property's width or range.
     OutOfRange,
-    /// A string is not valid MQTT UTF-8 (or longer than 65,535 bytes).
+    /// A string is not valid MQTT UTF-8 (or longer than 65,535 bytes), or
+    /// a response topic is not a valid topic name.
     InvalidString,
+    /// `authentication_data` without `authentication_method`.
+    DataWithoutMethod,
 }
 
 /// Violations of the protocol by the broker.
@@ -261,6 +264,7 @@ impl PropertyError {
             PropertyError::Repeated => "property given more than once",
             PropertyError::OutOfRange => "property value out of range",
             PropertyError::InvalidString => "property string invalid or too long",
+            PropertyError::DataWithoutMethod => "authentication_data needs authentication_method",
         }
     }
 

@@ -74,6 +74,10 @@ fn items(ctx: Context, role: Role) -> impl Strategy<Value = Items> {
     )
         .prop_map(|(id, n, s, s2, b)| {
             let v = match id.kind() {
+                // 3.3.2-14: a response topic is a topic name.
+                Kind::Utf8 if id == PropertyId::ResponseTopic => {
+                    OwnedVal::Str(format!("r{}", s.replace(['+', '#'], "")))
+                }
                 Kind::Utf8 => OwnedVal::Str(s),
                 Kind::Binary => OwnedVal::Bin(b),
                 Kind::Utf8Pair => OwnedVal::Pair(s, s2),
@@ -81,7 +85,17 @@ fn items(ctx: Context, role: Role) -> impl Strategy<Value = Items> {
             };
             (id, v)
         });
-    prop::collection::vec(one, 0..8)
+    // Authentication data needs a method (3.1.2.11.10, 3.2.2.3.18).
+    prop::collection::vec(one, 0..8).prop_map(|mut v| {
+        let has = |v: &Items, p| v.iter().any(|(id, _)| *id == p);
+        if has(&v, PropertyId::AuthenticationData) && !has(&v, PropertyId::AuthenticationMethod) {
+            v.insert(
+                0,
+                (PropertyId::AuthenticationMethod, OwnedVal::Str("m".into())),
+            );
+        }
+        v
+    })
 }
 
 fn build<'b>(buf: &'b mut [u8], ctx: Context, role: Role, items: &Items) -> Properties<'b> {

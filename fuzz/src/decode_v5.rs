@@ -10,7 +10,8 @@
 //! - bit 1 set: `rest` is a script of property pushes into a
 //!   `PropertyBuilder` for the context `mode >> 2` (mod 11): each step is
 //!   `[id] [len] [len bytes]`, turned into a value of the id's kind. The
-//!   list the builder produces must parse back, item for item.
+//!   list the builder produces must parse back, item for item, unless
+//!   `validate()` refuses it (then it must not parse).
 
 use umqtt_core::codec::v5::{
     decode, decode_from_server, Context, Kind, Packet, Properties, PropertyBuilder, PropertyId,
@@ -96,8 +97,14 @@ fn builder(mut input: Input<'_>, ctx: Context, role: Role) {
             Err(e) => panic!("unexpected builder error {e:?}"),
         }
     }
+    let valid = b.validate().is_ok();
     let props = b.finish();
-    let parsed = Properties::parse(props.as_bytes(), ctx, role).expect("built list must parse");
+    let parsed = Properties::parse(props.as_bytes(), ctx, role);
+    if !valid {
+        assert!(parsed.is_err(), "a list validate() refuses must not parse");
+        return;
+    }
+    let parsed = parsed.expect("built list must parse");
     assert_eq!(parsed.iter().count(), pushed.len());
     for (got, want) in parsed.iter().zip(&pushed) {
         assert_eq!(got, *want);

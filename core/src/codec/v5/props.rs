@@ -3,7 +3,9 @@
 //! ([`PropertyBuilder`]).
 
 use super::property::{Context, Kind, PropertyId, Role, Value};
-use crate::codec::{add_len, check_utf8, varint_len, Reader, Writer, MAX_REMAINING_LEN};
+use crate::codec::{
+    add_len, check_topic_name, check_utf8, varint_len, Reader, Writer, MAX_REMAINING_LEN,
+};
 use crate::error::{Error, PropertyError, ProtocolError};
 
 /// A property list that has been checked for one packet (every property
@@ -55,6 +57,17 @@ fn minimal_varint(r: &mut Reader<'_>) -> Result<usize, ProtocolError> {
     Ok(v)
 }
 
+/// 3.3.2-14: a response topic is a topic name (no wildcards, not empty).
+fn response_topic_ok(id: PropertyId, t: &str) -> bool {
+    id != PropertyId::ResponseTopic || check_topic_name(t.as_bytes()).is_ok()
+}
+
+/// 3.1.2.11.10, 3.2.2.3.18: authentication data needs a method.
+fn data_without_method(seen: u64) -> bool {
+    let has = |p: PropertyId| seen & (1u64 << (p as u8)) != 0;
+    has(PropertyId::AuthenticationData) && !has(PropertyId::AuthenticationMethod)
+}
+
 /// Record `id` in the seen-set; false if it was there and may not repeat.
 fn mark(seen: &mut u64, id: PropertyId, ctx: Context) -> bool {
     let bit = 1u64 << (id as u8 & 63);
@@ -85,14 +98,21 @@ impl<'a> Properties<'a> {
             if !mark(&mut seen, id, ctx) {
                 return Err(ProtocolError::DuplicateProperty);
             }
-            if let Value::Int(v) = value {
-                if id.check_int(v).is_err() {
+            match value {
+                Value::Int(v) if id.check_int(v).is_err() => {
                     return Err(match id {
                         PropertyId::TopicAlias => ProtocolError::TopicAliasInvalid,
                         _ => ProtocolError::InvalidPropertyValue,
                     });
                 }
+                Value::Str(t) if !response_topic_ok(id, t) => {
+                    return Err(ProtocolError::InvalidPropertyValue)
+                }
+                _ => {}
             }
+        }
+        if data_without_method(seen) {
+            return Err(ProtocolError::InvalidPropertyValue);
         }
         Ok(Properties { bytes })
     }
@@ -254,7 +274,9 @@ impl<'b> PropertyBuilder<'b> {
             Value::Int(v) if id.check_int(v).is_err() => {
                 return Err(PropertyError::OutOfRange.into())
             }
-            Value::Str(s) if bad_str(s) => return Err(PropertyError::InvalidString.into()),
+            Value::Str(s) if bad_str(s) || !response_topic_ok(id, s) => {
+                return Err(PropertyError::InvalidString.into())
+            }
             Value::Pair(k, v) if bad_str(k) || bad_str(v) => {
                 return Err(PropertyError::InvalidString.into())
             }
@@ -304,6 +326,15 @@ impl<'b> PropertyBuilder<'b> {
     /// True when nothing was added.
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// Rules across properties, for a binding to call before
+    /// [`PropertyBuilder::finish`]: `DataWithoutMethod`.
+    pub fn validate(&self) -> Result<(), Error> {
+        if data_without_method(self.seen) {
+            return Err(PropertyError::DataWithoutMethod.into());
+        }
+        Ok(())
     }
 
     /// The finished list, borrowing the buffer.

@@ -119,6 +119,11 @@ fn connack_malformed() {
         srv(&[0x30, 7, 0, 1, b't', 3, 0x0B, 0x81, 0]),
         Err(E::MalformedProperty)
     );
+    // 3.2.2.3.18: authentication data without a method.
+    assert_eq!(
+        srv(&[0x20, 6, 0, 0, 3, 0x16, 0, 0]),
+        Err(E::InvalidPropertyValue)
+    );
     // Trailing bytes after the properties.
     assert_eq!(srv(&[0x20, 4, 0, 0, 0, 9]), Err(E::TrailingBytes));
     assert_eq!(E::MalformedProperty.reason_code(), 0x81);
@@ -373,6 +378,11 @@ fn publish_malformed() {
         srv(&[0x30, 9, 0, 1, b't', 4, 0x01, 1, 0x01, 1, b'x']),
         Err(E::DuplicateProperty)
     );
+    // 3.3.2-14: a response topic with a wildcard.
+    assert_eq!(
+        srv(&[0x30, 8, 0, 1, b't', 4, 0x08, 0, 1, b'#']),
+        Err(E::InvalidPropertyValue)
+    );
     // Wildcards in the topic (3.3.2-2), a property not allowed in PUBLISH.
     assert_eq!(srv(&[0x30, 4, 0, 1, b'#', 0]), Err(E::InvalidTopic));
     assert_eq!(
@@ -610,6 +620,18 @@ fn disconnect_and_auth() {
 }
 
 #[test]
+fn builder_cross_rules() {
+    let mut buf = [0u8; 32];
+    let mut b = PropertyBuilder::new(&mut buf, Context::Connect, Role::Client);
+    b.push(PropertyId::AuthenticationData, Value::Binary(b"d"))
+        .unwrap();
+    assert_eq!(b.validate(), Err(PropertyError::DataWithoutMethod.into()));
+    b.push(PropertyId::AuthenticationMethod, Value::Str("m"))
+        .unwrap();
+    assert_eq!(b.validate(), Ok(()));
+}
+
+#[test]
 fn ping_and_direction() {
     assert_eq!(srv(&[0xD0, 0]), Ok(Packet::PingResp));
     assert_eq!(cli(&[0xC0, 0]), Ok(Packet::PingReq));
@@ -660,6 +682,10 @@ fn builder_errors() {
         err(PropertyError::InvalidString)
     );
     assert_eq!(
+        b.push_named("response_topic", Value::Str("a/+")),
+        err(PropertyError::InvalidString)
+    );
+    assert_eq!(
         b.push_named("payload_format_indicator", Value::Int(1)),
         Ok(())
     );
@@ -675,6 +701,7 @@ fn builder_errors() {
     assert_eq!(b.len(), 2);
     assert_eq!(b.push_named("user_property", Value::Pair("k", "v")), Ok(()));
     assert_eq!(b.push_named("user_property", Value::Pair("k", "v")), Ok(()));
+    assert_eq!(b.validate(), Ok(()));
     let p = b.finish();
     assert_eq!(
         p.as_bytes(),
