@@ -254,6 +254,17 @@ impl PropertyId {
         }
     }
 
+    /// Is the value a list in the Python API's dict? `user_property` (a
+    /// list of (name, value) pairs, order and repeats kept) and a received
+    /// `subscription_identifier` (a message can match several
+    /// subscriptions); every other property is one value.
+    pub const fn is_list(self) -> bool {
+        matches!(
+            self,
+            PropertyId::UserProperty | PropertyId::SubscriptionIdentifier
+        )
+    }
+
     /// Check an integer against the property's width and the range the
     /// spec gives it. `Err(true)`: out of width (malformed when received);
     /// `Err(false)`: in width but a forbidden value (a protocol error).
@@ -343,6 +354,8 @@ mod tests {
         assert!(P::SubscriptionIdentifier.repeatable(Context::Publish));
         assert!(!P::SubscriptionIdentifier.repeatable(Context::Subscribe));
         assert!(!P::ContentType.repeatable(Context::Publish));
+        assert!(P::UserProperty.is_list() && P::SubscriptionIdentifier.is_list());
+        assert!(!P::CorrelationData.is_list());
         assert_eq!(P::MaximumQos.check_int(2), Err(false));
         assert_eq!(P::MaximumQos.check_int(256), Err(true));
         assert_eq!(P::ReceiveMaximum.check_int(0), Err(false));
