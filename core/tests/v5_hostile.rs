@@ -1,0 +1,392 @@
+//! A table of hostile MQTT 5 server frames, each citing the statement of
+//! MQTT 5.0 it breaks, run through the parts a connection chains for every
+//! frame (size check, `decode_from_server`, receive quota, inbound topic
+//! aliases): each must end in the DISCONNECT reason the spec asks for, and
+//! the legal-but-unusual frames around them must pass. The next session's
+//! Python hostile-broker tables can take the rows as they are.
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::arithmetic_side_effects
+)]
+
+use umqtt_core::codec::v5::{decode_from_server, Disconnect, Packet, Properties};
+use umqtt_core::v5::{check_inbound_size, InboundAliases, ReceiveQuota};
+use umqtt_core::ProtocolError;
+
+/// What a connection keeps per network connection for inbound frames.
+struct Inbound {
+    aliases: InboundAliases<2, 64>,
+    quota: ReceiveQuota,
+    max_size: u32,
+}
+
+impl Inbound {
+    fn new() -> Self {
+        Inbound {
+            aliases: InboundAliases::new(),
+            quota: ReceiveQuota::new(2),
+            max_size: 64,
+        }
+    }
+
+    /// One frame in: the resolved topic of a PUBLISH, or `None`.
+    fn frame(&mut self, f: &[u8]) -> Result<Option<Vec<u8>>, ProtocolError> {
+        check_inbound_size(f.len(), self.max_size)?;
+        match decode_from_server(f)? {
+            Packet::Publish(p) => {
+                self.quota.on_publish(p.qos)?;
+                Ok(Some(self.aliases.resolve_publish(&p)?.to_vec()))
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+/// The DISCONNECT a connection sends for `e`.
+fn disconnect_for(e: ProtocolError) -> Vec<u8> {
+    let d = Disconnect {
+        reason_code: e.reason_code(),
+        properties: Properties::EMPTY,
+    };
+    let mut out = vec![0u8; d.encoded_len().unwrap()];
+    d.encode(&mut out).unwrap();
+    out
+}
+
+const CONNACK: &[u8] = &[0x20, 3, 0, 0, 0];
+
+/// (statement, frames before, the hostile frame, DISCONNECT reason)
+const HOSTILE: &[(&str, &[&[u8]], &[u8], u8)] = &[
+    (
+        "2.2.2.2 unknown property id",
+        &[],
+        &[0x20, 4, 0, 0, 1, 0x04],
+        0x81,
+    ),
+    (
+        "2.2.2.2 property not valid on CONNACK (topic alias)",
+        &[],
+        &[0x20, 6, 0, 0, 3, 0x23, 0, 1],
+        0x81,
+    ),
+    (
+        "2.2.2.2 property not valid on PUBLISH (maximum QoS)",
+        &[CONNACK],
+        &[0x30, 6, 0, 1, b't', 2, 0x24, 1],
+        0x81,
+    ),
+    (
+        "2.2.2.1 property length beyond the packet",
+        &[],
+        &[0x20, 3, 0, 0, 9],
+        0x81,
+    ),
+    (
+        "2.2.2.2 truncated four-byte property",
+        &[],
+        &[0x20, 6, 0, 0, 3, 0x27, 0, 0],
+        0x81,
+    ),
+    (
+        "1.5.4-1 reason string not UTF-8",
+        &[],
+        &[0x20, 7, 0, 0, 4, 0x1F, 0, 1, 0xC3],
+        0x81,
+    ),
+    (
+        "1.5.4-2 user property with U+0000",
+        &[CONNACK],
+        &[0x40, 10, 0, 1, 0, 6, 0x26, 0, 1, 0, 0, 0],
+        0x81,
+    ),
+    (
+        "1.5.5-1 padded property length",
+        &[],
+        &[0x20, 4, 0, 0, 0x80, 0],
+        0x81,
+    ),
+    (
+        "3.2.2.1 reserved CONNACK flag bits",
+        &[],
+        &[0x20, 3, 0x02, 0, 0],
+        0x81,
+    ),
+    (
+        "3.2.2.2 reason code not defined for CONNACK",
+        &[],
+        &[0x20, 3, 0, 0x8E, 0],
+        0x81,
+    ),
+    (
+        "3.2.2.3.3 receive maximum twice",
+        &[],
+        &[0x20, 9, 0, 0, 6, 0x21, 0, 5, 0x21, 0, 5],
+        0x82,
+    ),
+    (
+        "3.2.2.3.3 receive maximum 0",
+        &[],
+        &[0x20, 6, 0, 0, 3, 0x21, 0, 0],
+        0x82,
+    ),
+    (
+        "3.2.2.3.4 maximum QoS 2",
+        &[],
+        &[0x20, 5, 0, 0, 2, 0x24, 2],
+        0x82,
+    ),
+    (
+        "3.2.2.3.5 retain available 2",
+        &[],
+        &[0x20, 5, 0, 0, 2, 0x25, 2],
+        0x82,
+    ),
+    (
+        "3.2.2.3.7 assigned client id twice",
+        &[],
+        &[0x20, 11, 0, 0, 8, 0x12, 0, 1, b'a', 0x12, 0, 1, b'b'],
+        0x82,
+    ),
+    (
+        "3.2.2.3.18 authentication data without method",
+        &[],
+        &[0x20, 6, 0, 0, 3, 0x16, 0, 0],
+        0x82,
+    ),
+    (
+        "3.3.1-2 DUP on QoS 0",
+        &[CONNACK],
+        &[0x38, 4, 0, 1, b't', 0],
+        0x81,
+    ),
+    (
+        "3.3.2-8 topic alias 0",
+        &[CONNACK],
+        &[0x30, 7, 0, 1, b't', 3, 0x23, 0, 0],
+        0x94,
+    ),
+    (
+        "3.3.2-9 topic alias above our maximum (2)",
+        &[CONNACK],
+        &[0x30, 7, 0, 1, b't', 3, 0x23, 0, 3],
+        0x94,
+    ),
+    (
+        "3.3.4 empty topic, alias never set",
+        &[CONNACK],
+        &[0x30, 6, 0, 0, 3, 0x23, 0, 1],
+        0x82,
+    ),
+    (
+        "3.3.2-1 empty topic without alias",
+        &[CONNACK],
+        &[0x30, 3, 0, 0, 0],
+        0x82,
+    ),
+    (
+        "3.3.2.3.4 topic alias twice",
+        &[CONNACK],
+        &[0x30, 10, 0, 1, b't', 6, 0x23, 0, 1, 0x23, 0, 1],
+        0x82,
+    ),
+    (
+        "3.3.2.3.8 subscription identifier 0",
+        &[CONNACK],
+        &[0x30, 6, 0, 1, b't', 2, 0x0B, 0],
+        0x82,
+    ),
+    (
+        "3.3.2-14 response topic with a wildcard",
+        &[CONNACK],
+        &[0x30, 8, 0, 1, b't', 4, 0x08, 0, 1, b'+'],
+        0x82,
+    ),
+    (
+        "3.3.2.3.2 payload format indicator 2",
+        &[CONNACK],
+        &[0x30, 6, 0, 1, b't', 2, 0x01, 2],
+        0x82,
+    ),
+    (
+        "3.3.4-9 more QoS 1/2 than our receive maximum (2)",
+        &[
+            CONNACK,
+            &[0x32, 6, 0, 1, b't', 0, 1, 0],
+            &[0x34, 6, 0, 1, b't', 0, 2, 0],
+        ],
+        &[0x32, 6, 0, 1, b't', 0, 3, 0],
+        0x93,
+    ),
+    (
+        "3.4.2.1 PUBACK reason code not defined (0x11)",
+        &[CONNACK],
+        &[0x40, 3, 0, 1, 0x11],
+        0x81,
+    ),
+    (
+        "3.6.2.1 PUBREL reason code not defined (0x10)",
+        &[CONNACK],
+        &[0x62, 3, 0, 1, 0x10],
+        0x81,
+    ),
+    (
+        "3.9.3 SUBACK reason code not defined (0x03)",
+        &[CONNACK],
+        &[0x90, 4, 0, 1, 0, 0x03],
+        0x81,
+    ),
+    (
+        "3.11.3 UNSUBACK reason code not defined (0x02)",
+        &[CONNACK],
+        &[0xB0, 4, 0, 1, 0, 0x02],
+        0x81,
+    ),
+    (
+        "3.14.2-2 session expiry in a server's DISCONNECT",
+        &[CONNACK],
+        &[0xE0, 7, 0, 5, 0x11, 0, 0, 0, 1],
+        0x81,
+    ),
+    (
+        "3.14.2.1 DISCONNECT reason not defined (0x01)",
+        &[CONNACK],
+        &[0xE0, 1, 0x01],
+        0x81,
+    ),
+    (
+        "3.15.2.1 AUTH reason not defined (0x80)",
+        &[CONNACK],
+        &[0xF0, 2, 0x80, 0],
+        0x81,
+    ),
+    (
+        "3.15.2.1 AUTH with a reason but no property length",
+        &[CONNACK],
+        &[0xF0, 1, 0x18],
+        0x81,
+    ),
+    ("2.1.3 AUTH flags not 0", &[CONNACK], &[0xF1, 0], 0x81),
+    (
+        "3.8 SUBSCRIBE from a server",
+        &[CONNACK],
+        &[0x82, 6, 0, 1, 0, 0, 1, b't'],
+        0x82,
+    ),
+];
+
+/// Legal but unusual: must be accepted (topic resolved where a PUBLISH).
+const LEGAL: &[(&str, &[&[u8]], &[u8], Option<&[u8]>)] = &[
+    (
+        "3.4.2.1 PUBACK short form",
+        &[CONNACK],
+        &[0x40, 2, 0, 1],
+        None,
+    ),
+    (
+        "3.4.2.2 PUBACK reason without properties",
+        &[CONNACK],
+        &[0x40, 3, 0, 1, 0x10],
+        None,
+    ),
+    (
+        "3.14.2.1 DISCONNECT with no body",
+        &[CONNACK],
+        &[0xE0, 0],
+        None,
+    ),
+    ("3.15.2.1 AUTH with no body", &[CONNACK], &[0xF0, 0], None),
+    (
+        "3.3.2.3.4 alias set, then used",
+        &[CONNACK, &[0x30, 7, 0, 1, b'a', 3, 0x23, 0, 2]],
+        &[0x30, 6, 0, 0, 3, 0x23, 0, 2],
+        Some(b"a"),
+    ),
+    (
+        "3.3.2.3.4 alias re-pointed to a new topic",
+        &[
+            CONNACK,
+            &[0x30, 7, 0, 1, b'a', 3, 0x23, 0, 1],
+            &[0x30, 8, 0, 2, b'b', b'c', 3, 0x23, 0, 1],
+        ],
+        &[0x30, 6, 0, 0, 3, 0x23, 0, 1],
+        Some(b"bc"),
+    ),
+    (
+        "3.3.4-4 several subscription identifiers",
+        &[CONNACK],
+        &[0x30, 8, 0, 1, b't', 4, 0x0B, 1, 0x0B, 2],
+        Some(b"t"),
+    ),
+    (
+        "3.3.2.3.7 user properties repeated",
+        &[CONNACK],
+        &[
+            0x30, 16, 0, 1, b't', 12, 0x26, 0, 1, b'k', 0, 0, 0x26, 0, 1, b'k', 0, 0,
+        ],
+        Some(b"t"),
+    ),
+    (
+        "3.3.2.3.6 correlation data of 0 bytes",
+        &[CONNACK],
+        &[0x30, 7, 0, 1, b't', 3, 0x09, 0, 0],
+        Some(b"t"),
+    ),
+];
+
+#[test]
+fn hostile_frames_end_in_the_right_disconnect() {
+    for (spec, before, frame, reason) in HOSTILE {
+        let mut c = Inbound::new();
+        for f in *before {
+            c.frame(f)
+                .unwrap_or_else(|e| panic!("{spec}: setup frame refused: {e:?}"));
+        }
+        let e = c.frame(frame).expect_err(spec);
+        assert_eq!(e.reason_code(), *reason, "{spec}: {e:?}");
+        assert_eq!(disconnect_for(e), [0xE0, 1, *reason], "{spec}");
+    }
+}
+
+#[test]
+fn legal_frames_pass() {
+    for (spec, before, frame, topic) in LEGAL {
+        let mut c = Inbound::new();
+        for f in *before {
+            c.frame(f)
+                .unwrap_or_else(|e| panic!("{spec}: setup frame refused: {e:?}"));
+        }
+        let got = c.frame(frame).unwrap_or_else(|e| panic!("{spec}: {e:?}"));
+        assert_eq!(got.as_deref(), *topic, "{spec}");
+    }
+}
+
+#[test]
+fn frame_above_our_maximum_packet_size() {
+    // 3.1.2-25: the server must not send more than we announced (64 here).
+    let mut c = Inbound::new();
+    c.frame(CONNACK).unwrap();
+    let mut f = vec![0x30, 65, 0, 1, b't', 0];
+    f.extend([b'x'; 61]);
+    assert_eq!(f.len(), 67);
+    let e = c.frame(&f).unwrap_err();
+    assert_eq!(disconnect_for(e), [0xE0, 1, 0x95]);
+    f.truncate(64);
+    f[1] = 62;
+    assert_eq!(c.frame(&f), Ok(Some(b"t".to_vec())));
+}
+
+#[test]
+fn every_hostile_frame_is_refused_at_every_truncation_too() {
+    // Cutting a frame short never makes it acceptable as something else
+    // with a different length: decode sees the remaining length.
+    for (spec, _, frame, _) in HOSTILE {
+        for cut in 1..frame.len() {
+            assert!(
+                decode_from_server(&frame[..cut]).is_err(),
+                "{spec} cut at {cut}"
+            );
+        }
+    }
+}
