@@ -6,6 +6,7 @@
 //! Python hostile-broker tables can take the rows as they are.
 #![allow(
     clippy::unwrap_used,
+    clippy::expect_used,
     clippy::indexing_slicing,
     clippy::panic,
     clippy::arithmetic_side_effects
@@ -58,7 +59,16 @@ fn disconnect_for(e: ProtocolError) -> Vec<u8> {
 const CONNACK: &[u8] = &[0x20, 3, 0, 0, 0];
 
 /// (statement, frames before, the hostile frame, DISCONNECT reason)
-const HOSTILE: &[(&str, &[&[u8]], &[u8], u8)] = &[
+type Hostile = (&'static str, &'static [&'static [u8]], &'static [u8], u8);
+/// (statement, frames before, the frame, the topic it resolves to)
+type Legal = (
+    &'static str,
+    &'static [&'static [u8]],
+    &'static [u8],
+    Option<&'static [u8]>,
+);
+
+const HOSTILE: &[Hostile] = &[
     (
         "2.2.2.2 unknown property id",
         &[],
@@ -274,10 +284,16 @@ const HOSTILE: &[(&str, &[&[u8]], &[u8], u8)] = &[
         &[0x82, 6, 0, 1, 0, 0, 1, b't'],
         0x82,
     ),
+    (
+        "3.1 a CONNECT from a server, malformed or not",
+        &[CONNACK],
+        &[0x10, 1, 0],
+        0x82,
+    ),
 ];
 
 /// Legal but unusual: must be accepted (topic resolved where a PUBLISH).
-const LEGAL: &[(&str, &[&[u8]], &[u8], Option<&[u8]>)] = &[
+const LEGAL: &[Legal] = &[
     (
         "3.4.2.1 PUBACK short form",
         &[CONNACK],

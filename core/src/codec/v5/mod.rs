@@ -209,6 +209,21 @@ fn decode_impl<const CLIENT_PACKETS: bool>(
             return Err(ProtocolError::InvalidFlags);
         }
     }
+    // A packet the sender never sends is refused before its body is read,
+    // so `decode` and `decode_from_server` agree on every frame.
+    let only_from = match kind {
+        PacketType::Connect
+        | PacketType::Subscribe
+        | PacketType::Unsubscribe
+        | PacketType::PingReq => Some(Role::Client),
+        PacketType::ConnAck | PacketType::SubAck | PacketType::UnsubAck | PacketType::PingResp => {
+            Some(Role::Server)
+        }
+        _ => None,
+    };
+    if only_from.is_some_and(|r| r != sender) {
+        return Err(ProtocolError::UnexpectedPacket);
+    }
     let packet = match kind {
         PacketType::Connect | PacketType::Subscribe | PacketType::Unsubscribe
             if !CLIENT_PACKETS =>
@@ -236,10 +251,7 @@ fn decode_impl<const CLIENT_PACKETS: bool>(
         }
         PacketType::Disconnect => Packet::Disconnect(control::decode_disconnect(r, sender)?),
     };
-    match packet.sender() {
-        Some(s) if s != sender => Err(ProtocolError::UnexpectedPacket),
-        _ => Ok(packet),
-    }
+    Ok(packet)
 }
 
 #[cfg(test)]
