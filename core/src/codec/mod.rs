@@ -3,9 +3,8 @@
 //! Encoders write into a caller slice and never write anything when it is
 //! too short (they size the packet first). The decoder returns a [`Packet`]
 //! that borrows from the frame. Every entry point knows the
-//! [`ProtocolVersion`] (either as an argument or a field), so MQTT 5
-//! properties and reason codes can be added per version without changing
-//! the shape of the API.
+//! [`crate::ProtocolVersion`] (either as an argument or a field); the
+//! MQTT 5 packets, with properties and reason codes, are in [`v5`].
 
 mod ack;
 mod connect;
