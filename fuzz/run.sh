@@ -82,4 +82,4 @@ if [ "${#failed[@]}" -ne 0 ]; then
     echo "==> fuzzing found crashes in: ${failed[*]}" >&2
     exit 1
 fi
-echo "==> all targets ran ${SECS}s without a crash"
+echo "==> all targets ran without a crash (${SECS}s each unless FUZZ_SECONDS_<target> said otherwise)"
