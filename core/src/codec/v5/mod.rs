@@ -263,3 +263,13 @@ fn decode_impl<const CLIENT_PACKETS: bool>(
     clippy::arithmetic_side_effects
 )]
 mod tests;
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unreachable,
+    clippy::arithmetic_side_effects
+)]
+mod flow_tests;
