@@ -108,6 +108,8 @@ pub enum ArgError {
     /// `reauthenticate()` without enhanced authentication, or while an
     /// exchange is in progress.
     NoAuthInProgress,
+    /// A 3.1.1 packet struct asked for MQTT 5: use `codec::v5`.
+    NeedsV5Codec,
 }
 
 /// Why an MQTT 5 property given by the caller was refused. Bindings map
@@ -247,6 +249,7 @@ impl ArgError {
             }
             ArgError::QoSNotSupported => "qos above the broker's maximum_qos",
             ArgError::RetainNotSupported => "broker does not support retained messages",
+            ArgError::NeedsV5Codec => "MQTT 5 packets are encoded by codec::v5",
             ArgError::NoAuthInProgress => {
                 "reauthenticate needs set_auth() and a finished authentication"
             }

@@ -64,6 +64,9 @@ pub(super) fn connect_flags(user: bool, pass: bool, will: Option<(QoS, bool)>, c
 impl Connect<'_> {
     /// Validate the fields and return the remaining length.
     fn remaining_len(&self) -> Result<usize, Error> {
+        if self.protocol != ProtocolVersion::V311 {
+            return Err(ArgError::NeedsV5Codec.into());
+        }
         check_utf8(self.client_id)?;
         if self.client_id.is_empty() && !self.clean_session {
             return Err(ArgError::EmptyClientIdNeedsCleanSession.into());
@@ -121,18 +124,14 @@ impl Connect<'_> {
 
     /// Size of the encoded packet, after validating the fields.
     pub fn encoded_len(&self) -> Result<usize, Error> {
-        if self.protocol == ProtocolVersion::V5 {
-            return self.to_v5().encoded_len();
-        }
         frame_len(self.remaining_len()?)
     }
 
     /// Encode into `out`; returns the length. Nothing is written on error.
-    /// With `protocol: V5` this is [`Connect::to_v5`]'s encoding.
+    /// `protocol: V5` is `InvalidArgument(NeedsV5Codec)`: an MQTT 5 CONNECT
+    /// is a [`super::v5::Connect`] ([`Connect::to_v5`]), so a 3.1.1-only
+    /// build does not link the MQTT 5 encoder.
     pub fn encode(&self, out: &mut [u8]) -> Result<usize, Error> {
-        if self.protocol == ProtocolVersion::V5 {
-            return self.to_v5().encode(out);
-        }
         let remaining = self.remaining_len()?;
         let total = frame_len(remaining)?;
         let dst = out

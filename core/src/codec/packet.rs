@@ -82,14 +82,14 @@ pub(super) fn finish(r: &Reader<'_>) -> Result<(), ProtocolError> {
 /// {0, 1, 2, 0x80} and at least one code. Packets a server never sends are
 /// `UnexpectedPacket`. A DUP flag on a QoS 0 PUBLISH is tolerated.
 ///
-/// With [`ProtocolVersion::V5`] the frame is decoded by [`super::v5::decode`]
-/// and returned in this 3.1.1 shape: properties and ack reason codes are
-/// dropped (CONNACK's reason code is `return_code`); AUTH, DISCONNECT and a
-/// PUBLISH whose topic is only an alias have no such shape and are
-/// `UnexpectedPacket`. An MQTT 5 connection wants [`super::v5::decode`].
+/// MQTT 5 frames have another shape (properties, reason codes, AUTH): they
+/// are decoded by [`super::v5::decode_from_server`]; with
+/// [`ProtocolVersion::V5`] this function refuses every frame with
+/// `UnexpectedPacket` (so a 3.1.1-only build does not link the MQTT 5
+/// decoder).
 pub fn decode(frame: &[u8], version: ProtocolVersion) -> Result<Packet<'_>, ProtocolError> {
     if version == ProtocolVersion::V5 {
-        return v5_as_v311(super::v5::decode(frame, super::v5::Role::Server)?);
+        return Err(ProtocolError::UnexpectedPacket);
     }
     let (&first, rest) = frame.split_first().ok_or(ProtocolError::PacketTooShort)?;
     let (remaining, used) = decode_varint(rest)?.ok_or(ProtocolError::PacketTooShort)?;
@@ -108,35 +108,6 @@ pub fn decode(frame: &[u8], version: ProtocolVersion) -> Result<Packet<'_>, Prot
         }
     }
     decode_v311(kind, flags, Reader::new(body))
-}
-
-fn v5_as_v311(p: super::v5::Packet<'_>) -> Result<Packet<'_>, ProtocolError> {
-    use super::v5::Packet as P;
-    Ok(match p {
-        P::ConnAck(c) => Packet::ConnAck {
-            session_present: c.session_present,
-            return_code: c.reason_code,
-        },
-        P::Publish(p) if !p.topic.is_empty() => Packet::Publish(Publish {
-            topic: p.topic,
-            payload: p.payload,
-            qos: p.qos,
-            retain: p.retain,
-            dup: p.dup,
-            packet_id: p.packet_id,
-        }),
-        P::PubAck(a) => Packet::PubAck(a.packet_id),
-        P::PubRec(a) => Packet::PubRec(a.packet_id),
-        P::PubRel(a) => Packet::PubRel(a.packet_id),
-        P::PubComp(a) => Packet::PubComp(a.packet_id),
-        P::SubAck(s) => Packet::SubAck {
-            packet_id: s.packet_id,
-            return_codes: s.reason_codes,
-        },
-        P::UnsubAck(s) => Packet::UnsubAck(s.packet_id),
-        P::PingResp => Packet::PingResp,
-        _ => return Err(ProtocolError::UnexpectedPacket),
-    })
 }
 
 fn decode_v311(
