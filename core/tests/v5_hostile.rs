@@ -12,7 +12,7 @@
     clippy::arithmetic_side_effects
 )]
 
-use umqtt_core::codec::v5::{decode_from_server, Disconnect, Packet, Properties};
+use umqtt_core::codec::v5::{decode_from_server, Disconnect, Properties, ServerPacket};
 use umqtt_core::v5::{check_inbound_size, InboundAliases, ReceiveQuota};
 use umqtt_core::ProtocolError;
 
@@ -36,7 +36,7 @@ impl Inbound {
     fn frame(&mut self, f: &[u8]) -> Result<Option<Vec<u8>>, ProtocolError> {
         check_inbound_size(f.len(), self.max_size)?;
         match decode_from_server(f)? {
-            Packet::Publish(p) => {
+            ServerPacket::Publish(p) => {
                 self.quota.on_publish(p.qos)?;
                 Ok(Some(self.aliases.resolve_publish(&p)?.to_vec()))
             }

@@ -4,7 +4,7 @@
 
 use super::tests::{cli, pid, props, srv};
 use super::*;
-use crate::error::{ArgError, PropertyError};
+use crate::error::{ArgError, PropertyError, ProtocolError};
 use crate::types::QoS;
 use ProtocolError as E;
 

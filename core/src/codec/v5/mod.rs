@@ -1,6 +1,6 @@
 //! The MQTT 5.0 codec: properties, reason codes and every packet, AUTH
 //! included. Additive to the 3.1.1 codec in the parent module (same
-//! [`Reader`]/[`Writer`] cursors, same rules: encoders write nothing when
+//! [`crate::codec::Reader`]/[`crate::codec::Writer`] cursors, same rules: encoders write nothing when
 //! they fail, decoders borrow from the frame and never panic).
 //!
 //! - [`property`]: the property table ([`PropertyId`]: id, snake_case
@@ -9,10 +9,11 @@
 //!   one into a caller buffer, checking each property as it goes.
 //! - [`reason`]: reason-code constants, per-packet tables, failure and
 //!   retry rules.
-//! - [`Packet`] and [`decode`]: every packet, both directions.
+//! - [`Packet`] and [`decode`]: every packet, both directions;
+//!   [`decode_from_server`] gives a client's [`ServerPacket`].
 //!
-//! Every decode error is a [`ProtocolError`] whose
-//! [`ProtocolError::reason_code`] is the DISCONNECT reason to send.
+//! Every decode error is a [`crate::ProtocolError`] whose
+//! [`crate::ProtocolError::reason_code`] is the DISCONNECT reason to send.
 //!
 //! A binding turns a Python dict into properties like this:
 //!
@@ -28,6 +29,7 @@
 
 mod connect;
 mod control;
+mod decode;
 pub mod property;
 mod props;
 mod publish;
@@ -36,6 +38,7 @@ mod subscribe;
 
 pub use connect::{ConnAck, Connect, Will};
 pub use control::{Auth, Disconnect};
+pub use decode::{decode, decode_from_server, ServerPacket};
 pub use property::{Context, Kind, PropertyId, Role, Value};
 pub use props::{PropIter, Properties, PropertyBuilder};
 pub use publish::{Ack, Publish};
@@ -43,9 +46,8 @@ pub use subscribe::{
     FilterEntry, FilterIter, Filters, SubAck, SubFilter, SubOptions, Subscribe, Unsubscribe,
 };
 
-use super::packet::finish;
-use super::{decode_varint, frame_len, varint_len, PacketType, Reader, Writer};
-use crate::error::{Error, ProtocolError};
+use super::{frame_len, PacketType, Writer};
+use crate::error::Error;
 
 /// Reserve exactly the frame in `out` and write its fixed header.
 fn begin(out: &mut [u8], first: u8, remaining: usize) -> Result<Writer<'_>, Error> {
@@ -157,101 +159,6 @@ impl Packet<'_> {
             Packet::Auth(p) => p.encode(out),
         }
     }
-}
-
-/// Decode one whole MQTT 5 frame sent by `sender` (a client decodes with
-/// [`Role::Server`]).
-///
-/// Checks, beyond the 3.1.1 ones (fixed-header flags, exact remaining
-/// length, packet id != 0, QoS != 3, valid topics): the property list of
-/// each packet (see [`Properties::parse`]), reason codes defined for the
-/// packet, reserved bits, the short forms of acks, DISCONNECT and AUTH. A
-/// packet `sender` never sends is `UnexpectedPacket`.
-pub fn decode(frame: &[u8], sender: Role) -> Result<Packet<'_>, ProtocolError> {
-    decode_impl::<true>(frame, sender)
-}
-
-/// [`decode`] for what a client receives (`Role::Server`), without the
-/// decoders of CONNECT, SUBSCRIBE and UNSUBSCRIBE (they are
-/// `UnexpectedPacket` either way), so a client build does not link them.
-pub fn decode_from_server(frame: &[u8]) -> Result<Packet<'_>, ProtocolError> {
-    decode_impl::<false>(frame, Role::Server)
-}
-
-fn decode_impl<const CLIENT_PACKETS: bool>(
-    frame: &[u8],
-    sender: Role,
-) -> Result<Packet<'_>, ProtocolError> {
-    let (&first, rest) = frame.split_first().ok_or(ProtocolError::PacketTooShort)?;
-    let (remaining, used) = decode_varint(rest)?.ok_or(ProtocolError::PacketTooShort)?;
-    // 1.5.5-1: the remaining length in its shortest form.
-    if used != varint_len(remaining) {
-        return Err(ProtocolError::MalformedRemainingLength);
-    }
-    let body = rest.get(used..).ok_or(ProtocolError::PacketTooShort)?;
-    if body.len() < remaining {
-        return Err(ProtocolError::PacketTooShort);
-    }
-    if body.len() > remaining {
-        return Err(ProtocolError::TrailingBytes);
-    }
-    let flags = first & 0x0f;
-    let r = Reader::new(body);
-    if first >> 4 == 15 {
-        if flags != 0 {
-            return Err(ProtocolError::InvalidFlags);
-        }
-        return Ok(Packet::Auth(control::decode_auth(r, sender)?));
-    }
-    let kind = PacketType::from_first_byte(first).ok_or(ProtocolError::ReservedPacketType)?;
-    if let Some(required) = kind.fixed_flags() {
-        if flags != required {
-            return Err(ProtocolError::InvalidFlags);
-        }
-    }
-    // A packet the sender never sends is refused before its body is read,
-    // so `decode` and `decode_from_server` agree on every frame.
-    let only_from = match kind {
-        PacketType::Connect
-        | PacketType::Subscribe
-        | PacketType::Unsubscribe
-        | PacketType::PingReq => Some(Role::Client),
-        PacketType::ConnAck | PacketType::SubAck | PacketType::UnsubAck | PacketType::PingResp => {
-            Some(Role::Server)
-        }
-        _ => None,
-    };
-    if only_from.is_some_and(|r| r != sender) {
-        return Err(ProtocolError::UnexpectedPacket);
-    }
-    let packet = match kind {
-        PacketType::Connect | PacketType::Subscribe | PacketType::Unsubscribe
-            if !CLIENT_PACKETS =>
-        {
-            return Err(ProtocolError::UnexpectedPacket)
-        }
-        PacketType::Connect => Packet::Connect(connect::decode_connect(r)?),
-        PacketType::ConnAck => Packet::ConnAck(connect::decode_connack(r)?),
-        PacketType::Publish => Packet::Publish(publish::decode_publish(flags, r, sender)?),
-        PacketType::PubAck => Packet::PubAck(publish::decode_ack(kind, r, sender)?),
-        PacketType::PubRec => Packet::PubRec(publish::decode_ack(kind, r, sender)?),
-        PacketType::PubRel => Packet::PubRel(publish::decode_ack(kind, r, sender)?),
-        PacketType::PubComp => Packet::PubComp(publish::decode_ack(kind, r, sender)?),
-        PacketType::Subscribe => Packet::Subscribe(subscribe::decode_subscribe(r)?),
-        PacketType::SubAck => Packet::SubAck(subscribe::decode_suback(kind, r)?),
-        PacketType::Unsubscribe => Packet::Unsubscribe(subscribe::decode_unsubscribe(r)?),
-        PacketType::UnsubAck => Packet::UnsubAck(subscribe::decode_suback(kind, r)?),
-        PacketType::PingReq | PacketType::PingResp => {
-            finish(&r)?;
-            if kind == PacketType::PingReq {
-                Packet::PingReq
-            } else {
-                Packet::PingResp
-            }
-        }
-        PacketType::Disconnect => Packet::Disconnect(control::decode_disconnect(r, sender)?),
-    };
-    Ok(packet)
 }
 
 #[cfg(test)]
