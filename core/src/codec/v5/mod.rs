@@ -1,7 +1,8 @@
 //! The MQTT 5.0 codec: properties, reason codes and every packet, AUTH
 //! included. Additive to the 3.1.1 codec in the parent module (same
-//! [`crate::codec::Reader`]/[`crate::codec::Writer`] cursors, same rules: encoders write nothing when
-//! they fail, decoders borrow from the frame and never panic).
+//! [`crate::codec::Reader`] / [`crate::codec::Writer`] cursors, same
+//! rules: encoders write nothing when they fail, decoders borrow from the
+//! frame and never panic).
 //!
 //! - [`property`]: the property table ([`PropertyId`]: id, snake_case
 //!   name, [`Kind`], allowed packets, repeatable) and [`Value`].
