@@ -2,7 +2,7 @@
 //! client makes with it before sending, plus the values the client
 //! announces in CONNECT.
 
-use crate::codec::v5::{Properties, PropertyId};
+use crate::codec::v5::{Properties, PropertyId, ServerPacket};
 use crate::error::{ArgError, ProtocolError};
 use crate::types::QoS;
 
@@ -126,6 +126,33 @@ pub fn check_inbound_size(frame_len: usize, announced: u32) -> Result<(), Protoc
     }
 }
 
+/// With `request_problem_information = 0` in our CONNECT, a reason string
+/// or user property on anything but PUBLISH, CONNACK and DISCONNECT is a
+/// protocol error (3.1.2.11.7, 3.1.2-29).
+pub fn check_problem_information(
+    requested: bool,
+    packet: &ServerPacket<'_>,
+) -> Result<(), ProtocolError> {
+    let props = match packet {
+        _ if requested => return Ok(()),
+        ServerPacket::PubAck(a)
+        | ServerPacket::PubRec(a)
+        | ServerPacket::PubRel(a)
+        | ServerPacket::PubComp(a) => a.properties,
+        ServerPacket::SubAck(a) | ServerPacket::UnsubAck(a) => a.properties,
+        ServerPacket::Auth(a) => a.properties,
+        _ => return Ok(()),
+    };
+    let problem = props
+        .iter()
+        .any(|(p, _)| matches!(p, PropertyId::ReasonString | PropertyId::UserProperty));
+    if problem {
+        Err(ProtocolError::InvalidPropertyValue)
+    } else {
+        Ok(())
+    }
+}
+
 /// The CONNECT `session_expiry_interval` for `connect(clean_session,
 /// properties)`: the program's value if it gave one, else 0xFFFFFFFF
 /// (never expires) when `clean_start` is false, so that
@@ -182,6 +209,24 @@ mod tests {
             l.check_publish(QoS::AtMostOnce, true, 10),
             Err(ArgError::RetainNotSupported)
         );
+    }
+
+    #[test]
+    fn problem_information() {
+        use crate::codec::v5::decode_from_server;
+        let with_reason = [0x40, 8, 0, 1, 0x10, 4, 0x1F, 0, 1, b'x'];
+        let p = decode_from_server(&with_reason).unwrap();
+        assert_eq!(check_problem_information(true, &p), Ok(()));
+        assert_eq!(
+            check_problem_information(false, &p).map_err(|e| e.reason_code()),
+            Err(0x82)
+        );
+        // PUBLISH, CONNACK and DISCONNECT may carry them anyway.
+        let disc = [0xE0, 6, 0x8B, 4, 0x1F, 0, 1, b'x'];
+        let p = decode_from_server(&disc).unwrap();
+        assert_eq!(check_problem_information(false, &p), Ok(()));
+        let plain = decode_from_server(&[0x40, 3, 0, 1, 0x10]).unwrap();
+        assert_eq!(check_problem_information(false, &plain), Ok(()));
     }
 
     #[test]

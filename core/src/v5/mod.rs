@@ -27,7 +27,8 @@
 //!    [`ReceiveQuota::on_publish`] (QoS 1/2, not for a QoS 2 id already
 //!    pending), [`InboundAliases::resolve_publish`] for its topic;
 //!    [`ReceiveQuota::on_ack_sent`] when its PUBACK / PUBCOMP goes out.
-//!    PUBACK / PUBREC / PUBCOMP: [`SendQuota::on_ack`].
+//!    PUBACK / PUBREC / PUBCOMP: [`SendQuota::on_ack`]. Every packet:
+//!    [`check_problem_information`] when we asked for none.
 //!    AUTH: [`AuthFlow::on_auth`]; a challenge is answered with
 //!    [`auth_packet`] (0x18). CONNACK: [`AuthFlow::on_connack`] (after
 //!    [`AuthFlow::on_connect`] at CONNECT). `reauthenticate()`:
@@ -47,7 +48,8 @@ mod topic_alias;
 
 pub use auth::{auth_packet, AuthFlow, AuthPhase, AuthStep};
 pub use limits::{
-    announced_maximum_packet_size, check_inbound_size, connect_session_expiry, ServerLimits,
+    announced_maximum_packet_size, check_inbound_size, check_problem_information,
+    connect_session_expiry, ServerLimits,
 };
 pub use quota::{ReceiveQuota, SendQuota, DEFAULT_RECEIVE_MAXIMUM};
 pub use topic_alias::{AliasUse, InboundAliases, OutboundAliases};
