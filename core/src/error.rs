@@ -174,12 +174,13 @@ pub enum ProtocolError {
     InvalidPropertyValue,
     /// MQTT 5: a reason code this packet type does not define.
     InvalidReasonCode,
-    /// MQTT 5: topic alias 0, above the maximum we announced, or unknown
-    /// with an empty topic (sec 3.3.2.3.4).
+    /// MQTT 5: topic alias 0 or above the maximum we announced (3.3.2-8,
+    /// 3.3.2-9).
     TopicAliasInvalid,
     /// MQTT 5: an aliased topic does not fit our alias table.
     TopicAliasNoRoom,
-    /// MQTT 5: a PUBLISH with an empty topic and no topic alias.
+    /// MQTT 5: a PUBLISH with an empty topic and no topic alias, or with an
+    /// alias never set on this connection (a protocol error, 3.3.4).
     MissingTopic,
     /// MQTT 5: reserved bits set (CONNACK flags, subscription options).
     ReservedBits,
