@@ -22,8 +22,7 @@
 //!    [`crate::codec::v5::Publish::encode_aliased`] when it gives an alias.
 //!    Every other packet we send: [`ServerLimits::check_size`].
 //! 4. **A frame in**: [`check_inbound_size`] against what we announced,
-//!    then [`crate::codec::v5::decode`] with
-//!    [`crate::codec::v5::Role::Server`]. A PUBLISH:
+//!    then [`crate::codec::v5::decode_from_server`]. A PUBLISH:
 //!    [`ReceiveQuota::on_publish`] (QoS 1/2, not for a QoS 2 id already
 //!    pending), [`InboundAliases::resolve_publish`] for its topic;
 //!    [`ReceiveQuota::on_ack_sent`] when its PUBACK / PUBCOMP goes out.
@@ -36,6 +35,9 @@
 //!    A frame the framer skipped as too large for the receive buffer is
 //!    [`crate::ProtocolError::PacketTooLarge`] on MQTT 5 (we announced that
 //!    size): disconnect with 0x95 instead of skipping it.
+//!    A DISCONNECT from the server: close, and reconnect only if
+//!    [`crate::codec::v5::reason::is_retryable`] (`server_reference` says
+//!    where for 0x9C / 0x9D).
 //! 5. **Any [`crate::ProtocolError`]**: send DISCONNECT with
 //!    [`crate::ProtocolError::reason_code`] and close.
 //! 6. **Reconnect**: back to 1. Resent QoS 1/2 frames are the stored full
