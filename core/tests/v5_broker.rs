@@ -567,3 +567,34 @@ fn refusals_and_takeover() {
     let _ = c.sock.read_to_end(&mut rest);
     assert!(rest.is_empty(), "closed without DISCONNECT: {rest:02x?}");
 }
+
+/// Message expiry counts down while the broker holds a message: a retained
+/// message with 30 s left, fetched over 1.2 s later, has at most 29 s left
+/// (Mosquitto counts whole seconds), and more than 20 on a busy machine.
+#[test]
+fn message_expiry_counts_down() {
+    let b = Mosquitto::start("expiry", "");
+    let (mut c, _) = connect(b.port, "pub", true, &[], None);
+    let mut pb = [0u8; 16];
+    let p = props(
+        &mut pb,
+        Context::Publish,
+        &[(PropertyId::MessageExpiryInterval, Value::Int(30))],
+    );
+    let mut m = publish("exp", b"x", QoS::AtMostOnce, 0, p);
+    m.retain = true;
+    c.send(&Packet::Publish(m));
+    c.drain();
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    let (mut s, _) = connect(b.port, "sub", true, &[], None);
+    subscribe(&mut s, 1, "exp", SubOptions::qos(QoS::AtMostOnce), &[]);
+    let f = s.drain();
+    let Ok(Packet::Publish(got)) = decode(&f[0], Role::Server) else {
+        panic!("{f:02x?}")
+    };
+    let left = got
+        .properties
+        .get_int(PropertyId::MessageExpiryInterval)
+        .unwrap();
+    assert!((21..=29).contains(&left), "{left} s left");
+}
