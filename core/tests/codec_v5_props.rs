@@ -19,7 +19,8 @@ use umqtt_core::codec::v5::{
     Properties, PropertyBuilder, PropertyId, Publish, Role, SubAck, SubOptions, Subscribe,
     Unsubscribe, Value, Will,
 };
-use umqtt_core::v5::{AliasUse, InboundAliases, OutboundAliases};
+use umqtt_core::codec::PacketType;
+use umqtt_core::v5::{AliasUse, InboundAliases, OutboundAliases, SendQuota};
 use umqtt_core::{Error, PacketId, ProtocolError, QoS};
 
 #[derive(Debug, Clone)]
@@ -390,6 +391,37 @@ proptest! {
         a.reset(max);
         if let Some(t) = topics.first() {
             prop_assert!(!matches!(a.assign(t.as_bytes()), AliasUse::Reuse(_)));
+        }
+    }
+
+    /// The send quota against a counter model (4.9): QoS 1/2 sends never
+    /// exceed the broker's receive maximum; PUBACK, PUBCOMP and a failed
+    /// PUBREC give a unit back, a successful PUBREC does not.
+    #[test]
+    fn send_quota_matches_model(max in 1u32..5, ops in prop::collection::vec((0u8..5, any::<bool>()), 1..80)) {
+        let mut q = SendQuota::new();
+        q.reset(Some(max));
+        let mut open = 0u32;
+        for (op, fail) in ops {
+            match op {
+                0 | 1 => {
+                    let qos = if op == 0 { QoS::AtLeastOnce } else { QoS::ExactlyOnce };
+                    let ok = q.acquire(qos);
+                    prop_assert_eq!(ok, open < max);
+                    if ok { open += 1; }
+                }
+                2 => { prop_assert!(q.acquire(QoS::AtMostOnce)); }
+                3 => {
+                    q.on_ack(PacketType::PubAck, if fail { 0x87 } else { 0 });
+                    open = open.saturating_sub(1);
+                }
+                _ => {
+                    q.on_ack(PacketType::PubRec, if fail { 0x87 } else { 0 });
+                    if fail { open = open.saturating_sub(1); }
+                }
+            }
+            prop_assert_eq!(u32::from(q.in_flight()), open);
+            prop_assert!(open <= max);
         }
     }
 }
