@@ -24,8 +24,14 @@
 //! let mut b = PropertyBuilder::new(&mut buf, Context::Publish, Role::Client);
 //! b.push_named("content_type", Value::Str("text/plain")).unwrap();
 //! b.push_named("user_property", Value::Pair("k", "v")).unwrap();
+//! b.validate().unwrap();
 //! let props = b.finish();
 //! assert_eq!(props.user_properties().next(), Some(("k", "v")));
+//! // And back into a dict: name, value, and whether the key holds a list.
+//! for (id, value) in props.iter() {
+//!     let (_name, _is_list) = (id.name(), id.is_list());
+//!     assert!(id.kind().accepts(&value));
+//! }
 //! ```
 
 mod connect;
