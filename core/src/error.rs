@@ -455,6 +455,10 @@ impl Error {
             Error::FrameTooLarge { .. } => report(Mqtt, code::FRAME_TOO_LARGE, msg),
             Error::NotConnected => report(Mqtt, code::NOT_CONNECTED, msg),
             Error::InflightFull => report(Mqtt, code::INFLIGHT_FULL, msg),
+            // MQTT 5 properties: a value of the wrong kind is a TypeError.
+            Error::InvalidArgument(ArgError::Property(PropertyError::WrongType)) => {
+                report(TypeError, 0, msg)
+            }
             Error::InvalidArgument(_) => report(ValueError, 0, msg),
             // A buffer that could not grow: the binding's allocator said no.
             Error::BufferTooSmall { .. } => report(MemoryError, 0, msg),
@@ -514,6 +518,11 @@ mod tests {
             Error::InvalidArgument(ArgError::InvalidQoS).report().kind,
             ExcKind::ValueError
         );
+        let wrong = Error::from(PropertyError::WrongType).report();
+        assert_eq!(wrong.kind, ExcKind::TypeError);
+        assert_eq!(wrong.msg, "wrong type for property");
+        let unknown = Error::from(PropertyError::UnknownName).report();
+        assert_eq!(unknown.kind, ExcKind::ValueError);
     }
 
     #[test]
