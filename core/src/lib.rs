@@ -20,6 +20,8 @@
 //! - [`codec::v5`] and [`v5`]: MQTT 5: the codec (properties, reason codes,
 //!   every packet) and standalone session parts (topic aliases, flow
 //!   control, the broker's limits) for a connection to wire in.
+//! - [`ws`] (feature `ws`, on by default): MQTT over WebSockets, a sans-IO
+//!   byte-stream layer under the MQTT connection (handshake and framing).
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -36,6 +38,8 @@ pub mod sign;
 pub mod subscriptions;
 mod types;
 pub mod v5;
+#[cfg(feature = "ws")]
+pub mod ws;
 
 pub use buffer::Buffer;
 pub use error::{ArgError, Error, ExcKind, PropertyError, ProtocolError, Report};
