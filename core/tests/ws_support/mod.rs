@@ -8,6 +8,8 @@
     clippy::arithmetic_side_effects
 )]
 
+pub mod host;
+
 use umqtt_core::ws::{Decoder, Event, WsError};
 
 /// How a server frame states its payload length.
