@@ -201,12 +201,41 @@ def session_seeds():
     }
 
 
+def ws_seeds():
+    # [mode: raw | last<<1] [limit/16] [n] [cuts...] [script or raw]
+    # script steps: [op] [len] [len hi if op & 0x80] [payload]; op % 4: 0/1
+    # data (0x08: not FIN, bits 4-5: length form), 2 ping, 3 pong.
+    def data(payload, fin=True, form=0):
+        op = (0 if fin else 0x08) | form << 4
+        if len(payload) > 255:
+            return bytes([op | 0x80, len(payload) & 0xFF, len(payload) >> 8]) + payload
+        return bytes([op, len(payload)]) + payload
+
+    def ping(payload):
+        return bytes([2, len(payload)]) + payload
+
+    packed = data(STREAM)
+    split = data(STREAM[:5], fin=False, form=2) + ping(b"hi") + data(STREAM[5:9], fin=False, form=1) + data(STREAM[9:])
+    hs = (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          b"Sec-WebSocket-Accept: ICX+Yqv66kxgM0FcWaLWlFLwTAI=\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n")
+    return {
+        "packed": bytes([0, 0xFF, 0]) + packed,
+        "split-cuts": bytes([0, 0xFF, 3, 0, 6, 2]) + split + bytes([3, 0]),
+        "big-ext16": bytes([0, 0xFF, 1, 100]) + data(BIG * 3, form=1) + ping(b""),
+        "over-limit": bytes([0, 1, 0]) + data(b"x" * 10) + data(BIG),
+        "close": bytes([6 << 1 | 0, 0xFF, 2, 1, 3]) + split,
+        "masked": bytes([1 << 1, 0xFF, 0]) + packed,
+        "raw-handshake": bytes([1, 0xFF, 1, 30]) + hs + bytes([0x82, len(STREAM)]) + STREAM,
+    }
+
+
 def main():
     for target, seeds in (
         ("framer", framer_seeds()),
         ("decode", decode_seeds()),
         ("decode_v5", decode_v5_seeds()),
         ("session", session_seeds()),
+        ("ws", ws_seeds()),
     ):
         d = os.path.join(HERE, "corpus", target)
         os.makedirs(d, exist_ok=True)

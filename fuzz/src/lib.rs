@@ -10,6 +10,7 @@ pub mod decode;
 pub mod decode_v5;
 pub mod framer;
 pub mod session;
+pub mod ws;
 
 use std::sync::OnceLock;
 
@@ -62,6 +63,11 @@ impl<'a> Input<'a> {
         let (head, tail) = self.data.split_at(n.min(self.data.len()));
         self.data = tail;
         head
+    }
+
+    /// How many bytes are left.
+    pub fn rest_len(&self) -> usize {
+        self.data.len()
     }
 
     /// Everything left.

@@ -52,6 +52,11 @@ fn session_seeds() {
     check("session", umqtt_core_fuzz::session::run);
 }
 
+#[test]
+fn ws_seeds() {
+    check("ws", umqtt_core_fuzz::ws::run);
+}
+
 /// Replay any directory: `FUZZ_REPLAY=session:target/corpus/session cargo
 /// test --release -- --ignored replay_dir` (add FUZZ_TRACE=1 to see each
 /// step, e.g. to judge what the fuzzer reaches).
@@ -65,6 +70,7 @@ fn replay_dir() {
         "decode" => umqtt_core_fuzz::decode::run,
         "decode_v5" => umqtt_core_fuzz::decode_v5::run,
         "session" => umqtt_core_fuzz::session::run,
+        "ws" => umqtt_core_fuzz::ws::run,
         _ => panic!("unknown target {target}"),
     };
     let n = replay(Path::new(dir), run);
