@@ -140,3 +140,7 @@ def params(b, ids, **extra):
 @pytest.fixture
 def mkparams(ids):
     return lambda b, **extra: params(b, ids, **extra)
+
+
+# MQTT over WebSockets: Mosquitto with ws/wss listeners (harness/ws_broker.py).
+from harness.ws_broker import ws_broker, ws_mosquitto  # noqa: E402,F401  (fixtures)

@@ -25,7 +25,8 @@ class Received:
 
 
 class Observer:
-    def __init__(self, host, port, client_id=None, username=None, password=None, timeout=10):
+    def __init__(self, host, port, client_id=None, username=None, password=None, timeout=10,
+                 transport="tcp", ws_path="/mqtt", ca_certs=None, will=None):
         self.timeout = timeout
         self.messages = []
         self._cond = threading.Condition()
@@ -34,7 +35,14 @@ class Observer:
         self._connect_rc = None
         cid = client_id or "observer-%d-%d" % (id(self) & 0xFFFF, next(_ids))
         self.client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=cid,
-                                  protocol=paho.MQTTv311)
+                                  protocol=paho.MQTTv311, transport=transport)
+        # Over WebSockets (transport="websockets"), wss with ca_certs: see harness/ws_broker.py.
+        if transport == "websockets":
+            self.client.ws_set_options(path=ws_path)
+        if ca_certs is not None:
+            self.client.tls_set(ca_certs=str(ca_certs))
+        if will is not None:
+            self.client.will_set(*will)
         if username is not None:
             self.client.username_pw_set(username, password)
         self.client.on_connect = self._on_connect

@@ -1,0 +1,83 @@
+"""Mosquitto with WebSocket listeners, for MQTT over WebSockets (ws:// and wss://).
+
+Debian's Mosquitto 2.0.11 is built with libwebsockets: `listener N` followed by
+`protocol websockets` serves MQTT over WebSockets on any path (`/mqtt` by convention),
+answering the `mqtt` subprotocol. Two quirks of 2.0.11 shape this fixture:
+
+- it refuses to start when every listener is a WebSocket one ("Unable to start any
+  listening sockets"), so the plain MQTT listener of `Mosquitto` stays (self.port);
+- it sends WebSocket data to clients slowly, about 40 KB/s (one ~4 KB write per turn of
+  its event loop; small messages are not affected): a 1 MB message to a WebSocket
+  subscriber takes ~25 s, while a 1 MB publish from a WebSocket client is fast.
+
+With certs, a wss listener (self.wss_port) uses the test CA's server certificate.
+"""
+
+import pytest
+
+from harness.broker import HOST, Mosquitto, free_port, wait_port
+
+
+class WsMosquitto(Mosquitto):
+    """A Mosquitto (all of its options) plus a WebSocket listener on self.ws_port and,
+    with certs=, a wss listener on self.wss_port."""
+
+    def __init__(self, directory, **options):
+        super().__init__(directory, **options)
+        self.ws_port = free_port()
+        self.wss_port = free_port() if self.certs is not None else None
+
+    def _config(self):
+        lines = ["listener %d %s" % (self.ws_port, HOST), "protocol websockets"]
+        if self.wss_port is not None:
+            lines += [
+                "listener %d %s" % (self.wss_port, HOST),
+                "protocol websockets",
+                "cafile %s" % self.certs.ca_pem,
+                "certfile %s" % self.certs.server_pem,
+                "keyfile %s" % self.certs.server_key,
+            ]
+        return super()._config() + "\n".join(lines) + "\n"
+
+    def start(self, timeout_s=10):
+        super().start(timeout_s)
+        for p in (self.ws_port, self.wss_port):
+            if p is not None and not wait_port(p, timeout_s, self.proc):
+                log = self.log()
+                self.stop()
+                raise RuntimeError("mosquitto did not listen for websockets on %d:\n%s"
+                                   % (p, log))
+        return self
+
+    def url(self, path="/mqtt", tls=False):
+        """The server as a URL: ws://127.0.0.1:<ws_port>/mqtt or wss://...:<wss_port>/..."""
+        if tls:
+            return "wss://%s:%d%s" % (HOST, self.wss_port, path)
+        return "ws://%s:%d%s" % (HOST, self.ws_port, path)
+
+
+@pytest.fixture
+def ws_mosquitto(tmp_path, request):
+    """Factory: ws_mosquitto(certs=..., users=..., ...) -> started WsMosquitto; stopped at
+    teardown, its log printed if the test failed."""
+    brokers = []
+
+    def start(**options):
+        b = WsMosquitto(tmp_path / ("ws-broker%d" % len(brokers)), **options)
+        brokers.append(b)
+        return b.start()
+
+    yield start
+    for b in brokers:
+        b.stop()
+    failed = any(getattr(getattr(request.node, "rep_" + w, None), "failed", False)
+                 for w in ("setup", "call"))
+    if failed:
+        for b in brokers:
+            print("\n===== mosquitto log (%s) =====\n%s" % (b.conf_path, b.log()[-20000:]))
+
+
+@pytest.fixture
+def ws_broker(ws_mosquitto):
+    """An anonymous broker with a WebSocket listener."""
+    return ws_mosquitto()
