@@ -81,4 +81,7 @@ fi
 step "Board tests set-up (scripts/setup_boards.sh)"
 bash scripts/setup_boards.sh
 
+# --- 7. WebSocket test brokers (aedes from npm) -----------------------------------
+bash scripts/setup_ws.sh
+
 step "Set-up done"

@@ -142,5 +142,5 @@ def mkparams(ids):
     return lambda b, **extra: params(b, ids, **extra)
 
 
-# MQTT over WebSockets: Mosquitto with ws/wss listeners (harness/ws_broker.py).
-from harness.ws_broker import ws_broker, ws_mosquitto  # noqa: E402,F401  (fixtures)
+# MQTT over WebSockets: Mosquitto and aedes with ws/wss listeners (harness/ws_broker.py).
+from harness.ws_broker import ws_aedes, ws_broker, ws_mosquitto  # noqa: E402,F401  (fixtures)

@@ -11,11 +11,21 @@ answering the `mqtt` subprotocol. Two quirks of 2.0.11 shape this fixture:
   subscriber takes ~25 s, while a 1 MB publish from a WebSocket client is fast.
 
 With certs, a wss listener (self.wss_port) uses the test CA's server certificate.
+
+`Aedes` is the second WebSocket broker, for large messages: aedes (npm) behind the `ws`
+package (tests/harness/node/, installed by scripts/setup_ws.sh), same attributes.
 """
+
+import shutil
+import subprocess
+import time
+from pathlib import Path
 
 import pytest
 
 from harness.broker import HOST, Mosquitto, free_port, wait_port
+
+NODE_DIR = Path(__file__).resolve().parent / "node"
 
 
 class WsMosquitto(Mosquitto):
@@ -56,14 +66,65 @@ class WsMosquitto(Mosquitto):
         return "ws://%s:%d%s" % (HOST, self.ws_port, path)
 
 
-@pytest.fixture
-def ws_mosquitto(tmp_path, request):
-    """Factory: ws_mosquitto(certs=..., users=..., ...) -> started WsMosquitto; stopped at
-    teardown, its log printed if the test failed."""
+class Aedes:
+    """aedes with a plain MQTT listener (port), a WebSocket one (ws_port) and, with
+    certs=, a wss one (wss_port); in memory, anonymous."""
+
+    def __init__(self, directory, certs=None):
+        self.dir = Path(directory)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.host = HOST
+        self.port = free_port()
+        self.ws_port = free_port()
+        self.certs = certs
+        self.wss_port = free_port() if certs is not None else None
+        self.log_path = self.dir / "aedes.log"
+        self.conf_path = self.log_path  # what the failure report prints beside the log
+        self.proc = None
+        self._log = None
+
+    def start(self, timeout_s=15):
+        node = shutil.which("node")
+        script = NODE_DIR / "aedes_broker.mjs"
+        if node is None or not (NODE_DIR / "node_modules" / "aedes").is_dir():
+            raise RuntimeError("aedes is not installed: run scripts/setup_ws.sh")
+        args = [node, str(script), str(self.port), str(self.ws_port)]
+        if self.certs is not None:
+            args += [str(self.wss_port), str(self.certs.server_pem), str(self.certs.server_key)]
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, cwd=str(NODE_DIR))
+        end = time.monotonic() + timeout_s
+        while b"ready" not in self.log_path.read_bytes():
+            if self.proc.poll() is not None or time.monotonic() > end:
+                log = self.log()
+                self.stop()
+                raise RuntimeError("aedes did not start:\n%s" % log)
+            time.sleep(0.05)
+        return self
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def log(self):
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    url = WsMosquitto.url
+
+
+def _factory(cls, tmp_path, request, name):
     brokers = []
 
     def start(**options):
-        b = WsMosquitto(tmp_path / ("ws-broker%d" % len(brokers)), **options)
+        b = cls(tmp_path / ("%s%d" % (name, len(brokers))), **options)
         brokers.append(b)
         return b.start()
 
@@ -74,7 +135,20 @@ def ws_mosquitto(tmp_path, request):
                  for w in ("setup", "call"))
     if failed:
         for b in brokers:
-            print("\n===== mosquitto log (%s) =====\n%s" % (b.conf_path, b.log()[-20000:]))
+            print("\n===== %s log (%s) =====\n%s" % (name, b.conf_path, b.log()[-20000:]))
+
+
+@pytest.fixture
+def ws_aedes(tmp_path, request):
+    """Factory: ws_aedes(certs=...) -> started Aedes; killed at teardown."""
+    yield from _factory(Aedes, tmp_path, request, "aedes")
+
+
+@pytest.fixture
+def ws_mosquitto(tmp_path, request):
+    """Factory: ws_mosquitto(certs=..., users=..., ...) -> started WsMosquitto; stopped at
+    teardown, its log printed if the test failed."""
+    yield from _factory(WsMosquitto, tmp_path, request, "mosquitto")
 
 
 @pytest.fixture
