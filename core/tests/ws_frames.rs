@@ -729,3 +729,74 @@ fn every_single_cut_point() {
         }
     }
 }
+
+/// `decode_in_place` over the same chunks gives the same MQTT bytes as
+/// `decode`, and answers the last ping of each chunk.
+fn in_place(raw: &[u8], cuts: &[usize]) -> (Vec<u8>, Vec<Vec<u8>>, Decoder) {
+    let mut dec = Decoder::new(1 << 16);
+    let mut data = Vec::new();
+    let mut pongs = Vec::new();
+    let mut out = [0u8; 160];
+    for mut chunk in cut(raw, cuts) {
+        let n = dec.decode_in_place(&mut chunk).unwrap();
+        data.extend_from_slice(&chunk[..n]);
+        if dec.pong_due() {
+            let len = dec.encode_pong([0; 4], &mut out).unwrap();
+            pongs.push(out[6..len].to_vec());
+            assert!(!dec.pong_due());
+        }
+    }
+    (data, pongs, dec)
+}
+
+#[test]
+fn in_place_keeps_the_last_ping_payload() {
+    let m = LenForm::Minimal;
+    let mut raw = server_frame(0x89, b"first", m);
+    raw.extend(data_frame(true, false, b"ab", m));
+    raw.extend(server_frame(0x89, b"second", m));
+    // A pong and a fragment after the ping must not change what is echoed.
+    raw.extend(server_frame(0x8a, b"unrelated", m));
+    raw.extend(data_frame(false, true, b"cd", m));
+    let (data, pongs, dec) = in_place(&raw, &[]);
+    assert_eq!(data, b"abcd");
+    assert_eq!(pongs, vec![b"second".to_vec()]);
+    assert!(!dec.mid_message());
+    // Closed: the rest is dropped, no pong is due any more.
+    let mut raw = server_frame(0x89, b"p", m);
+    raw.extend(server_frame(0x88, &1001u16.to_be_bytes(), m));
+    raw.extend(data_frame(true, true, b"late", m));
+    let mut dec = Decoder::new(100);
+    assert_eq!(dec.decode_in_place(&mut raw), Ok(0));
+    assert!(dec.is_closed() && !dec.pong_due());
+    assert_eq!(dec.close_code(), Some(1001));
+    // Errors come out as from `decode`.
+    let mut bad = data_frame(true, true, b"ok", m);
+    bad.extend([0x82, 0x81, 0, 0, 0, 0, 0]);
+    assert_eq!(
+        Decoder::new(100).decode_in_place(&mut bad),
+        Err(WsError::MaskedFrame)
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn in_place_equals_decode(
+        mqtt in proptest::collection::vec(any::<u8>(), 0..3000),
+        pieces in proptest::collection::vec(piece(), 0..30),
+        forms in proptest::collection::vec(any::<u8>(), 0..8),
+        cuts in proptest::collection::vec(any::<usize>(), 0..10),
+    ) {
+        let (raw, pings) = serve(&mqtt, &pieces, &forms);
+        let (data, pongs, dec) = in_place(&raw, &cuts);
+        prop_assert_eq!(&data, &mqtt);
+        // One pong per chunk that held pings: for the last of them.
+        prop_assert!(pongs.len() <= pings.len());
+        if let Some(last) = pings.last() {
+            prop_assert_eq!(pongs.last(), Some(last));
+        }
+        prop_assert!(!dec.mid_message());
+    }
+}

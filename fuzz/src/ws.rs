@@ -6,7 +6,8 @@
 //! What comes out must equal what an independent model of RFC 6455 framing
 //! says: the MQTT bytes are exactly the payloads in order, each ping is
 //! answered once with its payload, the error (if any) is the model's and
-//! comes after exactly the bytes before it. Raw mode feeds the rest of the
+//! comes after exactly the bytes before it; `decode_in_place` over the same
+//! pieces gives the same bytes and error and answers the last ping. Raw mode feeds the rest of the
 //! input as it is to the decoder and to the handshake parser: no panic,
 //! no more payload than input, errors final.
 //!
@@ -105,7 +106,10 @@ fn script(inp: &mut Input<'_>, limit: usize, last: u8) -> (Vec<u8>, Seen) {
         5 => (vec![0x89, 126, 0, 126], Some(WsError::BadControlFrame)),
         6 => {
             want.close = Some(Some(1000 + u16::from(last)));
-            ((server_frame(0x88, &(1000 + u16::from(last)).to_be_bytes(), 0)), None)
+            (
+                (server_frame(0x88, &(1000 + u16::from(last)).to_be_bytes(), 0)),
+                None,
+            )
         }
         _ => (Vec::new(), None),
     };
@@ -149,7 +153,11 @@ fn drive(dec: &mut Decoder, raw: &[u8], cuts: &[u8]) -> Seen {
                         }
                         Some(Event::Ping) => {
                             let n = dec.encode_pong([5, 6, 7, 8], &mut out).expect("pong fits");
-                            let body: Vec<u8> = out[6..n].iter().zip([5, 6, 7, 8].iter().cycle()).map(|(b, m)| b ^ m).collect();
+                            let body: Vec<u8> = out[6..n]
+                                .iter()
+                                .zip([5, 6, 7, 8].iter().cycle())
+                                .map(|(b, m)| b ^ m)
+                                .collect();
                             assert_eq!(&out[..2], &[0x8a, 0x80 | body.len() as u8]);
                             seen.pongs.push(body);
                         }
@@ -162,6 +170,48 @@ fn drive(dec: &mut Decoder, raw: &[u8], cuts: &[u8]) -> Seen {
         }
     }
     seen
+}
+
+/// The same pieces through `decode_in_place`: the MQTT bytes and the
+/// error must be those of `decode`, the last ping answered.
+fn drive_in_place(limit: usize, raw: &[u8], cuts: &[u8], want: &Seen) {
+    let mut dec = Decoder::new(limit);
+    let mut data = Vec::new();
+    let mut error = None;
+    let mut rest = raw;
+    let mut i = 0;
+    let mut last_pong = None;
+    let mut out = [0u8; 160];
+    while !rest.is_empty() {
+        let n = match cuts.get(i % cuts.len().max(1)) {
+            Some(&c) => (usize::from(c) + 1).min(rest.len()),
+            None => rest.len(),
+        };
+        i += 1;
+        let mut chunk = rest[..n].to_vec();
+        rest = &rest[n..];
+        match dec.decode_in_place(&mut chunk) {
+            Ok(m) => data.extend_from_slice(&chunk[..m]),
+            Err(e) => {
+                error = Some(e);
+                break;
+            }
+        }
+        if dec.pong_due() {
+            let k = dec.encode_pong([0; 4], &mut out).expect("pong fits");
+            last_pong = Some(out[6..k].to_vec());
+        }
+    }
+    if error.is_some() {
+        // Bytes before the error in the failing chunk are not returned.
+        assert!(want.data.starts_with(&data));
+    } else {
+        assert_eq!(data, want.data);
+        if want.close.is_none() {
+            assert_eq!(last_pong.as_ref(), want.pongs.last());
+        }
+    }
+    assert_eq!(error, want.error);
 }
 
 /// The harness; see the module documentation.
@@ -183,9 +233,13 @@ pub fn run(data: &[u8]) {
         return;
     }
     let (raw, want) = script(&mut inp, limit, mode >> 1);
-    trace!("ws: {} raw bytes, limit {limit}, cuts {cuts:?}, want {want:?}", raw.len());
+    trace!(
+        "ws: {} raw bytes, limit {limit}, cuts {cuts:?}, want {want:?}",
+        raw.len()
+    );
     let seen = drive(&mut dec, &raw, &cuts);
     assert_eq!(seen, want);
+    drive_in_place(limit, &raw, &cuts, &want);
     if want.error.is_none() {
         assert_eq!(dec.is_closed(), want.close.is_some());
         assert!(!dec.mid_message());

@@ -55,6 +55,12 @@ pub struct Decoder {
     /// The payload of the current (or last) control frame.
     ctrl: [u8; MAX_CONTROL_PAYLOAD],
     ctrl_len: usize,
+    /// The payload of the last ping, kept apart so that a later control
+    /// frame cannot change the pong's payload.
+    ping: [u8; MAX_CONTROL_PAYLOAD],
+    ping_len: usize,
+    /// A ping not answered yet ([`Decoder::decode_in_place`]).
+    pong_due: bool,
     close_code: Option<u16>,
     failed: Option<WsError>,
 }
@@ -80,6 +86,9 @@ impl Decoder {
             in_message: false,
             ctrl: [0; MAX_CONTROL_PAYLOAD],
             ctrl_len: 0,
+            ping: [0; MAX_CONTROL_PAYLOAD],
+            ping_len: 0,
+            pong_due: false,
             close_code: None,
             failed: None,
         }
@@ -258,7 +267,12 @@ impl Decoder {
     fn finish_control(&mut self, op: Opcode) -> Result<Event<'static>, WsError> {
         self.state = State::Header;
         Ok(match op {
-            Opcode::Ping => Event::Ping,
+            Opcode::Ping => {
+                self.ping = self.ctrl;
+                self.ping_len = self.ctrl_len;
+                self.pong_due = true;
+                Event::Ping
+            }
             Opcode::Pong => Event::Pong,
             _ => {
                 let code = match self.ctrl.get(..self.ctrl_len) {
@@ -273,11 +287,48 @@ impl Decoder {
         })
     }
 
+    /// Decode all of `buf[..]` in place: the MQTT bytes it held are moved
+    /// to `buf[..n]` and `n` is returned, so a binding can read raw bytes
+    /// straight into the MQTT framer's free space and commit `n` of them.
+    /// Pings and a close are remembered instead of returned: then check
+    /// [`Decoder::pong_due`] (send [`Decoder::encode_pong`]) and
+    /// [`Decoder::is_closed`]. Only the last of several pings is answered
+    /// (RFC 6455 5.5.3 allows it).
+    pub fn decode_in_place(&mut self, buf: &mut [u8]) -> Result<usize, WsError> {
+        let (mut read, mut write) = (0usize, 0usize);
+        while read < buf.len() {
+            let (used, data) = match self.decode(buf.get(read..).unwrap_or(&[]))? {
+                (used, Some(Event::Data(d))) => (used, d.len()),
+                (used, _) => (used, 0),
+            };
+            // A `Data` slice is always the last bytes `decode` used.
+            let end = read.saturating_add(used);
+            let start = end.saturating_sub(data);
+            if data > 0 && start != write && end <= buf.len() {
+                buf.copy_within(start..end, write);
+            }
+            write = write.saturating_add(data);
+            if used == 0 {
+                break;
+            }
+            read = end;
+        }
+        Ok(write)
+    }
+
+    /// Whether a ping is still to be answered (set by every ping, cleared
+    /// by [`Decoder::encode_pong`]).
+    pub fn pong_due(&self) -> bool {
+        self.pong_due && self.state != State::Closed
+    }
+
     /// The pong answering the last ping (its payload echoed), masked with
     /// `mask`, written into `out`; returns its length.
-    pub fn encode_pong(&self, mask: [u8; 4], out: &mut [u8]) -> Result<usize, WsError> {
-        let payload = self.ctrl.get(..self.ctrl_len).unwrap_or(&[]);
-        frame::encode(Opcode::Pong, payload, mask, out)
+    pub fn encode_pong(&mut self, mask: [u8; 4], out: &mut [u8]) -> Result<usize, WsError> {
+        let payload = self.ping.get(..self.ping_len).unwrap_or(&[]);
+        let n = frame::encode(Opcode::Pong, payload, mask, out)?;
+        self.pong_due = false;
+        Ok(n)
     }
 
     /// The close frame answering the server's (its code echoed, RFC 6455

@@ -39,6 +39,11 @@
 //!       Some(Event::Pong) | None => {}
 //!     }
 //!   }
+//! or receive in place (no second buffer): read raw bytes straight into the
+//!   MQTT framer's free space, then
+//!     n = dec.decode_in_place(&mut spare[..got])?;  framer.commit(n);
+//!     if dec.pong_due() { write(dec.encode_pong(fresh_mask4, out)?) }
+//!     if dec.is_closed() { write(dec.encode_close_reply(mask, out)?); closed }
 //! disconnect: send MQTT DISCONNECT framed as above, then
 //!   frame::encode(Opcode::Close, &1000u16.to_be_bytes(), mask, out), close TCP.
 //! ```
