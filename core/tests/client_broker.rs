@@ -12,10 +12,10 @@ mod support;
 
 use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+use support::broker::Broker;
 use support::{conn, VecBuf};
 use umqtt_core::client::{Client, Host, Progress, ReadResult, ReadWait, WaitFor};
 use umqtt_core::codec::Connect;
@@ -23,61 +23,6 @@ use umqtt_core::session::Config;
 use umqtt_core::{Error, PacketId, QoS};
 
 type C = Client<VecBuf, VecBuf>;
-
-struct Broker {
-    child: Child,
-    port: u16,
-    dir: std::path::PathBuf,
-}
-
-impl Broker {
-    fn start(tag: &str) -> Broker {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let dir = std::env::temp_dir().join(format!("umqtt-core-{tag}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let conf = dir.join("mosquitto.conf");
-        std::fs::write(
-            &conf,
-            format!("listener {port} 127.0.0.1\nallow_anonymous true\n"),
-        )
-        .unwrap();
-        // MOSQUITTO overrides; Debian installs it in sbin, often not on PATH.
-        let candidates = [
-            std::env::var("MOSQUITTO").unwrap_or_else(|_| "mosquitto".into()),
-            "/usr/sbin/mosquitto".into(),
-        ];
-        let child = candidates
-            .iter()
-            .find_map(|bin| {
-                Command::new(bin)
-                    .arg("-c")
-                    .arg(&conf)
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .spawn()
-                    .ok()
-            })
-            .expect("mosquitto must be installed (apt-get install mosquitto)");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "mosquitto did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Broker { child, port, dir }
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
 
 struct TcpHost {
     sock: TcpStream,

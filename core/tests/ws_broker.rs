@@ -18,10 +18,10 @@ mod ws_support;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use support::broker::Broker;
 use support::{conn, VecBuf};
 use umqtt_core::client::{Client, Progress, WaitFor};
 use umqtt_core::codec::Connect;
@@ -33,74 +33,6 @@ use ws_support::host::{ws_connect, WsHost};
 use ws_support::{data_frame, parse_client_frame, server_frame, LenForm};
 
 type C = Client<VecBuf, VecBuf>;
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Mosquitto with a plain MQTT listener and a WebSocket one. (2.0.11 does
-/// not start with only a WebSocket listener: "Unable to start any listening
-/// sockets".)
-struct Broker {
-    child: Child,
-    ws_port: u16,
-    dir: std::path::PathBuf,
-}
-
-impl Broker {
-    fn start(tag: &str) -> Broker {
-        let (tcp_port, ws_port) = (free_port(), free_port());
-        let dir = std::env::temp_dir().join(format!("umqtt-core-ws-{tag}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let conf = dir.join("mosquitto.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "listener {tcp_port} 127.0.0.1\nlistener {ws_port} 127.0.0.1\n\
-                 protocol websockets\nallow_anonymous true\n"
-            ),
-        )
-        .unwrap();
-        let candidates = [
-            std::env::var("MOSQUITTO").unwrap_or_else(|_| "mosquitto".into()),
-            "/usr/sbin/mosquitto".into(),
-        ];
-        let child = candidates
-            .iter()
-            .find_map(|bin| {
-                Command::new(bin)
-                    .arg("-c")
-                    .arg(&conf)
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .spawn()
-                    .ok()
-            })
-            .expect("mosquitto must be installed (apt-get install mosquitto)");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", ws_port)).is_err() {
-            assert!(Instant::now() < deadline, "mosquitto did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Broker {
-            child,
-            ws_port,
-            dir,
-        }
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
 
 fn client() -> C {
     Client::new(
@@ -150,7 +82,7 @@ fn collect(c: &mut C, h: &mut WsHost, got: &mut Got, n: usize) {
 
 #[test]
 fn full_session_over_websockets_through_mosquitto() {
-    let b = Broker::start("session");
+    let b = Broker::start_with_websockets("ws-session");
     let (mut c, mut h) = connect(b.ws_port, b"umqtt-ws");
     let sub = c
         .start_subscribe(&mut h, &[(b"ws/#", QoS::ExactlyOnce)])

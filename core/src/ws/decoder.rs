@@ -74,6 +74,18 @@ fn header_total(b1: u8) -> usize {
     }
 }
 
+/// Copy from `src` into `buf[*len..]` until `*len` reaches `upto` (or
+/// `src` ends); returns the bytes taken.
+fn append(buf: &mut [u8], len: &mut usize, src: &[u8], upto: usize) -> usize {
+    let n = upto.saturating_sub(*len).min(src.len());
+    let end = len.saturating_add(n);
+    if let (Some(dst), Some(src)) = (buf.get_mut(*len..end), src.get(..n)) {
+        dst.copy_from_slice(src);
+    }
+    *len = end;
+    n
+}
+
 impl Decoder {
     /// A decoder that refuses data frames with a payload over `max_frame`
     /// bytes ([`WsError::FrameTooLarge`]).
@@ -144,14 +156,7 @@ impl Decoder {
                     if rest.is_empty() {
                         return Ok((pos, None));
                     }
-                    let n = need.saturating_sub(self.hdr_len).min(rest.len());
-                    let end = self.hdr_len.saturating_add(n);
-                    if let (Some(dst), Some(src)) =
-                        (self.hdr.get_mut(self.hdr_len..end), rest.get(..n))
-                    {
-                        dst.copy_from_slice(src);
-                    }
-                    self.hdr_len = end;
+                    let n = append(&mut self.hdr, &mut self.hdr_len, rest, need);
                     pos = pos.saturating_add(n);
                     if self.hdr_len == 2 {
                         self.check_start().map_err(|e| self.fail(e))?;
@@ -178,14 +183,8 @@ impl Decoder {
                     return Ok((pos, rest.get(..n).map(Event::Data)));
                 }
                 State::Control(op, left) => {
-                    let n = left.min(rest.len());
-                    let end = self.ctrl_len.saturating_add(n);
-                    if let (Some(dst), Some(src)) =
-                        (self.ctrl.get_mut(self.ctrl_len..end), rest.get(..n))
-                    {
-                        dst.copy_from_slice(src);
-                    }
-                    self.ctrl_len = end;
+                    let upto = self.ctrl_len.saturating_add(left);
+                    let n = append(&mut self.ctrl, &mut self.ctrl_len, rest, upto);
                     pos = pos.saturating_add(n);
                     if n < left {
                         self.state = State::Control(op, left.saturating_sub(n));

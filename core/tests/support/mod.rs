@@ -8,6 +8,7 @@
     clippy::arithmetic_side_effects
 )]
 
+pub mod broker;
 pub mod fake_host;
 pub mod mosquitto;
 pub mod session;
