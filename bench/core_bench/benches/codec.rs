@@ -254,6 +254,10 @@ fn main() {
         ));
     }
 
+    for size in [64usize, 1024] {
+        ws_rows(&opts, size, &mut results);
+    }
+
     if opts.json {
         let items: Vec<String> = results
             .iter()
@@ -266,3 +270,58 @@ fn main() {
         }
     }
 }
+
+/// MQTT over WebSockets: the client frame around one PUBLISH (header +
+/// mask), and the server's frames (one PUBLISH each, 4 KiB reads) turned
+/// back into MQTT bytes in place.
+#[cfg(feature = "ws")]
+fn ws_rows(opts: &Opts, size: usize, results: &mut Vec<(String, f64)>) {
+    use umqtt_core::ws::frame::{self, Opcode};
+    use umqtt_core::ws::Decoder;
+
+    let packet = publish_frame(&vec![b'p'; size]);
+    let mut out = vec![0u8; frame::frame_len(packet.len())];
+    let ns = measure(opts, |n| {
+        for i in 0..n {
+            let mask = (i as u32).to_ne_bytes();
+            black_box(
+                frame::encode(Opcode::Binary, black_box(&packet), mask, &mut out).expect("fits"),
+            );
+        }
+    });
+    results.push((format!("ws::frame::encode (masked PUBLISH), {size} B"), ns));
+
+    let mut server = vec![0x82u8];
+    if packet.len() < 126 {
+        server.push(packet.len() as u8);
+    } else {
+        server.push(126);
+        server.extend_from_slice(&(packet.len() as u16).to_be_bytes());
+    }
+    server.extend_from_slice(&packet);
+    let per_chunk = (4096 / server.len()).max(1);
+    let chunk: Vec<u8> = server
+        .iter()
+        .copied()
+        .cycle()
+        .take(server.len() * per_chunk)
+        .collect();
+    let mut dec = Decoder::new(1 << 20);
+    let mut buf = chunk.clone();
+    let ns = measure(opts, |n| {
+        let mut done = 0u64;
+        while done < n {
+            buf.copy_from_slice(&chunk);
+            let m = dec.decode_in_place(black_box(&mut buf)).expect("decodes");
+            assert_eq!(m, packet.len() * per_chunk);
+            done += per_chunk as u64;
+        }
+    });
+    results.push((
+        format!("ws::Decoder::decode_in_place (per PUBLISH), {size} B"),
+        ns,
+    ));
+}
+
+#[cfg(not(feature = "ws"))]
+fn ws_rows(_: &Opts, _: usize, _: &mut Vec<(String, f64)>) {}
