@@ -142,5 +142,7 @@ def mkparams(ids):
     return lambda b, **extra: params(b, ids, **extra)
 
 
-# MQTT over WebSockets: Mosquitto and aedes with ws/wss listeners (harness/ws_broker.py).
+# MQTT over WebSockets: Mosquitto and aedes with ws/wss listeners (harness/ws_broker.py),
+# and a fake WebSocket broker for hostile framing (harness/fake_ws.py).
+from harness.fake_ws import fake_ws  # noqa: E402,F401  (fixture)
 from harness.ws_broker import ws_aedes, ws_broker, ws_mosquitto  # noqa: E402,F401  (fixtures)
