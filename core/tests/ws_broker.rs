@@ -1,7 +1,8 @@
 //! MQTT over WebSockets end to end: the blocking `Client` over a `Host`
 //! whose bytes go through `umqtt_core::ws` on a std TCP socket, against a
-//! real Mosquitto 2 with a WebSocket listener (started here on free
-//! loopback ports), and against small fake WebSocket servers for what a
+//! real Mosquitto 2 with a WebSocket listener and against aedes (1 MB both
+//! ways), both started here on free loopback ports, and against small fake
+//! WebSocket servers for what a
 //! real broker never sends: a bad accept key, masked, oversized, reserved
 //! and fragmented frames, pings, and a close in the middle of a packet.
 #![cfg(feature = "ws")]
@@ -159,6 +160,87 @@ fn full_session_over_websockets_through_mosquitto() {
         umqtt_core::client::ReadWait::Force(5_000),
     );
     assert_eq!(r, Err(Error::ConnectionClosed));
+    assert_eq!(h.ws_error, None);
+}
+
+/// aedes (npm, behind the `ws` package) from tests/harness/node/, installed
+/// by scripts/setup_ws.sh: the second WebSocket broker, for large messages
+/// (Mosquitto 2.0.11 sends WebSocket data to clients at ~40 KB/s).
+struct Aedes {
+    child: std::process::Child,
+    ws_port: u16,
+}
+
+impl Aedes {
+    fn start() -> Aedes {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/harness/node");
+        assert!(
+            dir.join("node_modules/aedes").is_dir(),
+            "aedes is not installed: run scripts/setup_ws.sh"
+        );
+        let free = || {
+            TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        };
+        let (port, ws_port) = (free(), free());
+        let mut child = std::process::Command::new("node")
+            .arg("aedes_broker.mjs")
+            .arg(port.to_string())
+            .arg(ws_port.to_string())
+            .current_dir(&dir)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("node must be installed (scripts/setup_ws.sh)");
+        // It prints "ready" once both listeners are up.
+        let mut out = child.stdout.take().unwrap();
+        let mut seen = Vec::new();
+        let mut b = [0u8; 64];
+        while !String::from_utf8_lossy(&seen).contains("ready") {
+            let n = out.read(&mut b).unwrap();
+            assert!(n > 0, "aedes exited before it was ready");
+            seen.extend_from_slice(&b[..n]);
+        }
+        Aedes { child, ws_port }
+    }
+}
+
+impl Drop for Aedes {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn one_megabyte_both_ways_through_aedes() {
+    let b = Aedes::start();
+    let (mut c, mut h) = connect(b.ws_port, b"umqtt-ws-big");
+    let sub = c
+        .start_subscribe(&mut h, &[(b"big/#", QoS::ExactlyOnce)])
+        .unwrap();
+    let mut got = Got::new();
+    wait_ack(&mut c, &mut h, sub, &mut got);
+    let big: Vec<u8> = (0..1_048_576u32).map(|i| (i % 253) as u8).collect();
+    for qos in [QoS::ExactlyOnce, QoS::AtLeastOnce, QoS::AtMostOnce] {
+        if let Some(id) = c.start_publish(&mut h, b"big/x", &big, qos, false).unwrap() {
+            wait_ack(&mut c, &mut h, id, &mut got);
+        }
+    }
+    collect(&mut c, &mut h, &mut got, 3);
+    let mut qos: Vec<QoS> = got.iter().map(|g| g.2).collect();
+    qos.sort_by_key(|q| *q as u8);
+    assert_eq!(qos, [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce]);
+    assert!(got.iter().all(|g| g.0 == b"big/x" && g.1 == big));
+    c.ping(&mut h).unwrap();
+    assert_eq!(
+        c.run(&mut h, WaitFor::OnePacket),
+        Ok(Progress::Packet(0xd0))
+    );
+    c.disconnect(&mut h).unwrap();
     assert_eq!(h.ws_error, None);
 }
 
