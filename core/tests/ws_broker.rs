@@ -284,18 +284,26 @@ fn good_answer(key: &str) -> String {
 }
 
 /// Read one client frame (checking it is masked), return (b0, payload).
+/// Reads exactly its bytes: the next frame may already be in the socket.
 fn read_frame(s: &mut TcpStream) -> (u8, Vec<u8>) {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        if let Some((b0, p, len)) = parse_client_frame(&buf) {
-            assert_eq!(len, buf.len(), "one frame per write expected");
-            return (b0, p);
-        }
-        let n = s.read(&mut chunk).unwrap();
-        assert!(n > 0, "client closed");
-        buf.extend_from_slice(&chunk[..n]);
+    let mut buf = vec![0u8; 2];
+    s.read_exact(&mut buf).unwrap();
+    let ext = match buf[1] & 0x7f {
+        126 => 2,
+        127 => 8,
+        _ => 0,
+    };
+    let mut more = vec![0u8; ext + 4];
+    s.read_exact(&mut more).unwrap();
+    buf.extend_from_slice(&more);
+    while parse_client_frame(&buf).is_none() {
+        let mut b = [0u8; 1];
+        s.read_exact(&mut b).unwrap();
+        buf.push(b[0]);
     }
+    let (b0, payload, len) = parse_client_frame(&buf).unwrap();
+    assert_eq!(len, buf.len());
+    (b0, payload)
 }
 
 const CONNACK: [u8; 4] = [0x20, 2, 0, 0];
