@@ -169,6 +169,8 @@ impl<'a> Out<'a> {
         Out { buf, len: 0 }
     }
 
+    // Not inlined: the request writes ~20 pieces, each a call, not a copy loop.
+    #[inline(never)]
     fn put(&mut self, data: &[u8]) {
         let end = self.len.saturating_add(data.len());
         if let Some(dst) = self.buf.get_mut(self.len..end) {
