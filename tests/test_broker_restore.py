@@ -10,7 +10,8 @@ whose PUBREL the subscriber had already answered with PUBCOMP (still unread by t
 broker when it stopped) comes back as a PUBLISH with a released id, which MQTT 3.1.1
 (4.3.3, method B) says the receiver must take as a new message. 2.0.11 does not hold
 to max_inflight_messages while running (hundreds were in flight in the 10k test), and
-0 (unlimited) restores nothing in flight at all.
+0 (unlimited) restores nothing in flight at all. The restore code is the same in
+2.0.18.
 
 No client of ours here: a raw-socket subscriber that answers every PUBLISH with PUBREC
 and no PUBREL with PUBCOMP, i.e. a subscriber whose PUBCOMPs the broker had not read
