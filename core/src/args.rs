@@ -62,6 +62,70 @@ pub fn will_topic(topic: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
+/// `transport`: `"tcp"` (false) or `"websockets"` (true).
+pub fn websockets(transport: &[u8]) -> Result<bool, Error> {
+    match transport {
+        b"tcp" => Ok(false),
+        b"websockets" => Ok(true),
+        _ => Err(ArgError::InvalidTransport.into()),
+    }
+}
+
+/// `port=0`: 1883 / 8883 for MQTT over TCP, 80 / 443 for WebSockets.
+pub const fn port(port: u16, tls: bool, websockets: bool) -> u16 {
+    match (port, tls, websockets) {
+        (0, false, false) => 1883,
+        (0, true, false) => 8883,
+        #[cfg(feature = "ws")]
+        (0, tls, true) => crate::ws::url::default_port(tls),
+        (p, _, _) => p,
+    }
+}
+
+/// Where and how a WebSocket connection goes: the binding opens TCP (and
+/// TLS if `tls`) to `host:port`, then sends the upgrade for `path`.
+#[cfg(feature = "ws")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WsTarget<'a> {
+    pub tls: bool,
+    pub host: &'a str,
+    pub port: u16,
+    pub path: &'a str,
+}
+
+/// The connection a client's arguments ask for: `None` for plain MQTT over
+/// TCP, else the WebSocket target. A `ws://` / `wss://` URL as `server`
+/// means WebSockets whatever `transport` says; its port and path win over
+/// `port` and `ws_path`, and `wss` or `ssl` means TLS.
+#[cfg(feature = "ws")]
+pub fn ws_target<'a>(
+    server: &'a str,
+    port: u16,
+    ssl: bool,
+    websockets: bool,
+    ws_path: &'a str,
+) -> Result<Option<WsTarget<'a>>, Error> {
+    if crate::ws::url::is_ws_url(server) {
+        let url = crate::ws::parse_url(server)?;
+        let tls = url.tls || ssl;
+        return Ok(Some(WsTarget {
+            tls,
+            host: url.host,
+            port: self::port(url.port.unwrap_or(port), tls, true),
+            path: url.path.unwrap_or(ws_path),
+        }));
+    }
+    if !websockets {
+        return Ok(None);
+    }
+    Ok(Some(WsTarget {
+        tls: ssl,
+        host: server,
+        port: self::port(port, ssl, true),
+        path: ws_path,
+    }))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -75,6 +139,32 @@ mod tests {
         assert!(keepalive(65_536).is_err() && keepalive(-1).is_err());
         assert!(packet_id(70_000).is_err());
         assert!(will_topic(b"").is_err() && will_topic(b"t").is_ok());
+    }
+
+    #[test]
+    fn transports_and_ports() {
+        assert_eq!(websockets(b"tcp"), Ok(false));
+        assert_eq!(websockets(b"websockets"), Ok(true));
+        assert!(websockets(b"ws").is_err() && websockets(b"").is_err());
+        assert_eq!((port(0, false, false), port(0, true, false)), (1883, 8883));
+        assert_eq!(port(1234, true, true), 1234);
+    }
+
+    #[cfg(feature = "ws")]
+    #[test]
+    fn ws_targets() {
+        assert_eq!((port(0, false, true), port(0, true, true)), (80, 443));
+        assert_eq!(ws_target("h", 1883, false, false, "/mqtt"), Ok(None));
+        let t = ws_target("h", 0, true, true, "/mqtt").unwrap().unwrap();
+        assert_eq!((t.tls, t.host, t.port, t.path), (true, "h", 443, "/mqtt"));
+        let u = ws_target("wss://b:9001/x", 0, false, false, "/mqtt");
+        let u = u.unwrap().unwrap();
+        assert_eq!((u.tls, u.host, u.port, u.path), (true, "b", 9001, "/x"));
+        let d = ws_target("ws://b", 0, false, false, "/m").unwrap().unwrap();
+        assert_eq!((d.tls, d.port, d.path), (false, 80, "/m"));
+        let p = ws_target("ws://b", 8080, false, false, "/m").unwrap().unwrap();
+        assert_eq!(p.port, 8080);
+        assert!(ws_target("ws://", 0, false, false, "/m").is_err());
     }
 
     #[test]

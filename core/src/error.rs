@@ -44,6 +44,10 @@ pub enum Error {
     /// progress (a thread, a signal handler, a MicroPython Timer):
     /// spec/PYAPI.md "Re-entrancy". `check_msg()` returns `None` instead.
     Busy,
+    /// The WebSocket layer failed (core/src/ws/): a handshake refusal or a
+    /// framing violation; the connection is closed either way.
+    #[cfg(feature = "ws")]
+    WebSocket(crate::ws::WsError),
 }
 
 /// Invalid arguments from the caller.
@@ -63,6 +67,8 @@ pub enum ArgError {
     InvalidQoS,
     /// A packet would exceed MQTT's 268,435,455-byte limit.
     PacketTooLarge,
+    /// `transport` is neither `"tcp"` nor `"websockets"`.
+    InvalidTransport,
     /// SUBSCRIBE or UNSUBSCRIBE with no topic filter.
     NoFilters,
     /// A password was given without a user name (MQTT 3.1.1 forbids it).
@@ -211,6 +217,8 @@ impl Error {
             Error::Io(_) => "I/O error",
             Error::Host => "host error",
             Error::Busy => "MQTTClient is busy: another call of this client is in progress",
+            #[cfg(feature = "ws")]
+            Error::WebSocket(e) => e.as_str(),
         }
     }
 }
@@ -227,6 +235,7 @@ impl ArgError {
             ArgError::InvalidQoS => "qos must be 0, 1 or 2",
             ArgError::PacketTooLarge => "packet larger than 268435455 bytes",
             ArgError::NoFilters => "no topic filter given",
+            ArgError::InvalidTransport => "transport must be 'tcp' or 'websockets'",
             ArgError::PasswordWithoutUser => "password given without user name",
             ArgError::EmptyClientIdNeedsCleanSession => "empty client id requires clean_session",
             ArgError::PacketIdMismatch => "packet id (and dup) only allowed with qos > 0",
@@ -351,6 +360,13 @@ impl From<ProtocolError> for Error {
     }
 }
 
+#[cfg(feature = "ws")]
+impl From<crate::ws::WsError> for Error {
+    fn from(e: crate::ws::WsError) -> Self {
+        Error::WebSocket(e)
+    }
+}
+
 impl From<ArgError> for Error {
     fn from(e: ArgError) -> Self {
         Error::InvalidArgument(e)
@@ -418,6 +434,9 @@ pub mod code {
     pub const NOT_CONNECTED: i32 = 259;
     /// No free packet id / in-flight slot.
     pub const INFLIGHT_FULL: i32 = 260;
+    /// The WebSocket opening handshake was refused (status, accept key,
+    /// subprotocol...): not retried.
+    pub const WS_HANDSHAKE: i32 = 261;
     /// errno ETIMEDOUT, the `OSError` code of a wait that timed out.
     pub const ETIMEDOUT: i32 = 110;
     /// The `OSError` code umqtt.simple raises when the broker closed the socket.
@@ -467,6 +486,19 @@ impl Error {
             Error::Io(errno) => report(OsError, errno, ""),
             Error::Host => report(Pending, 0, ""),
             Error::Busy => report(RuntimeError, 0, msg),
+            // A server that refuses the upgrade will not change its mind
+            // (261, not retried); broken framing is a protocol error (256,
+            // retried like any other).
+            #[cfg(feature = "ws")]
+            Error::WebSocket(e) => {
+                if e.is_handshake() {
+                    report(Mqtt, code::WS_HANDSHAKE, msg)
+                } else if e.is_argument() {
+                    report(ValueError, 0, msg)
+                } else {
+                    report(Mqtt, code::PROTOCOL_ERROR, msg)
+                }
+            }
         }
     }
 }
@@ -521,6 +553,18 @@ mod tests {
         let wrong = Error::from(PropertyError::WrongType).report();
         assert_eq!(wrong.kind, ExcKind::TypeError);
         assert_eq!(wrong.msg, "wrong type for property");
+        #[cfg(feature = "ws")]
+        {
+            use crate::ws::WsError;
+            let refused = Error::from(WsError::BadAccept).report();
+            assert_eq!((refused.kind, refused.code), (ExcKind::Mqtt, 261));
+            assert!(!is_retryable(refused.kind, refused.code));
+            let framing = Error::from(WsError::MaskedFrame).report();
+            assert_eq!((framing.kind, framing.code), (ExcKind::Mqtt, 256));
+            assert!(is_retryable(framing.kind, framing.code));
+            let arg = Error::from(WsError::InvalidUrl).report();
+            assert_eq!(arg.kind, ExcKind::ValueError);
+        }
         let unknown = Error::from(PropertyError::UnknownName).report();
         assert_eq!(unknown.kind, ExcKind::ValueError);
     }

@@ -126,6 +126,30 @@ pub enum WsError {
 }
 
 impl WsError {
+    /// The server refused or botched the opening handshake.
+    pub const fn is_handshake(&self) -> bool {
+        matches!(
+            self,
+            WsError::BadStatusLine
+                | WsError::Status(_)
+                | WsError::BadHeader
+                | WsError::ResponseTooLong
+                | WsError::MissingUpgrade
+                | WsError::MissingConnection
+                | WsError::BadAccept
+                | WsError::BadSubprotocol
+                | WsError::UnexpectedExtension
+        )
+    }
+
+    /// A bad argument of the caller (URL, host, path, header).
+    pub const fn is_argument(&self) -> bool {
+        matches!(
+            self,
+            WsError::InvalidUrl | WsError::InvalidHost | WsError::InvalidPath | WsError::InvalidHeader
+        )
+    }
+
     /// A short human-readable message (no formatting needed).
     pub const fn as_str(&self) -> &'static str {
         match self {
