@@ -87,9 +87,13 @@ pub const fn port(port: u16, tls: bool, websockets: bool) -> u16 {
 #[cfg(feature = "ws")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WsTarget<'a> {
+    /// TLS under the WebSocket (`wss`).
     pub tls: bool,
+    /// Host to connect to and to name in the `Host` header.
     pub host: &'a str,
+    /// TCP port (the default filled in).
     pub port: u16,
+    /// The upgrade request's path.
     pub path: &'a str,
 }
 

@@ -74,7 +74,8 @@ impl MQTTClient {
             &mut this.frames,
             &mut this.io,
             write_timeout,
-        );
+        )
+        .with_ws(this.ws_link.as_mut());
         match f(core, &mut host) {
             Ok(v) => Ok(v),
             Err(e) => {

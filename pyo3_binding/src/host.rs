@@ -23,6 +23,7 @@ use umqtt_core::client::{Host, ReadResult, ReadWait};
 use umqtt_core::{Error, PacketId};
 
 use crate::sockio::{dontwait, select_poll, Kind, Methods, SockState, Timeout};
+use crate::ws::WsLink;
 
 /// Largest single `recv`: CPython allocates the full size up front, so a
 /// huge frame is read in slices rather than with one giant allocation.
@@ -49,6 +50,8 @@ pub struct PyHost<'a, 'py> {
     view: bool,
     /// The Python exception behind the last `Error::Host` / `Error::Io`.
     pub error: Option<PyErr>,
+    /// The WebSocket layer, on a WebSocket connection (ws.rs).
+    pub(crate) ws: Option<&'a mut WsLink>,
 }
 
 impl<'a, 'py> PyHost<'a, 'py> {
@@ -70,7 +73,18 @@ impl<'a, 'py> PyHost<'a, 'py> {
             mode,
             view,
             error: None,
+            ws: None,
         }
+    }
+
+    /// Run the reads and writes through the WebSocket layer, if any.
+    pub fn with_ws(mut self, ws: Option<&'a mut WsLink>) -> Self {
+        self.ws = ws;
+        self
+    }
+
+    pub(crate) fn py(&self) -> Python<'py> {
+        self.sock.py()
     }
 
     fn kind(&self) -> Kind {
@@ -346,12 +360,10 @@ fn secs(ms: u32) -> f64 {
     f64::from(ms) / 1000.0
 }
 
-impl Host for PyHost<'_, '_> {
-    fn now_ms(&mut self) -> u64 {
-        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
-    }
-
-    fn write(&mut self, data: &[u8]) -> Result<(), Error> {
+/// Raw socket I/O, under the WebSocket layer when there is one.
+impl PyHost<'_, '_> {
+    /// Write to the socket (no WebSocket layer).
+    pub(crate) fn write_raw(&mut self, data: &[u8]) -> Result<(), Error> {
         let py = self.sock.py();
         // One send() call in the usual case; the socket's mode only matters
         // when it could not take the whole packet.
@@ -375,11 +387,40 @@ impl Host for PyHost<'_, '_> {
         }
     }
 
-    fn read(&mut self, buf: &mut [u8], wait: ReadWait) -> Result<ReadResult, Error> {
+    /// Read from the socket (no WebSocket layer).
+    pub(crate) fn read_raw(&mut self, buf: &mut [u8], wait: ReadWait) -> Result<ReadResult, Error> {
         if self.kind() == Kind::Plain {
             self.read_plain(buf, wait)
         } else {
             self.read_with_timeout(buf, wait)
+        }
+    }
+}
+
+impl Host for PyHost<'_, '_> {
+    fn now_ms(&mut self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn write(&mut self, data: &[u8]) -> Result<(), Error> {
+        match self.ws.take() {
+            Some(link) => {
+                let r = self.ws_write(link, data);
+                self.ws = Some(link);
+                r
+            }
+            None => self.write_raw(data),
+        }
+    }
+
+    fn read(&mut self, buf: &mut [u8], wait: ReadWait) -> Result<ReadResult, Error> {
+        match self.ws.take() {
+            Some(link) => {
+                let r = self.ws_read(link, buf, wait);
+                self.ws = Some(link);
+                r
+            }
+            None => self.read_raw(buf, wait),
         }
     }
 

@@ -27,6 +27,7 @@ mod params;
 mod reconnect;
 mod sign;
 mod sockio;
+mod ws;
 
 use buf::{VecBuf, MAX_PACKET};
 use convert::{to_bytes, to_keepalive, to_ms, to_opt_bytes, to_qos};
@@ -111,6 +112,9 @@ pub struct MQTTClient {
     epoch: Instant,
     /// set_reconnect()'s on_reconnect (the policy is the core's).
     on_reconnect: Py<PyAny>,
+    /// transport/ws_path/ws_headers, and the open WebSocket (ws.rs).
+    ws: ws::WsConfig,
+    ws_link: Option<ws::WsLink>,
 }
 
 fn new_core() -> Core {
@@ -142,7 +146,7 @@ impl MQTTClient {
     #[new]
     #[pyo3(
         signature = (*_args, **_kwargs),
-        text_signature = "(client_id, server, port=0, user=None, password=None, keepalive=0, ssl=None, ssl_params={}, socket_timeout=None, message_timeout=None)"
+        text_signature = "(client_id, server, port=0, user=None, password=None, keepalive=0, ssl=None, ssl_params={}, socket_timeout=None, message_timeout=None, transport='tcp', ws_path='/mqtt', ws_headers=None)"
     )]
     fn __new__(
         py: Python<'_>,
@@ -171,6 +175,8 @@ impl MQTTClient {
             io: SockState::default(),
             epoch: Instant::now(),
             on_reconnect: none(),
+            ws: ws::WsConfig::default(),
+            ws_link: None,
         }
     }
 
@@ -179,7 +185,7 @@ impl MQTTClient {
     /// data; message_timeout: seconds CONNACK, SUBACK, UNSUBACK, PUBACK and
     /// PUBCOMP may take (both default 30; spec/PYAPI.md "Timeouts").
     #[pyo3(
-        signature = (client_id, server, port=None, user=None, password=None, keepalive=None, ssl=None, ssl_params=None, socket_timeout=None, message_timeout=None)
+        signature = (client_id, server, port=None, user=None, password=None, keepalive=None, ssl=None, ssl_params=None, socket_timeout=None, message_timeout=None, transport=None, ws_path=None, ws_headers=None)
     )]
     #[allow(clippy::too_many_arguments)]
     fn __init__<'py>(
@@ -194,6 +200,9 @@ impl MQTTClient {
         ssl_params: Option<Bound<'py, PyAny>>,
         socket_timeout: Option<Bound<'py, PyAny>>,
         message_timeout: Option<Bound<'py, PyAny>>,
+        transport: Option<Bound<'py, PyAny>>,
+        ws_path: Option<Bound<'py, PyAny>>,
+        ws_headers: Option<Bound<'py, PyAny>>,
     ) -> PyResult<()> {
         let py = slf.py();
         let socket_ms = to_ms(socket_timeout.as_ref(), "socket_timeout")?;
@@ -211,8 +220,9 @@ impl MQTTClient {
         to_opt_bytes(&user, "user")?;
         to_opt_bytes(&password, "password")?;
         to_keepalive(&keepalive)?;
+        let ws = ws::WsConfig::new(transport.as_ref(), ws_path.as_ref(), ws_headers.as_ref())?;
         let port = if port.extract::<i64>().is_ok_and(|p| p == 0) {
-            int(py, if ssl.is_truthy()? { 8883 } else { 1883 })
+            int(py, ws.default_port(&server, ssl.is_truthy()?)?)
         } else {
             port
         };
@@ -233,6 +243,7 @@ impl MQTTClient {
         this.keepalive = keepalive.unbind();
         this.ssl = ssl.unbind();
         this.ssl_params = ssl_params.unbind();
+        this.ws = ws;
         Ok(())
     }
 
@@ -301,7 +312,7 @@ impl MQTTClient {
         let timeout_ms = to_ms(timeout.as_ref(), "timeout")?;
         let started = Instant::now();
         // Snapshot the attributes: connect() reads them at call time.
-        let (old, server, port, ssl, ssl_params) = {
+        let (old, server, port, ssl, ssl_params, ws) = {
             let t = Self::guard(slf)?;
             (
                 t.sock.bind(py).clone(),
@@ -309,6 +320,7 @@ impl MQTTClient {
                 t.port.bind(py).clone(),
                 t.ssl.bind(py).clone(),
                 t.ssl_params.bind(py).clone(),
+                t.ws.clone(),
             )
         };
         let params = ConnectParams::read(py, &*Self::guard(slf)?)?;
@@ -318,7 +330,19 @@ impl MQTTClient {
         // A reconnect replaces the socket; do not leak the old one.
         close_quietly(&old);
         Self::guard(slf)?.sock = py.None();
-        let sock = net::open(py, &server, &port, timeout_ms.map(secs), &ssl, &ssl_params)?;
+        Self::guard(slf)?.ws_link = None;
+        let plan = ws::plan(&ws, &server, &port, &ssl)?;
+        let (server, port, ssl) = match &plan {
+            Some(p) => (&p.host, &p.port, &p.ssl),
+            None => (&server, &port, &ssl),
+        };
+        let sock = net::open(py, server, port, timeout_ms.map(secs), ssl, &ssl_params)?;
+        if let Some(p) = &plan {
+            let link = ws::handshake(&ws, p, &sock, timeout_ms.map(secs)).inspect_err(|_| {
+                close_quietly(&sock);
+            })?;
+            Self::guard(slf)?.ws_link = Some(link);
+        }
         // One budget for TCP, TLS and CONNACK: what is left waits for CONNACK.
         let timeout_ms = timeout_ms.map(|t| t.saturating_sub(elapsed_ms(started)).max(1));
         {
@@ -350,7 +374,10 @@ impl MQTTClient {
             (t.sock.bind(slf.py()).clone(), connected)
         };
         let r = if connected && !sock.is_none() {
-            Self::with_core(slf, |core, host| core.disconnect(host))
+            Self::with_core(slf, |core, host| {
+                core.disconnect(host)?;
+                host.ws_close()
+            })
         } else {
             Ok(())
         };
