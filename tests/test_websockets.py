@@ -58,15 +58,13 @@ def test_url_as_server_and_will_and_keepalive(runtime, wsb, observer, mkparams):
     c.set_last_will(TOPIC + "/will", b"gone", qos=1)
     attempt("CONNECT", c.connect)
     c.publish(TOPIC + "/hello", b"via url", qos=1)
-    # Keepalive 1 s: several PINGREQ/PINGRESP round trips over the WebSocket.
+    # Keepalive 1 s, idle for 3.5 s: Mosquitto drops a client silent for 1.5 s, so
+    # the publish after it only arrives if PINGREQ/PINGRESP crossed the WebSocket.
     t0 = ticks_ms()
-    n = 0
     while ticks_diff(ticks_ms(), t0) < 3500:
-        r = c.check_msg()
-        if r is not None:
-            n += 1
+        c.check_msg()
         time.sleep(0.02)
-    print("PINGRESPS", n)
+    c.publish(TOPIC + "/alive", b"still here", qos=1)
     print("READY")
     wait_go()
     c.sock.close()  # no DISCONNECT: the will goes out
@@ -76,10 +74,9 @@ def test_url_as_server_and_will_and_keepalive(runtime, wsb, observer, mkparams):
     r = proc.wait().check()
     assert r.get("PORT") == str(wsb.ws_port)
     assert r.value("CONNECT") == 0
-    assert int(r.get("PINGRESPS")) >= 2
-    got = obs.wait_messages(2)
+    got = obs.wait_messages(3)
     assert [(m.topic.rsplit("/", 1)[1], m.payload) for m in got] == [
-        ("hello", b"via url"), ("will", b"gone")]
+        ("hello", b"via url"), ("alive", b"still here"), ("will", b"gone")]
 
 
 def test_wss_url_with_the_test_ca(runtime, ws_mosquitto, certs, observer, mkparams):
@@ -257,5 +254,7 @@ def test_pings_answered_and_packets_split_across_frames(runtime, fake_ws, mkpara
     assert fake_ws.expect(DISCONNECT).type == DISCONNECT
     r = proc.wait().check()
     assert [m for _, m in r.msgs()] == [b"one", b"two"]
-    assert [pl for op, pl in fake_ws.client_frames if op == 0xA] == [b"hi", b"hi", b"hi"]
+    # Pings that arrive in one read may get one pong (the last's, RFC 6455 5.5.3).
+    pongs = [pl for op, pl in fake_ws.client_frames if op == 0xA]
+    assert 1 <= len(pongs) <= 3 and set(pongs) == {b"hi"}
     assert fake_ws.unmasked_frames == 0
