@@ -1,28 +1,31 @@
 """MQTT over WebSockets: transport="websockets", ws_path=, ws_headers=, a ws:// or wss://
 URL as server, against Mosquitto's websockets listener (and aedes for 1 MB, which
 Debian's Mosquitto sends at ~40 KB/s); hostile framing from the fake WebSocket broker
-(harness/fake_ws.py), each raising the documented exception (spec/PYAPI.md)."""
+(harness/fake_ws.py), each raising the documented exception (spec/PYAPI.md).
+
+CPython only for now: the MicroPython binding has no WebSocket transport yet (README,
+"Known gaps"); these tests name their runtime so that gap is not reported as a failure
+of every case, and the line below is what to change when it lands."""
 
 import struct
 
 import pytest
 
 from harness.fake_ws import BINARY, CLOSE, PING, frame
-from harness.fakebroker import CONNECT, DISCONNECT, PUBLISH, SUBSCRIBE, connack, publish, suback
+from harness.fakebroker import CONNECT, DISCONNECT, SUBSCRIBE, connack, publish, suback
+from harness.runtimes import requested_runtimes
 
-
-@pytest.fixture
-def wsb(ws_broker):
-    return ws_broker
+pytestmark = pytest.mark.parametrize(
+    "runtime", [n for n in requested_runtimes() if n == "cpython"], indirect=True)
 
 
 def ws_params(b, mkparams, **extra):
     return mkparams(b, WS_PORT=b.ws_port, URL=b.url(), **extra)
 
 
-def test_round_trips_qos_0_1_2_and_retained(runtime, wsb, observer, mkparams):
-    p = ws_params(wsb, mkparams)
-    obs = observer(wsb)
+def test_round_trips_qos_0_1_2_and_retained(runtime, ws_broker, observer, mkparams):
+    p = ws_params(ws_broker, mkparams)
+    obs = observer(ws_broker)
     obs.subscribe(p["TOPIC"] + "/out", 2)
     obs.publish(p["TOPIC"] + "/in/kept", b"retained", qos=1, retain=True)
     proc = runtime.start("""
@@ -48,9 +51,9 @@ def test_round_trips_qos_0_1_2_and_retained(runtime, wsb, observer, mkparams):
     assert sorted(m for _, m in r.msgs()) == [b"retained", b"to ws 0", b"to ws 1", b"to ws 2"]
 
 
-def test_url_as_server_and_will_and_keepalive(runtime, wsb, observer, mkparams):
-    p = ws_params(wsb, mkparams)
-    obs = observer(wsb)
+def test_url_as_server_and_will_and_keepalive(runtime, ws_broker, observer, mkparams):
+    p = ws_params(ws_broker, mkparams)
+    obs = observer(ws_broker)
     obs.subscribe(p["TOPIC"] + "/#", 1)
     proc = runtime.start("""
     c = MQTTClient(CLIENT_ID, URL, keepalive=1)
@@ -72,7 +75,7 @@ def test_url_as_server_and_will_and_keepalive(runtime, wsb, observer, mkparams):
     proc.expect("READY")
     proc.send("go")
     r = proc.wait().check()
-    assert r.get("PORT") == str(wsb.ws_port)
+    assert r.get("PORT") == str(ws_broker.ws_port)
     assert r.value("CONNECT") == 0
     got = obs.wait_messages(3)
     assert [(m.topic.rsplit("/", 1)[1], m.payload) for m in got] == [
@@ -99,7 +102,7 @@ def test_wss_url_with_the_test_ca(runtime, ws_mosquitto, certs, observer, mkpara
     c.disconnect()
     """, p).check()
     assert r.value("CONNECT") == 0
-    assert r.get("TLS") in ("SSLSocket", "SSLSocket")
+    assert r.get("TLS") == "SSLSocket"
     assert [m.payload for m in obs.wait_messages(1)] == [b"over wss"]
 
 
@@ -120,8 +123,8 @@ def test_one_megabyte_both_ways(runtime, ws_aedes, mkparams):
     assert r.get("SAME") == "True"
 
 
-def test_reconnect_after_broker_restart(runtime, wsb, mkparams):
-    p = ws_params(wsb, mkparams)
+def test_reconnect_after_broker_restart(runtime, ws_broker, mkparams):
+    p = ws_params(ws_broker, mkparams)
     proc = runtime.start("""
     c = MQTTClient(CLIENT_ID, HOST, WS_PORT, transport="websockets")
     attempt("CONNECT", c.connect)
@@ -137,7 +140,7 @@ def test_reconnect_after_broker_restart(runtime, wsb, mkparams):
     c.disconnect()
     """, p)
     proc.expect("READY")
-    wsb.restart()
+    ws_broker.restart()
     proc.send("go")
     r = proc.wait().check()
     assert r.value("RECONNECT") == 0

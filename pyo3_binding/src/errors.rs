@@ -14,7 +14,8 @@ create_exception!(
     PyException,
     "MQTT-level error. args[0] is an int code: 1-5 CONNACK refusal, 128 subscription \
 refused, 256 protocol violation, 257 ping timeout, 258 frame too large (skipped), \
-259 not connected, 260 too many messages in flight (spec/PYAPI.md)."
+259 not connected, 260 too many messages in flight, 261 WebSocket handshake refused \
+(spec/PYAPI.md)."
 );
 
 /// The not-connected error, raised before any I/O is attempted.

@@ -87,6 +87,9 @@ class MQTTClient:
         ssl_params: Mapping[str, Any] = {},
         socket_timeout: Optional[float] = None,
         message_timeout: Optional[float] = None,
+        transport: str = "tcp",
+        ws_path: str = "/mqtt",
+        ws_headers: Optional[Mapping[str, str]] = None,
     ) -> None:
         """Set the connection parameters; nothing is sent before connect().
 
@@ -96,6 +99,10 @@ class MQTTClient:
         may take (OSError(110) after it). Raises ValueError if keepalive is
         outside 0..65535 or a timeout is negative, TypeError for a client
         id, user or password that is not bytes or str.
+
+        ``transport="websockets"`` (or a ``ws://``/``wss://`` URL as
+        ``server``): MQTT over WebSockets to ``ws_path`` with the extra
+        request headers ``ws_headers``; ``port=0`` is then 80 or 443.
         """
     def connect(self, clean_session: bool = True, timeout: Optional[float] = None) -> int:
         """Connect to the broker and return the session-present flag (0 or 1).
