@@ -166,7 +166,9 @@ mod tests {
         assert_eq!((u.tls, u.host, u.port, u.path), (true, "b", 9001, "/x"));
         let d = ws_target("ws://b", 0, false, false, "/m").unwrap().unwrap();
         assert_eq!((d.tls, d.port, d.path), (false, 80, "/m"));
-        let p = ws_target("ws://b", 8080, false, false, "/m").unwrap().unwrap();
+        let p = ws_target("ws://b", 8080, false, false, "/m")
+            .unwrap()
+            .unwrap();
         assert_eq!(p.port, 8080);
         assert!(ws_target("ws://", 0, false, false, "/m").is_err());
     }

@@ -76,7 +76,12 @@ impl WsConfig {
 
     /// The WebSocket target for `server`/`port`/`ssl`, or None for MQTT
     /// over TCP. Bad URLs, paths and headers are a ValueError.
-    fn target<'a>(&'a self, server: &'a str, port: u16, ssl: bool) -> PyResult<Option<WsTarget<'a>>> {
+    fn target<'a>(
+        &'a self,
+        server: &'a str,
+        port: u16,
+        ssl: bool,
+    ) -> PyResult<Option<WsTarget<'a>>> {
         args::ws_target(server, port, ssl, self.websockets, &self.path)
             .map_err(|e| to_pyerr(e, None))
     }

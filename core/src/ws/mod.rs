@@ -146,7 +146,10 @@ impl WsError {
     pub const fn is_argument(&self) -> bool {
         matches!(
             self,
-            WsError::InvalidUrl | WsError::InvalidHost | WsError::InvalidPath | WsError::InvalidHeader
+            WsError::InvalidUrl
+                | WsError::InvalidHost
+                | WsError::InvalidPath
+                | WsError::InvalidHeader
         )
     }
 
