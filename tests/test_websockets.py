@@ -261,3 +261,27 @@ def test_pings_answered_and_packets_split_across_frames(runtime, fake_ws, mkpara
     pongs = [pl for op, pl in fake_ws.client_frames if op == 0xA]
     assert 1 <= len(pongs) <= 3 and set(pongs) == {b"hi"}
     assert fake_ws.unmasked_frames == 0
+
+
+def test_refused_upgrade_ends_automatic_reconnect(runtime, fake_ws, mkparams):
+    # A server that closes the WebSocket is a lost connection: automatic reconnect
+    # tries again; one that then refuses the upgrade (403) is not asked a third time.
+    p = mkparams(fake_ws, URL=fake_ws.url())
+    proc = runtime.start("""
+    c = MQTTClient(CLIENT_ID, URL)
+    attempt("CONNECT", c.connect)
+    c.set_reconnect(attempts=5, min_delay=0.01, max_delay=0.01)
+    print("READY")
+    attempt("WAIT", c.wait_msg)
+    """, p)
+    connect_fake(proc, fake_ws)
+    fake_ws.send_close(1001)
+    assert fake_ws.closed_by_client()
+    fake_ws._raw = b""
+    fake_ws.accept(answer=lambda key: b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+    r = proc.wait().check()
+    e = r.exc("WAIT")
+    assert (e.name, e.code) == ("MQTTException", 261)
+    fake_ws.listener.settimeout(1.0)
+    with pytest.raises(OSError):  # socket.timeout: no third connection
+        fake_ws.listener.accept()
