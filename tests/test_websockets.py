@@ -285,3 +285,27 @@ def test_refused_upgrade_ends_automatic_reconnect(runtime, fake_ws, mkparams):
     fake_ws.listener.settimeout(1.0)
     with pytest.raises(OSError):  # socket.timeout: no third connection
         fake_ws.listener.accept()
+
+
+def test_automatic_reconnect_after_broker_restart(runtime, ws_broker, observer, mkparams):
+    p = ws_params(ws_broker, mkparams)
+    proc = runtime.start("""
+    c = MQTTClient(CLIENT_ID, URL, keepalive=30)
+    c.set_callback(on_msg)
+    attempt("CONNECT", c.connect, False)
+    c.set_reconnect(attempts=50, min_delay=0.1, max_delay=0.5,
+                    on_reconnect=lambda sp: print("RECONNECTED", sp))
+    print("READY")
+    wait_go()
+    # The broker went away meanwhile: the first operation notices and reconnects.
+    attempt("SUB", c.subscribe, TOPIC, 1)
+    c.publish(TOPIC, b"after restart", qos=1)
+    poll(c, 1, 10000)
+    c.disconnect()
+    """, p)
+    proc.expect("READY")
+    ws_broker.restart()
+    proc.send("go")
+    r = proc.wait(timeout=60).check()
+    assert r.get("RECONNECTED") in ("0", "1")
+    assert [m for _, m in r.msgs()] == [b"after restart"]
