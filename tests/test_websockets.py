@@ -235,6 +235,21 @@ def test_close_in_the_middle_of_a_packet(runtime, fake_ws, mkparams):
     assert r.msgs() == []
 
 
+def test_messages_before_a_close_are_delivered(runtime, fake_ws, mkparams):
+    p = mkparams(fake_ws, URL=fake_ws.url())
+    proc = runtime.start(HOSTILE.replace('attempt("WAIT", c.wait_msg)',
+                                         'attempt("WAIT", c.wait_msg)\n    '
+                                         'attempt("WAIT2", c.wait_msg)'), p)
+    connect_fake(proc, fake_ws)
+    # A PUBLISH and the close in one write (one read on the client).
+    fake_ws.send_raw(frame(BINARY, publish(b"t", b"last words"))
+                     + frame(CLOSE, struct.pack("!H", 1000)))
+    r = proc.wait().check()
+    assert r.msgs() == [("t", b"last words")] or r.msgs() == [(b"t", b"last words")]
+    e = r.exc("WAIT2")
+    assert e.oserror and e.code == -1 and "1000" in str(e.args)
+
+
 def test_pings_answered_and_packets_split_across_frames(runtime, fake_ws, mkparams):
     p = mkparams(fake_ws, URL=fake_ws.url(path="/custom?x=1"))
     proc = runtime.start("""

@@ -260,6 +260,10 @@ impl PyHost<'_, '_> {
     ) -> Result<ReadResult, Error> {
         let py = self.py();
         loop {
+            // MQTT bytes before a close were handed out first; now the close.
+            if link.dec.is_closed() {
+                return Err(self.ws_closed(link));
+            }
             let got = if link.early.is_empty() {
                 match self.read_raw(buf, wait)? {
                     ReadResult::Data(n) => n,
@@ -286,14 +290,11 @@ impl PyHost<'_, '_> {
                     .map_err(|e| self.ws_fatal(ws_err(e)))?;
                 self.write_raw(out.get(..len).unwrap_or(&[]))?;
             }
-            if link.dec.is_closed() {
-                return Err(self.ws_closed(link));
-            }
             if n > 0 {
                 return Ok(ReadResult::Data(n));
             }
             // Only control frames or a partial header: read again (a poll
-            // then finds nothing and says so).
+            // then finds nothing and says so), or report the close.
         }
     }
 
