@@ -123,6 +123,14 @@ def test_one_megabyte_both_ways(runtime, ws_aedes, mkparams):
     assert r.get("SAME") == "True"
 
 
+def across_restart(proc, broker):
+    """Restart the broker while the script waits at wait_go(); its result."""
+    proc.expect("READY")
+    broker.restart()
+    proc.send("go")
+    return proc.wait(timeout=60).check()
+
+
 def test_reconnect_after_broker_restart(runtime, ws_broker, mkparams):
     p = ws_params(ws_broker, mkparams)
     proc = runtime.start("""
@@ -139,10 +147,7 @@ def test_reconnect_after_broker_restart(runtime, ws_broker, mkparams):
     poll(c, 1, 10000)
     c.disconnect()
     """, p)
-    proc.expect("READY")
-    ws_broker.restart()
-    proc.send("go")
-    r = proc.wait().check()
+    r = across_restart(proc, ws_broker)
     assert r.value("RECONNECT") == 0
     assert [m for _, m in r.msgs()] == [b"back"]
 
@@ -318,9 +323,6 @@ def test_automatic_reconnect_after_broker_restart(runtime, ws_broker, observer, 
     poll(c, 1, 10000)
     c.disconnect()
     """, p)
-    proc.expect("READY")
-    ws_broker.restart()
-    proc.send("go")
-    r = proc.wait(timeout=60).check()
+    r = across_restart(proc, ws_broker)
     assert r.get("RECONNECTED") in ("0", "1")
     assert [m for _, m in r.msgs()] == [b"after restart"]
