@@ -8,25 +8,13 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 step() { printf '\n==> %s\n' "$*"; }
+# shellcheck source=scripts/apt.sh
+source scripts/apt.sh
 
 # --- 1. Debian packages -------------------------------------------------------
 APT_PACKAGES=(mosquitto mosquitto-clients openssl libclang-dev gcc-arm-none-eabi binutils-arm-none-eabi)
 step "Debian packages: ${APT_PACKAGES[*]}"
-missing=()
-for p in "${APT_PACKAGES[@]}"; do
-    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-        missing+=("$p")
-    fi
-done
-if [ ${#missing[@]} -eq 0 ]; then
-    echo "all present"
-else
-    echo "installing: ${missing[*]}"
-    SUDO=""
-    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-    $SUDO apt-get update
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y "${missing[@]}"
-fi
+apt_install "${APT_PACKAGES[@]}"
 # The Debian package starts a system-wide broker on :1883; the tests and the demo start
 # their own on free ports and never talk to it, so it is left alone.
 

@@ -11,23 +11,12 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="$ROOT/boards/.cache"
 mkdir -p "$CACHE"
-SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-
-have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-apt_install() {
-    local missing=()
-    for p in "$@"; do have_pkg "$p" || missing+=("$p"); done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    echo "installing: ${missing[*]}"
-    $SUDO apt-get update -qq || true
-    $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
-}
+# shellcheck source=scripts/apt.sh
+source "$ROOT/scripts/apt.sh"
 
 # --- 1. Cross compilers and C libraries ----------------------------------------
 echo "==> boards: cross compilers (arm-none-eabi + newlib, riscv64-unknown-elf + picolibc, llvm-objcopy)"
-apt_install gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-arm-none-eabi \
+apt_install --no-install-recommends gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-arm-none-eabi \
     gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf llvm-14
 
 # Rust targets of the board builds that scripts/setup.sh does not add.
@@ -49,7 +38,7 @@ elif [ -x "$QEMU_DIR/usr/bin/qemu-system-arm" ] && [ -x "$QEMU_DIR/usr/bin/qemu-
     echo "private QEMU: $QEMU_DIR"
 else
     QEMU_DEBS=(qemu-system-arm qemu-system-misc)
-    $SUDO apt-get update -qq || true
+    apt_update_once
     if ! $SUDO apt-get install -s --no-install-recommends "${QEMU_DEBS[@]}" 2>/dev/null | grep -q '^Remv' \
         && $SUDO apt-get install -y --no-install-recommends "${QEMU_DEBS[@]}"; then
         echo "installed Debian QEMU"
@@ -57,7 +46,7 @@ else
     else
         echo "Debian's QEMU would remove installed packages: unpacking a private copy"
         # The libraries qemu-system-* link against, which do not conflict.
-        apt_install libfdt1 libcapstone4 libpmem1 librdmacm1 libibverbs1 libslirp0 \
+        apt_install --no-install-recommends libfdt1 libcapstone4 libpmem1 librdmacm1 libibverbs1 libslirp0 \
             libvdeplug2 libaio1 liburing2 libnuma1 libpixman-1-0 libjpeg62-turbo \
             libpng16-16 libsasl2-2 libgnutls30 libzstd1 libglib2.0-0 libusb-1.0-0 \
             libseccomp2 libbpf1 libudev1

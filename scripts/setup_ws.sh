@@ -10,10 +10,9 @@ NODE_DIR="$ROOT/tests/harness/node"
 
 printf '\n==> %s\n' "WebSocket test brokers: Node.js + aedes, ws (npm ci in tests/harness/node)"
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-    SUDO=""
-    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-    $SUDO apt-get update
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y nodejs npm
+    # shellcheck source=scripts/apt.sh
+    source "$ROOT/scripts/apt.sh"
+    apt_install nodejs npm
 fi
 # Reinstall only when the lock file changed since the last install.
 stamp="$NODE_DIR/node_modules/.package-lock.json"
