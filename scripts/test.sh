@@ -20,6 +20,8 @@ cargo fmt --all --check
 
 step "cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy -j "$JOBS" --workspace --all-targets -- -D warnings
+# The core without its optional features (the MicroPython module builds it so).
+cargo clippy -j "$JOBS" -p umqtt-core --no-default-features --all-targets -- -D warnings
 
 step "cargo test --workspace"
 cargo test -j "$JOBS" --workspace

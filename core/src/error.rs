@@ -95,22 +95,31 @@ pub enum ArgError {
     NoCallback,
     /// A packet id outside 0..=65535.
     PacketIdRange,
+    #[cfg(feature = "v5")]
     /// An MQTT 5 property the caller gave is wrong (see [`PropertyError`]).
     Property(PropertyError),
+    #[cfg(feature = "v5")]
     /// An MQTT 5 reason code that this packet type does not define.
     InvalidReasonCode,
+    #[cfg(feature = "v5")]
     /// MQTT 5 subscription options out of range (retain handling 3).
     InvalidSubscriptionOptions,
+    #[cfg(feature = "v5")]
     /// `no_local` on a shared subscription (MQTT 5 sec 3.8.3.1).
     NoLocalOnSharedSubscription,
+    #[cfg(feature = "v5")]
     /// An MQTT 5 PUBLISH with an empty topic needs a topic alias.
     EmptyTopicWithoutAlias,
+    #[cfg(feature = "v5")]
     /// The packet is larger than the broker's `maximum_packet_size`.
     ExceedsServerMaximumPacketSize,
+    #[cfg(feature = "v5")]
     /// The broker's `maximum_qos` is below the requested QoS.
     QoSNotSupported,
+    #[cfg(feature = "v5")]
     /// The broker announced `retain_available = 0`.
     RetainNotSupported,
+    #[cfg(feature = "v5")]
     /// `reauthenticate()` without enhanced authentication, or while an
     /// exchange is in progress.
     NoAuthInProgress,
@@ -118,6 +127,7 @@ pub enum ArgError {
     NeedsV5Codec,
 }
 
+#[cfg(feature = "v5")]
 /// Why an MQTT 5 property given by the caller was refused. Bindings map
 /// [`PropertyError::WrongType`] to `TypeError`, the rest to `ValueError`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,30 +180,41 @@ pub enum ProtocolError {
     /// SUBACK return code other than 0, 1, 2 or 0x80, or a SUBACK whose
     /// number of return codes does not match the request.
     InvalidSubAck,
+    #[cfg(feature = "v5")]
     /// MQTT 5: a property is truncated, has an unknown identifier, is not
     /// allowed on this packet or holds invalid UTF-8 (sec 2.2.2.2).
     MalformedProperty,
+    #[cfg(feature = "v5")]
     /// MQTT 5: a property appears twice where the spec allows it once.
     DuplicateProperty,
+    #[cfg(feature = "v5")]
     /// MQTT 5: a property value the spec forbids (a receive maximum of 0, a
     /// maximum QoS of 2, a flag other than 0/1, a subscription id of 0).
     InvalidPropertyValue,
+    #[cfg(feature = "v5")]
     /// MQTT 5: a reason code this packet type does not define.
     InvalidReasonCode,
+    #[cfg(feature = "v5")]
     /// MQTT 5: topic alias 0 or above the maximum we announced (3.3.2-8,
     /// 3.3.2-9).
     TopicAliasInvalid,
+    #[cfg(feature = "v5")]
     /// MQTT 5: an aliased topic does not fit our alias table.
     TopicAliasNoRoom,
+    #[cfg(feature = "v5")]
     /// MQTT 5: a PUBLISH with an empty topic and no topic alias, or with an
     /// alias never set on this connection (a protocol error, 3.3.4).
     MissingTopic,
+    #[cfg(feature = "v5")]
     /// MQTT 5: reserved bits set (CONNACK flags, subscription options).
     ReservedBits,
+    #[cfg(feature = "v5")]
     /// MQTT 5: a packet larger than the `maximum_packet_size` we announced.
     PacketTooLarge,
+    #[cfg(feature = "v5")]
     /// MQTT 5: more unacknowledged QoS 1/2 PUBLISH than our receive maximum.
     ReceiveMaximumExceeded,
+    #[cfg(feature = "v5")]
     /// MQTT 5: an AUTH (or an authentication method in CONNACK) we did not
     /// ask for, out of turn, or with another method (sec 4.12).
     UnexpectedAuth,
@@ -247,19 +268,28 @@ impl ArgError {
             ArgError::NegativeAttempts => "attempts must be >= 0 (0: no limit)",
             ArgError::NoCallback => "subscribe needs a callback: call set_callback() first",
             ArgError::PacketIdRange => "pid must be 0..65535",
+            #[cfg(feature = "v5")]
             ArgError::Property(e) => e.as_str(),
+            #[cfg(feature = "v5")]
             ArgError::InvalidReasonCode => "reason code not defined for this packet",
+            #[cfg(feature = "v5")]
             ArgError::InvalidSubscriptionOptions => "retain_handling must be 0, 1 or 2",
+            #[cfg(feature = "v5")]
             ArgError::NoLocalOnSharedSubscription => {
                 "no_local is not allowed on a shared subscription"
             }
+            #[cfg(feature = "v5")]
             ArgError::EmptyTopicWithoutAlias => "empty topic needs a topic alias",
+            #[cfg(feature = "v5")]
             ArgError::ExceedsServerMaximumPacketSize => {
                 "packet larger than the broker's maximum_packet_size"
             }
+            #[cfg(feature = "v5")]
             ArgError::QoSNotSupported => "qos above the broker's maximum_qos",
+            #[cfg(feature = "v5")]
             ArgError::RetainNotSupported => "broker does not support retained messages",
             ArgError::NeedsV5Codec => "MQTT 5 packets are encoded by codec::v5",
+            #[cfg(feature = "v5")]
             ArgError::NoAuthInProgress => {
                 "reauthenticate needs set_auth() and a finished authentication"
             }
@@ -267,6 +297,7 @@ impl ArgError {
     }
 }
 
+#[cfg(feature = "v5")]
 impl PropertyError {
     /// A short human-readable message.
     pub const fn as_str(&self) -> &'static str {
@@ -306,20 +337,32 @@ impl ProtocolError {
                 "protocol error: acknowledgement for unknown packet id"
             }
             ProtocolError::InvalidSubAck => "protocol error: invalid SUBACK",
+            #[cfg(feature = "v5")]
             ProtocolError::MalformedProperty => "protocol error: malformed property",
+            #[cfg(feature = "v5")]
             ProtocolError::DuplicateProperty => "protocol error: property given twice",
+            #[cfg(feature = "v5")]
             ProtocolError::InvalidPropertyValue => "protocol error: invalid property value",
+            #[cfg(feature = "v5")]
             ProtocolError::InvalidReasonCode => "protocol error: invalid reason code",
+            #[cfg(feature = "v5")]
             ProtocolError::TopicAliasInvalid => "protocol error: topic alias invalid",
+            #[cfg(feature = "v5")]
             ProtocolError::TopicAliasNoRoom => "protocol error: aliased topic too long to keep",
+            #[cfg(feature = "v5")]
             ProtocolError::MissingTopic => "protocol error: empty topic without topic alias",
+            #[cfg(feature = "v5")]
             ProtocolError::ReservedBits => "protocol error: reserved bits set",
+            #[cfg(feature = "v5")]
             ProtocolError::PacketTooLarge => "protocol error: packet above our maximum size",
+            #[cfg(feature = "v5")]
             ProtocolError::ReceiveMaximumExceeded => "protocol error: receive maximum exceeded",
+            #[cfg(feature = "v5")]
             ProtocolError::UnexpectedAuth => "protocol error: unexpected AUTH",
         }
     }
 
+    #[cfg(feature = "v5")]
     /// The MQTT 5 reason code of the DISCONNECT to send for this error
     /// (sec 4.13): 0x81 malformed packet, 0x82 protocol error, 0x83
     /// implementation specific error, 0x93 receive maximum exceeded, 0x94
@@ -373,6 +416,7 @@ impl From<ArgError> for Error {
     }
 }
 
+#[cfg(feature = "v5")]
 impl From<PropertyError> for Error {
     fn from(e: PropertyError) -> Self {
         Error::InvalidArgument(ArgError::Property(e))
@@ -475,6 +519,7 @@ impl Error {
             Error::NotConnected => report(Mqtt, code::NOT_CONNECTED, msg),
             Error::InflightFull => report(Mqtt, code::INFLIGHT_FULL, msg),
             // MQTT 5 properties: a value of the wrong kind is a TypeError.
+            #[cfg(feature = "v5")]
             Error::InvalidArgument(ArgError::Property(PropertyError::WrongType)) => {
                 report(TypeError, 0, msg)
             }
@@ -550,9 +595,14 @@ mod tests {
             Error::InvalidArgument(ArgError::InvalidQoS).report().kind,
             ExcKind::ValueError
         );
-        let wrong = Error::from(PropertyError::WrongType).report();
-        assert_eq!(wrong.kind, ExcKind::TypeError);
-        assert_eq!(wrong.msg, "wrong type for property");
+        #[cfg(feature = "v5")]
+        {
+            let wrong = Error::from(PropertyError::WrongType).report();
+            assert_eq!(wrong.kind, ExcKind::TypeError);
+            assert_eq!(wrong.msg, "wrong type for property");
+            let unknown = Error::from(PropertyError::UnknownName).report();
+            assert_eq!(unknown.kind, ExcKind::ValueError);
+        }
         #[cfg(feature = "ws")]
         {
             use crate::ws::WsError;
@@ -565,8 +615,6 @@ mod tests {
             let arg = Error::from(WsError::InvalidUrl).report();
             assert_eq!(arg.kind, ExcKind::ValueError);
         }
-        let unknown = Error::from(PropertyError::UnknownName).report();
-        assert_eq!(unknown.kind, ExcKind::ValueError);
     }
 
     #[test]

@@ -19,7 +19,8 @@
 //!   (spec/PYAPI.md), so the bindings decide nothing.
 //! - [`codec::v5`] and [`v5`]: MQTT 5: the codec (properties, reason codes,
 //!   every packet) and standalone session parts (topic aliases, flow
-//!   control, the broker's limits) for a connection to wire in.
+//!   control, the broker's limits) for a connection to wire in (feature
+//!   `v5`, on by default).
 //! - [`ws`] (feature `ws`, on by default): MQTT over WebSockets, a sans-IO
 //!   byte-stream layer under the MQTT connection (handshake and framing).
 #![no_std]
@@ -37,10 +38,13 @@ pub mod session;
 pub mod sign;
 pub mod subscriptions;
 mod types;
+#[cfg(feature = "v5")]
 pub mod v5;
 #[cfg(feature = "ws")]
 pub mod ws;
 
 pub use buffer::Buffer;
-pub use error::{ArgError, Error, ExcKind, PropertyError, ProtocolError, Report};
+#[cfg(feature = "v5")]
+pub use error::PropertyError;
+pub use error::{ArgError, Error, ExcKind, ProtocolError, Report};
 pub use types::{PacketId, ProtocolVersion, QoS};

@@ -3,6 +3,7 @@
 //! a short buffer; arbitrary bytes never panic the decoder and whatever it
 //! accepts re-encodes to a frame that decodes the same; the topic-alias
 //! tables agree with a model.
+#![cfg(feature = "v5")]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -2,6 +2,7 @@
 //! MQTT 5 (started here on a free loopback port), over plain blocking TCP.
 //! A PINGREQ after an action is the barrier that proves a negative: the
 //! broker answers in order, so a message it would have sent arrives first.
+#![cfg(feature = "v5")]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

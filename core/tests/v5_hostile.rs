@@ -4,6 +4,7 @@
 //! aliases): each must end in the DISCONNECT reason the spec asks for, and
 //! the legal-but-unusual frames around them must pass. The next session's
 //! Python hostile-broker tables can take the rows as they are.
+#![cfg(feature = "v5")]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -94,6 +94,7 @@ impl Connect<'_> {
 
     /// The same CONNECT as MQTT 5 with no properties (MQTT 5's own rules:
     /// an empty client id and a password without user name are allowed).
+    #[cfg(feature = "v5")]
     pub fn to_v5(&self) -> super::v5::Connect<'_> {
         use super::v5::{Connect, Properties, Will};
         Connect {

@@ -11,6 +11,7 @@ mod connect;
 mod packet;
 mod publish;
 mod subscribe;
+#[cfg(feature = "v5")]
 pub mod v5;
 
 pub use ack::{encode_ack, encode_disconnect, encode_pingreq};
