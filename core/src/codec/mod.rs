@@ -348,7 +348,7 @@ impl PacketType {
 }
 
 /// Checks shared by topics and filters: non-empty, length, UTF-8, no NUL.
-fn check_mqtt_str(s: &[u8]) -> Result<&str, ArgError> {
+fn check_mqtt_str(s: &[u8]) -> Result<(), ArgError> {
     if s.is_empty() {
         return Err(ArgError::EmptyTopic);
     }
@@ -357,15 +357,52 @@ fn check_mqtt_str(s: &[u8]) -> Result<&str, ArgError> {
 
 /// An MQTT UTF-8 string (sec 1.5.3): at most 65,535 bytes, valid UTF-8,
 /// no U+0000. Empty is allowed here.
-pub fn check_utf8(s: &[u8]) -> Result<&str, ArgError> {
+pub fn check_utf8(s: &[u8]) -> Result<(), ArgError> {
     if s.len() > usize::from(u16::MAX) {
         return Err(ArgError::StringTooLong);
     }
-    let st = core::str::from_utf8(s).map_err(|_| ArgError::InvalidUtf8)?;
-    if s.contains(&0) {
-        return Err(ArgError::InvalidUtf8);
+    if utf8_without_nul(s) {
+        Ok(())
+    } else {
+        Err(ArgError::InvalidUtf8)
     }
-    Ok(st)
+}
+
+/// [`check_utf8`] and the `&str` it vouches for (the conversion checks again:
+/// the core has no `unsafe` for an unchecked one).
+#[cfg(feature = "v5")]
+pub fn utf8_str(s: &[u8]) -> Result<&str, ArgError> {
+    check_utf8(s)?;
+    core::str::from_utf8(s).map_err(|_| ArgError::InvalidUtf8)
+}
+
+/// Well-formed UTF-8 (RFC 3629: shortest form, no surrogates, nothing above
+/// U+10FFFF) without U+0000. Written out because `core::str::from_utf8`
+/// brings a 256-byte table and a word-at-a-time loop: ~0.6 KB of a board's
+/// executable RAM (the tests check both agree).
+fn utf8_without_nul(s: &[u8]) -> bool {
+    let mut bytes = s.iter();
+    while let Some(&lead) = bytes.next() {
+        // Continuation bytes, lowest code point (shortest form), lead bits.
+        let (more, min, mut c) = match lead {
+            0 => return false,
+            0x01..=0x7f => continue,
+            0xc2..=0xdf => (1, 0x80, u32::from(lead & 0x1f)),
+            0xe0..=0xef => (2, 0x800, u32::from(lead & 0x0f)),
+            0xf0..=0xf4 => (3, 0x1_0000, u32::from(lead & 0x07)),
+            _ => return false,
+        };
+        for _ in 0..more {
+            match bytes.next() {
+                Some(&b) if b & 0xc0 == 0x80 => c = c << 6 | u32::from(b & 0x3f),
+                _ => return false,
+            }
+        }
+        if c < min || c > 0x10_ffff || (0xd800..=0xdfff).contains(&c) {
+            return false;
+        }
+    }
+    true
 }
 
 /// Validate a PUBLISH topic name (MQTT 3.1.1 sec 4.7): non-empty, at most

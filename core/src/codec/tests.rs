@@ -196,9 +196,67 @@ fn topic_filters() {
 
 #[test]
 fn utf8_strings() {
-    assert_eq!(check_utf8(b""), Ok(""));
-    assert_eq!(check_utf8(b"abc"), Ok("abc"));
-    assert_eq!(check_utf8(b"\0"), Err(ArgError::InvalidUtf8));
+    assert_eq!(check_utf8(b""), Ok(()));
+    assert_eq!(
+        check_utf8("abc \u{7f} \u{80} \u{7ff} \u{800} \u{ffff} \u{10000} \u{10ffff}".as_bytes()),
+        Ok(())
+    );
+    for bad in [
+        &b"\0"[..],
+        b"a\0b",
+        b"\xc0\x80",         // overlong U+0000
+        b"\xe0\x9f\xbf",     // overlong U+07FF
+        b"\xf0\x8f\xbf\xbf", // overlong U+FFFF
+        b"\xed\xa0\x80",     // surrogate U+D800
+        b"\xed\xbf\xbf",     // surrogate U+DFFF
+        b"\xf4\x90\x80\x80", // U+110000
+        b"\xf5\x80\x80\x80",
+        b"\xff",
+        b"\x80", // lone continuation
+        b"\xc3", // truncated
+        b"\xe2\x82",
+        b"\xc3(",
+    ] {
+        assert_eq!(check_utf8(bad), Err(ArgError::InvalidUtf8), "{bad:?}");
+    }
+    assert_eq!(check_utf8(&[b'a'; 65_535]), Ok(()));
+    assert_eq!(check_utf8(&[b'a'; 65_536]), Err(ArgError::StringTooLong));
+}
+
+/// The hand-written validator agrees with `core::str::from_utf8` (plus the
+/// NUL rule) on every sequence of 1 to 3 bytes, and on 4-byte ones: every
+/// lead from 0xf0 with every continuation triple, and with the bytes next to
+/// the continuation range in each position.
+#[test]
+fn utf8_agrees_with_core() {
+    let same = |s: &[u8]| {
+        let want = core::str::from_utf8(s).is_ok() && !s.contains(&0);
+        assert_eq!(check_utf8(s).is_ok(), want, "{s:x?}");
+    };
+    for n in 0..1u32 << 24 {
+        let [_, a, b, c] = n.to_be_bytes();
+        same(&[a, b, c]);
+        if a == 0 {
+            same(&[b, c]);
+        }
+        if a == 0 && b == 0 {
+            same(&[c]);
+        }
+    }
+    let near = [0x00, 0x7f, 0x80, 0x8f, 0x90, 0xa5, 0xbf, 0xc0];
+    for lead in 0xf0..=0xffu8 {
+        for n in 0..1u32 << 18 {
+            let cont = |k: u32| 0x80 | (n >> k) as u8 & 0x3f;
+            same(&[lead, cont(12), cont(6), cont(0)]);
+        }
+        for &a in &near {
+            for &b in &near {
+                for &c in &near {
+                    same(&[lead, a, b, c]);
+                }
+            }
+        }
+    }
 }
 
 #[test]

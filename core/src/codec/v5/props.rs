@@ -4,7 +4,7 @@
 
 use super::property::{Context, Kind, PropertyId, Role, Value};
 use crate::codec::{
-    add_len, check_topic_name, check_utf8, varint_len, Reader, Writer, MAX_REMAINING_LEN,
+    add_len, check_topic_name, check_utf8, utf8_str, varint_len, Reader, Writer, MAX_REMAINING_LEN,
 };
 use crate::error::{Error, PropertyError, ProtocolError};
 
@@ -24,7 +24,7 @@ fn read_one<'a>(r: &mut Reader<'a>) -> Result<(PropertyId, Value<'a>), ProtocolE
     // The identifier is a varint, but every MQTT 5 id is below 128, so a
     // valid one is a single byte (and 1.5.5-1 forbids padded varints).
     let id = PropertyId::from_u8(r.u8().map_err(bad)?).ok_or(ProtocolError::MalformedProperty)?;
-    let utf8 = |s: &'a [u8]| check_utf8(s).map_err(|_| ProtocolError::MalformedProperty);
+    let utf8 = |s: &'a [u8]| utf8_str(s).map_err(|_| ProtocolError::MalformedProperty);
     let value = match id.kind() {
         Kind::Byte => Value::Int(r.u8().map_err(bad)?.into()),
         Kind::TwoByte => Value::Int(r.u16().map_err(bad)?.into()),
