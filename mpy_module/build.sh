@@ -16,7 +16,7 @@ ARCHES=("$@")
 MPY_SDIST=mpy-cross-v6-3   # MicroPython 1.23: headers, mpy_ld.py, mpy-cross (.mpy v6.3)
 mkdir -p "$CACHE" "$OUT"
 
-# C glue; the first file holds mpy_init and must come first in the link.
+# C glue (umqtt_glue.c holds mpy_init, the entry point).
 CSRC=("$HERE/c/umqtt_glue.c" "$HERE/c/sock.c" "$HERE/c/runtime.c" "$HERE/c/shims.c")
 # Rust symbols the C glue calls (roots for ld --gc-sections).
 EXPORTS=(umqtt_engine_size umqtt_engine_init umqtt_check_connect umqtt_connect
@@ -118,24 +118,29 @@ for ARCH in "${ARCHES[@]}"; do
 
     # --- 6. C glue with dynruntime.mk's flags ---------------------------------
     # (+ -fno-jump-tables: Thumb-1 switch tables call libgcc helpers that the
-    # linker cannot resolve).
+    # linker cannot resolve; + a section per function for step 7's
+    # --gc-sections).
     GLUE_OBJS=()
     for src in "${CSRC[@]}"; do
         o="$OBJ/$(basename "$src" .c).o"
         "${CROSS}gcc" -I"$HERE/c" -I"$OBJ" -I"$HDR_DIR" -std=c99 -Os -Wall -Werror -DNDEBUG \
             -DNO_QSTR -DMICROPY_ENABLE_DYNRUNTIME "-DMP_CONFIGFILE=<umqtt.config.h>" \
             -fpic -fno-common -U _FORTIFY_SOURCE $CFLAGS_ARCH \
-            -fno-jump-tables -fno-toplevel-reorder \
+            -fno-jump-tables -fno-toplevel-reorder -ffunction-sections \
             -DMICROPY_FLOAT_IMPL=MICROPY_FLOAT_IMPL_$FLOAT \
             -o "$o" -c "$src"
         GLUE_OBJS+=("$o")
     done
 
-    # --- 7. Link: umqtt_glue.o first (its mpy_init is the entry point) -------
+    # --- 7. Link ---------------------------------------------------------------
+    # mpy_ld keeps every section it is given: one relocatable object of what
+    # mpy_init reaches drops the C shims this architecture does not call (the
+    # __aeabi_* variants Rust does not use, ...).
+    "${CROSS}ld" "${LD_ARCH[@]}" -r --gc-sections -u mpy_init -o "$OBJ/native.o" "${GLUE_OBJS[@]}" "$OBJ/rust.o"
     # Run where the outputs go: the .mpy records the file name it was given
     # (tracebacks show it), so no path of the build machine ends up in it.
     (cd "$OBJ" && "${LINKER[@]}" --arch "$ARCH" --qstrs umqtt.config.h \
-        -o simple.mpy "${GLUE_OBJS[@]}" rust.o) | tee "$OBJ/link.txt"
+        -o simple.mpy native.o) | tee "$OBJ/link.txt"
 
     # --- 8. Python half, merged after the native half into one .mpy -----------
     # (bytecode only; mpy-cross 1.23 does not know rv32imc and needs no arch for it)
@@ -155,8 +160,9 @@ for ARCH in "${ARCHES[@]}"; do
     # Where the native text comes from: code, read-only and initialised data
     # of the Rust engine and of the C glue (mpy_ld adds alignment and the GOT).
     part() { "${CROSS}size" -A "$@" | awk '$1 ~ /^\.(text|rodata|data)/ {s += $2} END {print s + 0}'; }
+    RUST="$(part "$OBJ/rust.o")"
     SIZES+=("$(printf '%-10s %10s %12s %8s %8s %5s' "$ARCH" "$(wc -c < "$DEST/simple.mpy")" "$TEXT" \
-        "$(part "$OBJ/rust.o")" "$(part "${GLUE_OBJS[@]}")" "$BSS")")
+        "$RUST" "$(($(part "$OBJ/native.o") - RUST))" "$BSS")")
 
     # --- 9. The rest of the package: _sign.mpy, Python modules, package.json --
     source "$HERE/extra_modules.sh"
