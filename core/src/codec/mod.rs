@@ -420,17 +420,19 @@ pub fn check_topic_name(t: &[u8]) -> Result<(), ArgError> {
 /// level, `+` only as a whole level.
 pub fn check_topic_filter(f: &[u8]) -> Result<(), ArgError> {
     check_mqtt_str(f)?;
-    let mut levels = f.split(|&b| b == b'/').peekable();
-    while let Some(level) = levels.next() {
-        let last = levels.peek().is_none();
-        let ok = match level {
-            b"#" => last,
-            b"+" => true,
-            _ => !level.iter().any(|&b| b == b'+' || b == b'#'),
-        };
-        if !ok {
-            return Err(ArgError::InvalidFilter);
+    // One pass (smaller than splitting into levels): a wildcard must start
+    // a level and end it, and `#` must end the filter.
+    let mut level_start = true;
+    let mut rest = f.iter().peekable();
+    while let Some(&b) = rest.next() {
+        if b == b'+' || b == b'#' {
+            let next = rest.peek();
+            let ends_level = next.is_none_or(|&&n| n == b'/');
+            if !level_start || !ends_level || (b == b'#' && next.is_some()) {
+                return Err(ArgError::InvalidFilter);
+            }
         }
+        level_start = b == b'/';
     }
     Ok(())
 }

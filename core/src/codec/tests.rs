@@ -194,6 +194,36 @@ fn topic_filters() {
     assert_eq!(check_topic_filter(b"a/\0"), Err(ArgError::InvalidUtf8));
 }
 
+/// The one-pass filter check agrees with the rule stated level by level
+/// (sec 4.7.1) on every filter of up to 7 bytes over `a / + #`.
+#[test]
+fn topic_filter_rule_by_levels() {
+    let by_levels = |f: &[u8]| {
+        let mut levels = f.split(|&b| b == b'/').peekable();
+        while let Some(level) = levels.next() {
+            let ok = match level {
+                b"#" => levels.peek().is_none(),
+                b"+" => true,
+                _ => !level.iter().any(|&b| b == b'+' || b == b'#'),
+            };
+            if !ok {
+                return false;
+            }
+        }
+        true
+    };
+    let mut buf = [0u8; 7];
+    for len in 1..=7u32 {
+        for n in 0..4u32.pow(len) {
+            let f = &mut buf[..len as usize];
+            for (i, b) in f.iter_mut().enumerate() {
+                *b = b"a/+#"[(n >> (2 * i) & 3) as usize];
+            }
+            assert_eq!(check_topic_filter(f).is_ok(), by_levels(f), "{f:?}");
+        }
+    }
+}
+
 #[test]
 fn utf8_strings() {
     assert_eq!(check_utf8(b""), Ok(()));
