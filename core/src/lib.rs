@@ -32,6 +32,7 @@ pub mod backoff;
 pub mod buffer;
 pub mod client;
 pub mod codec;
+pub mod connection;
 pub mod error;
 pub mod framer;
 pub mod session;

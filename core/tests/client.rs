@@ -14,7 +14,7 @@ use support::fake_host::*;
 use support::*;
 use umqtt_core::client::{Client, Host, Progress, ReadResult, ReadWait, WaitFor};
 use umqtt_core::session::{Config, State};
-use umqtt_core::{Error, PacketId, ProtocolError, QoS};
+use umqtt_core::{Error, ProtocolError, QoS};
 
 #[test]
 fn connect_writes_connect_and_returns_session_present() {
@@ -92,13 +92,17 @@ fn qos0_publish_is_one_write() {
     assert_eq!(w.len(), 1);
     assert_eq!(&w[0][..8], b"\x30\xed\x07\x00\x03a/b");
     assert_eq!(w[0].len(), 1008);
-    assert!(h.store.is_empty());
+    assert!(c.frames().is_empty());
 }
 
 #[test]
 fn tx_that_cannot_grow_reports_buffer_too_small() {
-    let mut c: Client<VecBuf, [u8; 32]> =
-        Client::new(Config::default(), VecBuf::new(64, 64), [0u8; 32]);
+    let mut c: Client<VecBuf, [u8; 32], VecBuf> = Client::new(
+        Config::default(),
+        VecBuf::new(64, 64),
+        [0u8; 32],
+        VecBuf::new(0, 1024),
+    );
     let mut h = FakeHost::new();
     h.push(&[0x20, 2, 0, 0]);
     c.connect(&mut h, &conn(true, 0), None).unwrap();
@@ -118,10 +122,13 @@ fn qos1_publish_waits_for_puback() {
         .unwrap()
         .unwrap();
     assert_eq!(id, pid(1));
-    assert_eq!(h.store[&1], b"\x32\x06\x00\x01t\x00\x01m");
+    assert_eq!(
+        c.frames().get(pid(1)).unwrap(),
+        b"\x32\x06\x00\x01t\x00\x01m"
+    );
     h.push(&ack(PUBACK, 1));
     assert_eq!(c.run(&mut h, WaitFor::Ack(id)), Ok(Progress::Done));
-    assert!(h.store.is_empty(), "acknowledged frame forgotten");
+    assert!(c.frames().is_empty(), "acknowledged frame forgotten");
     assert_eq!(
         h.take_writes(),
         vec![b"\x32\x06\x00\x01t\x00\x01m".to_vec()]
@@ -145,7 +152,7 @@ fn qos2_publish_full_handshake() {
         w,
         vec![b"\x35\x06\x00\x01t\x00\x01m".to_vec(), ack(PUBREL, 1)]
     );
-    assert!(h.store.is_empty());
+    assert!(c.frames().is_empty());
 }
 
 #[test]
@@ -239,7 +246,7 @@ fn resume_after_reconnect_with_session_present() {
     h.push(&ack(PUBCOMP, b.get()));
     assert_eq!(c.run(&mut h, WaitFor::Ack(a)), Ok(Progress::Done));
     assert_eq!(c.run(&mut h, WaitFor::Ack(b)), Ok(Progress::Done));
-    assert!(h.store.is_empty());
+    assert!(c.frames().is_empty());
     assert_eq!(c.session().inflight_len(), 0);
 }
 
@@ -248,27 +255,11 @@ fn clean_reconnect_forgets_stored_frames() {
     let (mut c, mut h) = connected(0);
     c.start_publish(&mut h, b"t", b"1", QoS::AtLeastOnce, false)
         .unwrap();
-    assert_eq!(h.store.len(), 1);
+    assert_eq!(c.frames().ids().count(), 1);
     h.push(&[0x20, 2, 0, 0]);
     assert_eq!(c.connect(&mut h, &conn(true, 0), None), Ok(false));
-    assert!(h.store.is_empty());
+    assert!(c.frames().is_empty());
     assert_eq!(c.session().inflight_len(), 0);
-}
-
-#[test]
-fn lost_stored_frame_drops_message() {
-    let (mut c, mut h) = connected(0);
-    let id = c
-        .start_publish(&mut h, b"t", b"1", QoS::AtLeastOnce, false)
-        .unwrap()
-        .unwrap();
-    h.take_writes();
-    h.store.clear();
-    c.session_mut().connection_lost();
-    h.push(&[0x20, 2, 1, 0]);
-    assert_eq!(c.connect(&mut h, &conn(false, 0), None), Ok(true));
-    assert!(!c.session().is_inflight(id));
-    assert_eq!(h.take_writes().len(), 1, "only CONNECT");
 }
 
 #[test]
@@ -342,7 +333,7 @@ fn published_leftover_for_other_id_forgets_its_frame() {
     h.push(&ack(PUBACK, a.get()));
     h.push(&ack(PUBACK, b.get()));
     assert_eq!(c.run(&mut h, WaitFor::Ack(b)), Ok(Progress::Done));
-    assert!(h.store.is_empty());
+    assert!(c.frames().is_empty());
     assert_eq!(c.run(&mut h, WaitFor::Ack(a)), Ok(Progress::Done));
 }
 
@@ -389,15 +380,6 @@ impl Host for BrokenPipe {
     fn read(&mut self, buf: &mut [u8], wait: ReadWait) -> Result<ReadResult, Error> {
         self.inner.read(buf, wait)
     }
-    fn store(&mut self, id: PacketId, frame: &[u8]) -> Result<(), Error> {
-        self.inner.store(id, frame)
-    }
-    fn stored(&mut self, id: PacketId) -> Option<&mut [u8]> {
-        self.inner.stored(id)
-    }
-    fn forget(&mut self, id: PacketId) {
-        self.inner.forget(id)
-    }
 }
 
 #[test]
@@ -413,7 +395,7 @@ fn write_error_ends_connection_but_keeps_message() {
     assert_eq!(r, Err(Error::Io(32)));
     assert_eq!(c.session().state(), State::Disconnected);
     assert_eq!(c.session().inflight_len(), 1);
-    assert!(h.inner.store.contains_key(&1));
+    assert!(c.frames().get(pid(1)).is_some());
     // reconnect: the message goes out (with DUP) on the new connection
     h.ok = 10;
     h.inner.push(&[0x20, 2, 0, 0]);

@@ -10,7 +10,6 @@
 
 mod support;
 
-use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -22,12 +21,11 @@ use umqtt_core::codec::Connect;
 use umqtt_core::session::Config;
 use umqtt_core::{Error, PacketId, QoS};
 
-type C = Client<VecBuf, VecBuf>;
+type C = Client<VecBuf, VecBuf, VecBuf>;
 
 struct TcpHost {
     sock: TcpStream,
     start: Instant,
-    store: HashMap<u16, Vec<u8>>,
 }
 
 impl TcpHost {
@@ -37,7 +35,6 @@ impl TcpHost {
         TcpHost {
             sock,
             start: Instant::now(),
-            store: HashMap::new(),
         }
     }
 }
@@ -73,16 +70,6 @@ impl Host for TcpHost {
             Err(e) => Err(Error::Io(e.raw_os_error().unwrap_or(5))),
         }
     }
-    fn store(&mut self, id: PacketId, frame: &[u8]) -> Result<(), Error> {
-        self.store.insert(id.get(), frame.to_vec());
-        Ok(())
-    }
-    fn stored(&mut self, id: PacketId) -> Option<&mut [u8]> {
-        self.store.get_mut(&id.get()).map(|v| v.as_mut_slice())
-    }
-    fn forget(&mut self, id: PacketId) {
-        self.store.remove(&id.get());
-    }
 }
 
 fn connect(port: u16, id: &'static [u8], clean: bool) -> (C, TcpHost, bool) {
@@ -90,6 +77,7 @@ fn connect(port: u16, id: &'static [u8], clean: bool) -> (C, TcpHost, bool) {
         Config::default(),
         VecBuf::new(64, 1 << 20),
         VecBuf::new(64, 1 << 20),
+        VecBuf::new(0, 1 << 20),
     );
     let mut h = TcpHost::connect(port);
     let c_pkt = Connect {
@@ -166,7 +154,7 @@ fn qos_0_1_2_roundtrip_through_mosquitto() {
         (b"rt/x".to_vec(), b"zero".to_vec(), QoS::AtMostOnce)
     );
     assert_eq!(got[3].1, big);
-    assert!(h.store.is_empty());
+    assert!(c.frames().is_empty());
     // an unsubscribe, a ping and its answer, then a clean disconnect
     let un = c.start_unsubscribe(&mut h, &[b"rt/#"]).unwrap();
     wait_ack(&mut c, &mut h, un, &mut got);

@@ -14,9 +14,9 @@ use support::fake_host::*;
 use support::*;
 use umqtt_core::client::{Client, Host, Progress, ReadResult, ReadWait, WaitFor};
 use umqtt_core::session::{Config, State};
-use umqtt_core::{Error, PacketId, QoS};
+use umqtt_core::{Error, QoS};
 
-type RC = Client<VecBuf, VecBuf, 16, VecBuf>;
+type RC = Client<VecBuf, VecBuf, VecBuf, 16, VecBuf>;
 
 /// The fake host with writes that fail on demand (a broken socket).
 struct Flaky {
@@ -37,15 +37,6 @@ impl Host for Flaky {
     fn read(&mut self, buf: &mut [u8], wait: ReadWait) -> Result<ReadResult, Error> {
         self.h.read(buf, wait)
     }
-    fn store(&mut self, id: PacketId, frame: &[u8]) -> Result<(), Error> {
-        self.h.store(id, frame)
-    }
-    fn stored(&mut self, id: PacketId) -> Option<&mut [u8]> {
-        self.h.stored(id)
-    }
-    fn forget(&mut self, id: PacketId) {
-        self.h.forget(id)
-    }
 }
 
 fn client() -> RC {
@@ -53,6 +44,7 @@ fn client() -> RC {
         Config::default(),
         VecBuf::new(16, 1 << 16),
         VecBuf::new(16, 1 << 16),
+        VecBuf::new(0, 1 << 16),
         VecBuf::new(0, 1 << 16),
     )
 }

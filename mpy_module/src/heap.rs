@@ -1,10 +1,10 @@
-//! Storage on the MicroPython heap: growable buffers for the framer and the
-//! encoder, and the store of unacknowledged QoS 1/2 PUBLISH frames.
+//! Storage on the MicroPython heap: growable buffers for the framer, the
+//! encoder, the core's store of in-flight frames and the subscriptions.
 //!
 //! Every block is reachable from the engine object (which lives inside a GC
 //! block itself), so MicroPython's conservative collector keeps it alive.
 use crate::ffi::glue_realloc;
-use umqtt_core::{Buffer, PacketId};
+use umqtt_core::Buffer;
 
 /// A byte buffer allocated with `m_realloc`, grown on demand up to `max`.
 pub struct HeapBuf {
@@ -64,74 +64,5 @@ impl Buffer for HeapBuf {
     }
     fn grow(&mut self, len: usize) -> bool {
         self.reserve(len)
-    }
-}
-
-/// One stored frame; `id == 0` marks a free slot whose block is kept for
-/// reuse (so steady-state QoS 1/2 publishing does not allocate).
-struct Slot {
-    id: u16,
-    len: usize,
-    buf: HeapBuf,
-}
-
-/// Frames of in-flight QoS 1/2 PUBLISHes, one slot per in-flight id.
-pub struct FrameStore<const N: usize> {
-    slots: [Slot; N],
-}
-
-impl<const N: usize> FrameStore<N> {
-    pub fn new(max: usize) -> Self {
-        FrameStore {
-            slots: core::array::from_fn(|_| Slot {
-                id: 0,
-                len: 0,
-                buf: HeapBuf::empty(max),
-            }),
-        }
-    }
-
-    fn find(&mut self, id: u16) -> Option<&mut Slot> {
-        self.slots.iter_mut().find(|s| s.id == id)
-    }
-
-    /// Copy `frame` for `id`; false if no slot is free or memory ran out.
-    pub fn store(&mut self, id: PacketId, frame: &[u8]) -> bool {
-        let id = id.get();
-        // Prefer the slot of the same id, then a free one with enough room.
-        let idx = match self.slots.iter().position(|s| s.id == id) {
-            Some(i) => Some(i),
-            None => self
-                .slots
-                .iter()
-                .position(|s| s.id == 0 && s.buf.cap >= frame.len())
-                .or_else(|| self.slots.iter().position(|s| s.id == 0)),
-        };
-        let Some(slot) = idx.and_then(|i| self.slots.get_mut(i)) else {
-            return false;
-        };
-        if !slot.buf.reserve(frame.len()) {
-            return false;
-        }
-        let Some(dst) = slot.buf.bytes_mut().get_mut(..frame.len()) else {
-            return false;
-        };
-        dst.copy_from_slice(frame);
-        slot.id = id;
-        slot.len = frame.len();
-        true
-    }
-
-    pub fn stored(&mut self, id: PacketId) -> Option<&mut [u8]> {
-        let slot = self.find(id.get())?;
-        let len = slot.len;
-        slot.buf.bytes_mut().get_mut(..len)
-    }
-
-    pub fn forget(&mut self, id: PacketId) {
-        if let Some(slot) = self.find(id.get()) {
-            slot.id = 0;
-            slot.len = 0;
-        }
     }
 }

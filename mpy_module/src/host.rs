@@ -2,10 +2,9 @@
 //! glue's protected primitives: stream read/write, `MP_STREAM_POLL` plus a
 //! `select.poll` wait, and `time.ticks_ms()`.
 use crate::ffi::{self, EAGAIN, EIO, ETIMEDOUT, GLUE_EXC, POLL_ERR, POLL_HUP, POLL_RD, POLL_WR};
-use crate::heap::FrameStore;
 use core::ffi::c_void;
 use umqtt_core::client::{Host, ReadResult, ReadWait};
-use umqtt_core::{Error, PacketId};
+use umqtt_core::Error;
 
 /// A monotonic u64 millisecond clock from the wrapping `ticks_ms()`.
 pub struct Clock {
@@ -40,10 +39,9 @@ impl Clock {
     }
 }
 
-pub struct MpHost<'a, const N: usize> {
+pub struct MpHost<'a> {
     pub io: *mut c_void,
     pub clock: &'a mut Clock,
-    pub store: &'a mut FrameStore<N>,
     /// How long one write may stay blocked by a full socket buffer
     /// (socket_timeout).
     pub write_timeout_ms: u64,
@@ -58,7 +56,7 @@ fn io_err(status: i32) -> Error {
     }
 }
 
-impl<const N: usize> MpHost<'_, N> {
+impl MpHost<'_> {
     fn poll(&mut self, events: u32, timeout_ms: i32) -> Result<u32, Error> {
         let mut ready = 0u32;
         // SAFETY: io is the glue context of the running call.
@@ -136,7 +134,7 @@ impl<const N: usize> MpHost<'_, N> {
     }
 }
 
-impl<const N: usize> Host for MpHost<'_, N> {
+impl Host for MpHost<'_> {
     fn now_ms(&mut self) -> u64 {
         self.clock.tick(self.io)
     }
@@ -184,23 +182,5 @@ impl<const N: usize> Host for MpHost<'_, N> {
                 }
             }
         }
-    }
-
-    fn store(&mut self, id: PacketId, frame: &[u8]) -> Result<(), Error> {
-        if self.store.store(id, frame) {
-            Ok(())
-        } else {
-            Err(Error::BufferTooSmall {
-                needed: frame.len(),
-            })
-        }
-    }
-
-    fn stored(&mut self, id: PacketId) -> Option<&mut [u8]> {
-        self.store.stored(id)
-    }
-
-    fn forget(&mut self, id: PacketId) {
-        self.store.forget(id)
     }
 }

@@ -15,7 +15,7 @@ mod host;
 
 use core::ffi::c_void;
 use ffi::{Bytes, ConnectArgs, Out, ST_ERROR, ST_IDLE, ST_MESSAGE, ST_OK, ST_PACKET};
-use heap::{FrameStore, HeapBuf};
+use heap::HeapBuf;
 use host::{Clock, MpHost};
 use umqtt_core::client::{
     publish_first_byte, Client, Policy, Progress, RetryAction, WaitFor, DEFAULT_TIMEOUT_MS,
@@ -32,24 +32,23 @@ const MAX_PACKET: usize = MAX_REMAINING_LEN + 5;
 /// First size of the receive and transmit buffers (they grow on demand).
 const INITIAL_BUF: usize = 256;
 
-/// The core client: receive and transmit buffers, in-flight limits, and the
-/// registry of granted subscriptions (restored by reconnect()).
-type Core = Client<HeapBuf, HeapBuf, INFLIGHT, HeapBuf>;
+/// The core client: receive and transmit buffers, stored frames of in-flight
+/// messages, in-flight limits, and the registry of granted subscriptions
+/// (restored by reconnect()).
+type Core = Client<HeapBuf, HeapBuf, HeapBuf, INFLIGHT, HeapBuf>;
 
 /// Everything the module keeps per client; lives inside a GC block.
 pub struct Engine {
     client: Core,
-    store: FrameStore<INFLIGHT>,
     clock: Clock,
 }
 
 impl Engine {
     /// The client and a host for this call (disjoint borrows).
-    fn split(&mut self, io: *mut c_void) -> (&mut Core, MpHost<'_, INFLIGHT>) {
+    fn split(&mut self, io: *mut c_void) -> (&mut Core, MpHost<'_>) {
         let host = MpHost {
             io,
             clock: &mut self.clock,
-            store: &mut self.store,
             write_timeout_ms: u64::from(self.client.socket_timeout_ms()),
         };
         (&mut self.client, host)
@@ -119,9 +118,15 @@ pub unsafe extern "C" fn umqtt_engine_init(eng: *mut c_void) -> i32 {
         return -1;
     }
     let engine = Engine {
-        // The registry starts empty and grows with the first subscribe.
-        client: Client::with_subscriptions(Config::default(), rx, tx, HeapBuf::empty(MAX_PACKET)),
-        store: FrameStore::new(MAX_PACKET),
+        // The frame store and the registry start empty and grow with the
+        // first QoS 1/2 publish and subscribe.
+        client: Client::with_subscriptions(
+            Config::default(),
+            rx,
+            tx,
+            HeapBuf::empty(MAX_PACKET),
+            HeapBuf::empty(MAX_PACKET),
+        ),
         clock: Clock::new(),
     };
     // SAFETY: p is aligned and points to enough writable bytes.

@@ -71,7 +71,6 @@ impl MQTTClient {
         let mut host = PyHost::new(
             sock.clone(),
             this.epoch,
-            &mut this.frames,
             &mut this.io,
             write_timeout,
         )

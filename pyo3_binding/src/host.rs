@@ -11,7 +11,6 @@
 //! mode the user chose (blocking, timeout, non-blocking) is what they see
 //! after every call. A write is one `send()`; the mode only matters when it
 //! could not take the whole packet.
-use std::collections::HashMap;
 use std::time::Instant;
 
 use pyo3::exceptions::{PyBlockingIOError, PyOSError, PyTimeoutError, PyValueError};
@@ -20,7 +19,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyList, PyType};
 use umqtt_core::client::{Host, ReadResult, ReadWait};
-use umqtt_core::{Error, PacketId};
+use umqtt_core::Error;
 
 use crate::sockio::{dontwait, select_poll, Kind, Methods, SockState, Timeout};
 use crate::ws::WsLink;
@@ -38,7 +37,6 @@ static SSL_WANT_WRITE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 pub struct PyHost<'a, 'py> {
     sock: Bound<'py, PyAny>,
     epoch: Instant,
-    frames: &'a mut HashMap<u16, Vec<u8>>,
     io: &'a mut SockState,
     /// A write on a non-blocking socket waits at most this long (seconds).
     write_timeout: f64,
@@ -58,8 +56,7 @@ impl<'a, 'py> PyHost<'a, 'py> {
     pub fn new(
         sock: Bound<'py, PyAny>,
         epoch: Instant,
-        frames: &'a mut HashMap<u16, Vec<u8>>,
-        io: &'a mut SockState,
+            io: &'a mut SockState,
         write_timeout_ms: u32,
     ) -> Self {
         io.methods(&sock);
@@ -67,7 +64,6 @@ impl<'a, 'py> PyHost<'a, 'py> {
         PyHost {
             sock,
             epoch,
-            frames,
             io,
             write_timeout: f64::from(write_timeout_ms) / 1000.0,
             mode,
@@ -422,18 +418,5 @@ impl Host for PyHost<'_, '_> {
             }
             None => self.read_raw(buf, wait),
         }
-    }
-
-    fn store(&mut self, id: PacketId, frame: &[u8]) -> Result<(), Error> {
-        self.frames.insert(id.get(), frame.to_vec());
-        Ok(())
-    }
-
-    fn stored(&mut self, id: PacketId) -> Option<&mut [u8]> {
-        self.frames.get_mut(&id.get()).map(Vec::as_mut_slice)
-    }
-
-    fn forget(&mut self, id: PacketId) {
-        self.frames.remove(&id.get());
     }
 }

@@ -6,7 +6,6 @@
 //! (`host.rs`). Python code (user callbacks, subclass overrides) is only ever
 //! called while no borrow of the object is held, so it may re-enter the
 //! client (publish from a callback) freely.
-use std::collections::HashMap;
 use std::time::Instant;
 
 use pyo3::prelude::*;
@@ -39,7 +38,7 @@ use sockio::SockState;
 
 /// The core client with the default in-flight limits and a registry of
 /// subscriptions (restored by reconnect()).
-type Core = Client<VecBuf, VecBuf, 16, VecBuf>;
+type Core = Client<VecBuf, VecBuf, VecBuf, 16, VecBuf>;
 
 /// Initial receive/transmit buffer sizes; both grow on demand up to
 /// MAX_PACKET (the MQTT limit), so any legal packet fits.
@@ -104,8 +103,6 @@ pub struct MQTTClient {
     /// The engine, kept across reconnects, so a `clean_session=False`
     /// reconnect resumes in-flight QoS 1/2 messages.
     core: Core,
-    /// Outbound QoS 1/2 PUBLISH frames kept for retransmission, by packet id.
-    frames: HashMap<u16, Vec<u8>>,
     /// What is kept about `sock` across calls (sockio.rs).
     io: SockState,
     /// Origin of the monotonic millisecond clock the core runs on.
@@ -122,6 +119,7 @@ fn new_core() -> Core {
         Config::default(),
         VecBuf::new(RX_INITIAL, MAX_PACKET),
         VecBuf::new(TX_INITIAL, MAX_PACKET),
+        VecBuf::new(0, MAX_PACKET),
         VecBuf::new(0, MAX_PACKET),
     )
 }
@@ -171,7 +169,6 @@ impl MQTTClient {
             lw_qos: int(0),
             lw_retain: PyBool::new(py, false).to_owned().into_any().unbind(),
             core: new_core(),
-            frames: HashMap::new(),
             io: SockState::default(),
             epoch: Instant::now(),
             on_reconnect: none(),
@@ -345,13 +342,7 @@ impl MQTTClient {
         }
         // One budget for TCP, TLS and CONNACK: what is left waits for CONNACK.
         let timeout_ms = timeout_ms.map(|t| t.saturating_sub(elapsed_ms(started)).max(1));
-        {
-            let mut this = Self::guard(slf)?;
-            this.sock = sock.clone().unbind();
-            if clean_session {
-                this.frames.clear();
-            }
-        }
+        Self::guard(slf)?.sock = sock.clone().unbind();
         let present = Self::with_core(slf, |core, host| core.connect(host, &c, timeout_ms));
         if present.is_err() {
             // Whatever failed, this socket is no good for MQTT any more.

@@ -2,12 +2,12 @@
 //! silences, the clock only moves when the client waits, and every write
 //! is recorded.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use super::{conn, VecBuf};
 use umqtt_core::client::{Client, Host, Progress, ReadResult, ReadWait, WaitFor};
 use umqtt_core::session::Config;
-use umqtt_core::{Error, PacketId, QoS};
+use umqtt_core::{Error, QoS};
 
 /// What the broker does next.
 #[derive(Debug, Clone)]
@@ -25,7 +25,6 @@ pub struct FakeHost {
     pub now: u64,
     pub script: VecDeque<Act>,
     pub writes: Vec<Vec<u8>>,
-    pub store: HashMap<u16, Vec<u8>>,
     /// The "socket" was made non-blocking by the application.
     pub nonblocking: bool,
     /// Every read's wait mode.
@@ -104,25 +103,16 @@ impl Host for FakeHost {
             }
         }
     }
-    fn store(&mut self, id: PacketId, frame: &[u8]) -> Result<(), Error> {
-        self.store.insert(id.get(), frame.to_vec());
-        Ok(())
-    }
-    fn stored(&mut self, id: PacketId) -> Option<&mut [u8]> {
-        self.store.get_mut(&id.get()).map(|v| v.as_mut_slice())
-    }
-    fn forget(&mut self, id: PacketId) {
-        self.store.remove(&id.get());
-    }
 }
 
-pub type C = Client<VecBuf, VecBuf>;
+pub type C = Client<VecBuf, VecBuf, VecBuf>;
 
 pub fn new_client() -> C {
     Client::new(
         Config::default(),
         VecBuf::new(16, 1 << 16),
         VecBuf::new(16, 1 << 16),
+        VecBuf::new(0, 1 << 16),
     )
 }
 

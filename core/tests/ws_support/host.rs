@@ -6,7 +6,7 @@
     clippy::arithmetic_side_effects
 )]
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use umqtt_core::client::{Host, ReadResult, ReadWait};
 use umqtt_core::ws::frame::{self, Opcode};
 use umqtt_core::ws::{Decoder, Event, Handshake, Request, WsError};
-use umqtt_core::{Error, PacketId};
+use umqtt_core::Error;
 
 /// Largest WebSocket frame payload accepted from the server.
 pub const MAX_FRAME: usize = 2 << 20;
@@ -22,7 +22,6 @@ pub const MAX_FRAME: usize = 2 << 20;
 pub struct WsHost {
     pub sock: TcpStream,
     start: Instant,
-    store: HashMap<u16, Vec<u8>>,
     pub dec: Decoder,
     /// MQTT bytes decoded and not yet handed to the client.
     mqtt: VecDeque<u8>,
@@ -63,7 +62,6 @@ pub fn ws_connect(port: u16, path: &str, headers: &[(&str, &str)]) -> Result<WsH
     let mut host = WsHost {
         sock,
         start: Instant::now(),
-        store: HashMap::new(),
         dec: Decoder::new(MAX_FRAME),
         mqtt: VecDeque::new(),
         ws_error: None,
@@ -196,25 +194,5 @@ impl Host for WsHost {
             *dst = src;
         }
         Ok(ReadResult::Data(n))
-    }
-
-    fn store(&mut self, id: PacketId, frame: &[u8]) -> Result<(), Error> {
-        self.store.insert(id.get(), frame.to_vec());
-        Ok(())
-    }
-
-    fn stored(&mut self, id: PacketId) -> Option<&mut [u8]> {
-        self.store.get_mut(&id.get()).map(|v| v.as_mut_slice())
-    }
-
-    fn forget(&mut self, id: PacketId) {
-        self.store.remove(&id.get());
-    }
-}
-
-impl WsHost {
-    /// Stored frames not yet acknowledged.
-    pub fn stored_len(&self) -> usize {
-        self.store.len()
     }
 }

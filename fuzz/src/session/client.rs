@@ -2,12 +2,11 @@
 //! fuzz stream, served in pieces of a chosen size, with silences and closes
 //! injected by the op script. The clock only moves when the client waits.
 
-use std::collections::HashMap;
 
 use umqtt_core::client::{Client, Host, Progress, ReadResult, ReadWait, WaitFor};
-use umqtt_core::codec::{check_topic_name, decode, Packet};
+use umqtt_core::codec::check_topic_name;
 use umqtt_core::session::{Config, State};
-use umqtt_core::{Error, PacketId, ProtocolVersion, QoS};
+use umqtt_core::{Error, PacketId, QoS};
 
 use super::{config, connect, filter, millis, payload, silence_bound, topic, INFLIGHT};
 use crate::{parse_header, VecBuf};
@@ -28,7 +27,6 @@ struct FuzzHost<'a> {
     nonblocking: bool,
     /// Largest read handed out.
     chunk: usize,
-    store: HashMap<u16, Vec<u8>>,
     calls: usize,
 }
 
@@ -119,26 +117,9 @@ impl Host for FuzzHost<'_> {
         Ok(ReadResult::Data(n))
     }
 
-    fn store(&mut self, id: PacketId, frame: &[u8]) -> Result<(), Error> {
-        match decode(frame, ProtocolVersion::V311) {
-            Ok(Packet::Publish(p)) => assert_eq!(p.packet_id, Some(id), "stored frame id"),
-            other => panic!("stored frame is not a PUBLISH: {other:?}"),
-        }
-        let old = self.store.insert(id.get(), frame.to_vec());
-        assert!(old.is_none(), "id {id:?} stored twice: a frame leaked");
-        Ok(())
-    }
-
-    fn stored(&mut self, id: PacketId) -> Option<&mut [u8]> {
-        self.store.get_mut(&id.get()).map(|v| v.as_mut_slice())
-    }
-
-    fn forget(&mut self, id: PacketId) {
-        self.store.remove(&id.get());
-    }
 }
 
-type C = Client<VecBuf, VecBuf, INFLIGHT>;
+type C = Client<VecBuf, VecBuf, VecBuf, INFLIGHT>;
 
 fn fatal(e: &Error) -> bool {
     matches!(
@@ -177,8 +158,7 @@ impl Harness<'_> {
         }
         let s = self.c.session();
         assert!(s.inflight_len() <= INFLIGHT && s.inbound_len() <= usize::from(u16::MAX));
-        for id in self.h.store.keys() {
-            let id = PacketId::new(*id).expect("stored id 0");
+        for id in self.c.frames().ids() {
             assert!(
                 s.is_inflight(id),
                 "stored frame for {id:?} that is not in flight"
@@ -331,7 +311,7 @@ pub fn run(cfg_byte: u8, ops: &[u8], stream: &[u8]) {
         VecBuf::new(16, 1 << 16)
     };
     let mut h = Harness {
-        c: Client::new(cfg, rx, VecBuf::new(16, 1 << 16)),
+        c: Client::new(cfg, rx, VecBuf::new(16, 1 << 16), VecBuf::new(0, 1 << 16)),
         h: FuzzHost {
             now: 0,
             stream,
@@ -341,7 +321,6 @@ pub fn run(cfg_byte: u8, ops: &[u8], stream: &[u8]) {
             closed: false,
             nonblocking: false,
             chunk: usize::MAX,
-            store: HashMap::new(),
             calls: 0,
         },
         cfg,

@@ -7,27 +7,26 @@
 //! driver's `reconnect()` is:
 //!
 //! ```text
-//! client.reconnect_begin(seed)
+//! conn.reconnect_begin(seed)
 //! loop {
 //!     close the socket; try { open a socket; connect(clean_session=false);
-//!         if session present == 0: while let Some(id) = start_resubscribe()
-//!             { run(WaitFor::Ack(id)) } ; break }
-//!     on failure e: match client.reconnect_failed(kind(e), code(e)) {
+//!         if session present == 0: while let Some(id) = resubscribe(now)
+//!             { wait for Subscribed(id) } ; break }
+//!     on failure e: match conn.reconnect_failed(kind(e), code(e)) {
 //!         Sleep(ms) => sleep ms, Raise | GiveUp => raise e }
 //! }
 //! ```
 //!
-//! and an operation that failed asks [`Client::should_reconnect`] whether to
-//! call `reconnect()` and carry on (a QoS 1/2 publish then waits for its own
-//! resent message: [`Client::interrupted_publish`]). In-flight QoS 1/2
-//! messages need nothing: `connect` resends them with DUP.
+//! and an operation that failed asks [`Connection::should_reconnect`]
+//! whether to call `reconnect()` and carry on (a QoS 1/2 publish then waits
+//! for its own resent message: [`Connection::interrupted_publish`]).
+//! In-flight QoS 1/2 messages need nothing: `connect` resends them with DUP.
 
-use super::{flush, with_growth, write_prefix, Client, Host};
+use super::Connection;
 use crate::backoff::Backoff;
 use crate::buffer::Buffer;
 use crate::error::{is_connection_failure, is_retryable};
 use crate::session::State;
-use crate::subscriptions::Subscriptions;
 use crate::{ArgError, Error, ExcKind, PacketId, QoS};
 
 /// `set_reconnect(attempts=10, min_delay=0.5, max_delay=30.0)`.
@@ -100,10 +99,12 @@ impl Retry {
 }
 
 /// Filters per resubscription SUBSCRIBE (the SUBACK codes kept by
-/// [`Client::last_suback`] are as many).
+/// [`Connection::last_suback`] are as many).
 pub const RESUBSCRIBE_BATCH: usize = 16;
 
-impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, SB: Buffer> Client<RB, TB, INFLIGHT, SB> {
+impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>
+    Connection<RB, TB, FB, SB, INFLIGHT>
+{
     /// Turn automatic reconnect on (`Some`) or off.
     pub fn set_reconnect(&mut self, policy: Option<Policy>) {
         self.retry.policy = policy;
@@ -163,30 +164,14 @@ impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, SB: Buffer> Client<RB, TB, I
         RetryAction::Sleep(self.retry.backoff.next_delay_ms())
     }
 
-    /// The subscriptions the broker granted (and not unsubscribed since).
-    pub fn subscriptions(&self) -> &Subscriptions<SB> {
-        &self.subs
-    }
-
-    /// The id of the QoS 1/2 message that the last
-    /// [`Client::start_publish`] put in the session but failed to write
-    /// (`None` if that call succeeded, or failed before the message was
-    /// taken). The message stays in flight and is resent by the next
-    /// `connect` with `clean_session = false`, so a caller that reconnects
-    /// waits for this id instead of publishing again.
-    pub fn interrupted_publish(&self) -> Option<PacketId> {
-        self.interrupted
-    }
-
-    /// Send one SUBSCRIBE with up to [`RESUBSCRIBE_BATCH`] remembered
-    /// subscriptions not yet confirmed on this connection, and return its
-    /// id for `run(WaitFor::Ack(id))`; `None` when all are confirmed. Call
-    /// it after a `connect` that returned session-present = false until it
-    /// returns `None`. A filter the broker now refuses is forgotten (no
-    /// `SubscribeRefused` from `run`).
-    pub fn start_resubscribe<H: Host>(&mut self, host: &mut H) -> Result<Option<PacketId>, Error> {
-        let now = host.now_ms();
-        let r = flush(&mut self.session, &mut self.tx, host, now);
+    /// Queue one SUBSCRIBE with up to [`RESUBSCRIBE_BATCH`] remembered
+    /// subscriptions not yet confirmed on this connection and return its id
+    /// ([`Event::Subscribed`](super::Event::Subscribed) follows); `None`
+    /// when all are confirmed. Call it after a `connect` that found no
+    /// session present until it returns `None`. A filter the broker now
+    /// refuses is forgotten.
+    pub fn resubscribe(&mut self, now: u64) -> Result<Option<PacketId>, Error> {
+        let r = self.queue_session(now);
         self.check(r)?;
         let (len, id, n) = {
             // Borrows the filters from the registry until encoded.
@@ -199,13 +184,14 @@ impl<RB: Buffer, TB: Buffer, const INFLIGHT: usize, SB: Buffer> Client<RB, TB, I
                 return Ok(None);
             }
             let session = &mut self.session;
-            let (len, id) = with_growth(&mut self.tx, |out| session.subscribe(&batch, now, out))?;
-            (len, id, n)
+            let at = self.tx_len;
+            let (len, id) =
+                super::with_growth(&mut self.tx, at, |out| session.subscribe(&batch, now, out))?;
+            (at.saturating_add(len), id, n)
         };
+        self.tx_len = len;
         self.subs.mark_resubscribe(id, n);
         self.suback.clear();
-        let r = write_prefix(&self.tx, len, host);
-        self.check(r)?;
         Ok(Some(id))
     }
 }

@@ -1,0 +1,617 @@
+//! The sans-IO MQTT connection: one object that owns the [`Session`], the
+//! receive [`Framer`], the transmit buffer, the stored frames of in-flight
+//! QoS 1/2 messages, the registry of granted subscriptions and the
+//! reconnect state (the shape of quinn-proto's or h11's `Connection`).
+//!
+//! It reads no clock and owns no socket. A driver (the blocking
+//! [`crate::client::Client`], or an asyncio one) loops:
+//!
+//! ```text
+//! operation (connect, publish, subscribe, ...)  -> queued for sending
+//! while let Some(bytes) = poll_transmit(now)    -> write bytes; transmitted(n)
+//! read into recv_buffer(); received(n)          (or handle_input(&bytes))
+//! while let Some(ev) = poll_event(now)          -> message() for a Message
+//! handle_timeout(now) at next_deadline()
+//! ```
+//!
+//! The acknowledgement of a delivered message is queued when the event is
+//! returned and goes out on the next `poll_transmit`, so a driver that runs
+//! the application's callback first acknowledges after it, as umqtt.simple
+//! does. A fatal error (protocol violation, timeout, I/O failure reported
+//! with [`Connection::fail`]) ends the connection: the session keeps its
+//! QoS 1/2 state and the stored frames for a resumption.
+use crate::buffer::Buffer;
+use crate::codec;
+use crate::framer::Framer;
+use crate::session::{self, Config, Session, State, Transmit};
+use crate::subscriptions::Subscriptions;
+use crate::{Error, PacketId, QoS};
+
+mod reconnect;
+mod store;
+
+pub use reconnect::{Policy, RetryAction, RESUBSCRIBE_BATCH};
+pub use store::FrameStore;
+
+/// What a frame from the broker meant (no borrows: the message itself is
+/// [`Connection::message`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// CONNACK accepted the connection.
+    Connected {
+        /// The broker resumed a stored session.
+        session_present: bool,
+    },
+    /// An application message: [`Connection::message`] until the next
+    /// `poll_event` or read. `first` is the PUBLISH's first byte, what
+    /// umqtt.simple's `wait_msg()` returns after the callback.
+    Message {
+        /// `0x30 | dup << 3 | qos << 1 | retain`.
+        first: u8,
+    },
+    /// PUBACK / PUBCOMP: the outbound message is complete (its frame is gone).
+    Published(PacketId),
+    /// SUBACK; the codes are [`Connection::last_suback`].
+    Subscribed {
+        /// Id of the SUBSCRIBE.
+        packet_id: PacketId,
+        /// It restored remembered subscriptions ([`Connection::resubscribe`]).
+        resubscribed: bool,
+        /// It refused the single filter it carried (0x80).
+        refused: bool,
+    },
+    /// UNSUBACK.
+    Unsubscribed(PacketId),
+    /// PINGRESP; `requested` when it answers the application's [`Connection::ping`]
+    /// (an automatic keepalive ping is no news for `wait_msg`).
+    Pong {
+        /// Answer to the application's own ping.
+        requested: bool,
+    },
+    /// A packet handled inside (PUBREC, PUBREL, a QoS 2 duplicate, a stale
+    /// ack); its first byte.
+    Other(u8),
+}
+
+/// The first byte of a PUBLISH as umqtt.simple's `wait_msg()` returns it
+/// after delivering the message (`0x30 | dup << 3 | qos << 1 | retain`).
+pub const fn publish_first_byte(p: &codec::Publish<'_>) -> u8 {
+    let dup = if p.dup { 8 } else { 0 };
+    let retain = if p.retain { 1 } else { 0 };
+    0x30 | dup | ((p.qos as u8) << 1) | retain
+}
+
+/// Errors after which the connection cannot be used any more.
+pub fn is_fatal(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Protocol(_)
+            | Error::PingTimeout
+            | Error::Timeout
+            | Error::ConnectionClosed
+            | Error::Io(_)
+            | Error::ConnectionRefused(_)
+    )
+}
+
+/// Where the last message lies in the receive buffer (offsets), so it can be
+/// lent again after `poll_event` returned.
+#[derive(Debug, Clone, Copy)]
+struct MessageAt {
+    topic: (usize, usize),
+    payload: (usize, usize),
+    qos: QoS,
+    retain: bool,
+    dup: bool,
+    packet_id: Option<PacketId>,
+}
+
+/// `(offset, len)` of `s` inside `base`.
+fn span(base: usize, s: &[u8]) -> (usize, usize) {
+    ((s.as_ptr() as usize).wrapping_sub(base), s.len())
+}
+
+fn slice_at(buf: &[u8], (off, len): (usize, usize)) -> Option<&[u8]> {
+    buf.get(off..off.checked_add(len)?)
+}
+
+/// Run `f` on `buf[from..]`; on `BufferTooSmall` grow the buffer once and
+/// retry. Returns what `f` returned.
+fn with_growth<B: Buffer, T>(
+    buf: &mut B,
+    from: usize,
+    mut f: impl FnMut(&mut [u8]) -> Result<T, Error>,
+) -> Result<T, Error> {
+    fn tail<B: Buffer>(b: &mut B, from: usize) -> Result<&mut [u8], Error> {
+        b.bytes_mut()
+            .get_mut(from..)
+            .ok_or(Error::BufferTooSmall { needed: from })
+    }
+    match f(tail(buf, from)?) {
+        Err(Error::BufferTooSmall { needed }) => {
+            let total = needed.saturating_add(from);
+            if !buf.grow(total) {
+                return Err(Error::BufferTooSmall { needed });
+            }
+            f(tail(buf, from)?)
+        }
+        r => r,
+    }
+}
+
+/// See the module documentation. Buffers: receive `RB`, transmit `TB`,
+/// stored frames `FB`, subscriptions `SB` (all grow on demand if the
+/// buffer type allows it).
+///
+/// The session inside holds an 8 KiB bitmap of inbound QoS 2 ids, so a
+/// connection is a little over 8 KiB: on a small stack keep it in static or
+/// heap memory.
+#[derive(Debug)]
+pub struct Connection<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize = 16> {
+    session: Session<INFLIGHT>,
+    framer: Framer<RB>,
+    tx: TB,
+    /// Bytes of `tx` waiting for [`Connection::transmitted`].
+    tx_len: usize,
+    frames: FrameStore<FB>,
+    subs: Subscriptions<SB>,
+    suback: heapless::Vec<u8, RESUBSCRIBE_BATCH>,
+    message: Option<MessageAt>,
+    /// First byte of the frame of the last event.
+    first: u8,
+    /// The QoS 2 message the last event delivered (see `abandon_message`).
+    delivering: Option<PacketId>,
+    /// The QoS 1/2 message the last `publish` queued, until its bytes went out.
+    unsent: Option<PacketId>,
+    /// `unsent` when the connection failed (see `interrupted_publish`).
+    interrupted: Option<PacketId>,
+    user_ping: bool,
+    lost: bool,
+    retry: reconnect::Retry,
+}
+
+impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>
+    Connection<RB, TB, FB, SB, INFLIGHT>
+{
+    /// A disconnected connection; `subs` remembers granted subscriptions
+    /// when made with [`Subscriptions::new`] (none with `disabled`).
+    pub fn new(config: Config, rx: RB, tx: TB, frames: FB, subs: Subscriptions<SB>) -> Self {
+        Connection {
+            session: Session::new(config),
+            framer: Framer::new(rx),
+            tx,
+            tx_len: 0,
+            frames: FrameStore::new(frames),
+            subs,
+            suback: heapless::Vec::new(),
+            message: None,
+            first: 0,
+            delivering: None,
+            unsent: None,
+            interrupted: None,
+            user_ping: false,
+            lost: false,
+            retry: reconnect::Retry::new(),
+        }
+    }
+
+    /// The protocol state.
+    pub fn session(&self) -> &Session<INFLIGHT> {
+        &self.session
+    }
+
+    /// The protocol state, mutable (configuration, packet id).
+    pub fn session_mut(&mut self) -> &mut Session<INFLIGHT> {
+        &mut self.session
+    }
+
+    /// The receive framer (buffer inspection).
+    pub fn framer(&self) -> &Framer<RB> {
+        &self.framer
+    }
+
+    /// The stored frames of in-flight QoS 1/2 messages.
+    pub fn frames(&self) -> &FrameStore<FB> {
+        &self.frames
+    }
+
+    /// The subscriptions the broker granted (and not unsubscribed since).
+    pub fn subscriptions(&self) -> &Subscriptions<SB> {
+        &self.subs
+    }
+
+    /// Return codes of the last SUBACK (at most 16 kept).
+    pub fn last_suback(&self) -> &[u8] {
+        &self.suback
+    }
+
+    /// Whether the connection failed and no `connect` succeeded since (an
+    /// application `disconnect()` is not a failure).
+    pub fn lost(&self) -> bool {
+        self.lost
+    }
+
+    /// The id of the QoS 1/2 message the last [`Connection::publish`] put
+    /// in the session whose bytes had not all gone out when the connection
+    /// failed (`None` if they did, or the publish failed before the message
+    /// was taken). It stays in flight and a `connect` with `clean_session = false`
+    /// resends it, so a driver that reconnects waits for this id instead of
+    /// publishing again.
+    pub fn interrupted_publish(&self) -> Option<PacketId> {
+        self.interrupted
+    }
+
+    /// Report `r`'s error to the connection: a fatal one (or any error while
+    /// not connected) ends it. Returns `r`.
+    pub fn check<T>(&mut self, r: Result<T, Error>) -> Result<T, Error> {
+        if let Err(e) = &r {
+            self.fail(e);
+        }
+        r
+    }
+
+    /// The driver's I/O (or anything else) failed with `e`: see
+    /// [`Connection::check`].
+    pub fn fail(&mut self, e: &Error) {
+        if is_fatal(e) {
+            self.session.connection_lost();
+            self.subs.connection_lost();
+            self.drop_unsent();
+        }
+        if self.session.state() != State::Connected {
+            self.lost = true;
+        }
+    }
+
+    /// Forget the bytes not yet written; a publish among them is interrupted.
+    fn drop_unsent(&mut self) {
+        self.tx_len = 0;
+        if let Some(id) = self.unsent.take() {
+            self.interrupted = Some(id);
+        }
+    }
+
+    /// The application closed the connection on purpose (`disconnect()`
+    /// without a connection to send DISCONNECT on): nothing reconnects.
+    pub fn closed(&mut self) {
+        self.lost = false;
+        self.drop_unsent();
+        if self.session.state() != State::Disconnected {
+            self.session.connection_lost();
+            self.subs.connection_lost();
+        }
+    }
+
+    /// Queue what the session wants sent (acks, retransmissions, PINGREQ)
+    /// behind what is already queued.
+    fn queue_session(&mut self, now: u64) -> Result<(), Error> {
+        loop {
+            let session = &mut self.session;
+            let at = self.tx_len;
+            match with_growth(&mut self.tx, at, |out| session.poll_transmit(now, out))? {
+                None => return Ok(()),
+                Some(Transmit::Packet(len)) => self.tx_len = at.saturating_add(len),
+                Some(Transmit::Republish(id)) => self.queue_stored(id)?,
+            }
+        }
+    }
+
+    /// Queue the stored frame of `id` again, marked DUP; without its frame
+    /// the message cannot be resent and is dropped.
+    fn queue_stored(&mut self, id: PacketId) -> Result<(), Error> {
+        let Some(frame) = self.frames.get_mut(id) else {
+            self.session.drop_inflight(id);
+            return Ok(());
+        };
+        codec::set_dup(frame);
+        let n = frame.len();
+        let end = self.tx_len.saturating_add(n);
+        if self.tx.bytes().len() < end && !self.tx.grow(end) {
+            return Err(Error::BufferTooSmall { needed: end });
+        }
+        let (Some(src), Some(dst)) = (
+            self.frames.get_mut(id),
+            self.tx.bytes_mut().get_mut(self.tx_len..end),
+        ) else {
+            return Err(Error::BufferTooSmall { needed: end });
+        };
+        dst.copy_from_slice(src);
+        self.tx_len = end;
+        Ok(())
+    }
+
+    /// Bytes to write now: what operations queued, else the next packet the
+    /// session wants sent (acks, retransmissions, a due PINGREQ); one packet
+    /// at a time unless operations queued several. `None`: nothing to send.
+    pub fn poll_transmit(&mut self, now: u64) -> Result<Option<&[u8]>, Error> {
+        // The delivered message's acknowledgement may go out now: too late
+        // to abandon it.
+        self.delivering = None;
+        if self.tx_len == 0 {
+            let session = &mut self.session;
+            let r = match with_growth(&mut self.tx, 0, |out| session.poll_transmit(now, out)) {
+                Ok(Some(Transmit::Packet(len))) => {
+                    self.tx_len = len;
+                    Ok(())
+                }
+                Ok(Some(Transmit::Republish(id))) => self.queue_stored(id),
+                Ok(None) => Ok(()),
+                Err(e) => Err(e),
+            };
+            self.check(r)?;
+        }
+        if self.tx_len == 0 {
+            return Ok(None);
+        }
+        Ok(self.tx.bytes().get(..self.tx_len))
+    }
+
+    /// The first `n` bytes [`Connection::poll_transmit`] returned were
+    /// written.
+    pub fn transmitted(&mut self, n: usize) {
+        let len = self.tx_len;
+        let n = n.min(len);
+        if let Some(b) = self.tx.bytes_mut().get_mut(..len) {
+            b.copy_within(n.., 0);
+        }
+        self.tx_len = len.saturating_sub(n);
+        if self.tx_len == 0 {
+            self.unsent = None;
+        }
+    }
+
+    /// Where to read received bytes into (then call
+    /// [`Connection::received`]): no copy. Empty only when the receive
+    /// buffer is full and cannot grow.
+    pub fn recv_buffer(&mut self) -> &mut [u8] {
+        self.message = None;
+        self.framer.spare()
+    }
+
+    /// `n` bytes were read into [`Connection::recv_buffer`].
+    pub fn received(&mut self, n: usize) {
+        self.framer.commit(n);
+    }
+
+    /// Bytes received (copied in); returns how many were taken (the rest
+    /// does not fit until frames are consumed with `poll_event`).
+    pub fn handle_input(&mut self, data: &[u8]) -> usize {
+        self.message = None;
+        self.framer.push(data)
+    }
+
+    /// Process the next whole frame received. `Ok(None)`: none buffered.
+    /// `Err(FrameTooLarge)` reports a skipped oversized frame (the
+    /// connection stays usable); other errors end the connection
+    /// (`ConnectionRefused(rc)` for a refused CONNACK).
+    pub fn poll_event(&mut self, now: u64) -> Result<Option<Event>, Error> {
+        self.message = None;
+        self.delivering = None;
+        let base = self.framer.buffer().bytes().as_ptr() as usize;
+        let frame = match self.framer.next_frame() {
+            Ok(Some(frame)) => frame,
+            Ok(None) => return Ok(None),
+            Err(e) => {
+                if !matches!(e, Error::FrameTooLarge { .. }) {
+                    self.fail(&e);
+                }
+                return Err(e);
+            }
+        };
+        let first = frame.first().copied().unwrap_or(0);
+        self.first = first;
+        let ev = match self.session.handle_frame(frame, now) {
+            Ok(session::Event::Message(m)) => {
+                self.message = Some(MessageAt {
+                    topic: span(base, m.topic),
+                    payload: span(base, m.payload),
+                    qos: m.qos,
+                    retain: m.retain,
+                    dup: m.dup,
+                    packet_id: m.packet_id,
+                });
+                self.delivering = m.packet_id.filter(|_| m.qos == QoS::ExactlyOnce);
+                Event::Message {
+                    first: publish_first_byte(&m),
+                }
+            }
+            Ok(session::Event::Connected { session_present }) => {
+                self.lost = false;
+                self.user_ping = false;
+                Event::Connected { session_present }
+            }
+            Ok(session::Event::Published(id)) => {
+                // Also for leftovers of retransmissions: the message is
+                // complete, its frame can go.
+                self.frames.forget(id);
+                Event::Published(id)
+            }
+            Ok(session::Event::Subscribed {
+                packet_id,
+                return_codes,
+            }) => {
+                self.suback.clear();
+                for &c in return_codes.iter().take(self.suback.capacity()) {
+                    // Cannot fail: at most capacity() codes.
+                    let _ = self.suback.push(c);
+                }
+                let resubscribed = self.subs.on_suback(packet_id, return_codes);
+                Event::Subscribed {
+                    packet_id,
+                    resubscribed,
+                    refused: return_codes == [0x80],
+                }
+            }
+            Ok(session::Event::Unsubscribed(id)) => {
+                self.subs.on_unsuback(id);
+                Event::Unsubscribed(id)
+            }
+            Ok(session::Event::Pong) => Event::Pong {
+                requested: core::mem::take(&mut self.user_ping),
+            },
+            Ok(session::Event::Nothing) => Event::Other(first),
+            Err(e) => {
+                self.fail(&e);
+                return Err(e);
+            }
+        };
+        Ok(Some(ev))
+    }
+
+    /// The first byte of the frame of the last event (its packet type and
+    /// flags: what umqtt.simple's `wait_msg()` returns for it).
+    pub fn last_first_byte(&self) -> u8 {
+        self.first
+    }
+
+    /// The message of the last [`Event::Message`], borrowed from the receive
+    /// buffer until the next `poll_event` or read.
+    pub fn message(&self) -> Option<codec::Publish<'_>> {
+        let at = self.message?;
+        let buf = self.framer.buffer().bytes();
+        Some(codec::Publish {
+            topic: slice_at(buf, at.topic)?,
+            payload: slice_at(buf, at.payload)?,
+            qos: at.qos,
+            retain: at.retain,
+            dup: at.dup,
+            packet_id: at.packet_id,
+        })
+    }
+
+    /// The message the last event delivered could not be handed to the
+    /// application (out of memory copying it): the connection ends without
+    /// its acknowledgement, so the broker redelivers it after a reconnect
+    /// with `clean_session = false`. See [`Session::abandon_message`].
+    pub fn abandon_message(&mut self) {
+        let id = self.delivering.take();
+        self.session.abandon_message(id);
+        self.subs.connection_lost();
+        self.drop_unsent();
+        self.lost = true;
+    }
+
+    /// Earliest time [`Connection::handle_timeout`] or `poll_transmit` has
+    /// work (`Some(0)`: now); `None`: nothing scheduled.
+    pub fn next_deadline(&self) -> Option<u64> {
+        if self.tx_len > 0 {
+            return Some(0);
+        }
+        self.session.next_deadline()
+    }
+
+    /// Check the deadlines: `PingTimeout` / `Timeout` end the connection.
+    pub fn handle_timeout(&mut self, now: u64) -> Result<(), Error> {
+        let r = self.session.handle_timeout(now);
+        self.check(r)
+    }
+
+    /// Queue CONNECT (dropping anything unsent and buffered of an old
+    /// connection); [`Event::Connected`] follows. A clean session also
+    /// forgets the in-flight messages and the subscriptions. After CONNACK,
+    /// `poll_transmit` resends unfinished QoS 1/2 messages with DUP.
+    pub fn connect(&mut self, c: &codec::Connect, now: u64) -> Result<(), Error> {
+        self.framer.clear();
+        self.message = None;
+        self.drop_unsent();
+        if c.clean_session {
+            self.subs.clear();
+        } else {
+            self.subs.connection_lost();
+        }
+        let session = &mut self.session;
+        let len = with_growth(&mut self.tx, 0, |out| session.connect(c, now, out))?;
+        if c.clean_session {
+            self.frames.clear();
+        }
+        self.tx_len = len;
+        Ok(())
+    }
+
+    /// Queue a packet `encode` writes into the transmit buffer, behind the
+    /// session's pending packets (acks first, in order).
+    fn queue<T>(
+        &mut self,
+        now: u64,
+        mut encode: impl FnMut(&mut Session<INFLIGHT>, &mut [u8]) -> Result<(usize, T), Error>,
+    ) -> Result<(usize, T), Error> {
+        let r = self.queue_session(now);
+        self.check(r)?;
+        let session = &mut self.session;
+        let at = self.tx_len;
+        let (len, v) = with_growth(&mut self.tx, at, |out| encode(session, out))?;
+        self.tx_len = at.saturating_add(len);
+        Ok((at, v))
+    }
+
+    /// Queue a PUBLISH; for QoS 1/2 its frame is stored for resending and
+    /// the id to wait for ([`Event::Published`]) is returned.
+    pub fn publish(
+        &mut self,
+        topic: &[u8],
+        payload: &[u8],
+        qos: QoS,
+        retain: bool,
+        now: u64,
+    ) -> Result<Option<PacketId>, Error> {
+        self.interrupted = None;
+        let (at, id) = self.queue(now, |s, out| {
+            s.publish(topic, payload, qos, retain, now, out)
+        })?;
+        if let Some(id) = id {
+            let stored = match self.tx.bytes().get(at..self.tx_len) {
+                Some(frame) => self.frames.store(id, frame),
+                None => Err(Error::BufferTooSmall {
+                    needed: self.tx_len,
+                }),
+            };
+            if let Err(e) = stored {
+                self.session.drop_inflight(id);
+                self.tx_len = at;
+                return Err(e);
+            }
+            self.unsent = Some(id);
+        }
+        Ok(id)
+    }
+
+    /// Queue a SUBSCRIBE ([`Event::Subscribed`] follows).
+    pub fn subscribe(&mut self, filters: &[(&[u8], QoS)], now: u64) -> Result<PacketId, Error> {
+        let (at, id) = self.queue(now, |s, out| s.subscribe(filters, now, out))?;
+        if let Err(e) = self.subs.track_subscribe(id, filters) {
+            self.session.drop_inflight(id);
+            self.tx_len = at;
+            return Err(e);
+        }
+        self.suback.clear();
+        Ok(id)
+    }
+
+    /// Queue an UNSUBSCRIBE ([`Event::Unsubscribed`] follows).
+    pub fn unsubscribe(&mut self, filters: &[&[u8]], now: u64) -> Result<PacketId, Error> {
+        let (_, id) = self.queue(now, |s, out| s.unsubscribe(filters, now, out))?;
+        self.subs.track_unsubscribe(id, filters);
+        Ok(id)
+    }
+
+    /// Queue the application's PINGREQ (its PINGRESP is
+    /// `Pong { requested: true }`).
+    pub fn ping(&mut self, now: u64) -> Result<(), Error> {
+        self.queue(now, |s, out| s.ping(now, out).map(|n| (n, ())))?;
+        self.user_ping = true;
+        Ok(())
+    }
+
+    /// Queue DISCONNECT behind pending acknowledgements; the session state
+    /// is kept for a later `connect` with `clean_session = false`.
+    pub fn disconnect(&mut self, now: u64) -> Result<(), Error> {
+        self.queue(now, |s, out| s.disconnect(out).map(|n| (n, ())))?;
+        self.subs.connection_lost();
+        self.framer.clear();
+        self.message = None;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

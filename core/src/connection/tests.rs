@@ -1,0 +1,256 @@
+//! The connection driven by hand: bytes in, events and bytes out, no host.
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::arithmetic_side_effects
+)]
+
+use super::*;
+use crate::codec::Connect;
+use crate::ProtocolVersion;
+
+type Conn = Connection<[u8; 256], [u8; 256], [u8; 256], [u8; 256]>;
+
+fn new_conn() -> Conn {
+    Connection::new(
+        Config::default(),
+        [0; 256],
+        [0; 256],
+        [0; 256],
+        Subscriptions::new([0; 256]),
+    )
+}
+
+fn connect_packet(clean: bool, keepalive: u16) -> Connect<'static> {
+    Connect {
+        protocol: ProtocolVersion::V311,
+        client_id: b"cid",
+        keepalive,
+        clean_session: clean,
+        username: None,
+        password: None,
+        will: None,
+    }
+}
+
+/// Everything `poll_transmit` has now.
+fn take_all(c: &mut Conn, now: u64) -> heapless::Vec<u8, 256> {
+    let mut v = heapless::Vec::new();
+    while let Some(b) = c.poll_transmit(now).unwrap() {
+        let n = b.len();
+        v.extend_from_slice(b).unwrap();
+        c.transmitted(n);
+    }
+    v
+}
+
+fn connected(clean: bool) -> Conn {
+    let mut c = new_conn();
+    c.connect(&connect_packet(clean, 0), 0).unwrap();
+    take_all(&mut c, 0);
+    assert_eq!(c.handle_input(&[0x20, 2, 0, 0]), 4);
+    assert_eq!(
+        c.poll_event(0),
+        Ok(Some(Event::Connected {
+            session_present: false
+        }))
+    );
+    c
+}
+
+fn pid(v: u16) -> PacketId {
+    PacketId::new(v).unwrap()
+}
+
+#[test]
+fn connect_queues_connect_and_reports_connack() {
+    let mut c = new_conn();
+    c.connect(&connect_packet(true, 30), 0).unwrap();
+    let out = take_all(&mut c, 0);
+    assert_eq!(out[0], 0x10, "CONNECT");
+    assert_eq!(c.poll_event(0), Ok(None));
+    // Read straight into the receive buffer, in two pieces.
+    let buf = c.recv_buffer();
+    buf[..3].copy_from_slice(&[0x20, 2, 1]);
+    c.received(3);
+    assert_eq!(c.poll_event(0), Ok(None));
+    c.recv_buffer()[0] = 0;
+    c.received(1);
+    assert_eq!(
+        c.poll_event(0),
+        Ok(Some(Event::Connected {
+            session_present: true
+        }))
+    );
+    assert!(!c.lost());
+    // Keepalive: the PINGREQ is due at 3/4 of 30 s, and it is ours.
+    assert_eq!(c.next_deadline(), Some(22_500));
+    c.handle_timeout(30_000).unwrap();
+    assert_eq!(&take_all(&mut c, 30_000)[..], &[0xC0, 0]);
+    c.handle_input(&[0xD0, 0]);
+    assert_eq!(
+        c.poll_event(30_001),
+        Ok(Some(Event::Pong { requested: false }))
+    );
+    c.ping(30_002).unwrap();
+    assert_eq!(&take_all(&mut c, 30_002)[..], &[0xC0, 0]);
+    c.handle_input(&[0xD0, 0]);
+    assert_eq!(
+        c.poll_event(30_003),
+        Ok(Some(Event::Pong { requested: true }))
+    );
+}
+
+#[test]
+fn qos1_publish_is_stored_resent_with_dup_and_forgotten_on_puback() {
+    let mut c = connected(false);
+    let id = c
+        .publish(b"t", b"m", QoS::AtLeastOnce, false, 0)
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.frames().get(id), Some(&b"\x32\x06\x00\x01t\x00\x01m"[..]));
+    // The write fails half-way: the publish is interrupted, kept in flight.
+    let n = c.poll_transmit(0).unwrap().unwrap().len();
+    assert_eq!(n, 8);
+    c.fail(&Error::Io(32));
+    assert!(c.lost());
+    assert_eq!(c.interrupted_publish(), Some(id));
+    assert_eq!(c.poll_transmit(0), Ok(None));
+    // Resume: CONNECT, then the stored frame again with DUP.
+    c.connect(&connect_packet(false, 0), 10).unwrap();
+    assert_eq!(take_all(&mut c, 10)[0], 0x10);
+    c.handle_input(&[0x20, 2, 1, 0]);
+    assert_eq!(
+        c.poll_event(10),
+        Ok(Some(Event::Connected {
+            session_present: true
+        }))
+    );
+    assert_eq!(&take_all(&mut c, 10)[..], b"\x3a\x06\x00\x01t\x00\x01m");
+    c.handle_input(&[0x40, 2, 0, 1]);
+    assert_eq!(c.poll_event(11), Ok(Some(Event::Published(id))));
+    assert!(c.frames().is_empty());
+    assert!(!c.session().is_inflight(id));
+}
+
+#[test]
+fn a_clean_session_drops_the_stored_frames() {
+    let mut c = connected(false);
+    c.publish(b"t", b"m", QoS::ExactlyOnce, false, 0).unwrap();
+    take_all(&mut c, 0);
+    assert!(!c.frames().is_empty());
+    c.fail(&Error::ConnectionClosed);
+    c.connect(&connect_packet(true, 0), 1).unwrap();
+    assert!(c.frames().is_empty());
+    assert_eq!(c.interrupted_publish(), None, "it was written");
+}
+
+#[test]
+fn message_is_lent_and_acknowledged_on_the_next_transmit() {
+    let mut c = connected(false);
+    // QoS 1 PUBLISH id 7, topic "a/b", payload "hi".
+    c.handle_input(&[0x32, 9, 0, 3, b'a', b'/', b'b', 0, 7, b'h', b'i']);
+    assert_eq!(c.poll_event(0), Ok(Some(Event::Message { first: 0x32 })));
+    let m = c.message().unwrap();
+    assert_eq!((m.topic, m.payload), (&b"a/b"[..], &b"hi"[..]));
+    assert_eq!(m.packet_id, Some(pid(7)));
+    assert_eq!(c.last_first_byte(), 0x32);
+    // The application's callback runs here; then the PUBACK goes out.
+    assert_eq!(&take_all(&mut c, 0)[..], &[0x40, 2, 0, 7]);
+    assert_eq!(c.poll_event(0), Ok(None));
+    assert!(c.message().is_none());
+}
+
+#[test]
+fn abandoning_a_message_ends_the_connection_without_its_ack() {
+    let mut c = connected(false);
+    c.handle_input(&[0x34, 6, 0, 1, b't', 0, 9, b'x']);
+    assert_eq!(c.poll_event(0), Ok(Some(Event::Message { first: 0x34 })));
+    c.abandon_message();
+    assert!(c.lost());
+    assert_eq!(c.session().state(), State::Disconnected);
+    assert_eq!(c.poll_transmit(0), Ok(None), "no PUBREC");
+}
+
+#[test]
+fn subscribe_is_remembered_and_restored_when_the_session_is_lost() {
+    let mut c = connected(false);
+    let id = c.subscribe(&[(b"s/#", QoS::AtLeastOnce)], 0).unwrap();
+    take_all(&mut c, 0);
+    c.handle_input(&[0x90, 3, 0, id.get() as u8, 1]);
+    assert_eq!(
+        c.poll_event(0),
+        Ok(Some(Event::Subscribed {
+            packet_id: id,
+            resubscribed: false,
+            refused: false
+        }))
+    );
+    assert_eq!(c.last_suback(), &[1]);
+    assert_eq!(c.subscriptions().get(b"s/#"), Some(QoS::AtLeastOnce));
+    // The broker restarted without the session.
+    c.fail(&Error::ConnectionClosed);
+    c.connect(&connect_packet(false, 0), 1).unwrap();
+    take_all(&mut c, 1);
+    c.handle_input(&[0x20, 2, 0, 0]);
+    c.poll_event(1).unwrap();
+    let again = c.resubscribe(1).unwrap().unwrap();
+    let out = take_all(&mut c, 1);
+    assert_eq!(out[0], 0x82);
+    assert!(out.windows(3).any(|w| w == b"s/#"));
+    c.handle_input(&[0x90, 3, 0, again.get() as u8, 0x80]);
+    assert_eq!(
+        c.poll_event(1),
+        Ok(Some(Event::Subscribed {
+            packet_id: again,
+            resubscribed: true,
+            refused: true
+        }))
+    );
+    // A refused resubscription is forgotten; nothing more to restore.
+    assert_eq!(c.resubscribe(1), Ok(None));
+}
+
+#[test]
+fn protocol_errors_end_the_connection_oversized_frames_do_not() {
+    let mut c: Connection<[u8; 16], [u8; 64], [u8; 0], [u8; 0]> = Connection::new(
+        Config::default(),
+        [0; 16],
+        [0; 64],
+        [],
+        Subscriptions::disabled([]),
+    );
+    c.connect(&connect_packet(true, 0), 0).unwrap();
+    let _ = c.poll_transmit(0).unwrap().map(|b| b.len());
+    c.transmitted(64);
+    c.handle_input(&[0x20, 2, 0, 0]);
+    c.poll_event(0).unwrap();
+    // 40-byte QoS 0 PUBLISH: larger than the receive buffer.
+    let mut big = [0u8; 42];
+    big[..5].copy_from_slice(&[0x30, 40, 0, 1, b't']);
+    let mut fed = 0;
+    let mut skipped = false;
+    while fed < big.len() {
+        fed += c.handle_input(&big[fed..]);
+        if let Err(Error::FrameTooLarge { len }) = c.poll_event(0) {
+            assert_eq!(len, 42);
+            skipped = true;
+        }
+    }
+    assert!(skipped);
+    assert_eq!(c.poll_event(0), Ok(None));
+    assert_eq!(c.session().state(), State::Connected);
+    // A QoS 1 publish cannot be stored in a store without room.
+    assert!(matches!(
+        c.publish(b"t", b"m", QoS::AtLeastOnce, false, 0),
+        Err(Error::BufferTooSmall { .. })
+    ));
+    assert_eq!(c.session().inflight_len(), 0);
+    assert_eq!(c.poll_transmit(0), Ok(None), "nothing of it queued");
+    // A reserved packet type is fatal.
+    c.handle_input(&[0xF0, 0]);
+    assert!(matches!(c.poll_event(0), Err(Error::Protocol(_))));
+    assert_eq!(c.session().state(), State::Disconnected);
+    assert!(c.lost());
+}
