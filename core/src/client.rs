@@ -16,6 +16,9 @@ use crate::{Error, PacketId, QoS};
 
 pub use crate::connection::{publish_first_byte, Policy, RetryAction, RESUBSCRIBE_BATCH};
 
+mod request;
+pub use request::{Op, Request};
+
 /// Default of both timeouts (spec/PYAPI.md, "Timeouts"): acknowledgements
 /// and a write that the socket does not take.
 pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
@@ -375,8 +378,18 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
     /// Protocol errors, timeouts and I/O errors end the connection (session
     /// -> Disconnected; the caller closes the socket).
     pub fn run<H: Host>(&mut self, host: &mut H, until: WaitFor) -> Result<Progress<'_>, Error> {
+        let step = self.run_step(host, until)?;
+        self.progress(step)
+    }
+
+    /// [`Client::run`] without the borrow of the message.
+    fn run_step<H: Host>(&mut self, host: &mut H, until: WaitFor) -> Result<Step, Error> {
         let r = self.drive(host, until);
-        match self.conn.check(r)? {
+        self.conn.check(r)
+    }
+
+    fn progress(&self, step: Step) -> Result<Progress<'_>, Error> {
+        match step {
             Step::Done => Ok(Progress::Done),
             Step::Idle => Ok(Progress::Idle),
             Step::Packet(b) => Ok(Progress::Packet(b)),

@@ -341,3 +341,63 @@ fn a_failed_operation_reconnects_only_when_the_connection_is_down() {
     assert!(Policy::new(1, 2000, 1000).is_err());
     assert!(Policy::new(0, 0, 0).is_ok());
 }
+
+#[test]
+fn a_publish_request_taken_by_the_session_only_waits_after_a_reconnect() {
+    use umqtt_core::client::{Op, Request};
+    let mut c = client();
+    let mut f = Flaky {
+        h: FakeHost::new(),
+        fail_writes: false,
+    };
+    connect(&mut c, &mut f.h, false, false);
+    let mut req = Request::new(Op::Publish {
+        topic: b"t",
+        payload: b"m",
+        qos: QoS::AtLeastOnce,
+        retain: false,
+    });
+    f.fail_writes = true;
+    assert_eq!(c.request(&mut f, &mut req), Err(Error::Io(32)));
+    assert_eq!(
+        req.waiting(),
+        Some(pid(1)),
+        "taken: resent by the reconnect"
+    );
+    f.fail_writes = false;
+    connect(&mut c, &mut f.h, false, true);
+    // The reconnect resent it with DUP; the request only waits (a message
+    // arriving meanwhile is handed out first).
+    f.h.push(&publish(b"in", b"x", 0, 0, false));
+    f.h.push(&ack(PUBACK, 1));
+    assert!(matches!(
+        c.request(&mut f, &mut req),
+        Ok(Progress::Message(_))
+    ));
+    assert_eq!(c.request(&mut f, &mut req), Ok(Progress::Done));
+    assert!(f.h.take_writes().is_empty(), "no second PUBLISH");
+    assert!(c.frames().is_empty());
+}
+
+#[test]
+fn a_subscribe_request_is_sent_again_after_its_connection_died() {
+    use umqtt_core::client::{Op, Request};
+    let mut c = client();
+    let mut h = FakeHost::new();
+    connect(&mut c, &mut h, false, false);
+    let mut req = Request::new(Op::Subscribe(b"s", QoS::AtLeastOnce));
+    h.script.push_back(Act::Close);
+    assert_eq!(c.request(&mut h, &mut req), Err(Error::ConnectionClosed));
+    assert_eq!(req.waiting(), None, "died with the connection");
+    assert_eq!(h.take_writes(), vec![subscribe_frame(1, &[(b"s", 1)])]);
+    connect(&mut c, &mut h, false, true);
+    h.push(&suback(2, &[1]));
+    assert_eq!(c.request(&mut h, &mut req), Ok(Progress::Done));
+    assert_eq!(h.take_writes(), vec![subscribe_frame(2, &[(b"s", 1)])]);
+    assert_eq!(registry(&c), vec![(b"s".to_vec(), QoS::AtLeastOnce)]);
+    // A refusal is raised, the connection stays.
+    let mut no = Request::new(Op::Subscribe(b"no", QoS::AtMostOnce));
+    h.push(&suback(3, &[0x80]));
+    assert_eq!(c.request(&mut h, &mut no), Err(Error::SubscribeRefused));
+    assert_eq!(c.session().state(), State::Connected);
+}

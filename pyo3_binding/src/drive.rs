@@ -4,9 +4,9 @@
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
-use umqtt_core::client::{publish_first_byte, Progress, WaitFor};
+use umqtt_core::client::{publish_first_byte, Progress, Request, WaitFor};
 use umqtt_core::session::State;
-use umqtt_core::{Error, PacketId};
+use umqtt_core::Error;
 
 use crate::errors::{not_connected, to_pyerr};
 use crate::host::PyHost;
@@ -68,13 +68,8 @@ impl MQTTClient {
             return Err((not_connected(), false));
         }
         let write_timeout = core.socket_timeout_ms();
-        let mut host = PyHost::new(
-            sock.clone(),
-            this.epoch,
-            &mut this.io,
-            write_timeout,
-        )
-        .with_ws(this.ws_link.as_mut());
+        let mut host = PyHost::new(sock.clone(), this.epoch, &mut this.io, write_timeout)
+            .with_ws(this.ws_link.as_mut());
         match f(core, &mut host) {
             Ok(v) => Ok(v),
             Err(e) => {
@@ -92,7 +87,9 @@ impl MQTTClient {
     /// One round of the core, with a message copied out as bytes.
     pub(crate) fn step(slf: &Bound<'_, Self>, until: WaitFor) -> PyResult<Attempt<Step>> {
         let py = slf.py();
-        Self::attempt(slf, |core, host| run_step(py, core, host, until))
+        Self::attempt(slf, |core, host| {
+            run_step(py, core, host, &mut Drive::Wait(until))
+        })
     }
 
     /// Deliver a message to `self.cb` (no borrow held). Messages arriving
@@ -110,26 +107,25 @@ impl MQTTClient {
         Ok(())
     }
 
-    /// Wait for the acknowledgement of `id`, delivering messages meanwhile.
-    /// `Lost`: the connection failed (automatic reconnect is on).
-    pub(crate) fn wait_ack(slf: &Bound<'_, Self>, id: PacketId) -> PyResult<Attempt<()>> {
-        loop {
-            match Self::step(slf, WaitFor::Ack(id))? {
-                Attempt::Done(Step::Message(t, m, _)) => Self::deliver(slf, t, m)?,
-                Attempt::Done(_) => return Ok(Attempt::Done(())),
-                Attempt::Lost => return Ok(Attempt::Lost),
-            }
-        }
-    }
-
-    /// Wait for the acknowledgement of `id` raising any failure (no
-    /// automatic reconnect: reconnect() itself uses it).
-    pub(crate) fn wait_ack_plain(slf: &Bound<'_, Self>, id: PacketId) -> PyResult<()> {
+    /// Run `req` to completion (the core's rules: resend or only wait
+    /// after a reconnect), delivering messages meanwhile. With `rc`,
+    /// automatic reconnect applies; without (reconnect() itself), every
+    /// failure is raised.
+    pub(crate) fn perform(slf: &Bound<'_, Self>, mut req: Request<'_>, rc: bool) -> PyResult<()> {
         let py = slf.py();
         loop {
-            match Self::with_core(slf, |core, host| run_step(py, core, host, WaitFor::Ack(id)))? {
-                Step::Message(t, m, _) => Self::deliver(slf, t, m)?,
-                _ => return Ok(()),
+            let f = |core: &mut Core, host: &mut PyHost<'_, '_>| {
+                run_step(py, core, host, &mut Drive::Request(&mut req))
+            };
+            let r = if rc {
+                Self::attempt(slf, f)?
+            } else {
+                Attempt::Done(Self::with_core(slf, f)?)
+            };
+            match r {
+                Attempt::Done(Step::Message(t, m, _)) => Self::deliver(slf, t, m)?,
+                Attempt::Done(_) => return Ok(()),
+                Attempt::Lost => Self::recover(slf)?,
             }
         }
     }
@@ -153,13 +149,23 @@ fn new_bytes(py: Python<'_>, data: &[u8]) -> PyResult<Py<PyBytes>> {
     Ok(b.unbind())
 }
 
+/// What [`run_step`] drives: a wait, or a request.
+enum Drive<'r, 'a> {
+    Wait(WaitFor),
+    Request(&'r mut Request<'a>),
+}
+
 fn run_step(
     py: Python<'_>,
     core: &mut Core,
     host: &mut PyHost<'_, '_>,
-    until: WaitFor,
+    what: &mut Drive<'_, '_>,
 ) -> Result<Step, Error> {
-    let copied = match core.run(host, until)? {
+    let progress = match what {
+        Drive::Wait(until) => core.run(host, *until),
+        Drive::Request(req) => core.request(host, req),
+    };
+    let copied = match progress? {
         Progress::Message(p) => new_bytes(py, p.topic)
             .and_then(|t| Ok((t, new_bytes(py, p.payload)?, publish_first_byte(&p)))),
         Progress::Done => return Ok(Step::Done),

@@ -56,7 +56,7 @@ impl<'a, 'py> PyHost<'a, 'py> {
     pub fn new(
         sock: Bound<'py, PyAny>,
         epoch: Instant,
-            io: &'a mut SockState,
+        io: &'a mut SockState,
         write_timeout_ms: u32,
     ) -> Self {
         io.methods(&sock);

@@ -11,7 +11,7 @@ use std::time::Instant;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyTuple};
 use pyo3::{intern, PyTraverseError, PyVisit};
-use umqtt_core::client::{Client, WaitFor, DEFAULT_TIMEOUT_MS};
+use umqtt_core::client::{Client, Op, Request, WaitFor, DEFAULT_TIMEOUT_MS};
 use umqtt_core::error::code;
 use umqtt_core::session::{Config, State};
 use umqtt_core::{args, ArgError, Error, QoS};
@@ -401,29 +401,13 @@ impl MQTTClient {
         let msg = to_bytes(msg, "msg")?;
         let qos = qos.map_or(Ok(QoS::AtMostOnce), to_qos)?;
         let retain = retain.map_or(Ok(false), |r| r.is_truthy())?;
-        let id = loop {
-            let r = Self::attempt(slf, |core, host| {
-                core.start_publish(host, topic.as_bytes(), msg.as_bytes(), qos, retain)
-            })?;
-            match r {
-                Attempt::Done(id) => break id,
-                Attempt::Lost => {
-                    // A message the session took is resent by the reconnect:
-                    // wait for it rather than publishing a second copy.
-                    let taken = Self::interrupted(slf)?;
-                    Self::recover(slf)?;
-                    if taken.is_some() {
-                        break taken;
-                    }
-                }
-            }
+        let op = Op::Publish {
+            topic: topic.as_bytes(),
+            payload: msg.as_bytes(),
+            qos,
+            retain,
         };
-        if let Some(id) = id {
-            while let Attempt::Lost = Self::wait_ack(slf, id)? {
-                Self::recover(slf)?;
-            }
-        }
-        Ok(())
+        Self::perform(slf, Request::new(op), true)
     }
 
     /// Subscribe to a topic filter and wait for SUBACK. Needs a callback
@@ -440,12 +424,11 @@ impl MQTTClient {
         }
         let topic = to_bytes(topic, "topic")?;
         let qos = qos.map_or(Ok(QoS::AtMostOnce), to_qos)?;
-        // After a reconnect the request is void: send it again.
-        while let Attempt::Lost = Self::request(slf, |core, host| {
-            core.start_subscribe(host, &[(topic.as_bytes(), qos)])
-        })? {
-            Self::recover(slf)?;
-        }
+        Self::perform(
+            slf,
+            Request::new(Op::Subscribe(topic.as_bytes(), qos)),
+            true,
+        )?;
         let code = Self::with_core(slf, |core, _| Ok(core.last_suback().first().copied()))?;
         match code {
             Some(c) if i32::from(c) == code::SUBSCRIBE_REFUSED => {
@@ -461,12 +444,7 @@ impl MQTTClient {
     /// Unsubscribe from a topic filter and wait for UNSUBACK.
     fn unsubscribe(slf: &Bound<'_, Self>, topic: &Bound<'_, PyAny>) -> PyResult<()> {
         let topic = to_bytes(topic, "topic")?;
-        while let Attempt::Lost = Self::request(slf, |core, host| {
-            core.start_unsubscribe(host, &[topic.as_bytes()])
-        })? {
-            Self::recover(slf)?;
-        }
-        Ok(())
+        Self::perform(slf, Request::new(Op::Unsubscribe(topic.as_bytes())), true)
     }
 
     /// Process one packet from the broker, blocking as the socket is

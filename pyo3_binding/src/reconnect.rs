@@ -12,9 +12,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use pyo3::exceptions::PyTypeError;
 use pyo3::intern;
 use pyo3::prelude::*;
-use umqtt_core::client::{Policy, RetryAction};
+use umqtt_core::client::{Op, Policy, Request, RetryAction};
 use umqtt_core::session::State;
-use umqtt_core::{args, Error, PacketId};
+use umqtt_core::{args, Error};
 
 use crate::drive::close_quietly;
 use crate::errors::{classify, to_pyerr};
@@ -102,24 +102,6 @@ impl MQTTClient {
         slf.call_method0(intern!(slf.py(), "reconnect")).map(drop)
     }
 
-    /// The message the last failed publish left in the session.
-    pub(crate) fn interrupted(slf: &Bound<'_, Self>) -> PyResult<Option<PacketId>> {
-        Ok(Self::guard(slf)?.core.interrupted_publish())
-    }
-
-    /// Send a SUBSCRIBE/UNSUBSCRIBE with `start` and wait for its
-    /// acknowledgement. `Lost`: send it again after reconnecting (the
-    /// request died with the connection).
-    pub(crate) fn request<'py>(
-        slf: &Bound<'py, Self>,
-        start: impl FnOnce(&mut Core, &mut PyHost<'_, 'py>) -> Result<PacketId, Error>,
-    ) -> PyResult<Attempt<()>> {
-        match Self::attempt(slf, start)? {
-            Attempt::Done(id) => Self::wait_ack(slf, id),
-            Attempt::Lost => Ok(Attempt::Lost),
-        }
-    }
-
     /// reconnect(): see its docstring in lib.rs. The decisions (retry,
     /// delay, give up) are the core's; this loop only sleeps and calls.
     pub(crate) fn reconnect_loop(slf: &Bound<'_, Self>) -> PyResult<u8> {
@@ -154,9 +136,7 @@ impl MQTTClient {
             .call_method1(intern!(py, "connect"), (false,))?
             .is_truthy()?;
         if !present {
-            while let Some(id) = Self::with_core(slf, |core, host| core.start_resubscribe(host))? {
-                Self::wait_ack_plain(slf, id)?;
-            }
+            Self::perform(slf, Request::new(Op::Resubscribe), false)?;
         }
         Ok(u8::from(present))
     }
