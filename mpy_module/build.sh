@@ -20,9 +20,9 @@ mkdir -p "$CACHE" "$OUT"
 CSRC=("$HERE/c/umqtt_glue.c" "$HERE/c/sock.c" "$HERE/c/runtime.c" "$HERE/c/shims.c")
 # Rust symbols the C glue calls (roots for ld --gc-sections).
 EXPORTS=(umqtt_engine_size umqtt_engine_init umqtt_check_connect umqtt_connect
-         umqtt_publish umqtt_subscribe umqtt_unsubscribe umqtt_run umqtt_flush
+         umqtt_request umqtt_run umqtt_flush
          umqtt_ping umqtt_disconnect umqtt_is_connected umqtt_last_pid umqtt_set_pid
-         umqtt_resubscribe umqtt_abandon
+         umqtt_abandon
          umqtt_set_reconnect umqtt_set_timeouts umqtt_check_arg umqtt_error
          umqtt_must_resume umqtt_should_reconnect umqtt_closed
          umqtt_reconnect_begin umqtt_reconnect_failed)

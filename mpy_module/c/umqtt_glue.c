@@ -428,28 +428,44 @@ static void deliver(call_t *c) {
     call_cb(c, args);
 }
 
-// Wait for the acknowledgement of `id`, delivering messages meanwhile.
-// ST_OK with *value = out.value of the final round (granted QoS for a
-// SUBACK), or (with `rc`, see finish_rc) ST_RECONNECTED.
-static int wait_ack(mp_obj_t self, uint32_t id, uint32_t *value, bool rc) {
-    for (;;) {
-        call_t c;
-        begin(&c, self, true);
-        int st = umqtt_run(c.e->rust, c.e, RUN_ACK, id, &c.out);
-        st = rc ? finish_rc(&c, st) : finish(&c, st);
-        if (st == ST_RECONNECTED) {
-            return st;
-        }
-        if (st != ST_MESSAGE) {
-            *value = c.out.value;
-            return ST_OK;
-        }
-        deliver(&c);
-    }
-}
-
 static void store_pid(call_t *c) {
     mp_store_attr(c->self, MP_QSTR_pid, MP_OBJ_NEW_SMALL_INT(umqtt_last_pid(c->e->rust)));
+}
+
+// Request kinds of umqtt_request().
+#define REQ_PUBLISH 0
+#define REQ_SUBSCRIBE 1
+#define REQ_UNSUBSCRIBE 2
+#define REQ_RESUBSCRIBE 3
+
+// Run a publish, subscribe, unsubscribe or resubscription to its end by the
+// core's rules (after a reconnect it resends, or only waits for a message
+// the session took), delivering messages meanwhile. With `rc` automatic
+// reconnect applies (finish_rc); without (reconnect() itself) failures
+// raise. Returns out.value of the last round (granted QoS of a SUBACK).
+static uint32_t request(mp_obj_t self, int kind, umqtt_bytes_t topic, umqtt_bytes_t msg, int q, int r, bool rc) {
+    uint32_t waiting = 0;
+    for (;;) {
+        call_t c;
+        if (rc) {
+            begin_op(&c, self);
+        } else {
+            begin(&c, self, true);
+        }
+        uint32_t before = waiting;
+        int st = umqtt_request(c.e->rust, c.e, kind, topic, msg, q, r, &waiting, &c.out);
+        st = rc ? finish_rc(&c, st) : finish(&c, st);
+        if (waiting != before && waiting != 0) {
+            store_pid(&c);
+        }
+        if (st == ST_OK) {
+            return c.out.value;
+        }
+        if (st == ST_MESSAGE) {
+            deliver(&c);
+        }
+        // ST_RECONNECTED: carry on on the new connection.
+    }
 }
 
 // Read the CONNECT fields from the client's attributes.
@@ -565,22 +581,7 @@ static mp_obj_t mqtt_publish(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, m
     umqtt_bytes_t msg = get_bytes(args[2], MP_QSTR_msg);
     mp_int_t q = get_qos(qos);
     int r = mp_obj_is_true(retain);
-    call_t c;
-    int st;
-    do {
-        begin_op(&c, args[0]);
-        st = finish_rc(&c, umqtt_publish(c.e->rust, c.e, topic, msg, q, r, &c.out));
-        // After a reconnect: a message the session took (out.value) was
-        // resent by it, so wait for that one; else publish on the new
-        // connection.
-    } while (st == ST_RECONNECTED && c.out.value == 0);
-    uint32_t id = c.out.value;
-    if (id != 0) {
-        store_pid(&c);
-        uint32_t unused;
-        while (wait_ack(args[0], id, &unused, true) == ST_RECONNECTED) {
-        }
-    }
+    request(args[0], REQ_PUBLISH, topic, msg, q, r, true);
     return mp_const_none;
 }
 
@@ -595,19 +596,8 @@ static mp_obj_t mqtt_subscribe(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw,
     }
     umqtt_bytes_t topic = get_bytes(args[1], MP_QSTR_topic);
     mp_int_t q = get_qos(qos);
-    uint32_t granted = 0;
-    // A request dies with its connection: after a reconnect, send it again.
-    for (;;) {
-        call_t c;
-        begin_op(&c, args[0]);
-        if (finish_rc(&c, umqtt_subscribe(c.e->rust, c.e, topic, q, &c.out)) == ST_RECONNECTED) {
-            continue;
-        }
-        store_pid(&c);
-        if (wait_ack(args[0], c.out.value, &granted, true) == ST_OK) {
-            break;
-        }
-    }
+    umqtt_bytes_t none = { 0 };
+    uint32_t granted = request(args[0], REQ_SUBSCRIBE, topic, none, q, 0, true);
     return MP_OBJ_NEW_SMALL_INT(granted);
 }
 
@@ -617,18 +607,8 @@ static mp_obj_t mqtt_unsubscribe(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_k
     parse_args(n_args, n_kw, args, 2, 2, names, v);
     mp_obj_t self = v[0], topic_in = v[1];
     umqtt_bytes_t topic = get_bytes(topic_in, MP_QSTR_topic);
-    for (;;) {
-        call_t c;
-        begin_op(&c, self);
-        if (finish_rc(&c, umqtt_unsubscribe(c.e->rust, c.e, topic, &c.out)) == ST_RECONNECTED) {
-            continue;
-        }
-        store_pid(&c);
-        uint32_t unused;
-        if (wait_ack(self, c.out.value, &unused, true) == ST_OK) {
-            break;
-        }
-    }
+    umqtt_bytes_t none = { 0 };
+    request(self, REQ_UNSUBSCRIBE, topic, none, 0, 0, true);
     return mp_const_none;
 }
 
@@ -712,17 +692,9 @@ static mp_obj_t mqtt_resubscribe(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_k
     const qstr names[1] = { MP_QSTR_self };
     mp_obj_t v[1] = { MP_OBJ_NULL };
     parse_args(n_args, n_kw, args, 1, 1, names, v);
-    for (;;) {
-        call_t c;
-        begin(&c, v[0], true);
-        finish(&c, umqtt_resubscribe(c.e->rust, c.e, &c.out));
-        if (c.out.value == 0) {
-            return mp_const_none;
-        }
-        store_pid(&c);
-        uint32_t unused;
-        wait_ack(v[0], c.out.value, &unused, false);
-    }
+    umqtt_bytes_t none = { 0 };
+    request(v[0], REQ_RESUBSCRIBE, none, none, 0, 0, false);
+    return mp_const_none;
 }
 
 // check_msg(self): wait_msg() on a non-blocking socket; None at once while

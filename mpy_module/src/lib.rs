@@ -18,7 +18,8 @@ use ffi::{Bytes, ConnectArgs, Out, ST_ERROR, ST_IDLE, ST_MESSAGE, ST_OK, ST_PACK
 use heap::HeapBuf;
 use host::{Clock, MpHost};
 use umqtt_core::client::{
-    publish_first_byte, Client, Policy, Progress, RetryAction, WaitFor, DEFAULT_TIMEOUT_MS,
+    publish_first_byte, Client, Op, Policy, Progress, Request, RetryAction, WaitFor,
+    DEFAULT_TIMEOUT_MS,
 };
 use umqtt_core::codec::{Connect, Will, MAX_REMAINING_LEN};
 use umqtt_core::session::{Config, State};
@@ -225,98 +226,90 @@ pub unsafe extern "C" fn umqtt_flush(eng: *mut c_void, io: *mut c_void, out: *mu
     status(out, client.flush(&mut host))
 }
 
-/// Start a PUBLISH; `out.value` = packet id to wait for (0 for QoS 0).
-/// On failure `out.value` is the id of a QoS 1/2 message that the session
-/// took but could not send (resent by a reconnect), else 0.
+/// Request kinds for [`umqtt_request`].
+const REQ_PUBLISH: i32 = 0;
+const REQ_SUBSCRIBE: i32 = 1;
+const REQ_UNSUBSCRIBE: i32 = 2;
+
+/// One round of a publish / subscribe / unsubscribe / resubscription
+/// (`kind`; anything else is the resubscription) by the core's
+/// [`umqtt_core::client::Request`]: `*waiting` (0: not sent) is its state,
+/// kept by the glue across rounds and reconnects. Statuses as
+/// [`umqtt_run`]: ST_OK when complete (`out.value` = first granted QoS of a
+/// SUBACK), ST_MESSAGE for a message that arrived meanwhile.
 ///
 /// # Safety
-/// See [`parts`]; `topic`/`msg` must stay valid for the call.
+/// See [`parts`]; `topic`/`msg` must stay valid for the call, `waiting`
+/// must be valid.
 #[no_mangle]
-pub unsafe extern "C" fn umqtt_publish(
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn umqtt_request(
     eng: *mut c_void,
     io: *mut c_void,
+    kind: i32,
     topic: Bytes,
     msg: Bytes,
     qos_v: i32,
     retain: i32,
+    waiting: *mut u32,
     out: *mut Out,
 ) -> i32 {
     // SAFETY: forwarded contract.
     let (engine, out) = unsafe { parts(eng, out) };
+    // SAFETY: forwarded contract.
+    let waiting = unsafe { &mut *waiting };
     let q = match qos(qos_v) {
         Ok(q) => q,
         Err(e) => return fail(out, e),
     };
-    let (client, mut host) = engine.split(io);
     // SAFETY: Python buffers alive for the call.
     let (t, m) = unsafe { (topic.as_slice(), msg.as_slice()) };
-    match client.start_publish(&mut host, t, m, q, retain != 0) {
-        Ok(id) => {
-            out.value = id.map_or(0, |i| u32::from(i.get()));
-            ST_OK
-        }
-        Err(e) => {
-            out.value = client
-                .interrupted_publish()
-                .map_or(0, |i| u32::from(i.get()));
-            fail(out, e)
-        }
-    }
-}
-
-/// Start a SUBSCRIBE (one filter); `out.value` = packet id.
-///
-/// # Safety
-/// See [`umqtt_publish`].
-#[no_mangle]
-pub unsafe extern "C" fn umqtt_subscribe(
-    eng: *mut c_void,
-    io: *mut c_void,
-    topic: Bytes,
-    qos_v: i32,
-    out: *mut Out,
-) -> i32 {
-    // SAFETY: forwarded contract.
-    let (engine, out) = unsafe { parts(eng, out) };
-    let q = match qos(qos_v) {
-        Ok(q) => q,
-        Err(e) => return fail(out, e),
+    let op = match kind {
+        REQ_PUBLISH => Op::Publish {
+            topic: t,
+            payload: m,
+            qos: q,
+            retain: retain != 0,
+        },
+        REQ_SUBSCRIBE => Op::Subscribe(t, q),
+        REQ_UNSUBSCRIBE => Op::Unsubscribe(t),
+        _ => Op::Resubscribe,
     };
+    let id = u16::try_from(*waiting).ok().and_then(PacketId::new);
+    let mut req = Request::resume(op, id);
     let (client, mut host) = engine.split(io);
-    // SAFETY: Python buffer alive for the call.
-    let filters = [(unsafe { topic.as_slice() }, q)];
-    match client.start_subscribe(&mut host, &filters) {
-        Ok(id) => {
-            out.value = u32::from(id.get());
-            ST_OK
-        }
-        Err(e) => fail(out, e),
-    }
+    let r = client.request(&mut host, &mut req);
+    let st = report(out, r).unwrap_or_else(|| done(client, out));
+    *waiting = req.waiting().map_or(0, |i| u32::from(i.get()));
+    st
 }
 
-/// Start an UNSUBSCRIBE; `out.value` = packet id.
-///
-/// # Safety
-/// See [`umqtt_publish`].
-#[no_mangle]
-pub unsafe extern "C" fn umqtt_unsubscribe(
-    eng: *mut c_void,
-    io: *mut c_void,
-    topic: Bytes,
-    out: *mut Out,
-) -> i32 {
-    // SAFETY: forwarded contract.
-    let (engine, out) = unsafe { parts(eng, out) };
-    let (client, mut host) = engine.split(io);
-    // SAFETY: Python buffer alive for the call.
-    let filters = [unsafe { topic.as_slice() }];
-    match client.start_unsubscribe(&mut host, &filters) {
-        Ok(id) => {
-            out.value = u32::from(id.get());
-            ST_OK
+/// Put a round's outcome in `out` and return its status; `None` for
+/// `Done` (see [`done`]).
+fn report(out: &mut Out, r: Result<Progress<'_>, Error>) -> Option<i32> {
+    Some(match r {
+        Ok(Progress::Message(m)) => {
+            out.value = u32::from(publish_first_byte(&m));
+            out.topic = m.topic.as_ptr();
+            out.topic_len = m.topic.len();
+            out.payload = m.payload.as_ptr();
+            out.payload_len = m.payload.len();
+            ST_MESSAGE
+        }
+        Ok(Progress::Done) => return None,
+        Ok(Progress::Idle) => ST_IDLE,
+        Ok(Progress::Packet(b)) => {
+            out.value = u32::from(b);
+            ST_PACKET
         }
         Err(e) => fail(out, e),
-    }
+    })
+}
+
+/// A wait ended: ST_OK, `out.value` = the first code of the last SUBACK.
+fn done(client: &Core, out: &mut Out) -> i32 {
+    out.value = client.last_suback().first().map_or(0, |&c| u32::from(c));
+    ST_OK
 }
 
 /// Wait kinds for [`umqtt_run`].
@@ -351,26 +344,8 @@ pub unsafe extern "C" fn umqtt_run(
         _ => WaitFor::NonBlocking,
     };
     let (client, mut host) = engine.split(io);
-    match client.run(&mut host, until) {
-        Ok(Progress::Message(m)) => {
-            out.value = u32::from(publish_first_byte(&m));
-            out.topic = m.topic.as_ptr();
-            out.topic_len = m.topic.len();
-            out.payload = m.payload.as_ptr();
-            out.payload_len = m.payload.len();
-            ST_MESSAGE
-        }
-        Ok(Progress::Done) => {
-            out.value = client.last_suback().first().map_or(0, |&c| u32::from(c));
-            ST_OK
-        }
-        Ok(Progress::Idle) => ST_IDLE,
-        Ok(Progress::Packet(b)) => {
-            out.value = u32::from(b);
-            ST_PACKET
-        }
-        Err(e) => fail(out, e),
-    }
+    let r = client.run(&mut host, until);
+    report(out, r).unwrap_or_else(|| done(client, out))
 }
 
 /// The message the last `umqtt_run` returned could not be copied out (the
@@ -444,29 +419,6 @@ pub unsafe extern "C" fn umqtt_set_pid(eng: *mut c_void, pid: u32) {
     let engine = unsafe { &mut *eng.cast::<Engine>() };
     if let Ok(p) = u16::try_from(pid) {
         engine.client.session_mut().set_last_packet_id(p);
-    }
-}
-
-/// Send one SUBSCRIBE restoring remembered subscriptions after the broker
-/// lost the session; `out.value` = its packet id, 0 when all are restored.
-///
-/// # Safety
-/// See [`parts`].
-#[no_mangle]
-pub unsafe extern "C" fn umqtt_resubscribe(
-    eng: *mut c_void,
-    io: *mut c_void,
-    out: *mut Out,
-) -> i32 {
-    // SAFETY: forwarded contract.
-    let (engine, out) = unsafe { parts(eng, out) };
-    let (client, mut host) = engine.split(io);
-    match client.start_resubscribe(&mut host) {
-        Ok(id) => {
-            out.value = id.map_or(0, |i| u32::from(i.get()));
-            ST_OK
-        }
-        Err(e) => fail(out, e),
     }
 }
 
