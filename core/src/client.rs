@@ -200,8 +200,7 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
     }
 
     /// Write everything the connection wants sent now.
-    fn send<H: Host>(&mut self, host: &mut H) -> Result<(), Error> {
-        let now = host.now_ms();
+    fn send<H: Host>(&mut self, host: &mut H, now: u64) -> Result<(), Error> {
         while let Some(data) = self.conn.poll_transmit(now)? {
             let n = data.len();
             if let Err(e) = host.write(data) {
@@ -251,7 +250,7 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
     ) -> Result<bool, Error> {
         let mut now = host.now_ms();
         self.conn.connect(c, now)?;
-        self.send(host)?;
+        self.send(host, now)?;
         let wait = timeout_ms.unwrap_or(self.conn.session().config().response_timeout_ms);
         let deadline = now.saturating_add(u64::from(wait));
         let session_present = loop {
@@ -271,7 +270,7 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
             self.read(host, ReadWait::Force(ms_until(deadline, now)))?;
             now = host.now_ms();
         };
-        self.send(host)?;
+        self.send(host, now)?;
         Ok(session_present)
     }
 
@@ -281,7 +280,8 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
     /// application's callback so a QoS 1/2 message is acknowledged before
     /// `wait_msg` returns, as umqtt.simple does.
     pub fn flush<H: Host>(&mut self, host: &mut H) -> Result<(), Error> {
-        let r = self.send(host);
+        let now = host.now_ms();
+        let r = self.send(host, now);
         self.conn.check(r)
     }
 
@@ -289,21 +289,34 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
     /// state is kept for a later `connect` with `clean_session = false`.
     /// Closed on purpose: whatever happens, nothing reconnects afterwards.
     pub fn disconnect<H: Host>(&mut self, host: &mut H) -> Result<(), Error> {
+        let now = host.now_ms();
         let r = self
-            .send(host)
-            .and_then(|()| self.conn.disconnect(host.now_ms()))
-            .and_then(|()| self.send(host));
+            .send(host, now)
+            .and_then(|()| self.conn.disconnect(now))
+            .and_then(|()| self.send(host, now));
         let r = self.conn.check(r);
         self.conn.closed();
         r
     }
 
+    /// Send what is queued, let `op` queue its packet, send that.
+    fn start<H: Host, T>(
+        &mut self,
+        host: &mut H,
+        op: impl FnOnce(&mut Conn<RB, TB, FB, SB, INFLIGHT>, u64) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let now = host.now_ms();
+        let r = self.send(host, now);
+        self.conn.check(r)?;
+        let v = op(&mut self.conn, now)?;
+        let r = self.send(host, now);
+        self.conn.check(r)?;
+        Ok(v)
+    }
+
     /// Send a PINGREQ; does not wait (later calls check the answer).
     pub fn ping<H: Host>(&mut self, host: &mut H) -> Result<(), Error> {
-        let now = host.now_ms();
-        self.conn.ping(now)?;
-        let r = self.send(host);
-        self.conn.check(r)
+        self.start(host, |conn, now| conn.ping(now))
     }
 
     /// Send a PUBLISH (its frame stored for QoS 1/2) in one `host.write`.
@@ -318,14 +331,9 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
         qos: QoS,
         retain: bool,
     ) -> Result<Option<PacketId>, Error> {
-        let r = self.send(host);
-        self.conn.check(r)?;
-        let id = self
-            .conn
-            .publish(topic, payload, qos, retain, host.now_ms())?;
-        let r = self.send(host);
-        self.conn.check(r)?;
-        Ok(id)
+        self.start(host, |conn, now| {
+            conn.publish(topic, payload, qos, retain, now)
+        })
     }
 
     /// Send a SUBSCRIBE; wait for it with `run(WaitFor::Ack(id))`.
@@ -334,12 +342,7 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
         host: &mut H,
         filters: &[(&[u8], QoS)],
     ) -> Result<PacketId, Error> {
-        let r = self.send(host);
-        self.conn.check(r)?;
-        let id = self.conn.subscribe(filters, host.now_ms())?;
-        let r = self.send(host);
-        self.conn.check(r)?;
-        Ok(id)
+        self.start(host, |conn, now| conn.subscribe(filters, now))
     }
 
     /// Send an UNSUBSCRIBE; wait for it with `run(WaitFor::Ack(id))`.
@@ -348,24 +351,14 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
         host: &mut H,
         filters: &[&[u8]],
     ) -> Result<PacketId, Error> {
-        let r = self.send(host);
-        self.conn.check(r)?;
-        let id = self.conn.unsubscribe(filters, host.now_ms())?;
-        let r = self.send(host);
-        self.conn.check(r)?;
-        Ok(id)
+        self.start(host, |conn, now| conn.unsubscribe(filters, now))
     }
 
     /// Send one SUBSCRIBE restoring remembered subscriptions (see
     /// [`Connection::resubscribe`]) and return its id for
     /// `run(WaitFor::Ack(id))`; `None` when all are confirmed.
     pub fn start_resubscribe<H: Host>(&mut self, host: &mut H) -> Result<Option<PacketId>, Error> {
-        let r = self.send(host);
-        self.conn.check(r)?;
-        let id = self.conn.resubscribe(host.now_ms())?;
-        let r = self.send(host);
-        self.conn.check(r)?;
-        Ok(id)
+        self.start(host, |conn, now| conn.resubscribe(now))
     }
 
     /// Drive I/O until `until` is satisfied; see [`WaitFor`] and
@@ -440,7 +433,7 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
         let single = !matches!(until, WaitFor::Ack(_));
         let mut now = host.now_ms();
         loop {
-            self.send(host)?;
+            self.send(host, now)?;
             match self.conn.poll_event(now) {
                 Ok(Some(ev)) => match Self::step(until, ev, self.conn.last_first_byte())? {
                     Some(step) => return Ok(step),
@@ -463,7 +456,7 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
             loop {
                 now = host.now_ms();
                 self.conn.handle_timeout(now)?;
-                self.send(host)?;
+                self.send(host, now)?;
                 if let WaitFor::Ack(id) = until {
                     if !self.conn.session().is_inflight(id) {
                         // Dropped because its stored frame was lost.

@@ -140,7 +140,8 @@ impl Host for MpHost<'_> {
     }
 
     fn write(&mut self, mut data: &[u8]) -> Result<(), Error> {
-        let deadline = self.now_ms().saturating_add(self.write_timeout_ms);
+        // Read the clock only when the socket is full (a call into Python).
+        let mut deadline = None;
         let whole = data.len();
         while !data.is_empty() {
             let mut n = 0usize;
@@ -153,6 +154,8 @@ impl Host for MpHost<'_> {
                     // Non-blocking socket with a full send buffer: wait for
                     // room, bounded.
                     let now = self.now_ms();
+                    let deadline =
+                        *deadline.get_or_insert(now.saturating_add(self.write_timeout_ms));
                     if now >= deadline {
                         return Err(Error::Io(ETIMEDOUT));
                     }
