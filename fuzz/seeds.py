@@ -201,6 +201,15 @@ def session_seeds():
     }
 
 
+def connection_seeds():
+    # [cfg: piece-1 | recv_buffer<<4 | fixed rx<<5 | clean<<6] [ops bits] [stream]
+    return {
+        "whole-push": bytes([15, 0]) + STREAM,
+        "pieces-recv-ops": bytes([2 | 16, 0xA5]) + STREAM,
+        "fixed-rx-big": bytes([7 | 32 | 64, 0xFF]) + STREAM[:13] + BIG + STREAM[13:],
+    }
+
+
 def ws_seeds():
     # [mode: raw | last<<1] [limit/16] [n] [cuts...] [script or raw]
     # script steps: [op] [len] [len hi if op & 0x80] [payload]; op % 4: 0/1
@@ -235,6 +244,7 @@ def main():
         ("decode", decode_seeds()),
         ("decode_v5", decode_v5_seeds()),
         ("session", session_seeds()),
+        ("connection", connection_seeds()),
         ("ws", ws_seeds()),
     ):
         d = os.path.join(HERE, "corpus", target)

@@ -6,6 +6,7 @@
 //! independent model of MQTT framing, the decoder by re-encoding, and the
 //! session against a model of what it must acknowledge and deliver.
 
+pub mod connection;
 pub mod decode;
 pub mod decode_v5;
 pub mod framer;

@@ -53,6 +53,11 @@ fn session_seeds() {
 }
 
 #[test]
+fn connection_seeds() {
+    check("connection", umqtt_core_fuzz::connection::run);
+}
+
+#[test]
 fn ws_seeds() {
     check("ws", umqtt_core_fuzz::ws::run);
 }
@@ -70,6 +75,7 @@ fn replay_dir() {
         "decode" => umqtt_core_fuzz::decode::run,
         "decode_v5" => umqtt_core_fuzz::decode_v5::run,
         "session" => umqtt_core_fuzz::session::run,
+        "connection" => umqtt_core_fuzz::connection::run,
         "ws" => umqtt_core_fuzz::ws::run,
         _ => panic!("unknown target {target}"),
     };

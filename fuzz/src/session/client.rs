@@ -2,7 +2,6 @@
 //! fuzz stream, served in pieces of a chosen size, with silences and closes
 //! injected by the op script. The clock only moves when the client waits.
 
-
 use umqtt_core::client::{Client, Host, Progress, ReadResult, ReadWait, WaitFor};
 use umqtt_core::codec::check_topic_name;
 use umqtt_core::session::{Config, State};
@@ -116,7 +115,6 @@ impl Host for FuzzHost<'_> {
         self.stream = &self.stream[n..];
         Ok(ReadResult::Data(n))
     }
-
 }
 
 type C = Client<VecBuf, VecBuf, VecBuf, INFLIGHT>;
