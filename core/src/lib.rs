@@ -6,14 +6,20 @@
 //! - [`session`]: the protocol state machine ([`session::Session`]): packet
 //!   ids, in-flight QoS 1/2, inbound QoS 2, keepalive. It owns no socket and
 //!   reads no clock: the caller passes bytes and the time in milliseconds.
-//! - [`client`]: a blocking driver ([`client::Client`]) built on the session
-//!   and a caller-supplied [`client::Host`] (socket + clock). Both Python
-//!   bindings are thin wrappers around it, so they behave the same.
+//! - [`connection`]: the sans-IO connection ([`connection::Connection`]):
+//!   session, framer, transmit buffer, the stored frames of in-flight QoS
+//!   1/2 messages, the subscriptions and the reconnect state; bytes in,
+//!   events and bytes out, deadlines.
+//! - [`client`]: a blocking driver ([`client::Client`]) looping over the
+//!   connection and a caller-supplied [`client::Host`] (clock + byte
+//!   stream), with umqtt.simple's waits and [`client::Request`] (publish /
+//!   subscribe across reconnects). Both Python bindings are thin wrappers
+//!   around it, so they behave the same.
 //! - [`subscriptions`] and [`backoff`]: what reconnecting needs, shared by
 //!   the bindings: the registry of granted subscriptions (restored when a
 //!   broker lost the session) and jittered exponential delays; the policy
 //!   itself (retry or raise, delays, give up, the "lost" state) is
-//!   [`client::Policy`] / [`client::Client::reconnect_failed`].
+//!   [`connection::Policy`] / [`connection::Connection::reconnect_failed`].
 //! - [`args`] and [`error::Error::report`]: the Python API's argument rules
 //!   and the one table from errors to exceptions and codes
 //!   (spec/PYAPI.md), so the bindings decide nothing.
