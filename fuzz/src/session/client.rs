@@ -4,6 +4,7 @@
 
 use umqtt_core::client::{Client, Host, Progress, ReadResult, ReadWait, WaitFor};
 use umqtt_core::codec::check_topic_name;
+use umqtt_core::connection::is_fatal;
 use umqtt_core::session::{Config, State};
 use umqtt_core::{Error, PacketId, QoS};
 
@@ -119,18 +120,6 @@ impl Host for FuzzHost<'_> {
 
 type C = Client<VecBuf, VecBuf, VecBuf, INFLIGHT>;
 
-fn fatal(e: &Error) -> bool {
-    matches!(
-        e,
-        Error::Protocol(_)
-            | Error::PingTimeout
-            | Error::Timeout
-            | Error::ConnectionClosed
-            | Error::Io(_)
-            | Error::ConnectionRefused(_)
-    )
-}
-
 struct Harness<'a> {
     c: C,
     h: FuzzHost<'a>,
@@ -146,7 +135,7 @@ impl Harness<'_> {
     fn after<T: std::fmt::Debug>(&mut self, r: &Result<T, Error>) {
         crate::trace!("  -> {r:?} at t={}", self.h.now);
         if let Err(e) = r {
-            if fatal(e) {
+            if is_fatal(e) {
                 assert_eq!(
                     self.c.session().state(),
                     State::Disconnected,
