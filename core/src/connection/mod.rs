@@ -282,18 +282,24 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>
         }
     }
 
-    /// Queue what the session wants sent (acks, retransmissions, PINGREQ)
-    /// behind what is already queued.
-    fn queue_session(&mut self, now: u64) -> Result<(), Error> {
-        loop {
-            let session = &mut self.session;
-            let at = self.tx_len;
-            match with_growth(&mut self.tx, at, |out| session.poll_transmit(now, out))? {
-                None => return Ok(()),
-                Some(Transmit::Packet(len)) => self.tx_len = at.saturating_add(len),
-                Some(Transmit::Republish(id)) => self.queue_stored(id)?,
-            }
+    /// Queue the next packet the session wants sent (an ack, a
+    /// retransmission, a PINGREQ) behind what is already queued; `false`
+    /// when it wants nothing.
+    fn queue_next(&mut self, now: u64) -> Result<bool, Error> {
+        let session = &mut self.session;
+        let at = self.tx_len;
+        match with_growth(&mut self.tx, at, |out| session.poll_transmit(now, out))? {
+            None => return Ok(false),
+            Some(Transmit::Packet(len)) => self.tx_len = at.saturating_add(len),
+            Some(Transmit::Republish(id)) => self.queue_stored(id)?,
         }
+        Ok(true)
+    }
+
+    /// Queue everything the session wants sent now.
+    fn queue_session(&mut self, now: u64) -> Result<(), Error> {
+        while self.queue_next(now)? {}
+        Ok(())
     }
 
     /// Queue the stored frame of `id` again, marked DUP; without its frame
@@ -327,18 +333,11 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>
         // The delivered message's acknowledgement may go out now: too late
         // to abandon it.
         self.delivering = None;
-        if self.tx_len == 0 {
-            let session = &mut self.session;
-            let r = match with_growth(&mut self.tx, 0, |out| session.poll_transmit(now, out)) {
-                Ok(Some(Transmit::Packet(len))) => {
-                    self.tx_len = len;
-                    Ok(())
-                }
-                Ok(Some(Transmit::Republish(id))) => self.queue_stored(id),
-                Ok(None) => Ok(()),
-                Err(e) => Err(e),
-            };
-            self.check(r)?;
+        while self.tx_len == 0 {
+            let r = self.queue_next(now);
+            if !self.check(r)? {
+                break;
+            }
         }
         if self.tx_len == 0 {
             return Ok(None);
