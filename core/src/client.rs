@@ -17,6 +17,8 @@ use crate::{Error, PacketId, QoS};
 pub use crate::connection::{publish_first_byte, Policy, RetryAction, RESUBSCRIBE_BATCH};
 
 mod request;
+#[cfg(feature = "v5")]
+mod v5;
 pub use request::{Op, Request};
 
 /// Default of both timeouts (spec/PYAPI.md, "Timeouts"): acknowledgements
@@ -100,6 +102,17 @@ enum Step {
     Done,
     Idle,
     Packet(u8),
+}
+
+/// MQTT 5: an acknowledgement with a code from 0x80 up fails its request
+/// (`Refused(code)`); 3.1.1 codes are always 0 here.
+fn refusal(reason: u8) -> Option<Error> {
+    #[cfg(feature = "v5")]
+    if reason >= 0x80 {
+        return Some(Error::Refused(reason));
+    }
+    let _ = reason;
+    None
 }
 
 /// Milliseconds from `now` to `deadline`, at least 1, at most `u32::MAX`.
@@ -248,8 +261,18 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
         c: &codec::Connect,
         timeout_ms: Option<u32>,
     ) -> Result<bool, Error> {
+        self.await_connack(host, timeout_ms, |conn, now| conn.connect(c, now))
+    }
+
+    /// Queue CONNECT with `queue`, send it, wait for CONNACK.
+    fn await_connack<H: Host>(
+        &mut self,
+        host: &mut H,
+        timeout_ms: Option<u32>,
+        queue: impl FnOnce(&mut Conn<RB, TB, FB, SB, INFLIGHT>, u64) -> Result<(), Error>,
+    ) -> Result<bool, Error> {
         let mut now = host.now_ms();
-        self.conn.connect(c, now)?;
+        queue(&mut self.conn, now)?;
         self.send(host, now)?;
         let wait = timeout_ms.unwrap_or(self.conn.session().config().response_timeout_ms);
         let deadline = now.saturating_add(u64::from(wait));
@@ -378,7 +401,22 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
     /// [`Client::run`] without the borrow of the message.
     fn run_step<H: Host>(&mut self, host: &mut H, until: WaitFor) -> Result<Step, Error> {
         let r = self.drive(host, until);
-        self.conn.check(r)
+        let r = self.conn.check(r);
+        #[cfg(feature = "v5")]
+        if let Err(Error::Protocol(_)) = r {
+            // MQTT 5: the DISCONNECT with the reason code, if it can go.
+            let now = host.now_ms();
+            let _ = self.send(host, now);
+        }
+        r
+    }
+
+    /// The MQTT 5 reason code of the last packet (0 without `v5`).
+    fn last_reason(&self) -> u8 {
+        #[cfg(feature = "v5")]
+        return self.conn.last_reason_code();
+        #[cfg(not(feature = "v5"))]
+        0
     }
 
     fn progress(&self, step: Step) -> Result<Progress<'_>, Error> {
@@ -396,13 +434,20 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
 
     /// What event `ev` means for a wait for `until`: a result, or `None`
     /// to go on.
-    fn step(until: WaitFor, ev: Event, first: u8) -> Result<Option<Step>, Error> {
+    /// `reason` is the packet's MQTT 5 reason code (0 on 3.1.1): from 0x80
+    /// up the acknowledged request failed (`Refused`).
+    fn step(until: WaitFor, ev: Event, first: u8, reason: u8) -> Result<Option<Step>, Error> {
         // OnePacket / NonBlocking return after any processed packet.
         let single = !matches!(until, WaitFor::Ack(_));
         let acked = |id| matches!(until, WaitFor::Ack(want) if want == id);
         Ok(match ev {
             Event::Message { .. } => Some(Step::Message),
-            Event::Published(id) | Event::Unsubscribed(id) if acked(id) => Some(Step::Done),
+            Event::Published(id) | Event::Unsubscribed(id) if acked(id) => {
+                if let Some(e) = refusal(reason) {
+                    return Err(e);
+                }
+                Some(Step::Done)
+            }
             Event::Subscribed {
                 packet_id,
                 resubscribed,
@@ -410,7 +455,7 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
             } if acked(packet_id) => {
                 // A refused resubscription is only forgotten.
                 if refused && !resubscribed {
-                    return Err(Error::SubscribeRefused);
+                    return Err(refusal(reason).unwrap_or(Error::SubscribeRefused));
                 }
                 Some(Step::Done)
             }
@@ -435,11 +480,13 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
         loop {
             self.send(host, now)?;
             match self.conn.poll_event(now) {
-                Ok(Some(ev)) => match Self::step(until, ev, self.conn.last_first_byte())? {
-                    Some(step) => return Ok(step),
-                    // More frames may be buffered: handle them before reading.
-                    None => continue,
-                },
+                Ok(Some(ev)) => {
+                    match Self::step(until, ev, self.conn.last_first_byte(), self.last_reason())? {
+                        Some(step) => return Ok(step),
+                        // More frames may be buffered: handle them before reading.
+                        None => continue,
+                    }
+                }
                 Ok(None) => {}
                 Err(Error::FrameTooLarge { len }) => {
                     if single {

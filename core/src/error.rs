@@ -16,6 +16,15 @@ pub enum Error {
     ConnectionRefused(u8),
     /// The broker refused a subscription (SUBACK return code 0x80).
     SubscribeRefused,
+    #[cfg(feature = "v5")]
+    /// MQTT 5: the broker answered a publish, subscribe or unsubscribe
+    /// with this reason code (>= 0x80); its reason string is the
+    /// connection's `last_reason_string()`. The connection stays usable.
+    Refused(u8),
+    #[cfg(feature = "v5")]
+    /// MQTT 5: the broker sent DISCONNECT with this reason code and closed
+    /// the connection (reason string: `last_reason_string()`).
+    ServerDisconnect(u8),
     /// The broker broke the protocol; the connection must be closed.
     Protocol(ProtocolError),
     /// A frame larger than the receive buffer arrived. It is skipped, the
@@ -125,6 +134,13 @@ pub enum ArgError {
     NoAuthInProgress,
     /// A 3.1.1 packet struct asked for MQTT 5: use `codec::v5`.
     NeedsV5Codec,
+    #[cfg(feature = "v5")]
+    /// MQTT 5 properties or options on a 3.1.1 connection (`protocol=4`).
+    PropertiesNeedV5,
+    #[cfg(feature = "v5")]
+    /// More filters in one MQTT 5 SUBSCRIBE given as `(filter, qos)` pairs
+    /// than the session converts (16).
+    TooManyFilters,
 }
 
 #[cfg(feature = "v5")]
@@ -228,6 +244,10 @@ impl Error {
             Error::InvalidArgument(e) => e.as_str(),
             Error::ConnectionRefused(_) => "connection refused by broker",
             Error::SubscribeRefused => "subscription refused by broker",
+            #[cfg(feature = "v5")]
+            Error::Refused(_) => "refused by broker",
+            #[cfg(feature = "v5")]
+            Error::ServerDisconnect(_) => "broker sent DISCONNECT",
             Error::Protocol(e) => e.as_str(),
             Error::FrameTooLarge { .. } => "packet from broker larger than receive buffer, skipped",
             Error::NotConnected => "not connected",
@@ -289,6 +309,10 @@ impl ArgError {
             #[cfg(feature = "v5")]
             ArgError::RetainNotSupported => "broker does not support retained messages",
             ArgError::NeedsV5Codec => "MQTT 5 packets are encoded by codec::v5",
+            #[cfg(feature = "v5")]
+            ArgError::PropertiesNeedV5 => "properties and subscription options need protocol=5",
+            #[cfg(feature = "v5")]
+            ArgError::TooManyFilters => "too many (filter, qos) pairs for one MQTT 5 SUBSCRIBE",
             #[cfg(feature = "v5")]
             ArgError::NoAuthInProgress => {
                 "reauthenticate needs set_auth() and a finished authentication"
@@ -513,6 +537,10 @@ impl Error {
             // Same shape as umqtt.simple: MQTTException(rc).
             Error::ConnectionRefused(rc) => report(Mqtt, rc as i32, ""),
             Error::SubscribeRefused => report(Mqtt, code::SUBSCRIBE_REFUSED, ""),
+            // MQTTException(reason_code, reason_string): the string is the
+            // connection's, the binding adds it.
+            #[cfg(feature = "v5")]
+            Error::Refused(rc) | Error::ServerDisconnect(rc) => report(Mqtt, rc as i32, ""),
             Error::Protocol(_) => report(Mqtt, code::PROTOCOL_ERROR, msg),
             Error::PingTimeout => report(Mqtt, code::PING_TIMEOUT, msg),
             Error::FrameTooLarge { .. } => report(Mqtt, code::FRAME_TOO_LARGE, msg),
@@ -556,9 +584,25 @@ impl Error {
 pub const fn is_connection_failure(kind: ExcKind, code: i32) -> bool {
     match kind {
         ExcKind::OsError => true,
-        ExcKind::Mqtt => code == code::PROTOCOL_ERROR || code == code::PING_TIMEOUT,
+        // MQTT 5: a DISCONNECT (or CONNACK) whose reason says "try again"
+        // (0x88 server unavailable, 0x8B shutting down, 0x9C use another
+        // server, ...); a refused request leaves the connection up and is
+        // never retried (should_reconnect checks).
+        ExcKind::Mqtt => {
+            code == code::PROTOCOL_ERROR || code == code::PING_TIMEOUT || v5_retryable(code)
+        }
         _ => false,
     }
+}
+
+#[cfg(feature = "v5")]
+const fn v5_retryable(code: i32) -> bool {
+    code >= 0x80 && code <= 0xFF && crate::codec::v5::reason::is_retryable(code as u8)
+}
+
+#[cfg(not(feature = "v5"))]
+const fn v5_retryable(_code: i32) -> bool {
+    false
 }
 
 /// What `reconnect()` retries: connection failures and CONNACK 3 (server
@@ -584,6 +628,14 @@ mod tests {
         assert_eq!(Error::InflightFull.report().code, 260);
         assert_eq!(Error::ConnectionRefused(5).report().code, 5);
         assert_eq!(Error::SubscribeRefused.report().code, 128);
+        #[cfg(feature = "v5")]
+        {
+            assert_eq!(Error::ServerDisconnect(0x8B).report().code, 0x8B);
+            assert!(is_connection_failure(ExcKind::Mqtt, 0x8B));
+            assert!(is_retryable(ExcKind::Mqtt, 0x9C));
+            assert!(!is_retryable(ExcKind::Mqtt, 0x87));
+        }
+        assert!(!is_retryable(ExcKind::Mqtt, 0x80));
         let t = Error::Timeout.report();
         assert_eq!((t.kind, t.code), (ExcKind::OsError, 110));
         assert_eq!(Error::ConnectionClosed.report().code, -1);

@@ -1,4 +1,6 @@
-//! umqtt-core: a `no_std`, allocation-free, sans-IO MQTT 3.1.1 client engine.
+//! umqtt-core: a `no_std`, allocation-free, sans-IO MQTT 3.1.1 and 5.0
+//! client engine (the protocol is chosen by the CONNECT: `connect` or
+//! `connect_v5`).
 //!
 //! Layers, bottom up:
 //! - [`codec`]: zero-copy encode/decode of MQTT packets into caller slices.
@@ -24,9 +26,12 @@
 //!   and the one table from errors to exceptions and codes
 //!   (spec/PYAPI.md), so the bindings decide nothing.
 //! - [`codec::v5`] and [`v5`]: MQTT 5: the codec (properties, reason codes,
-//!   every packet) and standalone session parts (topic aliases, flow
-//!   control, the broker's limits) for a connection to wire in (feature
-//!   `v5`, on by default).
+//!   every packet) and its session parts (topic aliases, flow control, the
+//!   broker's limits), wired into the session (`session::v5`: v5 packets,
+//!   [`session::Extra`]), the connection (`connect_v5`, `publish_v5`,
+//!   `last_properties`, `connack_properties`, topic aliases both ways) and
+//!   the client (`connect_v5`, `client::Op::PublishV5`, ...). Feature `v5`
+//!   (default on): without it a 3.1.1-only build does not link them.
 //! - [`ws`] (feature `ws`, on by default): MQTT over WebSockets, a sans-IO
 //!   byte-stream layer under the MQTT connection (handshake and framing).
 #![no_std]

@@ -244,7 +244,8 @@ impl<B: Buffer> Subscriptions<B> {
                 h.sub_index = 0;
                 h.flags &= !RESUB;
                 match code {
-                    Some(c) if c != REFUSED => h.flags |= ACTIVE | DONE,
+                    // MQTT 5: every code from 0x80 up is a refusal.
+                    Some(c) if c < REFUSED => h.flags |= ACTIVE | DONE,
                     _ => h.flags |= DEAD,
                 }
                 self.set_head(off, &h);

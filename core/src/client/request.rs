@@ -22,6 +22,8 @@
 //! ```
 use super::{Client, Host, Progress, Step, WaitFor};
 use crate::buffer::Buffer;
+#[cfg(feature = "v5")]
+use crate::codec::v5::{Properties, SubFilter};
 use crate::session::State;
 use crate::{Error, PacketId, QoS};
 
@@ -44,10 +46,54 @@ pub enum Op<'a> {
     Subscribe(&'a [u8], QoS),
     /// Unsubscribe from one filter and wait for UNSUBACK.
     Unsubscribe(&'a [u8]),
+    #[cfg(feature = "v5")]
+    /// MQTT 5 publish with properties; completes with the ack's reason code
+    /// ([`crate::connection::Connection::last_outcome`]), fails with
+    /// `Refused(code)` from 0x80 up.
+    PublishV5 {
+        /// Topic name.
+        topic: &'a [u8],
+        /// Payload.
+        payload: &'a [u8],
+        /// QoS.
+        qos: QoS,
+        /// Retain flag.
+        retain: bool,
+        /// PUBLISH properties.
+        properties: Properties<'a>,
+    },
+    #[cfg(feature = "v5")]
+    /// MQTT 5 SUBSCRIBE: filters with options, properties. The codes are
+    /// `last_suback()`; a single filter refused fails with `Refused(code)`.
+    SubscribeV5 {
+        /// Filters and their options.
+        filters: &'a [SubFilter<'a>],
+        /// SUBSCRIBE properties.
+        properties: Properties<'a>,
+    },
+    #[cfg(feature = "v5")]
+    /// MQTT 5 UNSUBSCRIBE with properties; codes in `last_suback()`.
+    UnsubscribeV5 {
+        /// Filters.
+        filters: &'a [&'a [u8]],
+        /// UNSUBSCRIBE properties.
+        properties: Properties<'a>,
+    },
     /// Restore every remembered subscription, batch after batch (after a
     /// `connect` that found no session present). Not resent on its own: a
     /// failure ends the `reconnect()` attempt.
     Resubscribe,
+}
+
+impl Op<'_> {
+    fn is_publish(&self) -> bool {
+        match self {
+            Op::Publish { .. } => true,
+            #[cfg(feature = "v5")]
+            Op::PublishV5 { .. } => true,
+            _ => false,
+        }
+    }
 }
 
 /// An operation in progress; see the module documentation.
@@ -111,13 +157,33 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
                         } => self.start_publish(host, topic, payload, qos, retain),
                         Op::Subscribe(f, q) => self.start_subscribe(host, &[(f, q)]).map(Some),
                         Op::Unsubscribe(f) => self.start_unsubscribe(host, &[f]).map(Some),
+                        #[cfg(feature = "v5")]
+                        Op::PublishV5 {
+                            topic,
+                            payload,
+                            qos,
+                            retain,
+                            properties,
+                        } => self.start_publish_v5(host, topic, payload, qos, retain, properties),
+                        #[cfg(feature = "v5")]
+                        Op::SubscribeV5 {
+                            filters,
+                            properties,
+                        } => self.start_subscribe_v5(host, filters, properties).map(Some),
+                        #[cfg(feature = "v5")]
+                        Op::UnsubscribeV5 {
+                            filters,
+                            properties,
+                        } => self
+                            .start_unsubscribe_v5(host, filters, properties)
+                            .map(Some),
                         Op::Resubscribe => self.start_resubscribe(host),
                     };
                     match sent {
                         Ok(Some(id)) => id,
                         Ok(None) => return Ok(Step::Done),
                         Err(e) => {
-                            if let Op::Publish { .. } = req.op {
+                            if req.op.is_publish() {
                                 // The session took it: the reconnect resends it.
                                 req.waiting = self.conn.interrupted_publish();
                             }
@@ -130,7 +196,7 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
             match self.run_step(host, WaitFor::Ack(id)) {
                 Ok(Step::Done) if req.op == Op::Resubscribe => req.waiting = None,
                 Err(e) => {
-                    let publish = matches!(req.op, Op::Publish { .. });
+                    let publish = req.op.is_publish();
                     if !publish && self.conn.session().state() != State::Connected {
                         // The request died with the connection.
                         req.waiting = None;

@@ -29,9 +29,13 @@ use crate::{Error, PacketId, QoS};
 
 mod reconnect;
 mod store;
+#[cfg(feature = "v5")]
+mod v5;
 
 pub use reconnect::{Policy, RetryAction, RESUBSCRIBE_BATCH};
 pub use store::FrameStore;
+#[cfg(feature = "v5")]
+pub use v5::{CONNACK_PROPERTIES, TOPIC_ALIASES, TOPIC_ALIAS_BYTES};
 
 /// What a frame from the broker meant (no borrows: the message itself is
 /// [`Connection::message`]).
@@ -83,15 +87,17 @@ pub const fn publish_first_byte(p: &codec::Publish<'_>) -> u8 {
 
 /// Errors after which the connection cannot be used any more.
 pub fn is_fatal(e: &Error) -> bool {
-    matches!(
-        e,
+    match e {
         Error::Protocol(_)
-            | Error::PingTimeout
-            | Error::Timeout
-            | Error::ConnectionClosed
-            | Error::Io(_)
-            | Error::ConnectionRefused(_)
-    )
+        | Error::PingTimeout
+        | Error::Timeout
+        | Error::ConnectionClosed
+        | Error::Io(_)
+        | Error::ConnectionRefused(_) => true,
+        #[cfg(feature = "v5")]
+        Error::ServerDisconnect(_) => true,
+        _ => false,
+    }
 }
 
 /// Where the last message lies in the receive buffer (offsets), so it can be
@@ -104,6 +110,8 @@ struct MessageAt {
     retain: bool,
     dup: bool,
     packet_id: Option<PacketId>,
+    /// MQTT 5: the topic is the one this inbound alias stands for.
+    alias: Option<u16>,
 }
 
 /// `(offset, len)` of `s` inside `base`.
@@ -113,6 +121,15 @@ fn span(base: usize, s: &[u8]) -> (usize, usize) {
 
 fn slice_at(buf: &[u8], (off, len): (usize, usize)) -> Option<&[u8]> {
     buf.get(off..off.checked_add(len)?)
+}
+
+/// Keep the codes of a SUBACK / UNSUBACK for [`Connection::last_suback`].
+fn keep_codes(kept: &mut heapless::Vec<u8, RESUBSCRIBE_BATCH>, codes: &[u8]) {
+    kept.clear();
+    for &c in codes.iter().take(kept.capacity()) {
+        // Cannot fail: at most capacity() codes.
+        let _ = kept.push(c);
+    }
 }
 
 /// Run `f` on `buf[from..]`; on `BufferTooSmall` grow the buffer once and
@@ -168,6 +185,8 @@ pub struct Connection<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFL
     user_ping: bool,
     lost: bool,
     retry: reconnect::Retry,
+    #[cfg(feature = "v5")]
+    v5: v5::State,
 }
 
 impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>
@@ -192,6 +211,8 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>
             user_ping: false,
             lost: false,
             retry: reconnect::Retry::new(),
+            #[cfg(feature = "v5")]
+            v5: v5::State::new(),
         }
     }
 
@@ -257,6 +278,8 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>
             self.session.connection_lost();
             self.subs.connection_lost();
             self.drop_unsent();
+            #[cfg(feature = "v5")]
+            self.queue_protocol_disconnect(e);
         }
         if self.session.state() != State::Connected {
             self.lost = true;
@@ -364,6 +387,8 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>
     /// buffer is full and cannot grow.
     pub fn recv_buffer(&mut self) -> &mut [u8] {
         self.message = None;
+        #[cfg(feature = "v5")]
+        self.v5.forget_last();
         self.framer.spare()
     }
 
@@ -376,6 +401,8 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>
     /// does not fit until frames are consumed with `poll_event`).
     pub fn handle_input(&mut self, data: &[u8]) -> usize {
         self.message = None;
+        #[cfg(feature = "v5")]
+        self.v5.forget_last();
         self.framer.push(data)
     }
 
@@ -386,11 +413,23 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>
     pub fn poll_event(&mut self, now: u64) -> Result<Option<Event>, Error> {
         self.message = None;
         self.delivering = None;
+        #[cfg(feature = "v5")]
+        self.v5.forget_last();
+        #[cfg(feature = "v5")]
+        let v5 = self.session.is_v5();
         let base = self.framer.buffer().bytes().as_ptr() as usize;
         let frame = match self.framer.next_frame() {
             Ok(Some(frame)) => frame,
             Ok(None) => return Ok(None),
             Err(e) => {
+                // MQTT 5: we announced our maximum packet size (0x95).
+                #[cfg(feature = "v5")]
+                let e = match e {
+                    Error::FrameTooLarge { .. } if v5 => {
+                        Error::Protocol(crate::ProtocolError::PacketTooLarge)
+                    }
+                    e => e,
+                };
                 if !matches!(e, Error::FrameTooLarge { .. }) {
                     self.fail(&e);
                 }
@@ -399,8 +438,30 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>
         };
         let first = frame.first().copied().unwrap_or(0);
         self.first = first;
-        let ev = match self.session.handle_frame(frame, now) {
+        #[cfg(feature = "v5")]
+        if let Err(e) = self.v5.check_inbound_size(v5, frame.len()) {
+            let e = Error::Protocol(e);
+            self.fail(&e);
+            return Err(e);
+        }
+        let (r, extra) = self.session.handle(frame, now);
+        #[cfg(feature = "v5")]
+        self.v5.keep_last(base, &extra);
+        let ev = match r {
             Ok(session::Event::Message(m)) => {
+                #[cfg(feature = "v5")]
+                let alias = match self.v5.resolve_alias(v5, m.topic, &extra) {
+                    Ok(a) => a,
+                    Err(e) => {
+                        self.delivering = m.packet_id.filter(|_| m.qos == QoS::ExactlyOnce);
+                        self.abandon_message();
+                        let e = Error::Protocol(e);
+                        self.queue_protocol_disconnect(&e);
+                        return Err(e);
+                    }
+                };
+                #[cfg(not(feature = "v5"))]
+                let alias = None;
                 self.message = Some(MessageAt {
                     topic: span(base, m.topic),
                     payload: span(base, m.payload),
@@ -408,6 +469,7 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>
                     retain: m.retain,
                     dup: m.dup,
                     packet_id: m.packet_id,
+                    alias,
                 });
                 self.delivering = m.packet_id.filter(|_| m.qos == QoS::ExactlyOnce);
                 Event::Message {
@@ -417,6 +479,8 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>
             Ok(session::Event::Connected { session_present }) => {
                 self.lost = false;
                 self.user_ping = false;
+                #[cfg(feature = "v5")]
+                self.v5.on_connack(&extra, self.session.limits());
                 Event::Connected { session_present }
             }
             Ok(session::Event::Published(id)) => {
@@ -429,19 +493,17 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>
                 packet_id,
                 return_codes,
             }) => {
-                self.suback.clear();
-                for &c in return_codes.iter().take(self.suback.capacity()) {
-                    // Cannot fail: at most capacity() codes.
-                    let _ = self.suback.push(c);
-                }
+                keep_codes(&mut self.suback, return_codes);
                 let resubscribed = self.subs.on_suback(packet_id, return_codes);
                 Event::Subscribed {
                     packet_id,
                     resubscribed,
-                    refused: return_codes == [0x80],
+                    // 3.1.1 refuses with 0x80, MQTT 5 with any code from 0x80.
+                    refused: matches!(return_codes, [c] if *c >= 0x80),
                 }
             }
             Ok(session::Event::Unsubscribed(id)) => {
+                keep_codes(&mut self.suback, extra.reason_codes);
                 self.subs.on_unsuback(id);
                 Event::Unsubscribed(id)
             }
@@ -468,8 +530,13 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>
     pub fn message(&self) -> Option<codec::Publish<'_>> {
         let at = self.message?;
         let buf = self.framer.buffer().bytes();
+        let topic = match at.alias {
+            #[cfg(feature = "v5")]
+            Some(a) => self.v5.aliased_topic(a)?,
+            _ => slice_at(buf, at.topic)?,
+        };
         Some(codec::Publish {
-            topic: slice_at(buf, at.topic)?,
+            topic,
             payload: slice_at(buf, at.payload)?,
             qos: at.qos,
             retain: at.retain,
@@ -510,17 +577,29 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>
     /// forgets the in-flight messages and the subscriptions. After CONNACK,
     /// `poll_transmit` resends unfinished QoS 1/2 messages with DUP.
     pub fn connect(&mut self, c: &codec::Connect, now: u64) -> Result<(), Error> {
+        #[cfg(feature = "v5")]
+        self.v5.on_connect(None);
+        self.start_connect(c.clean_session, |s, out| s.connect(c, now, out))
+    }
+
+    /// What [`Connection::connect`] and `connect_v5` share; `encode` writes
+    /// the CONNECT.
+    fn start_connect(
+        &mut self,
+        clean: bool,
+        mut encode: impl FnMut(&mut Session<INFLIGHT>, &mut [u8]) -> Result<usize, Error>,
+    ) -> Result<(), Error> {
         self.framer.clear();
         self.message = None;
         self.drop_unsent();
-        if c.clean_session {
+        if clean {
             self.subs.clear();
         } else {
             self.subs.connection_lost();
         }
         let session = &mut self.session;
-        let len = with_growth(&mut self.tx, 0, |out| session.connect(c, now, out))?;
-        if c.clean_session {
+        let len = with_growth(&mut self.tx, 0, |out| encode(session, out))?;
+        if clean {
             self.frames.clear();
         }
         self.tx_len = len;
@@ -553,10 +632,24 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>
         retain: bool,
         now: u64,
     ) -> Result<Option<PacketId>, Error> {
-        self.interrupted = None;
-        let (at, id) = self.queue(now, |s, out| {
+        self.queue_publish(now, |s, out| {
             s.publish(topic, payload, qos, retain, now, out)
-        })?;
+        })
+        .map(|(_, id)| id)
+    }
+
+    /// What the publish calls share: `encode` writes the PUBLISH. Returns
+    /// where its frame starts in the transmit buffer, and the id.
+    fn queue_publish(
+        &mut self,
+        now: u64,
+        encode: impl FnMut(
+            &mut Session<INFLIGHT>,
+            &mut [u8],
+        ) -> Result<(usize, Option<PacketId>), Error>,
+    ) -> Result<(usize, Option<PacketId>), Error> {
+        self.interrupted = None;
+        let (at, id) = self.queue(now, encode)?;
         if let Some(id) = id {
             let stored = match self.tx.bytes().get(at..self.tx_len) {
                 Some(frame) => self.frames.store(id, frame),
@@ -571,12 +664,23 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>
             }
             self.unsent = Some(id);
         }
-        Ok(id)
+        Ok((at, id))
     }
 
     /// Queue a SUBSCRIBE ([`Event::Subscribed`] follows).
     pub fn subscribe(&mut self, filters: &[(&[u8], QoS)], now: u64) -> Result<PacketId, Error> {
         let (at, id) = self.queue(now, |s, out| s.subscribe(filters, now, out))?;
+        self.track_subscribe(at, id, filters)
+    }
+
+    /// Remember the filters of the SUBSCRIBE just queued at `at`; on failure
+    /// it is taken back.
+    fn track_subscribe(
+        &mut self,
+        at: usize,
+        id: PacketId,
+        filters: &[(&[u8], QoS)],
+    ) -> Result<PacketId, Error> {
         if let Err(e) = self.subs.track_subscribe(id, filters) {
             self.session.drop_inflight(id);
             self.tx_len = at;
@@ -589,6 +693,7 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>
     /// Queue an UNSUBSCRIBE ([`Event::Unsubscribed`] follows).
     pub fn unsubscribe(&mut self, filters: &[&[u8]], now: u64) -> Result<PacketId, Error> {
         let (_, id) = self.queue(now, |s, out| s.unsubscribe(filters, now, out))?;
+        self.suback.clear();
         self.subs.track_unsubscribe(id, filters);
         Ok(id)
     }
@@ -605,10 +710,14 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>
     /// is kept for a later `connect` with `clean_session = false`.
     pub fn disconnect(&mut self, now: u64) -> Result<(), Error> {
         self.queue(now, |s, out| s.disconnect(out).map(|n| (n, ())))?;
+        self.after_disconnect();
+        Ok(())
+    }
+
+    fn after_disconnect(&mut self) {
         self.subs.connection_lost();
         self.framer.clear();
         self.message = None;
-        Ok(())
     }
 }
 

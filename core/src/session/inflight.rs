@@ -48,6 +48,9 @@ pub struct Entry {
     pub resend_at: Option<u64>,
     /// When to give up waiting (response timeout).
     pub deadline: u64,
+    /// MQTT 5: the PUBREC's reason code (0x10 no matching subscribers is
+    /// the QoS 2 message's outcome; its PUBCOMP says 0).
+    pub pubrec_reason: u8,
 }
 
 /// The table of in-flight packet ids; `N` must be a power of two (heapless
@@ -124,6 +127,7 @@ impl<const N: usize> Inflight<N> {
             sent_at: now,
             resend_at: resend_after.map(|ms| now.saturating_add(u64::from(ms))),
             deadline: now.saturating_add(u64::from(timeout)),
+            pubrec_reason: 0,
         };
         self.map
             .insert(id, entry)
@@ -155,6 +159,13 @@ impl<const N: usize> Inflight<N> {
             e.awaiting = Awaiting::PubComp;
             e.resend_at = Some(now);
             e.deadline = now.saturating_add(u64::from(timeout));
+        }
+    }
+
+    /// Remember the reason code of the PUBREC of `id`.
+    pub fn set_pubrec_reason(&mut self, id: PacketId, code: u8) {
+        if let Some(e) = self.map.get_mut(&id) {
+            e.pubrec_reason = code;
         }
     }
 

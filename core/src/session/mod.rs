@@ -15,6 +15,8 @@ pub mod inbound;
 pub mod inflight;
 pub mod keepalive;
 pub mod packet_id;
+#[cfg(feature = "v5")]
+pub mod v5;
 
 use heapless::Deque;
 
@@ -25,6 +27,29 @@ use inbound::Inbound;
 use inflight::{Awaiting, Inflight};
 use keepalive::KeepAlive;
 use packet_id::PacketIds;
+
+#[cfg(feature = "v5")]
+pub use v5::Extra;
+
+/// What MQTT 5 adds to a received packet; without the `v5` feature only
+/// the (always empty) codes.
+#[cfg(not(feature = "v5"))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Extra<'f> {
+    /// The packet's reason code (always 0).
+    pub reason_code: u8,
+    /// SUBACK / UNSUBACK codes (always empty).
+    pub reason_codes: &'f [u8],
+}
+
+#[cfg(not(feature = "v5"))]
+impl Extra<'static> {
+    /// Nothing.
+    pub const NONE: Extra<'static> = Extra {
+        reason_code: 0,
+        reason_codes: &[],
+    };
+}
 
 /// Acknowledgements that can wait for [`Session::poll_transmit`]. The
 /// blocking driver drains the queue after every frame; a sans-IO caller
@@ -122,6 +147,12 @@ pub struct Session<const INFLIGHT: usize = 16> {
     acks: Deque<(PacketType, PacketId), ACK_QUEUE>,
     /// When CONNACK must have arrived (state Connecting).
     connect_deadline: u64,
+    /// MQTT 5: what the last CONNACK allowed (defaults on 3.1.1).
+    #[cfg(feature = "v5")]
+    limits: crate::v5::ServerLimits,
+    /// MQTT 5: the `receive_maximum` we announced.
+    #[cfg(feature = "v5")]
+    receive_maximum: u16,
 }
 
 impl<const INFLIGHT: usize> Session<INFLIGHT> {
@@ -137,7 +168,22 @@ impl<const INFLIGHT: usize> Session<INFLIGHT> {
             keepalive: KeepAlive::new(),
             acks: Deque::new(),
             connect_deadline: 0,
+            #[cfg(feature = "v5")]
+            limits: crate::v5::ServerLimits::default(),
+            #[cfg(feature = "v5")]
+            receive_maximum: u16::MAX,
         }
+    }
+
+    /// The protocol of the current (or last) connection.
+    pub fn protocol(&self) -> ProtocolVersion {
+        self.protocol
+    }
+
+    /// An MQTT 5 connection.
+    #[cfg(feature = "v5")]
+    pub(crate) fn is_v5(&self) -> bool {
+        self.protocol == ProtocolVersion::V5
     }
 
     /// Current connection state.
@@ -234,23 +280,42 @@ impl<const INFLIGHT: usize> Session<INFLIGHT> {
         out: &mut [u8],
     ) -> Result<usize, Error> {
         let len = c.encode(out)?;
-        self.protocol = c.protocol;
-        if c.clean_session {
+        self.start_connect(c.protocol, c.clean_session, c.keepalive, now_ms);
+        Ok(len)
+    }
+
+    /// What CONNECT does to the state, once its frame is encoded.
+    fn start_connect(
+        &mut self,
+        protocol: ProtocolVersion,
+        clean: bool,
+        keepalive: u16,
+        now_ms: u64,
+    ) {
+        self.protocol = protocol;
+        #[cfg(feature = "v5")]
+        {
+            self.limits = crate::v5::ServerLimits::default();
+        }
+        if clean {
             self.inflight.clear();
             self.inbound.clear();
         } else {
             self.inflight.drop_requests();
         }
         self.acks.clear();
+        self.start_keepalive(keepalive, now_ms);
+        self.connect_deadline = now_ms.saturating_add(u64::from(self.config.response_timeout_ms));
+        self.state = State::Connecting;
+    }
+
+    fn start_keepalive(&mut self, keepalive: u16, now_ms: u64) {
         let ping_timeout = keepalive::ping_timeout_ms(
-            c.keepalive,
+            keepalive,
             self.config.ping_timeout_ms,
             self.config.response_timeout_ms,
         );
-        self.keepalive.start(c.keepalive, ping_timeout, now_ms);
-        self.connect_deadline = now_ms.saturating_add(u64::from(self.config.response_timeout_ms));
-        self.state = State::Connecting;
-        Ok(len)
+        self.keepalive.start(keepalive, ping_timeout, now_ms);
     }
 
     /// Encode a PUBLISH. For QoS 1/2 a packet id is allocated (never one in
@@ -265,21 +330,41 @@ impl<const INFLIGHT: usize> Session<INFLIGHT> {
         now_ms: u64,
         out: &mut [u8],
     ) -> Result<(usize, Option<PacketId>), Error> {
+        #[cfg(feature = "v5")]
+        if self.is_v5() {
+            let p = crate::codec::v5::Properties::EMPTY;
+            return self.publish_v5(topic, payload, qos, retain, p, now_ms, out);
+        }
+        self.publish_with(topic, qos, now_ms, out, |packet_id, out| {
+            codec::Publish {
+                topic,
+                payload,
+                qos,
+                retain,
+                dup: false,
+                packet_id,
+            }
+            .encode(out)
+        })
+    }
+
+    /// A PUBLISH `encode` writes with its packet id (QoS 1/2: a free one,
+    /// then in flight).
+    fn publish_with(
+        &mut self,
+        topic: &[u8],
+        qos: QoS,
+        now_ms: u64,
+        out: &mut [u8],
+        encode: impl FnOnce(Option<PacketId>, &mut [u8]) -> Result<usize, Error>,
+    ) -> Result<(usize, Option<PacketId>), Error> {
         codec::check_topic_name(topic)?;
         self.require_connected()?;
         let id = match qos {
             QoS::AtMostOnce => None,
             QoS::AtLeastOnce | QoS::ExactlyOnce => Some(self.peek_id()?),
         };
-        let packet = codec::Publish {
-            topic,
-            payload,
-            qos,
-            retain,
-            dup: false,
-            packet_id: id,
-        };
-        let len = packet.encode(out)?;
+        let len = encode(id, out)?;
         if let Some(id) = id {
             let awaiting = match qos {
                 QoS::ExactlyOnce => Awaiting::PubRec,
@@ -299,34 +384,30 @@ impl<const INFLIGHT: usize> Session<INFLIGHT> {
         Ok((len, id))
     }
 
-    /// Encode a SUBSCRIBE for `filters`; the id waits for its SUBACK.
+    /// Encode a SUBSCRIBE for `filters` (on MQTT 5 with default options);
+    /// the id waits for its SUBACK.
     pub fn subscribe(
         &mut self,
         filters: &[(&[u8], QoS)],
         now_ms: u64,
         out: &mut [u8],
     ) -> Result<(usize, PacketId), Error> {
+        #[cfg(feature = "v5")]
+        if self.is_v5() {
+            return self.subscribe_qos_v5(filters, now_ms, out);
+        }
         if filters.is_empty() {
             return Err(crate::ArgError::NoFilters.into());
         }
         for (f, _) in filters {
             codec::check_topic_filter(f)?;
         }
-        self.require_connected()?;
-        let id = self.peek_id()?;
-        let len = codec::Subscribe {
-            packet_id: id,
-            filters,
-        }
-        .encode(out)?;
         let awaiting = Awaiting::SubAck {
             filters: filters.len(),
         };
-        self.inflight
-            .insert(id, awaiting, now_ms, None, self.config.response_timeout_ms)?;
-        self.ids.commit(id);
-        self.keepalive.on_send(now_ms);
-        Ok((len, id))
+        self.request(awaiting, now_ms, out, |packet_id, out| {
+            codec::Subscribe { packet_id, filters }.encode(out)
+        })
     }
 
     /// Encode an UNSUBSCRIBE for `filters`; the id waits for its UNSUBACK.
@@ -336,26 +417,36 @@ impl<const INFLIGHT: usize> Session<INFLIGHT> {
         now_ms: u64,
         out: &mut [u8],
     ) -> Result<(usize, PacketId), Error> {
+        #[cfg(feature = "v5")]
+        if self.is_v5() {
+            let p = crate::codec::v5::Properties::EMPTY;
+            return self.unsubscribe_v5(filters, p, now_ms, out);
+        }
         if filters.is_empty() {
             return Err(crate::ArgError::NoFilters.into());
         }
         for f in filters {
             codec::check_topic_filter(f)?;
         }
+        self.request(Awaiting::UnsubAck, now_ms, out, |packet_id, out| {
+            codec::Unsubscribe { packet_id, filters }.encode(out)
+        })
+    }
+
+    /// A SUBSCRIBE or UNSUBSCRIBE `encode` writes with a free id, which then
+    /// waits for its acknowledgement.
+    fn request(
+        &mut self,
+        awaiting: Awaiting,
+        now_ms: u64,
+        out: &mut [u8],
+        encode: impl FnOnce(PacketId, &mut [u8]) -> Result<usize, Error>,
+    ) -> Result<(usize, PacketId), Error> {
         self.require_connected()?;
         let id = self.peek_id()?;
-        let len = codec::Unsubscribe {
-            packet_id: id,
-            filters,
-        }
-        .encode(out)?;
-        self.inflight.insert(
-            id,
-            Awaiting::UnsubAck,
-            now_ms,
-            None,
-            self.config.response_timeout_ms,
-        )?;
+        let len = encode(id, out)?;
+        self.inflight
+            .insert(id, awaiting, now_ms, None, self.config.response_timeout_ms)?;
         self.ids.commit(id);
         self.keepalive.on_send(now_ms);
         Ok((len, id))
@@ -370,7 +461,8 @@ impl<const INFLIGHT: usize> Session<INFLIGHT> {
         Ok(len)
     }
 
-    /// Encode DISCONNECT; state -> Disconnected (session state kept).
+    /// Encode DISCONNECT (MQTT 5: reason 0, no properties; the same
+    /// bytes); state -> Disconnected (session state kept).
     pub fn disconnect(&mut self, out: &mut [u8]) -> Result<usize, Error> {
         let len = codec::encode_disconnect(out)?;
         self.connection_lost();
@@ -420,10 +512,29 @@ impl<const INFLIGHT: usize> Session<INFLIGHT> {
     /// no connection is in progress, `InflightFull` when the ack queue must
     /// be drained with [`Session::poll_transmit`] first (frame not consumed).
     pub fn handle_frame<'f>(&mut self, frame: &'f [u8], now_ms: u64) -> Result<Event<'f>, Error> {
-        let packet = match codec::decode(frame, self.protocol) {
-            Ok(p) => p,
-            Err(e) => return self.fail(e.into()),
+        self.handle(frame, now_ms).0
+    }
+
+    /// [`Session::handle_frame`] with what MQTT 5 adds to the packet (its
+    /// reason code and properties, also for a refusal or a DISCONNECT;
+    /// [`Extra::NONE`] on 3.1.1).
+    pub fn handle<'f>(
+        &mut self,
+        frame: &'f [u8],
+        now_ms: u64,
+    ) -> (Result<Event<'f>, Error>, Extra<'f>) {
+        #[cfg(feature = "v5")]
+        if self.is_v5() {
+            return self.handle_v5(frame, now_ms);
+        }
+        let r = match codec::decode(frame, self.protocol) {
+            Ok(p) => self.dispatch(p, now_ms),
+            Err(e) => self.fail(e.into()),
         };
+        (r, Extra::NONE)
+    }
+
+    fn dispatch<'f>(&mut self, packet: Packet<'f>, now_ms: u64) -> Result<Event<'f>, Error> {
         match self.state {
             State::Disconnected => Err(Error::NotConnected),
             State::Connecting => match packet {

@@ -159,6 +159,11 @@ impl<const N: usize, const B: usize> InboundAliases<N, B> {
         }
     }
 
+    /// The topic `alias` stands for now (`None`: not set, or out of range).
+    pub fn get(&self, alias: u16) -> Option<&[u8]> {
+        self.arena.get(usize::from(alias).checked_sub(1)?)
+    }
+
     /// [`InboundAliases::resolve`] for a decoded PUBLISH.
     pub fn resolve_publish<'s>(&'s mut self, p: &Publish<'s>) -> Result<&'s [u8], ProtocolError> {
         let alias = p

@@ -12,6 +12,7 @@ pub mod broker;
 pub mod fake_host;
 pub mod mosquitto;
 pub mod session;
+pub mod tcp_host;
 #[cfg(feature = "v5")]
 pub mod v5conn;
 

@@ -68,6 +68,29 @@ impl Mosquitto {
     }
 }
 
+impl Mosquitto {
+    /// No anonymous access; user `u` with password `secret`; `acl` (if
+    /// any) as its ACL file.
+    pub fn with_login(tag: &str, acl: Option<&str>) -> Mosquitto {
+        let mut extra = String::from("allow_anonymous false\npassword_file {dir}/passwd");
+        if acl.is_some() {
+            extra.push_str("\nacl_file {dir}/acl");
+        }
+        Mosquitto::start_with(tag, &extra, |dir| {
+            let ok = Command::new("mosquitto_passwd")
+                .args(["-b", "-c"])
+                .arg(dir.join("passwd"))
+                .args(["u", "secret"])
+                .status()
+                .expect("mosquitto_passwd (package mosquitto)");
+            assert!(ok.success());
+            if let Some(acl) = acl {
+                std::fs::write(dir.join("acl"), acl).unwrap();
+            }
+        })
+    }
+}
+
 impl Drop for Mosquitto {
     fn drop(&mut self) {
         let _ = self.child.kill();

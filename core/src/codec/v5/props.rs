@@ -128,6 +128,12 @@ impl<'a> Properties<'a> {
         Properties::parse(bytes, ctx, sender)
     }
 
+    /// Properties checked before (the bytes of a [`Properties::parse`]
+    /// result, kept for later).
+    pub(crate) const fn from_checked(bytes: &'a [u8]) -> Self {
+        Properties { bytes }
+    }
+
     /// The encoded list (without the length prefix).
     pub const fn as_bytes(&self) -> &'a [u8] {
         self.bytes

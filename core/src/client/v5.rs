@@ -1,0 +1,84 @@
+//! MQTT 5 operations of the blocking client: the connection's v5 calls
+//! (see [`crate::connection::Connection::connect_v5`] and its siblings)
+//! driven like their 3.1.1 twins.
+
+use super::{Client, Host};
+use crate::buffer::Buffer;
+use crate::codec::v5::{Connect, Properties, SubFilter};
+use crate::{Error, PacketId, QoS};
+
+impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
+    Client<RB, TB, FB, INFLIGHT, SB>
+{
+    /// [`Client::connect`] with an MQTT 5 CONNECT. A refusal is
+    /// `Err(ConnectionRefused(reason_code))` (reason string:
+    /// `last_reason_string()`); after success `connack_properties()`,
+    /// `assigned_client_identifier()` (the id to reconnect with) and
+    /// `server_limits()` tell what the broker said.
+    pub fn connect_v5<H: Host>(
+        &mut self,
+        host: &mut H,
+        c: &Connect<'_>,
+        timeout_ms: Option<u32>,
+    ) -> Result<bool, Error> {
+        let r = self.await_connack(host, timeout_ms, |conn, now| conn.connect_v5(c, now));
+        self.conn.check(r)
+    }
+
+    /// [`Client::start_publish`] with MQTT 5 properties.
+    pub fn start_publish_v5<H: Host>(
+        &mut self,
+        host: &mut H,
+        topic: &[u8],
+        payload: &[u8],
+        qos: QoS,
+        retain: bool,
+        properties: Properties<'_>,
+    ) -> Result<Option<PacketId>, Error> {
+        self.start(host, |conn, now| {
+            conn.publish_v5(topic, payload, qos, retain, properties, now)
+        })
+    }
+
+    /// [`Client::start_subscribe`] with options and properties.
+    pub fn start_subscribe_v5<H: Host>(
+        &mut self,
+        host: &mut H,
+        filters: &[SubFilter<'_>],
+        properties: Properties<'_>,
+    ) -> Result<PacketId, Error> {
+        self.start(host, |conn, now| {
+            conn.subscribe_v5(filters, properties, now)
+        })
+    }
+
+    /// [`Client::start_unsubscribe`] with properties.
+    pub fn start_unsubscribe_v5<H: Host>(
+        &mut self,
+        host: &mut H,
+        filters: &[&[u8]],
+        properties: Properties<'_>,
+    ) -> Result<PacketId, Error> {
+        self.start(host, |conn, now| {
+            conn.unsubscribe_v5(filters, properties, now)
+        })
+    }
+
+    /// [`Client::disconnect`] with a reason code (0x04: the broker
+    /// publishes the will) and properties.
+    pub fn disconnect_v5<H: Host>(
+        &mut self,
+        host: &mut H,
+        reason_code: u8,
+        properties: Properties<'_>,
+    ) -> Result<(), Error> {
+        let now = host.now_ms();
+        let r = self
+            .send(host, now)
+            .and_then(|()| self.conn.disconnect_v5(reason_code, properties, now))
+            .and_then(|()| self.send(host, now));
+        let r = self.conn.check(r);
+        self.conn.closed();
+        r
+    }
+}
