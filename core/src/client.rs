@@ -20,6 +20,8 @@ mod request;
 #[cfg(feature = "v5")]
 mod v5;
 pub use request::{Op, Request};
+#[cfg(feature = "v5")]
+pub use v5::AUTH_ANSWER;
 
 /// Default of both timeouts (spec/PYAPI.md, "Timeouts"): acknowledgements
 /// and a write that the socket does not take.
@@ -261,15 +263,23 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
         c: &codec::Connect,
         timeout_ms: Option<u32>,
     ) -> Result<bool, Error> {
-        self.await_connack(host, timeout_ms, |conn, now| conn.connect(c, now))
+        self.await_connack(
+            host,
+            timeout_ms,
+            |conn, now| conn.connect(c, now),
+            |_, _, _| Ok(()),
+        )
     }
 
-    /// Queue CONNECT with `queue`, send it, wait for CONNACK.
+    /// Queue CONNECT with `queue`, send it, wait for CONNACK; `on_event`
+    /// sees the other events before it (MQTT 5 AUTH challenges) and may
+    /// queue an answer.
     fn await_connack<H: Host>(
         &mut self,
         host: &mut H,
         timeout_ms: Option<u32>,
         queue: impl FnOnce(&mut Conn<RB, TB, FB, SB, INFLIGHT>, u64) -> Result<(), Error>,
+        mut on_event: impl FnMut(&mut Conn<RB, TB, FB, SB, INFLIGHT>, Event, u64) -> Result<(), Error>,
     ) -> Result<bool, Error> {
         let mut now = host.now_ms();
         queue(&mut self.conn, now)?;
@@ -280,7 +290,11 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
             match self.conn.poll_event(now) {
                 // Anything but CONNACK is an error from the session.
                 Ok(Some(Event::Connected { session_present })) => break session_present,
-                Ok(Some(_)) => continue,
+                Ok(Some(ev)) => {
+                    on_event(&mut self.conn, ev, now)?;
+                    self.send(host, now)?;
+                    continue;
+                }
                 Ok(None) => {}
                 // Cannot be a CONNACK; the session rejects whatever follows.
                 Err(Error::FrameTooLarge { .. }) => continue,

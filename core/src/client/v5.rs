@@ -4,7 +4,11 @@
 
 use super::{Client, Host};
 use crate::buffer::Buffer;
-use crate::codec::v5::{Connect, Properties, SubFilter};
+use crate::codec::v5::{Connect, Properties, PropertyId, SubFilter};
+use crate::connection::Event;
+
+/// Longest answer to an AUTH challenge [`Client::connect_v5_auth`] sends.
+pub const AUTH_ANSWER: usize = 256;
 use crate::{Error, PacketId, QoS};
 
 impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
@@ -21,7 +25,39 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
         c: &Connect<'_>,
         timeout_ms: Option<u32>,
     ) -> Result<bool, Error> {
-        let r = self.await_connack(host, timeout_ms, |conn, now| conn.connect_v5(c, now));
+        self.connect_v5_auth(host, c, timeout_ms, |_, _| {
+            Err(crate::ProtocolError::UnexpectedAuth.into())
+        })
+    }
+
+    /// [`Client::connect_v5`] with enhanced authentication (the CONNECT
+    /// names an `authentication_method`): `on_challenge(data, answer)`
+    /// writes the answer to each AUTH challenge of the broker into
+    /// `answer` and returns its length.
+    pub fn connect_v5_auth<H: Host>(
+        &mut self,
+        host: &mut H,
+        c: &Connect<'_>,
+        timeout_ms: Option<u32>,
+        mut on_challenge: impl FnMut(&[u8], &mut [u8]) -> Result<usize, Error>,
+    ) -> Result<bool, Error> {
+        let r = self.await_connack(
+            host,
+            timeout_ms,
+            |conn, now| conn.connect_v5(c, now),
+            |conn, ev, now| {
+                if ev != Event::AuthChallenge {
+                    return Ok(());
+                }
+                let mut answer = [0u8; AUTH_ANSWER];
+                let data = conn
+                    .last_properties()
+                    .get_binary(PropertyId::AuthenticationData)
+                    .unwrap_or_default();
+                let n = on_challenge(data, &mut answer)?;
+                conn.auth_continue(answer.get(..n).unwrap_or_default(), now)
+            },
+        );
         self.conn.check(r)
     }
 

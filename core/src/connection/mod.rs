@@ -73,8 +73,13 @@ pub enum Event {
         requested: bool,
     },
     /// A packet handled inside (PUBREC, PUBREL, a QoS 2 duplicate, a stale
-    /// ack); its first byte.
+    /// ack, an AUTH ending a re-authentication); its first byte.
     Other(u8),
+    /// MQTT 5 enhanced authentication: the broker's AUTH challenge (its
+    /// `authentication_data` is in [`Connection::last_properties`]); answer
+    /// with [`Connection::auth_continue`].
+    #[cfg(feature = "v5")]
+    AuthChallenge,
 }
 
 /// The first byte of a PUBLISH as umqtt.simple's `wait_msg()` returns it
@@ -480,7 +485,11 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>
                 self.lost = false;
                 self.user_ping = false;
                 #[cfg(feature = "v5")]
-                self.v5.on_connack(&extra, self.session.limits());
+                if let Err(e) = self.v5.on_connack(&extra, self.session.limits()) {
+                    let e = Error::Protocol(e);
+                    self.fail(&e);
+                    return Err(e);
+                }
                 Event::Connected { session_present }
             }
             Ok(session::Event::Published(id)) => {
@@ -509,6 +518,16 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>
             }
             Ok(session::Event::Pong) => Event::Pong {
                 requested: core::mem::take(&mut self.user_ping),
+            },
+            #[cfg(feature = "v5")]
+            Ok(session::Event::Nothing) if v5 && first == 0xF0 => match self.v5.on_auth(&extra) {
+                Ok(true) => Event::AuthChallenge,
+                Ok(false) => Event::Other(first),
+                Err(e) => {
+                    let e = Error::Protocol(e);
+                    self.fail(&e);
+                    return Err(e);
+                }
             },
             Ok(session::Event::Nothing) => Event::Other(first),
             Err(e) => {

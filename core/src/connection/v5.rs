@@ -16,7 +16,10 @@ use crate::buffer::Buffer;
 use crate::codec::v5::{self, Properties, PropertyId, SubFilter};
 use crate::session::v5::QOS_FILTERS;
 use crate::session::Extra;
-use crate::v5::{check_inbound_size, AliasUse, InboundAliases, OutboundAliases, ServerLimits};
+use crate::v5::{
+    auth_packet, check_inbound_size, AliasUse, AuthFlow, AuthStep, InboundAliases, OutboundAliases,
+    ServerLimits,
+};
 use crate::{ArgError, Error, PacketId, ProtocolError, ProtocolVersion, QoS};
 
 /// Topic aliases a connection keeps each way (inbound: the most a binding
@@ -28,6 +31,11 @@ pub const TOPIC_ALIAS_BYTES: usize = 512;
 /// Bytes of CONNACK properties kept for [`Connection::connack_properties`];
 /// a longer list is applied but not kept (empty).
 pub const CONNACK_PROPERTIES: usize = 256;
+
+/// Longest `authentication_method` kept for enhanced authentication.
+pub const AUTH_METHOD: usize = 64;
+/// Bytes of the properties of an AUTH we send (method and data).
+const AUTH_PROPERTIES: usize = 512;
 
 /// The MQTT 5 part of a connection's state.
 #[derive(Debug)]
@@ -42,6 +50,9 @@ pub(super) struct State {
     last_reason: u8,
     /// Properties of the last packet, in the receive buffer.
     last_props: Option<(usize, usize)>,
+    auth: AuthFlow,
+    /// The CONNECT's `authentication_method` (none: no enhanced auth).
+    auth_method: Option<heapless::String<AUTH_METHOD>>,
 }
 
 impl State {
@@ -54,6 +65,26 @@ impl State {
             connack: heapless::Vec::new(),
             last_reason: 0,
             last_props: None,
+            auth: AuthFlow::new(),
+            auth_method: None,
+        }
+    }
+
+    fn method(&self) -> Option<&str> {
+        self.auth_method.as_deref()
+    }
+
+    /// An AUTH arrived: `Ok(true)` a challenge to answer, `Ok(false)` the
+    /// end of a re-authentication.
+    pub(super) fn on_auth(&mut self, extra: &Extra<'_>) -> Result<bool, ProtocolError> {
+        let a = v5::Auth {
+            reason_code: extra.reason_code,
+            properties: extra.properties,
+        };
+        let method = self.auth_method.clone();
+        match self.auth.on_auth(&a, method.as_deref())? {
+            AuthStep::Challenge(_) => Ok(true),
+            AuthStep::Done => Ok(false),
         }
     }
 
@@ -69,9 +100,23 @@ impl State {
             .unwrap_or(u16::MAX)
             .min(self.aliases.maximum());
         self.max_in = int(PropertyId::MaximumPacketSize).unwrap_or(0);
+        let method = props.and_then(|p| p.get_str(PropertyId::AuthenticationMethod));
+        self.auth_method = method.and_then(|m| heapless::String::try_from(m).ok());
+        self.auth.on_connect(method.is_some());
     }
 
-    pub(super) fn on_connack(&mut self, extra: &Extra<'_>, limits: &ServerLimits) {
+    pub(super) fn on_connack(
+        &mut self,
+        extra: &Extra<'_>,
+        limits: &ServerLimits,
+    ) -> Result<(), ProtocolError> {
+        let ack = v5::ConnAck {
+            session_present: false,
+            reason_code: extra.reason_code,
+            properties: extra.properties,
+        };
+        let method = self.auth_method.clone();
+        self.auth.on_connack(&ack, method.as_deref())?;
         self.out_aliases.reset(limits.topic_alias_maximum);
         self.connack.clear();
         // Too long to keep: the limits were applied, the dict stays empty.
@@ -79,6 +124,7 @@ impl State {
             .connack
             .extend_from_slice(extra.properties.as_bytes())
             .map_err(|_| self.connack.clear());
+        Ok(())
     }
 
     pub(super) fn forget_last(&mut self) {
@@ -255,6 +301,31 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>
                 .map(|n| (n, ()))
         })?;
         self.after_disconnect();
+        Ok(())
+    }
+
+    /// Answer the broker's [`super::Event::AuthChallenge`] with `data`
+    /// (AUTH 0x18 with our method; at most about 440 bytes of data).
+    pub fn auth_continue(&mut self, data: &[u8], now: u64) -> Result<(), Error> {
+        self.queue_auth(0x18, data, now)
+    }
+
+    /// Start a re-authentication (AUTH 0x19 with `data`), after a CONNECT
+    /// with an `authentication_method` was accepted; challenges follow as
+    /// [`super::Event::AuthChallenge`], the end as `Other(0xF0)`.
+    pub fn reauthenticate(&mut self, data: &[u8], now: u64) -> Result<(), Error> {
+        self.v5.auth.start_reauth()?;
+        self.queue_auth(0x19, data, now)
+    }
+
+    fn queue_auth(&mut self, reason_code: u8, data: &[u8], now: u64) -> Result<(), Error> {
+        let method = self.v5.method().ok_or(ArgError::NoAuthInProgress)?;
+        let mut buf = [0u8; AUTH_PROPERTIES];
+        let a = auth_packet(reason_code, method, data, &mut buf)?;
+        self.queue(now, |s, out| {
+            s.require_connecting_or_connected()?;
+            a.encode(out).map(|n| (n, ()))
+        })?;
         Ok(())
     }
 

@@ -45,6 +45,14 @@ impl Extra<'static> {
 }
 
 impl<const INFLIGHT: usize> Session<INFLIGHT> {
+    /// An AUTH may go out: during CONNECT or on the connection.
+    pub(crate) fn require_connecting_or_connected(&self) -> Result<(), Error> {
+        match self.state {
+            State::Disconnected => Err(Error::NotConnected),
+            _ => Ok(()),
+        }
+    }
+
     /// What the last CONNACK allowed (defaults before it and on 3.1.1).
     pub fn limits(&self) -> &ServerLimits {
         &self.limits
@@ -313,15 +321,19 @@ impl<const INFLIGHT: usize> Session<INFLIGHT> {
                 };
                 return (self.fail(Error::ServerDisconnect(d.reason_code)), extra);
             }
-            // Enhanced authentication is not wired in: an AUTH we never
-            // asked for is a protocol error (4.12).
+            // Enhanced authentication: whose turn it is, and whether we
+            // asked for it, is the connection's (v5::AuthFlow).
             ServerPacket::Auth(a) => {
                 let extra = Extra {
                     reason_code: a.reason_code,
                     reason_codes: &[],
                     properties: a.properties,
                 };
-                return (self.fail(ProtocolError::UnexpectedAuth.into()), extra);
+                if self.state == State::Disconnected {
+                    return (Err(Error::NotConnected), extra);
+                }
+                self.keepalive.on_receive();
+                return (Ok(Event::Nothing), extra);
             }
         };
         let r = self.dispatch(packet, now_ms);

@@ -1,8 +1,8 @@
 //! MQTT 5 session parts: each is a small no-alloc value (const-generic
 //! capacity where it stores topics) with its own tests. The session
 //! (`crate::session::v5`) and the connection (`crate::connection`) use
-//! them as below, except enhanced authentication ([`AuthFlow`]), which is
-//! not wired in yet (an AUTH from the server is a protocol error there).
+//! them as below (the send quota as a count of the session's in-flight
+//! messages, so resent ones count too).
 //!
 //! How a connection plugs them in, per network connection:
 //!
