@@ -351,6 +351,23 @@ fn outbound_topic_aliases_when_the_broker_allows_them_never_in_a_stored_frame() 
     );
 }
 
+/// A successful CONNACK naming authentication method `method`.
+fn connack_naming(method: &str) -> Vec<u8> {
+    let mut buf = [0u8; 16];
+    let mut b = PropertyBuilder::new(&mut buf, Context::ConnAck, Role::Server);
+    b.push_named("authentication_method", Value::Str(method))
+        .unwrap();
+    let ack = umqtt_core::codec::v5::ConnAck {
+        session_present: false,
+        reason_code: 0,
+        properties: b.finish(),
+    };
+    let mut f = vec![0u8; 32];
+    let n = ack.encode(&mut f).unwrap();
+    f.truncate(n);
+    f
+}
+
 /// An AUTH from the "broker" with `method` and `data`.
 fn server_auth(code: u8, method: &str, data: &[u8]) -> Vec<u8> {
     let mut buf = [0u8; 64];
@@ -394,18 +411,8 @@ fn enhanced_authentication_challenges_and_reauthentication() {
         "AUTH 0x18 with method and data"
     );
     // CONNACK naming the method: connected.
-    let mut cbuf = [0u8; 16];
-    let mut cb = PropertyBuilder::new(&mut cbuf, Context::ConnAck, Role::Server);
-    cb.push_named("authentication_method", Value::Str("TOKEN"))
-        .unwrap();
-    let ack = umqtt_core::codec::v5::ConnAck {
-        session_present: false,
-        reason_code: 0,
-        properties: cb.finish(),
-    };
-    let mut f = [0u8; 32];
-    let n = ack.encode(&mut f).unwrap();
-    let (ev, _) = feed(&mut c, &f[..n]).unwrap().unwrap();
+    let f = connack_naming("TOKEN");
+    let (ev, _) = feed(&mut c, &f).unwrap().unwrap();
     assert!(matches!(ev, Event::Connected { .. }));
     // Re-authentication: AUTH 0x19, a challenge, then AUTH 0x00.
     c.reauthenticate(b"again", 0).unwrap();
@@ -439,19 +446,9 @@ fn enhanced_authentication_challenges_and_reauthentication() {
 fn a_connack_naming_a_method_we_never_sent_is_a_protocol_error() {
     let mut c = new_conn();
     start(&mut c);
-    let mut cbuf = [0u8; 16];
-    let mut cb = PropertyBuilder::new(&mut cbuf, Context::ConnAck, Role::Server);
-    cb.push_named("authentication_method", Value::Str("TOKEN"))
-        .unwrap();
-    let ack = umqtt_core::codec::v5::ConnAck {
-        session_present: false,
-        reason_code: 0,
-        properties: cb.finish(),
-    };
-    let mut f = [0u8; 32];
-    let n = ack.encode(&mut f).unwrap();
+    let f = connack_naming("TOKEN");
     assert_eq!(
-        feed(&mut c, &f[..n]),
+        feed(&mut c, &f),
         Err(Error::Protocol(ProtocolError::UnexpectedAuth))
     );
     assert!(c.lost());
@@ -462,18 +459,8 @@ fn the_client_answers_auth_challenges_during_connect() {
     let mut c = support::fake_host::new_client();
     let mut h = support::fake_host::FakeHost::new();
     h.push(&server_auth(0x18, "TOKEN", b"s1"));
-    let mut cbuf = [0u8; 16];
-    let mut cb = PropertyBuilder::new(&mut cbuf, Context::ConnAck, Role::Server);
-    cb.push_named("authentication_method", Value::Str("TOKEN"))
-        .unwrap();
-    let ack = umqtt_core::codec::v5::ConnAck {
-        session_present: false,
-        reason_code: 0,
-        properties: cb.finish(),
-    };
-    let mut f = [0u8; 32];
-    let n = ack.encode(&mut f).unwrap();
-    h.push(&f[..n]);
+    let f = connack_naming("TOKEN");
+    h.push(&f);
     let mut buf = [0u8; 32];
     let mut b = PropertyBuilder::new(&mut buf, Context::Connect, Role::Client);
     b.push_named("authentication_method", Value::Str("TOKEN"))
