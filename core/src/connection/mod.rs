@@ -36,7 +36,7 @@ mod v5;
 pub use reconnect::{Policy, RetryAction, RESUBSCRIBE_BATCH};
 pub use store::FrameStore;
 #[cfg(feature = "v5")]
-pub use v5::{CONNACK_PROPERTIES, TOPIC_ALIASES, TOPIC_ALIAS_BYTES};
+pub use v5::{AUTH_METHOD, CONNACK_PROPERTIES, TOPIC_ALIASES, TOPIC_ALIAS_BYTES};
 
 /// What a frame from the broker meant (no borrows: the message itself is
 /// [`Connection::message`]).
