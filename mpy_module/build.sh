@@ -2,6 +2,7 @@
 # Build the MicroPython native module umqtt/simple.mpy.
 #
 #   mpy_module/build.sh [ARCH...]      ARCH: x64 (default), armv6m, armv7m, armv7emsp, rv32imc
+#   UMQTT_WS=0 mpy_module/build.sh     without MQTT over WebSockets (the crate's `ws` feature)
 #
 # Output: mpy_module/build/<arch>/umqtt/simple.mpy (copy the umqtt/ folder to
 # the board or to a directory on sys.path). See README.md for what each step
@@ -25,7 +26,7 @@ EXPORTS=(umqtt_engine_size umqtt_engine_init umqtt_check_connect umqtt_connect
          umqtt_abandon
          umqtt_set_reconnect umqtt_set_timeouts umqtt_check_arg umqtt_error
          umqtt_must_resume umqtt_should_reconnect umqtt_closed
-         umqtt_reconnect_begin umqtt_reconnect_failed)
+         umqtt_reconnect_begin umqtt_reconnect_failed umqtt_ws_target umqtt_ws_open)
 
 # Memory functions c/shims.c defines (compiler_builtins' copies are dropped).
 MEM_SYMS=(memcpy memmove memset memcmp bcmp
@@ -102,8 +103,9 @@ for ARCH in "${ARCHES[@]}"; do
     "${LINKER[@]}" --arch "$ARCH" --preprocess -o "$OBJ/umqtt.config.h" "${CSRC[@]}"
 
     # --- 5. Rust engine: static library -> one relocatable object -------------
+    WS_FLAGS=""; [ "${UMQTT_WS:-1}" = 0 ] && WS_FLAGS="--no-default-features"
     (cd "$HERE" && CARGO_TARGET_DIR="$CACHE/target" RUSTFLAGS="-C relocation-model=pic $RUST_ARCH_FLAGS $REMAP ${UMQTT_RUSTFLAGS:-}" \
-        cargo build --release -j2 --quiet --target "$TARGET" ${UMQTT_CARGO_FLAGS:-})
+        cargo build --release -j2 --quiet --target "$TARGET" $WS_FLAGS ${UMQTT_CARGO_FLAGS:-})
     UFLAGS=()
     for s in "${EXPORTS[@]}"; do UFLAGS+=(-u "$s"); done
     # compiler_builtins brings its own memcpy/memmove/memset... (~2.8 KB on ARM);

@@ -1,11 +1,11 @@
 """MQTT over WebSockets: transport="websockets", ws_path=, ws_headers=, a ws:// or wss://
 URL as server, against Mosquitto's websockets listener (and aedes for 1 MB, which
 Debian's Mosquitto sends at ~40 KB/s); hostile framing from the fake WebSocket broker
-(harness/fake_ws.py), each raising the documented exception (spec/PYAPI.md).
+(harness/fake_ws.py), each raising the documented exception (spec/PYAPI.md). Both
+runtimes: the link (handshake, framing, pings, closes) is the core's ws::Link.
 
-CPython only for now: the MicroPython binding has no WebSocket transport yet (README,
-"Known gaps"); these tests name their runtime so that gap is not reported as a failure
-of every case, and the line below is what to change when it lands."""
+On MicroPython `self.sock` is the binding's `_Sock` mode-recording wrapper, on a
+WebSocket as on TCP; on CPython it is the socket itself."""
 
 import struct
 
@@ -13,10 +13,10 @@ import pytest
 
 from harness.fake_ws import BINARY, CLOSE, PING, frame
 from harness.fakebroker import CONNECT, DISCONNECT, SUBSCRIBE, connack, publish, suback
-from harness.runtimes import requested_runtimes
 
-pytestmark = pytest.mark.parametrize(
-    "runtime", [n for n in requested_runtimes() if n == "cpython"], indirect=True)
+# type(c.sock).__name__ on a plain and on a TLS connection, per runtime: the
+# socket itself (CPython), the same wrapper as over TCP (MicroPython).
+SOCK_TYPES = {"cpython": ("socket", "SSLSocket"), "micropython": ("_Sock", "_Sock")}
 
 
 def ws_params(b, mkparams, **extra):
@@ -45,8 +45,8 @@ def test_round_trips_qos_0_1_2_and_retained(runtime, ws_broker, observer, mkpara
         obs.publish(p["TOPIC"] + "/in/x", b"to ws %d" % q, qos=q)
     r = proc.wait().check()
     assert r.value("CONNECT") == 0
-    # self.sock is the underlying socket, not a wrapper.
-    assert r.get("SOCK") == "socket"
+    # self.sock is the underlying socket, not a WebSocket wrapper.
+    assert r.get("SOCK") == SOCK_TYPES[runtime.name][0]
     assert sorted(m.payload for m in obs.wait_messages(3)) == [b"ws 0", b"ws 1", b"ws 2"]
     assert sorted(m for _, m in r.msgs()) == [b"retained", b"to ws 0", b"to ws 1", b"to ws 2"]
 
@@ -102,7 +102,7 @@ def test_wss_url_with_the_test_ca(runtime, ws_mosquitto, certs, observer, mkpara
     c.disconnect()
     """, p).check()
     assert r.value("CONNECT") == 0
-    assert r.get("TLS") == "SSLSocket"
+    assert r.get("TLS") == SOCK_TYPES[runtime.name][1]
     assert [m.payload for m in obs.wait_messages(1)] == [b"over wss"]
 
 
@@ -119,7 +119,7 @@ def test_one_megabyte_both_ways(runtime, ws_aedes, mkparams):
     poll(c, 1, 30000, mode="wait")
     print("SAME", MSGS[0][1] == big)
     c.disconnect()
-    """, p, timeout=90).check()
+    """, p, timeout=90, heap="32M").check()  # as test_large: the unix port starts at 2 MB
     assert r.get("SAME") == "True"
 
 

@@ -430,7 +430,11 @@ impl From<ProtocolError> for Error {
 #[cfg(feature = "ws")]
 impl From<crate::ws::WsError> for Error {
     fn from(e: crate::ws::WsError) -> Self {
-        Error::WebSocket(e)
+        match e {
+            // Out of room is the binding's allocator saying no, on any layer.
+            crate::ws::WsError::BufferTooSmall { needed } => Error::BufferTooSmall { needed },
+            e => Error::WebSocket(e),
+        }
     }
 }
 
@@ -564,7 +568,10 @@ impl Error {
             // retried like any other).
             #[cfg(feature = "ws")]
             Error::WebSocket(e) => {
-                if e.is_handshake() {
+                if matches!(e, crate::ws::WsError::Closed(_)) {
+                    // As a closed socket, with the close's status code.
+                    report(OsError, code::CLOSED, msg)
+                } else if e.is_handshake() {
                     report(Mqtt, code::WS_HANDSHAKE, msg)
                 } else if e.is_argument() {
                     report(ValueError, 0, msg)
@@ -666,6 +673,10 @@ mod tests {
             assert!(is_retryable(framing.kind, framing.code));
             let arg = Error::from(WsError::InvalidUrl).report();
             assert_eq!(arg.kind, ExcKind::ValueError);
+            let closed = Error::from(WsError::Closed(Some(1001))).report();
+            assert_eq!((closed.kind, closed.code), (ExcKind::OsError, -1));
+            assert!(closed.msg.ends_with("(websocket close 1001)"));
+            assert!(is_retryable(closed.kind, closed.code));
         }
     }
 

@@ -152,17 +152,21 @@ fn full_session_over_websockets_through_mosquitto() {
         Ok(Progress::Packet(0xd0))
     );
     c.disconnect(&mut h).unwrap();
-    h.send(umqtt_core::ws::Opcode::Close, &1000u16.to_be_bytes())
-        .unwrap();
+    h.link.close(&mut h.raw).unwrap();
     // The broker closes: its close frame (answered) or the end of the stream.
     let mut buf = [0u8; 64];
-    let r = umqtt_core::client::Host::read(
-        &mut h,
+    let r = h.link.read(
+        &mut h.raw,
         &mut buf,
         umqtt_core::client::ReadWait::Force(5_000),
     );
-    assert_eq!(r, Err(Error::ConnectionClosed));
-    assert_eq!(h.ws_error, None);
+    assert!(
+        matches!(
+            r,
+            Err(Error::ConnectionClosed | Error::WebSocket(WsError::Closed(_)))
+        ),
+        "{r:?}"
+    );
 }
 
 /// aedes (npm, behind the `ws` package) from tests/harness/node/, installed
@@ -243,7 +247,6 @@ fn one_megabyte_both_ways_through_aedes() {
         Ok(Progress::Packet(0xd0))
     );
     c.disconnect(&mut h).unwrap();
-    assert_eq!(h.ws_error, None);
 }
 
 /// A fake WebSocket server on a free port: accepts one connection, reads
@@ -317,24 +320,27 @@ fn expect_connect(s: &mut TcpStream) {
     assert_eq!(p[0], 0x10);
 }
 
-/// Connect through the fake server: the result, and the host.
-fn try_connect(port: u16) -> (Result<bool, Error>, Option<WsHost>, Option<WsError>) {
+/// Connect through the fake server: the handshake's or CONNECT's result,
+/// and the host if the handshake passed.
+fn try_connect(port: u16) -> (Result<bool, Error>, Option<WsHost>) {
     match ws_connect(port, "/mqtt", &[("Origin", "http://localhost")]) {
-        Err(e) => (Err(Error::Host), None, Some(e)),
+        Err(e) => (Err(Error::WebSocket(e)), None),
         Ok(mut h) => {
             let mut c = client();
             let r = c.connect(&mut h, &conn(true, 10), Some(5_000));
-            let e = h.ws_error;
-            (r, Some(h), e)
+            (r, Some(h))
         }
     }
+}
+
+fn ws_err(e: WsError) -> Result<bool, Error> {
+    Err(Error::WebSocket(e))
 }
 
 #[test]
 fn bad_accept_key_is_refused() {
     let (port, t) = fake_server(|_| good_answer("not the key"), |_| {});
-    let (r, _, e) = try_connect(port);
-    assert_eq!((r, e), (Err(Error::Host), Some(WsError::BadAccept)));
+    assert_eq!(try_connect(port).0, ws_err(WsError::BadAccept));
     t.join().unwrap();
 }
 
@@ -344,19 +350,19 @@ fn missing_subprotocol_and_http_error_are_refused() {
         |k| good_answer(k).replace("Sec-WebSocket-Protocol: mqtt\r\n", ""),
         |_| {},
     );
-    assert_eq!(try_connect(port).2, Some(WsError::BadSubprotocol));
+    assert_eq!(try_connect(port).0, ws_err(WsError::BadSubprotocol));
     t.join().unwrap();
     let (port, t) = fake_server(
         |_| "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n".into(),
         |_| {},
     );
-    assert_eq!(try_connect(port).2, Some(WsError::Status(403)));
+    assert_eq!(try_connect(port).0, ws_err(WsError::Status(403)));
     t.join().unwrap();
     let (port, t) = fake_server(
         |_| format!("HTTP/1.1 101 OK\r\nX: {}\r\n", "y".repeat(MAX_RESPONSE)),
         |_| {},
     );
-    assert_eq!(try_connect(port).2, Some(WsError::ResponseTooLong));
+    assert_eq!(try_connect(port).0, ws_err(WsError::ResponseTooLong));
     t.join().unwrap();
 }
 
@@ -368,8 +374,7 @@ fn masked_server_frame_is_refused() {
         f.extend(CONNACK.iter().zip([1, 2, 3, 4]).map(|(b, m)| b ^ m));
         s.write_all(&f).unwrap();
     });
-    let (r, _, e) = try_connect(port);
-    assert_eq!((r, e), (Err(Error::Host), Some(WsError::MaskedFrame)));
+    assert_eq!(try_connect(port).0, ws_err(WsError::MaskedFrame));
     t.join().unwrap();
 }
 
@@ -380,23 +385,24 @@ fn oversized_and_text_and_reserved_frames_are_refused() {
         // Announces 1 TB; nothing of it needs to arrive.
         s.write_all(&[0x82, 0x7f, 0, 0, 1, 0, 0, 0, 0, 0]).unwrap();
     });
-    let (r, _, e) = try_connect(port);
-    assert_eq!(r, Err(Error::Host));
-    assert_eq!(e, Some(WsError::FrameTooLarge { len: 1 << 40 }));
+    assert_eq!(
+        try_connect(port).0,
+        ws_err(WsError::FrameTooLarge { len: 1 << 40 })
+    );
     t.join().unwrap();
     let (port, t) = fake_server(good_answer, |s| {
         expect_connect(s);
         s.write_all(&server_frame(0x81, &CONNACK, LenForm::Minimal))
             .unwrap();
     });
-    assert_eq!(try_connect(port).2, Some(WsError::TextFrame));
+    assert_eq!(try_connect(port).0, ws_err(WsError::TextFrame));
     t.join().unwrap();
     let (port, t) = fake_server(good_answer, |s| {
         expect_connect(s);
         s.write_all(&server_frame(0xc2, &CONNACK, LenForm::Minimal))
             .unwrap();
     });
-    assert_eq!(try_connect(port).2, Some(WsError::ReservedBits));
+    assert_eq!(try_connect(port).0, ws_err(WsError::ReservedBits));
     t.join().unwrap();
 }
 
@@ -416,13 +422,10 @@ fn close_in_the_middle_of_a_packet() {
         // The client answers the close, echoing the code.
         assert_eq!(read_frame(s), (0x88, 1011u16.to_be_bytes().to_vec()));
     });
-    let (r, h, e) = try_connect(port);
-    assert_eq!((r, e), (Err(Error::ConnectionClosed), None));
-    let h = h.unwrap();
-    assert!(h.closed);
-    assert_eq!(h.dec.close_code(), Some(1011));
+    let (r, h) = try_connect(port);
+    assert_eq!(r, ws_err(WsError::Closed(Some(1011))));
     // The stream stopped inside a fragmented message.
-    assert!(h.dec.mid_message());
+    assert!(h.unwrap().link.decoder().mid_message());
     t.join().unwrap();
 }
 
@@ -456,7 +459,7 @@ fn fragmented_connack_with_pings_between() {
     let mut h = ws_connect(port, "/mqtt", &[("Origin", "http://localhost")]).unwrap();
     let mut c = client();
     assert_eq!(c.connect(&mut h, &conn(true, 10), Some(5_000)), Ok(false));
-    assert_eq!(h.pongs_sent, 1);
+    assert_eq!(h.raw.pongs_sent, 1);
     let id = c
         .start_subscribe(&mut h, &[(b"t", QoS::AtLeastOnce)])
         .unwrap();

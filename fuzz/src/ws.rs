@@ -7,7 +7,9 @@
 //! says: the MQTT bytes are exactly the payloads in order, each ping is
 //! answered once with its payload, the error (if any) is the model's and
 //! comes after exactly the bytes before it; `decode_in_place` over the same
-//! pieces gives the same bytes and error and answers the last ping. Raw mode feeds the rest of the
+//! pieces gives the same bytes and error and answers the last ping, and so
+//! does `ws::Link` (the bindings' adapter) reading the same pieces from a
+//! scripted stream after a handshake, replying to a close. Raw mode feeds the rest of the
 //! input as it is to the decoder and to the handshake parser: no panic,
 //! no more payload than input, errors final.
 //!
@@ -17,7 +19,10 @@
 //! - n % 16 cut lengths (each byte + 1), used in a cycle; none = one piece.
 //! - script: steps of `[op] [len lo] [len hi]? [payload...]`.
 
-use umqtt_core::ws::{Decoder, Event, Handshake, WsError};
+use umqtt_core::client::{Host, ReadResult, ReadWait};
+use umqtt_core::ws::handshake::{accept_key, encode_key};
+use umqtt_core::ws::{Decoder, Entropy, Event, Handshake, Link, Request, WsError};
+use umqtt_core::Error;
 
 use crate::{trace, Input};
 
@@ -214,6 +219,100 @@ fn drive_in_place(limit: usize, raw: &[u8], cuts: &[u8], want: &Seen) {
     assert_eq!(error, want.error);
 }
 
+/// A stream that hands out `pieces` one per read and records writes.
+struct Scripted {
+    pieces: std::collections::VecDeque<Vec<u8>>,
+    sent: Vec<Vec<u8>>,
+}
+
+impl Entropy for Scripted {
+    fn fill_random(&mut self, buf: &mut [u8]) -> Result<(), Error> {
+        buf.fill(0x5a);
+        Ok(())
+    }
+}
+
+impl Host for Scripted {
+    fn now_ms(&mut self) -> u64 {
+        0
+    }
+    fn write(&mut self, data: &[u8]) -> Result<(), Error> {
+        self.sent.push(data.to_vec());
+        Ok(())
+    }
+    fn read(&mut self, buf: &mut [u8], _: ReadWait) -> Result<ReadResult, Error> {
+        let Some(mut p) = self.pieces.pop_front() else {
+            return Ok(ReadResult::TimedOut);
+        };
+        let n = p.len().min(buf.len());
+        buf[..n].copy_from_slice(&p[..n]);
+        if n < p.len() {
+            self.pieces.push_front(p.split_off(n));
+        }
+        Ok(ReadResult::Data(n))
+    }
+}
+
+/// The same pieces through `ws::Link` after a handshake: the MQTT bytes
+/// and the error of `decode`, a close reported as `WsError::Closed` and
+/// answered with its code.
+fn drive_link(limit: usize, raw: &[u8], cuts: &[u8], want: &Seen) {
+    let accept = accept_key(&encode_key(&[0x5a; 16]));
+    let mut answer = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
+Connection: Upgrade\r\nSec-WebSocket-Protocol: mqtt\r\nSec-WebSocket-Accept: "
+        .to_vec();
+    answer.extend_from_slice(&accept);
+    answer.extend_from_slice(b"\r\n\r\n");
+    let mut io = Scripted {
+        pieces: [answer].into(),
+        sent: Vec::new(),
+    };
+    let (mut rest, mut i) = (raw, 0);
+    while !rest.is_empty() {
+        let n = match cuts.get(i % cuts.len().max(1)) {
+            Some(&c) => (usize::from(c) + 1).min(rest.len()),
+            None => rest.len(),
+        };
+        i += 1;
+        io.pieces.push_back(rest[..n].to_vec());
+        rest = &rest[n..];
+    }
+    let mut link = Link::new(limit, [0u8; 256]);
+    let req = Request {
+        host: "h",
+        port: 80,
+        tls: false,
+        path: "/mqtt",
+        headers: &[],
+    };
+    link.open(&mut io, &req, None).expect("handshake");
+    let mut data = Vec::new();
+    let mut buf = [0u8; 300];
+    let end = loop {
+        match link.read(&mut io, &mut buf, ReadWait::Poll) {
+            Ok(ReadResult::Data(n)) => data.extend_from_slice(&buf[..n]),
+            Ok(_) => break None,
+            Err(e) => break Some(e),
+        }
+    };
+    match (want.error, want.close) {
+        (Some(e), _) => {
+            assert_eq!(end, Some(Error::from(e)));
+            assert!(want.data.starts_with(&data));
+        }
+        (None, Some(code)) => {
+            assert_eq!(end, Some(Error::WebSocket(WsError::Closed(code))));
+            assert!(want.data.starts_with(&data));
+            let reply = io.sent.last().expect("close reply");
+            assert_eq!(reply[0], 0x88);
+        }
+        (None, None) => {
+            assert_eq!(end, None);
+            assert_eq!(data, want.data);
+        }
+    }
+}
+
 /// The harness; see the module documentation.
 pub fn run(data: &[u8]) {
     let mut inp = Input::new(data);
@@ -240,6 +339,7 @@ pub fn run(data: &[u8]) {
     let seen = drive(&mut dec, &raw, &cuts);
     assert_eq!(seen, want);
     drive_in_place(limit, &raw, &cuts, &want);
+    drive_link(limit, &raw, &cuts, &want);
     if want.error.is_none() {
         assert_eq!(dec.is_closed(), want.close.is_some());
         assert!(!dec.mid_message());

@@ -168,6 +168,26 @@ int glue_poll(void *io, uint32_t events, int32_t timeout_ms, uint32_t *ready) {
     return 0;
 }
 
+static void random_thunk(void *arg) {
+    io_call_t *c = arg;
+    mp_obj_t os = mp_import_name(MP_QSTR_os, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
+    mp_obj_t n = MP_OBJ_NEW_SMALL_INT(c->len);
+    mp_obj_t b = mp_call_function_n_kw(mp_load_attr(os, MP_QSTR_urandom), 1, 0, &n);
+    mp_buffer_info_t bi;
+    mp_get_buffer_raise(b, &bi, MP_BUFFER_READ);
+    if (bi.len != c->len) {
+        mp_raise_ValueError("os.urandom: short result");
+    }
+    mp_fun_table.memmove_(c->buf, bi.buf, c->len);
+}
+
+// os.urandom(len) into buf: the WebSocket nonce and masks (the unix port
+// and the boards' ports all have it).
+int glue_random(void *io, uint8_t *buf, size_t len) {
+    io_call_t c = { .e = io, .buf = buf, .len = len };
+    return protect(io, random_thunk, &c);
+}
+
 void *glue_realloc(void *ptr, size_t len) {
     if (len == 0) {
         m_free(ptr);

@@ -78,6 +78,26 @@ typedef struct {
     int64_t timeout_ms;
 } umqtt_connect_args_t;
 
+// Where a WebSocket connection goes (umqtt_ws_target); is_ws 0: TCP.
+typedef struct {
+    int32_t is_ws;
+    int32_t tls;
+    uint32_t port;
+    umqtt_bytes_t host;
+    umqtt_bytes_t path;
+} umqtt_ws_target_t;
+
+// The opening handshake's request (umqtt_ws_open).
+typedef struct {
+    umqtt_bytes_t host;
+    umqtt_bytes_t path;
+    const umqtt_bytes_t *headers;  // n_headers (name, value) pairs, flattened
+    size_t n_headers;
+    uint32_t port;
+    int32_t tls;
+    int64_t timeout_ms;  // negative: the core's default
+} umqtt_ws_args_t;
+
 size_t umqtt_engine_size(void);
 int umqtt_engine_init(void *eng);
 int umqtt_check_connect(const umqtt_connect_args_t *args, umqtt_out_t *out);
@@ -101,5 +121,8 @@ int umqtt_should_reconnect(void *eng, int kind, int code);
 void umqtt_closed(void *eng);
 void umqtt_reconnect_begin(void *eng, uint32_t seed);
 int64_t umqtt_reconnect_failed(void *eng, int kind, int code);
+int umqtt_ws_target(umqtt_bytes_t server, uint32_t port, int ssl, umqtt_bytes_t transport, umqtt_bytes_t path,
+    umqtt_ws_target_t *t, umqtt_out_t *out);
+int umqtt_ws_open(void *eng, void *io, const umqtt_ws_args_t *args, umqtt_out_t *out);
 
 #endif

@@ -801,6 +801,84 @@ static mp_obj_t mqtt_retry_failed(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_
     return mp_obj_new_int_from_uint((mp_uint_t)ms);
 }
 
+// _ws_target(server, port, ssl, transport, ws_path) -> None (MQTT over TCP)
+// or (host, port, tls, path): the core's rules for transport= and ws:// URLs.
+static mp_obj_t mqtt_ws_target(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    const qstr names[5] = { MP_QSTR_server, MP_QSTR_port, MP_QSTR_ssl, MP_QSTR_transport, MP_QSTR_ws_path };
+    mp_obj_t v[5] = { MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL };
+    parse_args(n_args, n_kw, args, 5, 5, names, v);
+    // A server that is not a string is a plain host (MQTT over TCP).
+    umqtt_bytes_t server = { 0, 0 };
+    if (mp_obj_is_str(v[0])) {
+        server = get_bytes(v[0], MP_QSTR_server);
+    }
+    mp_int_t port = mp_obj_is_small_int(v[1]) ? MP_OBJ_SMALL_INT_VALUE(v[1]) : 0;
+    umqtt_ws_target_t t;
+    umqtt_out_t out;
+    if (umqtt_ws_target(server, port >= 0 && port <= 0xffff ? (uint32_t)port : 0, mp_obj_is_true(v[2]),
+        get_bytes(v[3], MP_QSTR_transport), get_bytes(v[4], MP_QSTR_ws_path), &t, &out) == ST_ERROR) {
+        raise_out(&out);
+    }
+    if (!t.is_ws) {
+        return mp_const_none;
+    }
+    mp_obj_t items[4] = {
+        mp_obj_new_str((const char *)t.host.ptr, t.host.len), MP_OBJ_NEW_SMALL_INT(t.port),
+        mp_obj_new_bool(t.tls), mp_obj_new_str((const char *)t.path.ptr, t.path.len),
+    };
+    return mp_obj_new_tuple(4, items);
+}
+
+// _ws_open(self, target, headers, timeout): the WebSocket opening handshake on
+// self.sock for a _ws_target() result (headers: a list of (name, value)), or
+// with target None: MQTT over TCP on this connection.
+static mp_obj_t mqtt_ws_open(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    const qstr names[4] = { MP_QSTR_self, MP_QSTR_target, MP_QSTR_headers, MP_QSTR_timeout };
+    mp_obj_t v[4] = { MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL };
+    parse_args(n_args, n_kw, args, 4, 4, names, v);
+    if (v[1] == mp_const_none) {
+        engine_t *e = engine_of(v[0]);
+        umqtt_out_t out;
+        umqtt_ws_open(e->rust, e, NULL, &out);
+        return mp_const_none;
+    }
+    size_t n;
+    mp_obj_t *t;
+    mp_obj_get_array(v[1], &n, &t);
+    if (n != 4) {
+        mp_raise_TypeError("_ws_open: bad target");
+    }
+    umqtt_ws_args_t a;
+    mp_fun_table.memset_(&a, 0, sizeof(a));
+    a.host = get_bytes(t[0], MP_QSTR_server);
+    a.port = (uint32_t)mp_obj_get_int(t[1]);
+    a.tls = mp_obj_is_true(t[2]);
+    a.path = get_bytes(t[3], MP_QSTR_ws_path);
+    // Up to 16 headers (the core refuses more).
+    umqtt_bytes_t hb[32];
+    mp_obj_t *items;
+    mp_obj_get_array(v[2], &a.n_headers, &items);
+    if (a.n_headers <= 16) {
+        for (size_t i = 0; i < a.n_headers; i++) {
+            size_t two;
+            mp_obj_t *kv;
+            mp_obj_get_array(items[i], &two, &kv);
+            if (two != 2) {
+                mp_raise_TypeError("ws_headers: (name, value) pairs");
+            }
+            hb[2 * i] = get_bytes(kv[0], MP_QSTR_headers);
+            hb[2 * i + 1] = get_bytes(kv[1], MP_QSTR_headers);
+        }
+        a.headers = hb;
+    }
+    a.timeout_ms = v[3] == mp_const_none ? -1 : timeout_to_mode(v[3]);
+    call_t c;
+    begin(&c, v[0], true);
+    // A refused handshake leaves the session disconnected: finish() closes.
+    finish(&c, umqtt_ws_open(c.e->rust, c.e, &a, &c.out));
+    return mp_const_none;
+}
+
 // ---------------------------------------------------------------------------
 
 static mp_obj_t module_init(mp_obj_fun_bc_t *self) {
@@ -834,6 +912,8 @@ static mp_obj_t module_init(mp_obj_fun_bc_t *self) {
     mp_store_global(MP_QSTR__will, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_will));
     mp_store_global(MP_QSTR__retry_begin, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_retry_begin));
     mp_store_global(MP_QSTR__retry_failed, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_retry_failed));
+    mp_store_global(MP_QSTR__ws_target, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_ws_target));
+    mp_store_global(MP_QSTR__ws_open, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_ws_open));
 
     MP_DYNRUNTIME_INIT_EXIT
 }

@@ -19,12 +19,31 @@ __version__ = "0.1.0"
 NATIVE = True
 
 
+# ws_headers: a dict or (name, value) pairs of str, as a list of pairs.
+def _headers(h):
+    if h is None:
+        return ()
+    r = []
+    for k, v in h.items() if hasattr(h, "items") else h:
+        if not (isinstance(k, str) and isinstance(v, str)):
+            raise TypeError("ws_headers must be str names and values")
+        r.append((k, v))
+    return tuple(r)
+
+
+_TCP = ("tcp", "/mqtt", ())
+
+
 def _text(v, name):
     if not isinstance(v, (bytes, str, bytearray, memoryview)):
         raise TypeError(name + " must be bytes or str")
 
 
 class MQTTClient:
+    # transport, ws_path, ws_headers; an instance keeps its own only when
+    # they differ (no heap for a TCP client's defaults).
+    _ws = _TCP
+
     def __init__(
         self,
         client_id,
@@ -37,9 +56,16 @@ class MQTTClient:
         ssl_params={},
         socket_timeout=None,
         message_timeout=None,
+        transport="tcp",
+        ws_path="/mqtt",
+        ws_headers=None,
     ):
+        # MQTT over WebSockets: transport="websockets" or a ws:// / wss://
+        # URL as server (the core's rules, also for port=0: 80 or 443).
+        ws = (transport or "tcp", ws_path or "/mqtt", _headers(ws_headers))
+        t = _ws_target(server, port, ssl, ws[0], ws[1])
         if port == 0:
-            port = 8883 if ssl else 1883
+            port = t[1] if t else 8883 if ssl else 1883
         _text(client_id, "client_id")
         if user is not None:
             _text(user, "user")
@@ -61,6 +87,8 @@ class MQTTClient:
         self.lw_msg = None
         self.lw_qos = 0
         self.lw_retain = False
+        if ws != _TCP:
+            self._ws = ws
         # The native protocol engine: buffers, session and in-flight state.
         self._e = _Engine()
         _set_timeouts(self, socket_timeout, message_timeout)
@@ -89,7 +117,13 @@ class MQTTClient:
                 old.close()
             except Exception:
                 pass
-        ai = socket.getaddrinfo(self.server, self.port)[0]
+        ws = self._ws
+        t = _ws_target(self.server, self.port, self.ssl, ws[0], ws[1])
+        host, port, ssl_ = self.server, self.port, self.ssl
+        if t:
+            # wss:// with ssl=None: TLS with ssl_params.
+            host, port, ssl_ = t[0], t[1], ssl_ or t[2]
+        ai = socket.getaddrinfo(host, port)[0]
         s = socket.socket(ai[0], socket.SOCK_STREAM)
         try:
             if timeout is not None:
@@ -101,16 +135,19 @@ class MQTTClient:
                 s.setsockopt(6, 1, 1)
             except Exception:
                 pass
-            if self.ssl is True:
+            if ssl_ is True:
                 import ssl
 
                 s = ssl.wrap_socket(s, **self.ssl_params)
-            elif self.ssl:
-                s = self.ssl.wrap_socket(s, server_hostname=self.server)
+            elif ssl_:
+                s = ssl_.wrap_socket(s, server_hostname=host)
             # _Sock records setblocking()/settimeout() calls (MicroPython
             # sockets cannot report their mode) and forwards the rest.
             self.sock = _Sock(s, timeout)
+            # The WebSocket handshake (or none: MQTT over TCP).
+            _ws_open(self, t, ws[2], timeout)
         except BaseException:
+            self.sock = None
             s.close()
             raise
 

@@ -39,6 +39,9 @@ extern "C" {
     /// `m_realloc` on the MicroPython heap (never raises; null on failure;
     /// `len == 0` frees).
     pub fn glue_realloc(ptr: *mut u8, len: usize) -> *mut u8;
+    /// `os.urandom(len)` into `buf` (the WebSocket nonce and masks).
+    #[cfg(feature = "ws")]
+    pub fn glue_random(io: *mut c_void, buf: *mut u8, len: usize) -> i32;
     /// Last resort after a bug: raises RuntimeError and marks the module
     /// unusable. Only reached from the panic handler.
     pub fn glue_panic() -> !;
@@ -105,5 +108,29 @@ pub struct ConnectArgs {
     pub keepalive: i64,
     pub clean_session: i32,
     /// CONNACK wait in ms; negative: the default response timeout.
+    pub timeout_ms: i64,
+}
+
+/// Where a WebSocket connection goes (`umqtt_ws_target`); `is_ws` 0: TCP.
+#[repr(C)]
+pub struct WsTargetOut {
+    pub is_ws: i32,
+    pub tls: i32,
+    pub port: u32,
+    pub host: Bytes,
+    pub path: Bytes,
+}
+
+/// The opening handshake's request (`umqtt_ws_open`).
+#[repr(C)]
+pub struct WsArgs {
+    pub host: Bytes,
+    pub path: Bytes,
+    /// `n_headers` (name, value) pairs, flattened.
+    pub headers: *const Bytes,
+    pub n_headers: usize,
+    pub port: u32,
+    pub tls: i32,
+    /// Handshake bound in ms; negative: the core's default.
     pub timeout_ms: i64,
 }

@@ -12,6 +12,7 @@
 mod ffi;
 mod heap;
 mod host;
+mod ws;
 
 use core::ffi::c_void;
 use ffi::{Bytes, ConnectArgs, Out, ST_ERROR, ST_IDLE, ST_MESSAGE, ST_OK, ST_PACKET};
@@ -26,10 +27,10 @@ use umqtt_core::session::{Config, State};
 use umqtt_core::{args, Error, PacketId, ProtocolVersion, QoS};
 
 /// QoS 1/2 messages in flight at once (and stored frames).
-const INFLIGHT: usize = 16;
+pub(crate) const INFLIGHT: usize = 16;
 /// Largest MQTT packet; in practice the heap runs out first on a board, and
 /// then an oversized incoming packet is skipped (MQTTException 258).
-const MAX_PACKET: usize = MAX_REMAINING_LEN + 5;
+pub(crate) const MAX_PACKET: usize = MAX_REMAINING_LEN + 5;
 /// First size of the receive and transmit buffers (they grow on demand).
 const INITIAL_BUF: usize = 256;
 
@@ -38,19 +39,33 @@ const INITIAL_BUF: usize = 256;
 /// (restored by reconnect()).
 type Core = Client<HeapBuf, HeapBuf, HeapBuf, INFLIGHT, HeapBuf>;
 
+/// What the operations run over: the socket, through the WebSocket link
+/// when one is open.
+#[cfg(feature = "ws")]
+type Io<'a> = umqtt_core::ws::WsHost<'a, MpHost<'a>, HeapBuf>;
+#[cfg(not(feature = "ws"))]
+type Io<'a> = MpHost<'a>;
+
 /// Everything the module keeps per client; lives inside a GC block.
 pub struct Engine {
-    client: Core,
-    clock: Clock,
+    pub(crate) client: Core,
+    pub(crate) clock: Clock,
+    #[cfg(feature = "ws")]
+    pub(crate) link: ws::LinkBox,
 }
 
 impl Engine {
     /// The client and a host for this call (disjoint borrows).
-    fn split(&mut self, io: *mut c_void) -> (&mut Core, MpHost<'_>) {
+    fn split(&mut self, io: *mut c_void) -> (&mut Core, Io<'_>) {
         let host = MpHost {
             io,
             clock: &mut self.clock,
             write_timeout_ms: u64::from(self.client.socket_timeout_ms()),
+        };
+        #[cfg(feature = "ws")]
+        let host = umqtt_core::ws::WsHost {
+            inner: host,
+            link: self.link.get(),
         };
         (&mut self.client, host)
     }
@@ -65,7 +80,7 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 }
 
 /// Report `e` to the glue as the core's table says (spec/PYAPI.md).
-fn fail(out: &mut Out, e: Error) -> i32 {
+pub(crate) fn fail(out: &mut Out, e: Error) -> i32 {
     let r = e.report();
     // The glue's EXC_* ids are the core's ExcKind values.
     out.kind = r.kind as i32;
@@ -80,7 +95,7 @@ fn qos(v: i32) -> Result<QoS, Error> {
 }
 
 /// `Ok` as ST_OK, an error reported.
-fn status(out: &mut Out, r: Result<(), Error>) -> i32 {
+pub(crate) fn status(out: &mut Out, r: Result<(), Error>) -> i32 {
     match r {
         Ok(()) => ST_OK,
         Err(e) => fail(out, e),
@@ -90,7 +105,7 @@ fn status(out: &mut Out, r: Result<(), Error>) -> i32 {
 /// # Safety
 /// `eng` must be the engine block initialised by [`umqtt_engine_init`] and
 /// not used by anything else during the call; `out` must be valid.
-unsafe fn parts<'a>(eng: *mut c_void, out: *mut Out) -> (&'a mut Engine, &'a mut Out) {
+pub(crate) unsafe fn parts<'a>(eng: *mut c_void, out: *mut Out) -> (&'a mut Engine, &'a mut Out) {
     // SAFETY: guaranteed by the caller (the glue's busy flag forbids re-entry).
     unsafe { (&mut *eng.cast::<Engine>(), &mut *out) }
 }
@@ -129,6 +144,8 @@ pub unsafe extern "C" fn umqtt_engine_init(eng: *mut c_void) -> i32 {
             HeapBuf::empty(MAX_PACKET),
         ),
         clock: Clock::new(),
+        #[cfg(feature = "ws")]
+        link: ws::LinkBox::empty(),
     };
     // SAFETY: p is aligned and points to enough writable bytes.
     unsafe { p.write(engine) };
@@ -383,7 +400,14 @@ pub unsafe extern "C" fn umqtt_disconnect(eng: *mut c_void, io: *mut c_void, out
     // SAFETY: forwarded contract.
     let (engine, out) = unsafe { parts(eng, out) };
     let (client, mut host) = engine.split(io);
-    status(out, client.disconnect(&mut host))
+    let r = client.disconnect(&mut host);
+    // On a WebSocket: the closing handshake's first frame (status 1000).
+    #[cfg(feature = "ws")]
+    let r = r.and_then(|()| match host.link {
+        Some(link) => link.close(&mut host.inner),
+        None => Ok(()),
+    });
+    status(out, r)
 }
 
 /// Last packet id used (umqtt.simple's `pid` attribute).

@@ -28,7 +28,7 @@ use crate::ws::WsLink;
 /// huge frame is read in slices rather than with one giant allocation.
 const MAX_RECV: usize = 256 * 1024;
 /// errno for a fatal failure whose exception carries none.
-const EIO: i32 = 5;
+pub(crate) const EIO: i32 = 5;
 
 static SSL_WANT_READ: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static SSL_WANT_WRITE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
@@ -48,7 +48,7 @@ pub struct PyHost<'a, 'py> {
     view: bool,
     /// The Python exception behind the last `Error::Host` / `Error::Io`.
     pub error: Option<PyErr>,
-    /// The WebSocket layer, on a WebSocket connection (ws.rs).
+    /// The WebSocket link (the core's), on a WebSocket connection (ws.rs).
     pub(crate) ws: Option<&'a mut WsLink>,
 }
 
@@ -104,7 +104,7 @@ impl<'a, 'py> PyHost<'a, 'py> {
     /// Keep `e` for the binding to re-raise and report `Error::Io`, which
     /// makes the core drop the connection: socket errors, and any failure
     /// of a write (the stream may hold half a packet).
-    fn stash_fatal(&mut self, e: PyErr) -> Error {
+    pub(crate) fn stash_fatal(&mut self, e: PyErr) -> Error {
         let py = self.sock.py();
         let errno = e
             .value(py)
@@ -401,7 +401,7 @@ impl Host for PyHost<'_, '_> {
     fn write(&mut self, data: &[u8]) -> Result<(), Error> {
         match self.ws.take() {
             Some(link) => {
-                let r = self.ws_write(link, data);
+                let r = link.write(self, data);
                 self.ws = Some(link);
                 r
             }
@@ -412,7 +412,7 @@ impl Host for PyHost<'_, '_> {
     fn read(&mut self, buf: &mut [u8], wait: ReadWait) -> Result<ReadResult, Error> {
         match self.ws.take() {
             Some(link) => {
-                let r = self.ws_read(link, buf, wait);
+                let r = link.read(self, buf, wait);
                 self.ws = Some(link);
                 r
             }

@@ -218,8 +218,11 @@ impl MQTTClient {
         to_opt_bytes(&password, "password")?;
         to_keepalive(&keepalive)?;
         let ws = ws::WsConfig::new(transport.as_ref(), ws_path.as_ref(), ws_headers.as_ref())?;
+        // The WebSocket target is checked now whatever the port (a bad URL
+        // fails here, on both runtimes).
+        let ws_port = ws.default_port(&server, ssl.is_truthy()?)?;
         let port = if port.extract::<i64>().is_ok_and(|p| p == 0) {
-            int(py, ws.default_port(&server, ssl.is_truthy()?)?)
+            int(py, ws_port)
         } else {
             port
         };
@@ -335,7 +338,7 @@ impl MQTTClient {
         };
         let sock = net::open(py, server, port, timeout_ms.map(secs), ssl, &ssl_params)?;
         if let Some(p) = &plan {
-            let link = ws::handshake(&ws, p, &sock, timeout_ms.map(secs)).inspect_err(|_| {
+            let link = ws::handshake(slf, &ws, p, &sock, timeout_ms).inspect_err(|_| {
                 close_quietly(&sock);
             })?;
             Self::guard(slf)?.ws_link = Some(link);

@@ -102,6 +102,10 @@ pub fn is_fatal(e: &Error) -> bool {
         | Error::ConnectionRefused(_) => true,
         #[cfg(feature = "v5")]
         Error::ServerDisconnect(_) => true,
+        // A WebSocket error from the host (broken framing, a close): the
+        // stream is gone.
+        #[cfg(feature = "ws")]
+        Error::WebSocket(_) => true,
         _ => false,
     }
 }

@@ -64,7 +64,7 @@ pub const fn frame_len(payload_len: usize) -> usize {
 }
 
 /// The header bytes (FIN set, MASK set) and their length.
-fn header(op: Opcode, payload_len: usize, mask: [u8; 4]) -> ([u8; MAX_CLIENT_HEADER], usize) {
+pub fn header(op: Opcode, payload_len: usize, mask: [u8; 4]) -> ([u8; MAX_CLIENT_HEADER], usize) {
     let mut h = [0u8; MAX_CLIENT_HEADER];
     let [m0, m1, m2, m3] = mask;
     let len = payload_len as u64;

@@ -4,7 +4,6 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use sha1::{Digest, Sha1};
 
 use super::url::{default_port, valid_host, valid_path};
 use super::{Out, WsError};
@@ -41,11 +40,93 @@ pub fn encode_key(nonce: &[u8; 16]) -> [u8; 24] {
 /// The `Sec-WebSocket-Accept` value a server must answer to `key` (the
 /// 24-character header value): base64(SHA-1(key + GUID)).
 pub fn accept_key(key: &[u8]) -> [u8; 28] {
-    let digest = Sha1::new().chain_update(key).chain_update(GUID).finalize();
+    let digest = sha1(&[key, GUID]);
     let mut out = [0u8; 28];
     // 20 bytes are exactly 28 base64 characters: this cannot fail.
     let _ = STANDARD.encode_slice(digest, &mut out);
     out
+}
+
+/// SHA-1 (FIPS 180-4) of the concatenated `parts`, written for size: the
+/// accept key is one short hash per connection, and the `sha1` crate's
+/// unrolled rounds cost ~2.7 KB of a MicroPython module (its HMAC use in
+/// sign.rs lives in a separate module). Checked against the crate in tests.
+fn sha1(parts: &[&[u8]]) -> [u8; 20] {
+    let mut h: [u32; 5] = [
+        0x6745_2301,
+        0xefcd_ab89,
+        0x98ba_dcfe,
+        0x1032_5476,
+        0xc3d2_e1f0,
+    ];
+    let total = parts.iter().fold(0usize, |n, p| n.saturating_add(p.len()));
+    // The message, 0x80, zeros, then its length in bits: whole blocks.
+    let padded = total.saturating_add(9).div_ceil(64).saturating_mul(64);
+    let len = (total as u64).wrapping_mul(8).to_be_bytes();
+    let tail = padded.saturating_sub(8);
+    let mut bytes = parts.iter().flat_map(|p| p.iter().copied());
+    let mut block = [0u8; 64];
+    for i in 0..padded {
+        let b = match bytes.next() {
+            Some(b) => b,
+            None if i == total => 0x80,
+            None => len.get(i.wrapping_sub(tail)).copied().unwrap_or(0),
+        };
+        if let Some(slot) = block.get_mut(i % 64) {
+            *slot = b;
+        }
+        if i % 64 == 63 {
+            sha1_block(&mut h, &block);
+        }
+    }
+    let mut out = [0u8; 20];
+    for (o, w) in out.chunks_exact_mut(4).zip(h) {
+        o.copy_from_slice(&w.to_be_bytes());
+    }
+    out
+}
+
+fn sha1_block(h: &mut [u32; 5], block: &[u8; 64]) {
+    let mut w = [0u32; 16];
+    for (wi, c) in w.iter_mut().zip(block.chunks_exact(4)) {
+        let mut be = [0u8; 4];
+        be.copy_from_slice(c);
+        *wi = u32::from_be_bytes(be);
+    }
+    let at = |w: &[u32; 16], t: usize| w.get(t % 16).copied().unwrap_or(0);
+    let [mut a, mut b, mut c, mut d, mut e] = *h;
+    for t in 0..80usize {
+        // The message schedule in a 16-word ring.
+        if t >= 16 {
+            let v = at(&w, t.wrapping_add(13))
+                ^ at(&w, t.wrapping_add(8))
+                ^ at(&w, t.wrapping_add(2))
+                ^ at(&w, t);
+            if let Some(slot) = w.get_mut(t % 16) {
+                *slot = v.rotate_left(1);
+            }
+        }
+        let (f, k) = match t / 20 {
+            0 => ((b & c) | (!b & d), 0x5a82_7999),
+            1 => (b ^ c ^ d, 0x6ed9_eba1),
+            2 => ((b & c) | (b & d) | (c & d), 0x8f1b_bcdc),
+            _ => (b ^ c ^ d, 0xca62_c1d6),
+        };
+        let tmp = a
+            .rotate_left(5)
+            .wrapping_add(f)
+            .wrapping_add(e)
+            .wrapping_add(k)
+            .wrapping_add(at(&w, t));
+        e = d;
+        d = c;
+        c = b.rotate_left(30);
+        b = a;
+        a = tmp;
+    }
+    for (hi, v) in h.iter_mut().zip([a, b, c, d, e]) {
+        *hi = hi.wrapping_add(v);
+    }
 }
 
 /// An RFC 7230 token character (header names).
@@ -310,5 +391,23 @@ fn status(line: &[u8]) -> Result<(), WsError> {
         Ok(())
     } else {
         Err(WsError::Status(n))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::sha1;
+    use sha1::{Digest, Sha1};
+
+    #[test]
+    fn compact_sha1_matches_the_crate() {
+        let data: [u8; 300] = core::array::from_fn(|i| (i as u8).wrapping_mul(131) ^ 0x5c);
+        for len in 0..data.len() {
+            let whole = &data[..len];
+            let want: [u8; 20] = Sha1::digest(whole).into();
+            let (a, b) = whole.split_at(len / 3);
+            assert_eq!(sha1(&[a, b]), want, "length {len}");
+        }
     }
 }

@@ -13,7 +13,11 @@
 //! - [`decoder`]: the server's frames in, MQTT bytes out (zero-copy
 //!   slices of the input), plus pings and closes to answer.
 //!
-//! # How a driver calls it
+//! - [`link`]: all of the above driven over a byte stream: [`Link`] (the
+//!   handshake with a deadline, then [`WsHost`], a `client::Host` that
+//!   frames writes and unframes reads). Both bindings use it.
+//!
+//! # How a driver calls it (what [`Link`] does)
 //!
 //! ```text
 //! connect:
@@ -55,11 +59,13 @@
 pub mod decoder;
 pub mod frame;
 pub mod handshake;
+pub mod link;
 pub mod url;
 
 pub use decoder::{Decoder, Event};
 pub use frame::Opcode;
 pub use handshake::{Handshake, Request};
+pub use link::{Entropy, Link, WsHost};
 pub use url::{parse_url, WsUrl};
 
 /// Errors of the WebSocket layer: small and `Copy`, with static messages.
@@ -123,6 +129,9 @@ pub enum WsError {
         /// The frame's payload length (saturated to `usize`).
         len: usize,
     },
+    /// The server closed the WebSocket, with this status code if it sent
+    /// one (`OSError(-1)`, like a closed socket).
+    Closed(Option<u16>),
 }
 
 impl WsError {
@@ -180,7 +189,28 @@ impl WsError {
             WsError::BadLength => "websocket: invalid 64-bit payload length",
             WsError::BadClose => "websocket: close frame with 1-byte payload",
             WsError::FrameTooLarge { .. } => "websocket: frame larger than the limit",
+            WsError::Closed(code) => closed_str(*code),
         }
+    }
+}
+
+/// The message of a close from the server: the status codes a server
+/// sends (RFC 6455 7.4.1) by number, others without.
+const fn closed_str(code: Option<u16>) -> &'static str {
+    match code {
+        Some(1000) => "connection closed by broker (websocket close 1000)",
+        Some(1001) => "connection closed by broker (websocket close 1001)",
+        Some(1002) => "connection closed by broker (websocket close 1002)",
+        Some(1003) => "connection closed by broker (websocket close 1003)",
+        Some(1007) => "connection closed by broker (websocket close 1007)",
+        Some(1008) => "connection closed by broker (websocket close 1008)",
+        Some(1009) => "connection closed by broker (websocket close 1009)",
+        Some(1010) => "connection closed by broker (websocket close 1010)",
+        Some(1011) => "connection closed by broker (websocket close 1011)",
+        Some(1012) => "connection closed by broker (websocket close 1012)",
+        Some(1013) => "connection closed by broker (websocket close 1013)",
+        Some(1014) => "connection closed by broker (websocket close 1014)",
+        _ => "connection closed by broker (websocket close)",
     }
 }
 
