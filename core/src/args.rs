@@ -2,7 +2,7 @@
 //! written once for both bindings: a binding converts a Python value to an
 //! integer, float or bytes and asks here whether it is acceptable.
 
-use crate::{ArgError, Error, QoS};
+use crate::{ArgError, Error, ProtocolVersion, QoS};
 
 /// `qos`: 0, 1 or 2.
 pub fn qos(v: i64) -> Result<QoS, Error> {
@@ -10,6 +10,18 @@ pub fn qos(v: i64) -> Result<QoS, Error> {
         .ok()
         .and_then(QoS::from_u8)
         .ok_or(Error::InvalidArgument(ArgError::InvalidQoS))
+}
+
+/// `protocol`: 4 (MQTT 3.1.1) or 5 (MQTT 5.0; only in a build with the
+/// `v5` feature).
+pub fn protocol(v: i64) -> Result<ProtocolVersion, Error> {
+    let p = u8::try_from(v).ok().and_then(ProtocolVersion::from_level);
+    match p {
+        #[cfg(not(feature = "v5"))]
+        Some(ProtocolVersion::V5) => Err(ArgError::InvalidProtocol.into()),
+        Some(p) => Ok(p),
+        None => Err(ArgError::InvalidProtocol.into()),
+    }
 }
 
 /// `keepalive`: 0..=65535 seconds.

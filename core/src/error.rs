@@ -134,6 +134,8 @@ pub enum ArgError {
     NoAuthInProgress,
     /// A 3.1.1 packet struct asked for MQTT 5: use `codec::v5`.
     NeedsV5Codec,
+    /// `protocol=` other than 4 or 5 (or 5 in a build without MQTT 5).
+    InvalidProtocol,
     #[cfg(feature = "v5")]
     /// MQTT 5 properties or options on a 3.1.1 connection (`protocol=4`).
     PropertiesNeedV5,
@@ -309,6 +311,7 @@ impl ArgError {
             #[cfg(feature = "v5")]
             ArgError::RetainNotSupported => "broker does not support retained messages",
             ArgError::NeedsV5Codec => "MQTT 5 packets are encoded by codec::v5",
+            ArgError::InvalidProtocol => "protocol must be 4 (MQTT 3.1.1) or 5 (MQTT 5.0)",
             #[cfg(feature = "v5")]
             ArgError::PropertiesNeedV5 => "properties and subscription options need protocol=5",
             #[cfg(feature = "v5")]

@@ -40,6 +40,11 @@ pub fn to_opt_bytes<'py>(
     }
 }
 
+/// `protocol=`: 4 or 5, checked by the core.
+pub fn to_protocol(obj: &Bound<'_, PyAny>) -> PyResult<umqtt_core::ProtocolVersion> {
+    core_int(obj, "protocol", args::protocol)
+}
+
 /// A QoS argument: an int, checked by the core (TypeError for non-ints).
 pub fn to_qos(obj: &Bound<'_, PyAny>) -> PyResult<QoS> {
     core_int(obj, "qos", args::qos)

@@ -9,12 +9,13 @@
 use std::time::Instant;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyTuple};
+use pyo3::types::{PyBool, PyDict, PyList, PyTuple};
 use pyo3::{intern, PyTraverseError, PyVisit};
 use umqtt_core::client::{Client, Op, Request, WaitFor, DEFAULT_TIMEOUT_MS};
+use umqtt_core::codec::v5::Context;
 use umqtt_core::error::code;
 use umqtt_core::session::{Config, State};
-use umqtt_core::{args, ArgError, Error, QoS};
+use umqtt_core::{args, ArgError, Error, ProtocolVersion, QoS};
 
 mod buf;
 mod convert;
@@ -26,10 +27,11 @@ mod params;
 mod reconnect;
 mod sign;
 mod sockio;
+mod v5;
 mod ws;
 
 use buf::{VecBuf, MAX_PACKET};
-use convert::{to_bytes, to_keepalive, to_ms, to_opt_bytes, to_qos};
+use convert::{to_bytes, to_keepalive, to_ms, to_opt_bytes, to_protocol, to_qos};
 use drive::{close_quietly, Step};
 use errors::{to_pyerr, MQTTException};
 use params::ConnectParams;
@@ -112,6 +114,16 @@ pub struct MQTTClient {
     /// transport/ws_path/ws_headers, and the open WebSocket (ws.rs).
     ws: ws::WsConfig,
     ws_link: Option<ws::WsLink>,
+    /// 4 (MQTT 3.1.1) or 5 (MQTT 5.0).
+    #[pyo3(get)]
+    protocol: u8,
+    /// The CONNACK's properties (a dict; empty on 3.1.1).
+    #[pyo3(get)]
+    connack_properties: Py<PyAny>,
+    /// The properties of the last connect() (used again by reconnects) and
+    /// of the will (set_last_will()).
+    connect_properties: Py<PyAny>,
+    lw_properties: Py<PyAny>,
 }
 
 fn new_core() -> Core {
@@ -144,7 +156,7 @@ impl MQTTClient {
     #[new]
     #[pyo3(
         signature = (*_args, **_kwargs),
-        text_signature = "(client_id, server, port=0, user=None, password=None, keepalive=0, ssl=None, ssl_params={}, socket_timeout=None, message_timeout=None, transport='tcp', ws_path='/mqtt', ws_headers=None)"
+        text_signature = "(client_id, server, port=0, user=None, password=None, keepalive=0, ssl=None, ssl_params={}, socket_timeout=None, message_timeout=None, transport='tcp', ws_path='/mqtt', ws_headers=None, protocol=4)"
     )]
     fn __new__(
         py: Python<'_>,
@@ -174,6 +186,10 @@ impl MQTTClient {
             on_reconnect: none(),
             ws: ws::WsConfig::default(),
             ws_link: None,
+            protocol: 4,
+            connack_properties: PyDict::new(py).into_any().unbind(),
+            connect_properties: none(),
+            lw_properties: none(),
         }
     }
 
@@ -182,7 +198,7 @@ impl MQTTClient {
     /// data; message_timeout: seconds CONNACK, SUBACK, UNSUBACK, PUBACK and
     /// PUBCOMP may take (both default 30; spec/PYAPI.md "Timeouts").
     #[pyo3(
-        signature = (client_id, server, port=None, user=None, password=None, keepalive=None, ssl=None, ssl_params=None, socket_timeout=None, message_timeout=None, transport=None, ws_path=None, ws_headers=None)
+        signature = (client_id, server, port=None, user=None, password=None, keepalive=None, ssl=None, ssl_params=None, socket_timeout=None, message_timeout=None, transport=None, ws_path=None, ws_headers=None, protocol=None)
     )]
     #[allow(clippy::too_many_arguments)]
     fn __init__<'py>(
@@ -200,6 +216,7 @@ impl MQTTClient {
         transport: Option<Bound<'py, PyAny>>,
         ws_path: Option<Bound<'py, PyAny>>,
         ws_headers: Option<Bound<'py, PyAny>>,
+        protocol: Option<Bound<'py, PyAny>>,
     ) -> PyResult<()> {
         let py = slf.py();
         let socket_ms = to_ms(socket_timeout.as_ref(), "socket_timeout")?;
@@ -230,7 +247,9 @@ impl MQTTClient {
             Some(p) => p,
             None => PyDict::new(py).into_any(),
         };
+        let protocol = protocol.map_or(Ok(ProtocolVersion::V311), |p| to_protocol(&p))?;
         let mut this = Self::guard(slf)?;
+        this.protocol = protocol.level();
         this.core.set_timeouts(
             socket_ms.unwrap_or(DEFAULT_TIMEOUT_MS),
             message_ms.unwrap_or(DEFAULT_TIMEOUT_MS),
@@ -270,9 +289,10 @@ impl MQTTClient {
     /// Set the last will, sent with the next connect(). topic must not be
     /// empty; qos is 0, 1 or 2.
     #[pyo3(
-        signature = (topic, msg, retain=None, qos=None),
-        text_signature = "(self, topic, msg, retain=False, qos=0)"
+        signature = (topic, msg, retain=None, qos=None, properties=None),
+        text_signature = "(self, topic, msg, retain=False, qos=0, properties=None)"
     )]
+    #[allow(clippy::too_many_arguments)]
     fn set_last_will<'py>(
         &mut self,
         py: Python<'py>,
@@ -280,7 +300,9 @@ impl MQTTClient {
         msg: Bound<'py, PyAny>,
         retain: Option<Bound<'py, PyAny>>,
         qos: Option<Bound<'py, PyAny>>,
+        properties: Option<Bound<'py, PyAny>>,
     ) -> PyResult<()> {
+        v5::from_py(properties.as_ref(), Context::Will, self.protocol == 5)?;
         let retain = retain.unwrap_or_else(|| PyBool::new(py, false).to_owned().into_any());
         let qos = qos.unwrap_or_else(|| int(py, 0));
         to_qos(&qos)?;
@@ -290,6 +312,7 @@ impl MQTTClient {
         self.lw_msg = msg.unbind();
         self.lw_retain = retain.unbind();
         self.lw_qos = qos.unbind();
+        self.lw_properties = properties.map_or_else(|| py.None(), Bound::unbind);
         Ok(())
     }
 
@@ -297,14 +320,17 @@ impl MQTTClient {
     /// and wait for CONNACK: `timeout` seconds for all of it, else 30 s for
     /// each step. Returns 1 if the broker resumed a stored session, else 0.
     /// A refused connection raises MQTTException(return code 1..5).
+    /// MQTT 5: `properties` (a dict) go with the CONNECT and are kept for
+    /// later connects that pass none (reconnects); `{}` clears them.
     #[pyo3(
-        signature = (clean_session=None, timeout=None),
-        text_signature = "(self, clean_session=True, timeout=None)"
+        signature = (clean_session=None, timeout=None, properties=None),
+        text_signature = "(self, clean_session=True, timeout=None, properties=None)"
     )]
     fn connect(
         slf: &Bound<'_, Self>,
         clean_session: Option<Bound<'_, PyAny>>,
         timeout: Option<Bound<'_, PyAny>>,
+        properties: Option<Bound<'_, PyAny>>,
     ) -> PyResult<u8> {
         let py = slf.py();
         // Any truthy value, as in umqtt.simple (connect(0) is seen in the wild).
@@ -324,9 +350,25 @@ impl MQTTClient {
             )
         };
         let params = ConnectParams::read(py, &*Self::guard(slf)?)?;
+        let (v5, props, will_props) = {
+            let mut t = Self::guard(slf)?;
+            if let Some(p) = &properties {
+                t.connect_properties = p.clone().unbind();
+            }
+            let v5 = t.protocol == 5;
+            let props = v5::from_py(Some(t.connect_properties.bind(py)), Context::Connect, v5)?;
+            let will = v5::from_py(Some(t.lw_properties.bind(py)), Context::Will, v5)?;
+            (v5, props, will)
+        };
         let c = params.packet(clean_session);
+        let c5 = params.packet_v5(clean_session, props.get(), will_props.get());
         // Bad arguments (client id, will topic, ...) fail before any I/O.
-        c.encoded_len().map_err(|e| to_pyerr(e, None))?;
+        if v5 {
+            c5.encoded_len()
+        } else {
+            c.encoded_len()
+        }
+        .map_err(|e| to_pyerr(e, None))?;
         // A reconnect replaces the socket; do not leak the old one.
         close_quietly(&old);
         Self::guard(slf)?.sock = py.None();
@@ -346,18 +388,37 @@ impl MQTTClient {
         // One budget for TCP, TLS and CONNACK: what is left waits for CONNACK.
         let timeout_ms = timeout_ms.map(|t| t.saturating_sub(elapsed_ms(started)).max(1));
         Self::guard(slf)?.sock = sock.clone().unbind();
-        let present = Self::with_core(slf, |core, host| core.connect(host, &c, timeout_ms));
+        let present = Self::with_core(slf, |core, host| {
+            if v5 {
+                core.connect_v5(host, &c5, timeout_ms)
+            } else {
+                core.connect(host, &c, timeout_ms)
+            }
+        });
         if present.is_err() {
             // Whatever failed, this socket is no good for MQTT any more.
             close_quietly(&sock);
         }
-        Ok(u8::from(present?))
+        let present = present?;
+        v5::connected(slf)?;
+        Ok(u8::from(present))
     }
 
     /// Send DISCONNECT and close the socket. On a connection that is
     /// already gone (or never made) it only closes the socket, so it is safe
     /// in `finally:` blocks.
-    fn disconnect(slf: &Bound<'_, Self>) -> PyResult<()> {
+    /// MQTT 5: `reason` (e.g. 4: publish the will) and `properties`.
+    #[pyo3(signature = (reason=0, properties=None))]
+    fn disconnect(
+        slf: &Bound<'_, Self>,
+        reason: u8,
+        properties: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let v5 = Self::guard(slf)?.protocol == 5;
+        if !v5 && reason != 0 {
+            return Err(to_pyerr(ArgError::PropertiesNeedV5.into(), None));
+        }
+        let props = v5::from_py(properties.as_ref(), Context::Disconnect, v5)?;
         let (sock, connected) = {
             let mut t = Self::guard(slf)?;
             let connected = t.core.session().state() == State::Connected;
@@ -369,7 +430,11 @@ impl MQTTClient {
         };
         let r = if connected && !sock.is_none() {
             Self::with_core(slf, |core, host| {
-                core.disconnect(host)?;
+                if v5 {
+                    core.disconnect_v5(host, reason, props.get())?;
+                } else {
+                    core.disconnect(host)?;
+                }
                 host.ws_close()
             })
         } else {
@@ -388,10 +453,12 @@ impl MQTTClient {
     }
 
     /// Publish msg to topic (bytes or str). QoS 1 waits for PUBACK, QoS 2
-    /// for PUBCOMP; messages arriving meanwhile go to the callback.
+    /// for PUBCOMP; messages arriving meanwhile go to the callback. MQTT 5:
+    /// `properties`, and QoS 1/2 return the ack's reason code (from 0x80 up
+    /// MQTTException(code, reason_string)); else None.
     #[pyo3(
-        signature = (topic, msg, retain=None, qos=None),
-        text_signature = "(self, topic, msg, retain=False, qos=0)"
+        signature = (topic, msg, retain=None, qos=None, properties=None),
+        text_signature = "(self, topic, msg, retain=False, qos=0, properties=None)"
     )]
     fn publish(
         slf: &Bound<'_, Self>,
@@ -399,31 +466,67 @@ impl MQTTClient {
         msg: &Bound<'_, PyAny>,
         retain: Option<&Bound<'_, PyAny>>,
         qos: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<()> {
+        properties: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Option<u8>> {
         let topic = to_bytes(topic, "topic")?;
         let msg = to_bytes(msg, "msg")?;
         let qos = qos.map_or(Ok(QoS::AtMostOnce), to_qos)?;
         let retain = retain.map_or(Ok(false), |r| r.is_truthy())?;
-        let op = Op::Publish {
-            topic: topic.as_bytes(),
-            payload: msg.as_bytes(),
+        let (topic, payload) = (topic.as_bytes(), msg.as_bytes());
+        if Self::guard(slf)?.protocol != 5 {
+            v5::from_py(properties, Context::Publish, false)?;
+            let op = Op::Publish {
+                topic,
+                payload,
+                qos,
+                retain,
+            };
+            return Self::perform(slf, Request::new(op), true).map(|()| None);
+        }
+        let props = v5::from_py(properties, Context::Publish, true)?;
+        let op = Op::PublishV5 {
+            topic,
+            payload,
             qos,
             retain,
+            properties: props.get(),
         };
-        Self::perform(slf, Request::new(op), true)
+        Self::perform(slf, Request::new(op), true)?;
+        Ok((qos != QoS::AtMostOnce).then(|| Self::reason_code(slf)))
     }
 
     /// Subscribe to a topic filter and wait for SUBACK. Needs a callback
     /// (set_callback). Returns the granted QoS; a refusal raises
-    /// MQTTException(128).
-    #[pyo3(signature = (topic, qos=None), text_signature = "(self, topic, qos=0)")]
+    /// MQTTException(128) (MQTT 5: MQTTException(code, reason_string)).
+    /// `topic` may be a list of (filter, qos) pairs: one SUBSCRIBE, and the
+    /// list of codes is returned without raising. The options and
+    /// `properties` need MQTT 5 (spec/PYAPI.md "MQTT 5").
+    #[pyo3(
+        signature = (topic, qos=None, no_local=false, retain_as_published=false, retain_handling=0, properties=None),
+        text_signature = "(self, topic, qos=0, no_local=False, retain_as_published=False, retain_handling=0, properties=None)"
+    )]
     fn subscribe(
         slf: &Bound<'_, Self>,
         topic: &Bound<'_, PyAny>,
         qos: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<u8> {
+        no_local: bool,
+        retain_as_published: bool,
+        retain_handling: u8,
+        properties: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         if Self::guard(slf)?.cb.is_none(slf.py()) {
             return Err(to_pyerr(ArgError::NoCallback.into(), None));
+        }
+        let options = v5::SubscribeOptions {
+            no_local,
+            retain_as_published,
+            retain_handling,
+        };
+        if Self::guard(slf)?.protocol == 5
+            || !options.is_default()
+            || topic.is_instance_of::<PyList>()
+        {
+            return v5::subscribe(slf, topic, qos, options, properties);
         }
         let topic = to_bytes(topic, "topic")?;
         let qos = qos.map_or(Ok(QoS::AtMostOnce), to_qos)?;
@@ -442,12 +545,32 @@ impl MQTTClient {
             // codes: the granted QoS is unknown, report the requested one.
             None => Ok(qos as u8),
         }
+        .map(|c| int(slf.py(), u16::from(c)).unbind())
     }
 
-    /// Unsubscribe from a topic filter and wait for UNSUBACK.
-    fn unsubscribe(slf: &Bound<'_, Self>, topic: &Bound<'_, PyAny>) -> PyResult<()> {
+    /// Unsubscribe from a topic filter and wait for UNSUBACK. MQTT 5:
+    /// `properties`; returns the UNSUBACK's reason code (0x11: there was no
+    /// such subscription; from 0x80 up MQTTException(code, reason_string)).
+    #[pyo3(signature = (topic, properties=None))]
+    fn unsubscribe(
+        slf: &Bound<'_, Self>,
+        topic: &Bound<'_, PyAny>,
+        properties: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Option<u8>> {
         let topic = to_bytes(topic, "topic")?;
-        Self::perform(slf, Request::new(Op::Unsubscribe(topic.as_bytes())), true)
+        let v5 = Self::guard(slf)?.protocol == 5;
+        let props = v5::from_py(properties, Context::Unsubscribe, v5)?;
+        if !v5 {
+            let op = Op::Unsubscribe(topic.as_bytes());
+            return Self::perform(slf, Request::new(op), true).map(|()| None);
+        }
+        let filters = [topic.as_bytes()];
+        let op = Op::UnsubscribeV5 {
+            filters: &filters,
+            properties: props.get(),
+        };
+        Self::perform(slf, Request::new(op), true)?;
+        Ok(Some(Self::reason_code(slf)))
     }
 
     /// Process one packet from the broker, blocking as the socket is
@@ -575,6 +698,9 @@ impl MQTTClient {
             &self.lw_msg,
             &self.lw_qos,
             &self.lw_retain,
+            &self.connack_properties,
+            &self.connect_properties,
+            &self.lw_properties,
         ] {
             visit.call(obj)?;
         }

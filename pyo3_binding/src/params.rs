@@ -3,6 +3,7 @@
 //! umqtt.simple).
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
+use umqtt_core::codec::v5::{self, Properties};
 use umqtt_core::codec::{Connect, Will};
 use umqtt_core::{ProtocolVersion, QoS};
 
@@ -56,6 +57,35 @@ impl<'py> ConnectParams<'py> {
                 qos: *qos,
                 retain: *retain,
             }),
+        }
+    }
+}
+
+impl ConnectParams<'_> {
+    /// The MQTT 5 CONNECT: `clean_start` is `connect(clean_session=...)`.
+    pub fn packet_v5<'a>(
+        &'a self,
+        clean_start: bool,
+        properties: Properties<'a>,
+        will_properties: Properties<'a>,
+    ) -> v5::Connect<'a> {
+        v5::Connect {
+            client_id: self.client_id.as_bytes(),
+            keepalive: self.keepalive,
+            clean_start,
+            username: self.user.as_ref().map(|u| u.as_bytes()),
+            password: self.pswd.as_ref().map(|p| p.as_bytes()),
+            will: self
+                .will
+                .as_ref()
+                .map(|(topic, msg, qos, retain)| v5::Will {
+                    topic: topic.as_bytes(),
+                    payload: msg.as_bytes(),
+                    qos: *qos,
+                    retain: *retain,
+                    properties: will_properties,
+                }),
+            properties,
         }
     }
 }

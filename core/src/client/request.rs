@@ -44,6 +44,9 @@ pub enum Op<'a> {
     /// Subscribe to one filter and wait for SUBACK (codes in
     /// [`crate::connection::Connection::last_suback`]).
     Subscribe(&'a [u8], QoS),
+    /// Subscribe to several filters in one SUBSCRIBE; never fails for a
+    /// refused filter: the codes are `last_suback()`.
+    SubscribeAll(&'a [(&'a [u8], QoS)]),
     /// Unsubscribe from one filter and wait for UNSUBACK.
     Unsubscribe(&'a [u8]),
     #[cfg(feature = "v5")]
@@ -156,6 +159,7 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
                             retain,
                         } => self.start_publish(host, topic, payload, qos, retain),
                         Op::Subscribe(f, q) => self.start_subscribe(host, &[(f, q)]).map(Some),
+                        Op::SubscribeAll(filters) => self.start_subscribe(host, filters).map(Some),
                         Op::Unsubscribe(f) => self.start_unsubscribe(host, &[f]).map(Some),
                         #[cfg(feature = "v5")]
                         Op::PublishV5 {
