@@ -16,10 +16,20 @@ use crate::{Core, MQTTClient};
 /// What one round of the core produced, owned so no borrow outlives it.
 pub enum Step {
     /// Topic, payload and the PUBLISH's first byte (wait_msg()'s result).
-    Message(Py<PyBytes>, Py<PyBytes>, u8),
+    Message(Py<PyBytes>, Py<PyBytes>, u8, Meta),
     Done,
     Idle,
     Packet(u8),
+}
+
+/// What `set_callback(f, details=True)` hands out besides topic and
+/// message: QoS, retain and DUP flags, and the MQTT 5 properties (their
+/// encoding, copied only when there are any).
+pub struct Meta {
+    pub qos: u8,
+    pub retain: bool,
+    pub dup: bool,
+    pub properties: Vec<u8>,
 }
 
 pub fn close_quietly(sock: &Bound<'_, PyAny>) {
@@ -100,10 +110,19 @@ impl MQTTClient {
         slf: &Bound<'_, Self>,
         topic: Py<PyBytes>,
         msg: Py<PyBytes>,
+        meta: Meta,
     ) -> PyResult<()> {
         let py = slf.py();
-        let cb = Self::guard(slf)?.cb.clone_ref(py);
-        if !cb.is_none(py) {
+        let (cb, details) = {
+            let t = Self::guard(slf)?;
+            (t.cb.clone_ref(py), t.cb_details)
+        };
+        if cb.is_none(py) {
+            return Ok(());
+        }
+        if details {
+            cb.call1(py, (topic, msg, crate::v5::details(py, meta)?))?;
+        } else {
             cb.call1(py, (topic, msg))?;
         }
         Ok(())
@@ -125,7 +144,7 @@ impl MQTTClient {
                 Attempt::Done(Self::with_core(slf, f)?)
             };
             match r {
-                Attempt::Done(Step::Message(t, m, _)) => Self::deliver(slf, t, m)?,
+                Attempt::Done(Step::Message(t, m, _, meta)) => Self::deliver(slf, t, m, meta)?,
                 Attempt::Done(_) => return Ok(()),
                 Attempt::Lost => Self::recover(slf)?,
             }
@@ -167,15 +186,28 @@ fn run_step(
         Drive::Wait(until) => core.run(host, *until),
         Drive::Request(req) => core.request(host, req),
     };
-    let copied = match progress? {
-        Progress::Message(p) => new_bytes(py, p.topic)
-            .and_then(|t| Ok((t, new_bytes(py, p.payload)?, publish_first_byte(&p)))),
+    let (copied, qos, retain, dup) = match progress? {
+        Progress::Message(p) => (
+            new_bytes(py, p.topic)
+                .and_then(|t| Ok((t, new_bytes(py, p.payload)?, publish_first_byte(&p)))),
+            p.qos as u8,
+            p.retain,
+            p.dup,
+        ),
         Progress::Done => return Ok(Step::Done),
         Progress::Idle => return Ok(Step::Idle),
         Progress::Packet(op) => return Ok(Step::Packet(op)),
     };
     match copied {
-        Ok((topic, msg, first)) => Ok(Step::Message(topic, msg, first)),
+        Ok((topic, msg, first)) => {
+            let meta = Meta {
+                qos,
+                retain,
+                dup,
+                properties: core.last_properties().as_bytes().to_vec(),
+            };
+            Ok(Step::Message(topic, msg, first, meta))
+        }
         Err(e) => {
             // The application cannot get the message, so the broker must not
             // see it acknowledged: drop the connection without its

@@ -124,6 +124,8 @@ pub struct MQTTClient {
     /// of the will (set_last_will()).
     connect_properties: Py<PyAny>,
     lw_properties: Py<PyAny>,
+    /// set_callback(f, details=True).
+    cb_details: bool,
 }
 
 fn new_core() -> Core {
@@ -190,6 +192,7 @@ impl MQTTClient {
             connack_properties: PyDict::new(py).into_any().unbind(),
             connect_properties: none(),
             lw_properties: none(),
+            cb_details: false,
         }
     }
 
@@ -281,9 +284,12 @@ impl MQTTClient {
     }
 
     /// Set the function called as f(topic: bytes, msg: bytes) for each
-    /// received message.
-    fn set_callback(&mut self, f: Py<PyAny>) {
+    /// received message; with details=True as f(topic, msg, details), where
+    /// details has .qos, .retain, .dup and .properties (a dict).
+    #[pyo3(signature = (f, details=false))]
+    fn set_callback(&mut self, f: Py<PyAny>, details: bool) {
         self.cb = f;
+        self.cb_details = details;
     }
 
     /// Set the last will, sent with the next connect(). topic must not be
@@ -606,10 +612,10 @@ impl MQTTClient {
             }
         };
         match step {
-            Step::Message(t, m, first) => {
+            Step::Message(t, m, first, meta) => {
                 // Acknowledge right after the callback, like umqtt.simple,
                 // even if it raised (the message counts as delivered).
-                let delivered = Self::deliver(slf, t, m);
+                let delivered = Self::deliver(slf, t, m, meta);
                 let flushed = match Self::attempt(slf, |core, host| core.flush(host)) {
                     // The broker resends what was not acknowledged.
                     Ok(Attempt::Lost) => Self::recover(slf),
@@ -726,6 +732,7 @@ impl MQTTClient {
 #[pymodule]
 fn _umqtt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<MQTTClient>()?;
+    m.add_class::<v5::MessageDetails>()?;
     m.add("MQTTException", m.py().get_type::<MQTTException>())?;
     sign::register(m)?;
     Ok(())

@@ -14,6 +14,7 @@ use umqtt_core::codec::v5::{
 use umqtt_core::{ArgError, Error, PropertyError, QoS};
 
 use crate::convert::{to_bytes, to_qos};
+use crate::drive::Meta;
 use crate::errors::{to_pyerr, MQTTException};
 use crate::MQTTClient;
 
@@ -297,4 +298,46 @@ impl MQTTClient {
     pub(crate) fn reason_code(slf: &Bound<'_, Self>) -> u8 {
         Self::guard(slf).map_or(0, |t| t.core.last_reason_code())
     }
+}
+
+/// The third argument of a `set_callback(f, details=True)` callback.
+#[pyclass(frozen, module = "umqtt.simple", name = "MessageDetails")]
+pub struct MessageDetails {
+    /// QoS the message was delivered with.
+    #[pyo3(get)]
+    qos: u8,
+    /// The RETAIN flag.
+    #[pyo3(get)]
+    retain: bool,
+    /// The DUP flag (a redelivery).
+    #[pyo3(get)]
+    dup: bool,
+    /// MQTT 5 properties (`{}` on 3.1.1).
+    #[pyo3(get)]
+    properties: Py<PyDict>,
+}
+
+#[pymethods]
+impl MessageDetails {
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "MessageDetails(qos={}, retain={}, dup={}, properties={})",
+            self.qos,
+            if self.retain { "True" } else { "False" },
+            if self.dup { "True" } else { "False" },
+            self.properties.bind(py).repr().map_or_else(|_| "?".into(), |r| r.to_string()),
+        )
+    }
+}
+
+pub fn details(py: Python<'_>, meta: Meta) -> PyResult<Py<MessageDetails>> {
+    let p = Properties::parse(&meta.properties, Context::Publish, Role::Server)
+        .unwrap_or(Properties::EMPTY);
+    let d = MessageDetails {
+        qos: meta.qos,
+        retain: meta.retain,
+        dup: meta.dup,
+        properties: to_py(py, p)?.unbind(),
+    };
+    Py::new(py, d)
 }
