@@ -18,7 +18,7 @@ pub fn protocol(v: i64) -> Result<ProtocolVersion, Error> {
     let p = u8::try_from(v).ok().and_then(ProtocolVersion::from_level);
     match p {
         #[cfg(not(feature = "v5"))]
-        Some(ProtocolVersion::V5) => Err(ArgError::InvalidProtocol.into()),
+        Some(ProtocolVersion::V5) => Err(ArgError::NoV5InBuild.into()),
         Some(p) => Ok(p),
         None => Err(ArgError::InvalidProtocol.into()),
     }

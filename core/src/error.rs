@@ -134,8 +134,11 @@ pub enum ArgError {
     NoAuthInProgress,
     /// A 3.1.1 packet struct asked for MQTT 5: use `codec::v5`.
     NeedsV5Codec,
-    /// `protocol=` other than 4 or 5 (or 5 in a build without MQTT 5).
+    /// `protocol=` other than 4 or 5.
     InvalidProtocol,
+    #[cfg(not(feature = "v5"))]
+    /// `protocol=5` in a build without MQTT 5 (the lean MicroPython module).
+    NoV5InBuild,
     #[cfg(feature = "v5")]
     /// MQTT 5 properties or options on a 3.1.1 connection (`protocol=4`).
     PropertiesNeedV5,
@@ -312,6 +315,8 @@ impl ArgError {
             ArgError::RetainNotSupported => "broker does not support retained messages",
             ArgError::NeedsV5Codec => "MQTT 5 packets are encoded by codec::v5",
             ArgError::InvalidProtocol => "protocol must be 4 (MQTT 3.1.1) or 5 (MQTT 5.0)",
+            #[cfg(not(feature = "v5"))]
+            ArgError::NoV5InBuild => "protocol=5: this build has no MQTT 5",
             #[cfg(feature = "v5")]
             ArgError::PropertiesNeedV5 => "properties and subscription options need protocol=5",
             #[cfg(feature = "v5")]

@@ -26,7 +26,8 @@
 #define ARG_QOS 0
 #define ARG_KEEPALIVE 1
 #define ARG_PID 2
-#define ARG_WILL_TOPIC 3
+#define ARG_PROTOCOL 3
+#define ARG_WILL_TOPIC 4
 
 // "Not given" for umqtt_set_timeouts.
 #define MS_DEFAULT INT64_MIN

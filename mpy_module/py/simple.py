@@ -59,6 +59,7 @@ class MQTTClient:
         transport="tcp",
         ws_path="/mqtt",
         ws_headers=None,
+        protocol=4,
     ):
         # MQTT over WebSockets: transport="websockets" or a ws:// / wss://
         # URL as server (the core's rules, also for port=0: 80 or 443).
@@ -72,6 +73,9 @@ class MQTTClient:
         if password is not None:
             _text(password, "password")
         _arg(keepalive, 1)
+        # MQTT 5 is not in the MicroPython module yet: protocol=5 is the
+        # core's ValueError (README "MQTT 5").
+        self.protocol = _arg(protocol, 3)
         self.client_id = client_id
         self.sock = None
         self.server = server

@@ -501,6 +501,7 @@ pub unsafe extern "C" fn umqtt_check_arg(what: i32, v: i64, topic: Bytes, out: *
         0 => args::qos(v).map(drop),
         1 => args::keepalive(v).map(drop),
         2 => args::packet_id(v).map(drop),
+        3 => args::protocol(v).map(drop),
         // SAFETY: Python buffer alive for the call.
         _ => args::will_topic(unsafe { topic.as_slice() }),
     };
