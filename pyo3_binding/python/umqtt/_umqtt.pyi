@@ -1,7 +1,16 @@
 """Type stubs of the compiled module behind ``umqtt.simple``."""
-from typing import Any, Callable, Mapping, Optional, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 _Data = Union[bytes, bytearray, memoryview, str]
+_Properties = Dict[str, Any]
+
+
+class MessageDetails:
+    """The third argument of a set_callback(f, details=True) callback."""
+    qos: int
+    retain: bool
+    dup: bool
+    properties: Dict[str, Any]
 """Topics, messages, client id, user and password: bytes-like or str (UTF-8)."""
 
 class MQTTException(Exception):
@@ -90,6 +99,7 @@ class MQTTClient:
         transport: str = "tcp",
         ws_path: str = "/mqtt",
         ws_headers: Optional[Mapping[str, str]] = None,
+        protocol: int = 4,
     ) -> None:
         """Set the connection parameters; nothing is sent before connect().
 
@@ -103,8 +113,20 @@ class MQTTClient:
         ``transport="websockets"`` (or a ``ws://``/``wss://`` URL as
         ``server``): MQTT over WebSockets to ``ws_path`` with the extra
         request headers ``ws_headers``; ``port=0`` is then 80 or 443.
+
+        ``protocol``: 4 (MQTT 3.1.1) or 5 (MQTT 5.0), else ValueError.
         """
-    def connect(self, clean_session: bool = True, timeout: Optional[float] = None) -> int:
+    protocol: int
+    """4 (MQTT 3.1.1) or 5 (MQTT 5.0)."""
+    connack_properties: Dict[str, Any]
+    """The last CONNACK's MQTT 5 properties ({} on 3.1.1)."""
+
+    def connect(
+        self,
+        clean_session: bool = True,
+        timeout: Optional[float] = None,
+        properties: Optional[_Properties] = None,
+    ) -> int:
         """Connect to the broker and return the session-present flag (0 or 1).
 
         Creates ``self.sock`` (TCP_NODELAY, TLS per ``ssl``), sends CONNECT
@@ -118,33 +140,60 @@ class MQTTClient:
         refuses, OSError on network errors and timeouts (OSError(110) when
         no CONNACK came in time).
         """
-    def disconnect(self) -> None:
-        """Send DISCONNECT and close the socket."""
+    def disconnect(self, reason: int = 0, properties: Optional[_Properties] = None) -> None:
+        """Send DISCONNECT and close the socket (MQTT 5: with ``reason``, e.g. 4 sends the will)."""
     def ping(self) -> None:
         """Send PINGREQ; the PINGRESP is consumed by wait_msg()/check_msg()."""
-    def publish(self, topic: _Data, msg: _Data, retain: bool = False, qos: int = 0) -> None:
+    def publish(
+        self,
+        topic: _Data,
+        msg: _Data,
+        retain: bool = False,
+        qos: int = 0,
+        properties: Optional[_Properties] = None,
+    ) -> Optional[int]:
         """Publish ``msg`` to ``topic``.
 
         QoS 0 returns once written; QoS 1 waits for PUBACK and QoS 2 for
         PUBCOMP (at most message_timeout, else OSError(110)), calling the callback for
         messages that arrive meanwhile. Raises ValueError for a bad qos or
         topic (empty, wildcards, ...), TypeError for non-bytes/str data.
+        MQTT 5: QoS 1/2 return the ack's reason code (0 or 0x10); from 0x80
+        up MQTTException(code, reason_string).
         """
-    def subscribe(self, topic: _Data, qos: int = 0) -> int:
+    def subscribe(
+        self,
+        topic: Union[_Data, List[Tuple[_Data, int]]],
+        qos: int = 0,
+        no_local: bool = False,
+        retain_as_published: bool = False,
+        retain_handling: int = 0,
+        properties: Optional[_Properties] = None,
+    ) -> Union[int, List[int]]:
         """Subscribe to a topic filter and wait for SUBACK; return the granted QoS.
 
         Needs a callback (set_callback()) first, else ValueError. A refused
-        subscription raises MQTTException(128).
+        subscription raises MQTTException(128). A list of (filter, qos)
+        pairs is one SUBSCRIBE and returns the list of codes without raising.
+        The options and properties need protocol=5.
         """
-    def unsubscribe(self, topic: _Data) -> None:
-        """Unsubscribe from a topic filter and wait for UNSUBACK."""
-    def set_callback(self, f: Optional[Callable[[bytes, bytes], Any]]) -> None:
+    def unsubscribe(self, topic: _Data, properties: Optional[_Properties] = None) -> Optional[int]:
+        """Unsubscribe from a topic filter and wait for UNSUBACK (MQTT 5: its reason code)."""
+    def set_callback(self, f: Optional[Callable[..., Any]], details: bool = False) -> None:
         """Set the function called as ``f(topic, msg)`` (both bytes) per message.
 
         Exceptions raised by it propagate out of wait_msg()/check_msg()/
-        publish(); the client stays usable.
+        publish(); the client stays usable. ``details=True``: ``f(topic, msg,
+        details)`` with a MessageDetails.
         """
-    def set_last_will(self, topic: _Data, msg: _Data, retain: bool = False, qos: int = 0) -> None:
+    def set_last_will(
+        self,
+        topic: _Data,
+        msg: _Data,
+        retain: bool = False,
+        qos: int = 0,
+        properties: Optional[_Properties] = None,
+    ) -> None:
         """Set the last will sent with the next connect().
 
         Raises ValueError for an empty topic or a qos outside 0..2.
