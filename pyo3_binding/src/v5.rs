@@ -325,7 +325,10 @@ impl MessageDetails {
             self.qos,
             if self.retain { "True" } else { "False" },
             if self.dup { "True" } else { "False" },
-            self.properties.bind(py).repr().map_or_else(|_| "?".into(), |r| r.to_string()),
+            self.properties
+                .bind(py)
+                .repr()
+                .map_or_else(|_| "?".into(), |r| r.to_string()),
         )
     }
 }
