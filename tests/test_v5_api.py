@@ -14,6 +14,8 @@ import pytest
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from harness import fakebroker as fb
+
 CPYTHON = pytest.mark.parametrize("runtime", ["cpython"], indirect=True)
 
 
@@ -317,3 +319,47 @@ def test_will_properties_and_disconnect_with_will(runtime, broker, mkparams, v5o
     assert msgs[0].properties.UserProperty == [("w", "1")]
     assert r.exc("V4_REASON").name == "ValueError"
     assert r.exc("V4_WILLPROPS").name == "ValueError"
+
+
+def v5_connack():
+    return fb.packet(fb.CONNACK, 0, b"\x00\x00\x00")
+
+
+def v5_disconnect(reason, reason_string):
+    props = b"\x1f" + fb.mqtt_str(reason_string)
+    return fb.packet(fb.DISCONNECT, 0, bytes([reason]) + fb.varint(len(props)) + props)
+
+
+@CPYTHON
+def test_server_disconnect_raises_and_retryable_reconnects(runtime, fake_broker, mkparams):
+    """A DISCONNECT from the server raises MQTTException(reason_code, reason_string) out of
+    the call that read it; with set_reconnect() a retryable code (0x8B server shutting
+    down) reconnects instead (a fake broker: Mosquitto 2.0.11 closes without one)."""
+    proc = runtime.start("""
+        c = new_client(protocol=5)
+        c.set_callback(on_msg)
+        c.connect()
+        attempt("WAIT", c.wait_msg)
+        c.set_reconnect(attempts=3, min_delay=0.05, max_delay=0.1,
+                        on_reconnect=lambda sp: print("RECONNECTED", sp))
+        c.connect()
+        attempt("WAIT_RC", c.wait_msg)
+        c.disconnect()
+    """, mkparams(fake_broker))
+    for reason in ("going down", "again"):
+        fake_broker.accept()
+        fake_broker.expect(fb.CONNECT)
+        fake_broker.send(v5_connack())
+        fake_broker.send(v5_disconnect(0x8B, reason))
+        assert fake_broker.closed_by_client()
+    fake_broker.accept()
+    fake_broker.expect(fb.CONNECT)
+    fake_broker.send(v5_connack())
+    fake_broker.send(fb.packet(fb.PUBLISH, 0, fb.mqtt_str("t") + b"\x00after"))
+    fake_broker.expect(fb.DISCONNECT)
+    r = proc.wait(30).check()
+    e = r.exc("WAIT")
+    assert e.name == "MQTTException" and e.args == (0x8B, "going down"), e
+    assert r.get("RECONNECTED") == "0"
+    assert r.value("WAIT_RC") == 0x30
+    assert r.msgs() == [(b"t", b"after")]
