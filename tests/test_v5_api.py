@@ -363,3 +363,49 @@ def test_server_disconnect_raises_and_retryable_reconnects(runtime, fake_broker,
     assert r.get("RECONNECTED") == "0"
     assert r.value("WAIT_RC") == 0x30
     assert r.msgs() == [(b"t", b"after")]
+
+
+AUTH = 15
+
+
+def auth_packet(reason, method, data):
+    props = b"\x15" + fb.mqtt_str(method) + b"\x16" + fb.mqtt_str(data)
+    return fb.packet(AUTH, 0, bytes([reason]) + fb.varint(len(props)) + props)
+
+
+@CPYTHON
+def test_enhanced_authentication(runtime, fake_broker, mkparams):
+    """set_auth(method, data, on_challenge): the CONNECT carries the method and data, each
+    AUTH challenge is answered with on_challenge(data), CONNACK ends it; an exception in
+    on_challenge comes out of connect() (a fake broker: Mosquitto has no AUTH methods
+    without a plugin)."""
+    proc = runtime.start("""
+        c = new_client(protocol=5)
+        c.set_auth("X-TEST", b"hello", lambda d: b"answer:" + d)
+        attempt("CONNECT", c.connect)
+        print("METHOD", c.connack_properties.get("authentication_method"))
+        c.disconnect()
+        def refuse(d):
+            raise ValueError("no answer for " + repr(d))
+        c.set_auth("X-TEST", None, refuse)
+        attempt("RAISED", c.connect)
+        attempt("V4", new_client().set_auth, "X", b"", refuse)
+    """, mkparams(fake_broker))
+    fake_broker.accept()
+    p = fake_broker.expect(fb.CONNECT)
+    assert b"X-TEST" in p.body and b"hello" in p.body
+    fake_broker.send(auth_packet(0x18, "X-TEST", b"ch1"))
+    a = fake_broker.expect(AUTH)
+    assert a.body[0] == 0x18 and b"answer:ch1" in a.body
+    props = b"\x15" + fb.mqtt_str("X-TEST")
+    fake_broker.send(fb.packet(fb.CONNACK, 0, b"\x00\x00" + fb.varint(len(props)) + props))
+    fake_broker.expect(fb.DISCONNECT)
+    fake_broker.accept()
+    fake_broker.expect(fb.CONNECT)
+    fake_broker.send(auth_packet(0x18, "X-TEST", b"ch2"))
+    r = proc.wait(30).check()
+    assert r.value("CONNECT") == 0
+    assert r.get("METHOD") == "X-TEST"
+    e = r.exc("RAISED")
+    assert e.name == "ValueError" and "ch2" in e.args[0], e
+    assert r.exc("V4").name == "ValueError"

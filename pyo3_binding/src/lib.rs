@@ -126,6 +126,8 @@ pub struct MQTTClient {
     lw_properties: Py<PyAny>,
     /// set_callback(f, details=True).
     cb_details: bool,
+    /// set_auth(): enhanced authentication.
+    auth: Option<v5::Auth>,
 }
 
 fn new_core() -> Core {
@@ -193,6 +195,7 @@ impl MQTTClient {
             connect_properties: none(),
             lw_properties: none(),
             cb_details: false,
+            auth: None,
         }
     }
 
@@ -292,6 +295,32 @@ impl MQTTClient {
         self.cb_details = details;
     }
 
+    /// MQTT 5 enhanced authentication: the next connect() sends
+    /// `authentication_method` = method and `authentication_data` = data
+    /// (bytes or None); `on_challenge(data: bytes) -> bytes` answers each
+    /// AUTH challenge of the broker (it must not call this client).
+    fn set_auth(
+        &mut self,
+        method: Bound<'_, pyo3::types::PyString>,
+        data: Option<Bound<'_, pyo3::types::PyBytes>>,
+        on_challenge: Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        if self.protocol != 5 {
+            return Err(to_pyerr(ArgError::PropertiesNeedV5.into(), None));
+        }
+        if !on_challenge.is_callable() {
+            return Err(pyo3::exceptions::PyTypeError::new_err(
+                "on_challenge must be callable",
+            ));
+        }
+        self.auth = Some(v5::Auth {
+            method: method.unbind(),
+            data: data.map(Bound::unbind),
+            on_challenge: on_challenge.unbind(),
+        });
+        Ok(())
+    }
+
     /// Set the last will, sent with the next connect(). topic must not be
     /// empty; qos is 0, 1 or 2.
     #[pyo3(
@@ -362,7 +391,8 @@ impl MQTTClient {
                 t.connect_properties = p.clone().unbind();
             }
             let v5 = t.protocol == 5;
-            let props = v5::from_py(Some(t.connect_properties.bind(py)), Context::Connect, v5)?;
+            let props = v5::connect_properties(py, &t)?;
+            let props = v5::from_py(Some(&props), Context::Connect, v5)?;
             let will = v5::from_py(Some(t.lw_properties.bind(py)), Context::Will, v5)?;
             (v5, props, will)
         };
@@ -394,13 +424,19 @@ impl MQTTClient {
         // One budget for TCP, TLS and CONNACK: what is left waits for CONNACK.
         let timeout_ms = timeout_ms.map(|t| t.saturating_sub(elapsed_ms(started)).max(1));
         Self::guard(slf)?.sock = sock.clone().unbind();
-        let present = Self::with_core(slf, |core, host| {
-            if v5 {
-                core.connect_v5(host, &c5, timeout_ms)
-            } else {
-                core.connect(host, &c, timeout_ms)
-            }
-        });
+        let on_challenge = Self::guard(slf)?
+            .auth
+            .as_ref()
+            .map(|a| a.on_challenge.clone_ref(py));
+        let challenge_err = std::cell::RefCell::new(None);
+        let present = Self::with_core(slf, |core, host| match &on_challenge {
+            Some(f) => core.connect_v5_auth(host, &c5, timeout_ms, |data, answer| {
+                v5::answer_challenge(py, f, data, answer, &challenge_err)
+            }),
+            None if v5 => core.connect_v5(host, &c5, timeout_ms),
+            None => core.connect(host, &c, timeout_ms),
+        })
+        .map_err(|e| challenge_err.take().unwrap_or(e));
         if present.is_err() {
             // Whatever failed, this socket is no good for MQTT any more.
             close_quietly(&sock);

@@ -344,3 +344,61 @@ pub fn details(py: Python<'_>, meta: Meta) -> PyResult<Py<MessageDetails>> {
     };
     Py::new(py, d)
 }
+
+/// What set_auth() keeps for the next connect().
+pub struct Auth {
+    pub method: Py<PyString>,
+    pub data: Option<Py<PyBytes>>,
+    pub on_challenge: Py<PyAny>,
+}
+
+/// The CONNECT properties: those of the last connect() plus, after
+/// set_auth(), the authentication method and data.
+pub fn connect_properties<'py>(py: Python<'py>, c: &MQTTClient) -> PyResult<Bound<'py, PyAny>> {
+    let stored = c.connect_properties.bind(py);
+    let Some(auth) = &c.auth else {
+        return Ok(stored.clone());
+    };
+    let d = PyDict::new(py);
+    if !stored.is_none() {
+        d.update(
+            stored
+                .cast::<PyDict>()
+                .map_err(|_| PyTypeError::new_err("properties must be a dict or None"))?
+                .as_mapping(),
+        )?;
+    }
+    d.set_item("authentication_method", auth.method.bind(py))?;
+    if let Some(data) = &auth.data {
+        d.set_item("authentication_data", data.bind(py))?;
+    }
+    Ok(d.into_any())
+}
+
+/// Answer one AUTH challenge through the application's on_challenge: its
+/// bytes go into `answer`; a Python error is kept in `err` (raised by
+/// connect()) and stops the exchange.
+pub fn answer_challenge(
+    py: Python<'_>,
+    f: &Py<PyAny>,
+    data: &[u8],
+    answer: &mut [u8],
+    err: &std::cell::RefCell<Option<PyErr>>,
+) -> Result<usize, Error> {
+    let r = f
+        .call1(py, (PyBytes::new(py, data),))
+        .and_then(|a| Ok(a.bind(py).cast::<PyBytes>()?.as_bytes().to_vec()));
+    match r {
+        Ok(a) => match answer.get_mut(..a.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(&a);
+                Ok(a.len())
+            }
+            None => Err(Error::BufferTooSmall { needed: a.len() }),
+        },
+        Err(e) => {
+            *err.borrow_mut() = Some(e);
+            Err(Error::Host)
+        }
+    }
+}

@@ -186,6 +186,10 @@ class MQTTClient:
         publish(); the client stays usable. ``details=True``: ``f(topic, msg,
         details)`` with a MessageDetails.
         """
+    def set_auth(
+        self, method: str, data: Optional[bytes], on_challenge: Callable[[bytes], bytes]
+    ) -> None:
+        """MQTT 5 enhanced authentication for the next connect()."""
     def set_last_will(
         self,
         topic: _Data,
