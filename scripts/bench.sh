@@ -5,7 +5,8 @@
 #   bash scripts/bench.sh --quick    smoke run (seconds; CI), figures meaningless
 # Other options go to bench/run.py (--rounds N, --skip-core, --skip-mpy, --json FILE).
 # Then bench/boards_bench.py adds the rows of the QEMU boards (instruction counts),
-# and bench/ws_bench.py the WebSocket rows (MQTT over WebSockets vs TCP).
+# bench/ws_bench.py the WebSocket rows (MQTT over WebSockets vs TCP), and
+# bench/v5_bench.py the MQTT 5 rows (CPython).
 # BENCH_PYTHON=/path/to/python uses that interpreter (with umqtt, paho-mqtt and
 # micropython installed) instead of running scripts/setup.sh and using .venv.
 set -euo pipefail
@@ -39,4 +40,6 @@ for a in "$@"; do [ "$a" = --quick ] && BOARD_ARGS=(--quick); done
 "$PY" bench/boards_bench.py "${BOARD_ARGS[@]}" || rc=1
 # WebSocket rows: ours over ws vs tcp, and paho over ws (aedes; skipped without it).
 "$PY" bench/ws_bench.py "${BOARD_ARGS[@]}" || rc=1
+# MQTT 5 rows: ours with protocol=5 vs 4, beside paho-mqtt MQTTv5 vs MQTTv311 (CPython).
+"$PY" bench/v5_bench.py "${BOARD_ARGS[@]}" || rc=1
 exit "$rc"
