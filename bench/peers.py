@@ -5,6 +5,7 @@ micropython-umqtt.simple 1.3.4 (PyPI) ships an sdist without setup.py, so
 that file is fetched with curl into bench/.cache (git-ignored) and unpacked.
 """
 import glob
+import json
 import os
 import re
 import shutil
@@ -91,3 +92,20 @@ def ours_mpy_dir():
     """The directory to put on MicroPython's sys.path for our x64 module."""
     d = os.path.join(ROOT, "mpy_module", "build", "x64")
     return d if os.path.exists(os.path.join(d, "umqtt", "simple.mpy")) else None
+
+
+def run_worker(argv, timeout=300):
+    """Run one benchmark worker process; its last JSON line, or {"error": ...}."""
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": "timed out"}
+    for line in reversed(p.stdout.splitlines()):
+        if line.startswith("{"):
+            return json.loads(line)
+    return {"error": "exit %d: %s" % (p.returncode, (p.stderr or p.stdout)[-300:])}
+
+
+def median(xs):
+    xs = sorted(xs)
+    return xs[len(xs) // 2] if xs else None

@@ -10,34 +10,17 @@ MQTT 5 yet (README "MQTT 5"). Exit status 1 when a client failed (--quick: tiny
 counts, figures meaningless, for CI).
 """
 import argparse
-import json
 import os
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from broker import Broker  # noqa: E402
+import peers  # noqa: E402
 
 CLIENTS = [("ours", 4), ("ours", 5), ("paho", 4), ("paho", 5)]
 ROWS = [("qos0", "QoS 0 publish 64 B"), ("qos1", "QoS 1 publish (round trips)"),
         ("recv", "QoS 0 receive, backlog drain")]
-
-
-def run(argv, timeout=300):
-    try:
-        p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"error": "timed out"}
-    for line in reversed(p.stdout.splitlines()):
-        if line.startswith("{"):
-            return json.loads(line)
-    return {"error": "exit %d: %s" % (p.returncode, (p.stderr or p.stdout)[-300:])}
-
-
-def median(xs):
-    xs = sorted(xs)
-    return xs[len(xs) // 2] if xs else None
 
 
 def main():
@@ -52,7 +35,7 @@ def main():
     try:
         for _ in range(rounds):
             for kind, proto in CLIENTS:
-                r = run([sys.executable, os.path.join(HERE, "v5_worker.py"), kind, str(proto),
+                r = peers.run_worker([sys.executable, os.path.join(HERE, "v5_worker.py"), kind, str(proto),
                          str(broker.port), str(n0), str(n1), str(nr)])
                 if "error" in r:
                     errors.append("%s protocol %d: %s" % (kind, proto, r["error"]))
@@ -69,7 +52,7 @@ def main():
           "| umqtt-rs 5 / paho 5 |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for k, label in ROWS:
-        v = {c: median(got.get(c + (k,), [])) for c in CLIENTS}
+        v = {c: peers.median(got.get(c + (k,), [])) for c in CLIENTS}
         o4, o5, p4, p5 = (v[c] for c in CLIENTS)
 
         def f(x):

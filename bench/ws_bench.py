@@ -13,10 +13,8 @@ table; exit status 1 when a client failed (--quick: tiny counts, figures
 meaningless, for CI).
 """
 import argparse
-import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
@@ -26,22 +24,6 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.path.insert(0, HERE)
 from harness.ws_broker import Aedes, WsMosquitto  # noqa: E402
 import peers  # noqa: E402
-
-
-def run(argv, timeout=300):
-    try:
-        p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"error": "timed out"}
-    for line in reversed(p.stdout.splitlines()):
-        if line.startswith("{"):
-            return json.loads(line)
-    return {"error": "exit %d: %s" % (p.returncode, (p.stderr or p.stdout)[-300:])}
-
-
-def median(xs):
-    xs = sorted(xs)
-    return xs[len(xs) // 2] if xs else None
 
 
 def main():
@@ -74,7 +56,7 @@ def main():
                                   str(n0), str(n1)]
                     if rt == "MicroPython":
                         argv.append(libdir)
-                    r = run(argv)
+                    r = peers.run_worker(argv)
                     if "error" in r:
                         errors.append("%s %s %s: %s" % (rt, kind, transport, r["error"]))
                         continue
@@ -92,8 +74,8 @@ def main():
     for rt, kind, _ in clients:
         cells = []
         for k in ("qos0", "qos1"):
-            t = median(got.get((rt, kind, "tcp", k), []))
-            w = median(got.get((rt, kind, "websockets", k), []))
+            t = peers.median(got.get((rt, kind, "tcp", k), []))
+            w = peers.median(got.get((rt, kind, "websockets", k), []))
             cells += ["%.0f" % t if t else "-", "%.0f" % w if w else "-",
                       "%.2f" % (w / t) if t and w else "-"]
         name = "umqtt-rs" if kind == "ours" else "paho-mqtt 2.x"
