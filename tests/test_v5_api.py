@@ -409,3 +409,35 @@ def test_enhanced_authentication(runtime, fake_broker, mkparams):
     e = r.exc("RAISED")
     assert e.name == "ValueError" and "ch2" in e.args[0], e
     assert r.exc("V4").name == "ValueError"
+
+
+def test_callback_details_on_3_1_1(runtime, broker, observer, mkparams):
+    """set_callback(f, details=True) on MQTT 3.1.1, both runtimes: f(topic, msg, details)
+    with the delivered QoS, RETAIN and DUP flags and properties {} (spec/PYAPI.md "MQTT 5");
+    set_callback(f) goes back to f(topic, msg)."""
+    p = mkparams(broker)
+    obs = observer(broker)
+    obs.publish(p["TOPIC"] + "/r", b"kept", qos=1, retain=True)
+    proc = runtime.start("""
+        def on_detail(t, m, d):
+            MSGS.append(t)
+            print("DETAIL", repr((t, m, d.qos, d.retain, d.dup, d.properties)))
+        c = new_client()
+        c.set_callback(on_detail, details=True)
+        c.connect()
+        c.subscribe(TOPIC + "/#", 2)
+        print("READY")
+        poll(c, 2, 10000)
+        c.set_callback(on_msg)
+        c.publish(TOPIC + "/plain", "p", qos=1)
+        poll(c, 3, 10000)
+        c.disconnect()
+    """, p)
+    proc.expect("READY")
+    obs.publish(p["TOPIC"] + "/live", b"two", qos=2)
+    r = proc.wait().check()
+    details = [ast.literal_eval(ln.split(" ", 1)[1]) for ln in r.lines if ln.startswith("DETAIL ")]
+    t = p["TOPIC"].encode()
+    assert sorted(details) == [(t + b"/live", b"two", 2, False, False, {}),
+                               (t + b"/r", b"kept", 1, True, False, {})]
+    assert (t + b"/plain", b"p") in r.msgs()

@@ -413,17 +413,26 @@ static void take_message(call_t *c, mp_obj_t *args) {
     nlr_raise(MP_OBJ_FROM_PTR(nlr.ret_val));
 }
 
-// Call self.cb(topic, msg). No Rust frame is live.
+// Call self.cb(topic, msg), or after set_callback(f, details=True)
+// self.cb(topic, msg, self._details(first byte)). No Rust frame is live.
 static void call_cb(call_t *c, mp_obj_t *args) {
     mp_obj_t cb = mp_load_attr(c->self, MP_QSTR_cb);
-    if (cb != mp_const_none) {
-        mp_call_function_n_kw(cb, 2, 0, args);
+    if (cb == mp_const_none) {
+        return;
     }
+    mp_obj_t details = mp_load_attr(c->self, MP_QSTR__details);
+    size_t n = 2;
+    if (details != mp_const_none) {
+        mp_obj_t first = MP_OBJ_NEW_SMALL_INT(c->out.value);
+        args[2] = mp_call_function_n_kw(details, 1, 0, &first);
+        n = 3;
+    }
+    mp_call_function_n_kw(cb, n, 0, args);
 }
 
 // Deliver one message to self.cb.
 static void deliver(call_t *c) {
-    mp_obj_t args[2];
+    mp_obj_t args[3];
     take_message(c, args);
     call_cb(c, args);
 }
@@ -659,7 +668,7 @@ static mp_obj_t mqtt_wait_msg(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, 
         // message counts as delivered), as the CPython binding does; but not
         // a message that could not even be copied out (take_message raises).
         mp_obj_t first = MP_OBJ_NEW_SMALL_INT(c.out.value);
-        mp_obj_t msg[2];
+        mp_obj_t msg[3];
         take_message(&c, msg);
         glue_nlr_buf_t nlr;
         mp_obj_t exc = MP_OBJ_NULL;

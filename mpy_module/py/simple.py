@@ -39,10 +39,22 @@ def _text(v, name):
         raise TypeError(name + " must be bytes or str")
 
 
+# The third argument of a set_callback(f, details=True) callback, from the
+# PUBLISH's first byte; MQTT 5 properties are not in this module ({}).
+class MessageDetails:
+    def __init__(self, first):
+        self.qos = (first >> 1) & 3
+        self.retain = bool(first & 1)
+        self.dup = bool(first & 8)
+        self.properties = {}
+
+
 class MQTTClient:
     # transport, ws_path, ws_headers; an instance keeps its own only when
     # they differ (no heap for a TCP client's defaults).
     _ws = _TCP
+    # set_callback(f, details=True): MessageDetails.
+    _details = None
 
     def __init__(
         self,
@@ -99,8 +111,9 @@ class MQTTClient:
         # set_reconnect()'s on_reconnect (the policy is the engine's).
         self._on_rc = None
 
-    def set_callback(self, f):
+    def set_callback(self, f, details=False):
         self.cb = f
+        self._details = MessageDetails if details else None
 
     def set_last_will(self, topic, msg, retain=False, qos=0):
         self.lw_qos = _will(topic, msg, qos)
