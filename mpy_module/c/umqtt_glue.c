@@ -36,6 +36,19 @@ static mp_obj_t import_attr(qstr module, qstr attr) {
     return mp_load_attr(m, attr);
 }
 
+// Rust builds parts of a new engine on the stack (heapless containers with
+// uninitialised spare capacity) and moves them in. Whatever earlier calls
+// left on those stack bytes would land in the engine, which the collector
+// scans conservatively: a stale pointer to a dropped client's engine keeps
+// it alive, and it the one before (a leak of one engine per client that was
+// closed without disconnect()). Clear that stack first.
+static MP_NOINLINE void clear_stack(void) {
+    volatile uint8_t buf[2048];
+    for (size_t i = 0; i < sizeof(buf); i++) {
+        buf[i] = 0;
+    }
+}
+
 static mp_obj_t engine_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {
     mp_arg_check_num(n_args, n_kw, 0, 0, false);
     mp_obj_t ticks = import_attr(MP_QSTR_time, MP_QSTR_ticks_ms);
@@ -51,6 +64,7 @@ static mp_obj_t engine_make_new(const mp_obj_type_t *type, size_t n_args, size_t
     e->mode = MODE_BLOCKING;
     e->busy = 0;
     e->user_timeout = 0;
+    clear_stack();
     if (umqtt_engine_init(e->rust) != 0) {
         mp_raise_msg(&mp_type_RuntimeError, "cannot allocate MQTT buffers");
     }
