@@ -3,6 +3,7 @@
 #
 #   mpy_module/build.sh [ARCH...]      ARCH: x64 (default), armv6m, armv7m, armv7emsp, rv32imc
 #   UMQTT_WS=0 mpy_module/build.sh     without MQTT over WebSockets (the crate's `ws` feature)
+#   UMQTT_V5=0 mpy_module/build.sh     without MQTT 5 (the crate's `v5` feature)
 #
 # Output: mpy_module/build/<arch>/umqtt/simple.mpy (copy the umqtt/ folder to
 # the board or to a directory on sys.path). See README.md for what each step
@@ -18,7 +19,7 @@ MPY_SDIST=mpy-cross-v6-3   # MicroPython 1.23: headers, mpy_ld.py, mpy-cross (.m
 mkdir -p "$CACHE" "$OUT"
 
 # C glue (umqtt_glue.c holds mpy_init, the entry point).
-CSRC=("$HERE/c/umqtt_glue.c" "$HERE/c/sock.c" "$HERE/c/runtime.c" "$HERE/c/shims.c")
+CSRC=("$HERE/c/umqtt_glue.c" "$HERE/c/v5.c" "$HERE/c/sock.c" "$HERE/c/runtime.c" "$HERE/c/shims.c")
 # Rust symbols the C glue calls (roots for ld --gc-sections).
 EXPORTS=(umqtt_engine_size umqtt_engine_init umqtt_check_connect umqtt_connect
          umqtt_request umqtt_run umqtt_flush
@@ -26,7 +27,8 @@ EXPORTS=(umqtt_engine_size umqtt_engine_init umqtt_check_connect umqtt_connect
          umqtt_abandon
          umqtt_set_reconnect umqtt_set_timeouts umqtt_check_arg umqtt_error
          umqtt_must_resume umqtt_should_reconnect umqtt_closed
-         umqtt_reconnect_begin umqtt_reconnect_failed umqtt_ws_target umqtt_ws_open)
+         umqtt_reconnect_begin umqtt_reconnect_failed umqtt_ws_target umqtt_ws_open
+         umqtt_codes umqtt_props_encode umqtt_prop_at)
 
 # Memory functions c/shims.c defines (compiler_builtins' copies are dropped).
 MEM_SYMS=(memcpy memmove memset memcmp bcmp
@@ -103,9 +105,12 @@ for ARCH in "${ARCHES[@]}"; do
     "${LINKER[@]}" --arch "$ARCH" --preprocess -o "$OBJ/umqtt.config.h" "${CSRC[@]}"
 
     # --- 5. Rust engine: static library -> one relocatable object -------------
-    WS_FLAGS=""; [ "${UMQTT_WS:-1}" = 0 ] && WS_FLAGS="--no-default-features"
+    FEATURES=""
+    [ "${UMQTT_WS:-1}" = 0 ] || FEATURES="$FEATURES,ws"
+    [ "${UMQTT_V5:-1}" = 0 ] || FEATURES="$FEATURES,v5"
+    FEATURE_FLAGS="--no-default-features --features=${FEATURES#,}"
     (cd "$HERE" && CARGO_TARGET_DIR="$CACHE/target" RUSTFLAGS="-C relocation-model=pic $RUST_ARCH_FLAGS $REMAP ${UMQTT_RUSTFLAGS:-}" \
-        cargo build --release -j2 --quiet --target "$TARGET" $WS_FLAGS ${UMQTT_CARGO_FLAGS:-})
+        cargo build --release -j2 --quiet --target "$TARGET" $FEATURE_FLAGS ${UMQTT_CARGO_FLAGS:-})
     UFLAGS=()
     for s in "${EXPORTS[@]}"; do UFLAGS+=(-u "$s"); done
     # compiler_builtins brings its own memcpy/memmove/memset... (~2.8 KB on ARM);

@@ -1,9 +1,5 @@
-"""The MQTT 5 Python API (spec/PYAPI.md "MQTT 5") against Mosquitto 2, with paho-mqtt
-speaking MQTT 5 as the independent checker.
-
-MQTT 5 is in the CPython binding; the MicroPython module is built without it for now
-(README "MQTT 5"): there protocol=5 is the core's ValueError, tested below, and the
-MQTT 5 cases run on CPython only (they name their runtime)."""
+"""The MQTT 5 Python API (spec/PYAPI.md "MQTT 5") against Mosquitto 2 on both
+runtimes, with paho-mqtt speaking MQTT 5 as the independent checker."""
 
 import ast
 import threading
@@ -15,9 +11,6 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from harness import fakebroker as fb
-
-CPYTHON = pytest.mark.parametrize("runtime", ["cpython"], indirect=True)
-
 
 class V5Observer:
     """A paho MQTT 5 client recording messages with their properties."""
@@ -71,8 +64,7 @@ def v5obs():
 
 
 def test_protocol_argument(runtime, broker, mkparams):
-    """protocol=4 is 3.1.1 (the default); anything but 4 or 5 is a ValueError; 5 is MQTT 5
-    on CPython and the core's "no MQTT 5 in this build" ValueError on MicroPython."""
+    """protocol=4 is 3.1.1 (the default); 5 is MQTT 5; anything else is a ValueError."""
     r = runtime.run("""
         print("DEFAULT", new_client().protocol)
         c = new_client(protocol=4)
@@ -95,14 +87,9 @@ def test_protocol_argument(runtime, broker, mkparams):
         e = r.exc(label)
         assert e.name == "ValueError" and "protocol must be 4" in e.args[0], e
     assert r.exc("PSTR").name == "TypeError"
-    if runtime.name == "cpython":
-        assert "receive_maximum" in r.value("V5")
-    else:
-        e = r.exc("V5")
-        assert e.name == "ValueError" and "no MQTT 5" in e.args[0], e
+    assert "receive_maximum" in r.value("V5")
 
 
-@CPYTHON
 def test_connect_properties_assigned_id_and_session_resume(runtime, broker, mkparams):
     """An empty client id gets the broker's assigned_client_identifier as client_id;
     session_expiry_interval keeps the session across a clean_session=False reconnect
@@ -129,7 +116,6 @@ def test_connect_properties_assigned_id_and_session_resume(runtime, broker, mkpa
     assert r.value("NOT_KEPT") == 0
 
 
-@CPYTHON
 def test_publish_properties_end_to_end(runtime, broker, mkparams, v5obs):
     """User properties in order with repeats, correlation data, content type, response
     topic and message expiry reach a paho MQTT 5 subscriber; QoS 1/2 return the ack's
@@ -162,7 +148,6 @@ def test_publish_properties_end_to_end(runtime, broker, mkparams, v5obs):
     assert msgs[1].properties.ContentType == "x"
 
 
-@CPYTHON
 def test_receive_with_details(runtime, broker, mkparams, v5obs):
     """set_callback(f, details=True): qos, retain, dup and the message's properties, a
     subscription_identifier as a list; on 3.1.1 properties are {}."""
@@ -198,7 +183,6 @@ def test_receive_with_details(runtime, broker, mkparams, v5obs):
                          "subscription_identifier": [7]}
 
 
-@CPYTHON
 def test_subscribe_options_and_lists(runtime, broker, mkparams):
     """no_local keeps our own publications away; retain_handling=2 sends no retained
     message; a list of (filter, qos) pairs is one SUBSCRIBE returning its codes (on 3.1.1
@@ -235,7 +219,6 @@ def test_subscribe_options_and_lists(runtime, broker, mkparams):
     assert r.value("UNSUB4") is None
 
 
-@CPYTHON
 def test_property_argument_errors_send_nothing(runtime, broker, mkparams):
     """Unknown name, wrong type, not allowed on that packet, out of range: ValueError or
     TypeError before anything is sent (the connection stays usable); properties on a
@@ -266,7 +249,6 @@ def test_property_argument_errors_send_nothing(runtime, broker, mkparams):
     assert r.value("V4_EMPTY") is None and r.value("V4_NONE") is None
 
 
-@CPYTHON
 def test_refusals_carry_reason_codes(runtime, mosquitto, mkparams):
     """A bad login is MQTTException(0x87, reason) on MQTT 5 (Mosquitto 2.0.11 sends 0x87,
     not 0x86); an ACL-denied QoS 1 publish is MQTTException(0x87, ...) and the connection
@@ -289,7 +271,6 @@ def test_refusals_carry_reason_codes(runtime, mosquitto, mkparams):
     assert r.value("ALLOWED") == 0x10  # no subscribers
 
 
-@CPYTHON
 def test_will_properties_and_disconnect_with_will(runtime, broker, mkparams, v5obs):
     """set_last_will(..., properties=) and disconnect(reason=4): the broker publishes the
     will with its properties; a plain disconnect() does not."""
@@ -330,7 +311,6 @@ def v5_disconnect(reason, reason_string):
     return fb.packet(fb.DISCONNECT, 0, bytes([reason]) + fb.varint(len(props)) + props)
 
 
-@CPYTHON
 def test_server_disconnect_raises_and_retryable_reconnects(runtime, fake_broker, mkparams):
     """A DISCONNECT from the server raises MQTTException(reason_code, reason_string) out of
     the call that read it; with set_reconnect() a retryable code (0x8B server shutting
@@ -373,7 +353,6 @@ def auth_packet(reason, method, data):
     return fb.packet(AUTH, 0, bytes([reason]) + fb.varint(len(props)) + props)
 
 
-@CPYTHON
 def test_enhanced_authentication(runtime, fake_broker, mkparams):
     """set_auth(method, data, on_challenge): the CONNECT carries the method and data, each
     AUTH challenge is answered with on_challenge(data), CONNACK ends it; an exception in

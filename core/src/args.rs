@@ -24,6 +24,21 @@ pub fn protocol(v: i64) -> Result<ProtocolVersion, Error> {
     }
 }
 
+/// `disconnect(reason=)`: a reason code byte, and anything but 0 only on an
+/// MQTT 5 client (`v5`); which codes a DISCONNECT may carry is the
+/// encoder's check.
+pub fn disconnect_reason(v: i64, v5: bool) -> Result<u8, Error> {
+    if v != 0 && !v5 {
+        return Err(ArgError::PropertiesNeedV5.into());
+    }
+    #[cfg(feature = "v5")]
+    let out_of_range = ArgError::InvalidReasonCode;
+    // Without MQTT 5 there is no MQTT 5 client: only 0 got here.
+    #[cfg(not(feature = "v5"))]
+    let out_of_range = ArgError::PropertiesNeedV5;
+    u8::try_from(v).map_err(|_| out_of_range.into())
+}
+
 /// `keepalive`: 0..=65535 seconds.
 pub fn keepalive(v: i64) -> Result<u16, Error> {
     u16::try_from(v).map_err(|_| ArgError::KeepaliveRange.into())

@@ -139,12 +139,10 @@ pub enum ArgError {
     #[cfg(not(feature = "v5"))]
     /// `protocol=5` in a build without MQTT 5 (the lean MicroPython module).
     NoV5InBuild,
-    #[cfg(feature = "v5")]
     /// MQTT 5 properties or options on a 3.1.1 connection (`protocol=4`).
     PropertiesNeedV5,
-    #[cfg(feature = "v5")]
-    /// More filters in one MQTT 5 SUBSCRIBE given as `(filter, qos)` pairs
-    /// than the session converts (16).
+    /// More filters in one SUBSCRIBE given as `(filter, qos)` pairs than
+    /// can be converted without allocating (16).
     TooManyFilters,
 }
 
@@ -317,10 +315,8 @@ impl ArgError {
             ArgError::InvalidProtocol => "protocol must be 4 (MQTT 3.1.1) or 5 (MQTT 5.0)",
             #[cfg(not(feature = "v5"))]
             ArgError::NoV5InBuild => "protocol=5: this build has no MQTT 5",
-            #[cfg(feature = "v5")]
             ArgError::PropertiesNeedV5 => "properties and subscription options need protocol=5",
-            #[cfg(feature = "v5")]
-            ArgError::TooManyFilters => "too many (filter, qos) pairs for one MQTT 5 SUBSCRIBE",
+            ArgError::TooManyFilters => "too many (filter, qos) pairs for one SUBSCRIBE",
             #[cfg(feature = "v5")]
             ArgError::NoAuthInProgress => {
                 "reauthenticate needs set_auth() and a finished authentication"

@@ -59,6 +59,7 @@ struct _engine_t {
     mp_int_t mode;         // its mode, as for sockp_t.mode
     mp_int_t busy;
     mp_int_t user_timeout;  // the caller's socket timeout ran out
+    mp_obj_t auth_cb;      // set_auth()'s on_challenge for this connect (v5.c)
     uint64_t rust[];       // the Rust engine (8-byte aligned)
 };
 
@@ -72,6 +73,18 @@ extern int glue_poisoned;
 // runtime.c: run f(arg); if it raises, store the exception in e->pending and
 // return GLUE_EXC. All state crosses the jump in memory (*arg, *e).
 int protect(engine_t *e, void (*f)(void *), void *arg);
+
+// umqtt_glue.c
+void raise_out(const umqtt_out_t *o);
+engine_t *engine_of(mp_obj_t self);
+umqtt_bytes_t get_bytes(mp_obj_t o, qstr what);
+void parse_args(size_t n_args, size_t n_kw, const mp_obj_t *args, size_t n_req, size_t n_names,
+    const qstr *names, mp_obj_t *vals);
+mp_int_t get_int_or_neg(mp_obj_t o);
+
+// v5.c: the module's _props and _v5props.
+mp_obj_t mqtt_props(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args);
+mp_obj_t mqtt_v5props(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args);
 
 // sock.c
 void *new_obj(size_t size, const mp_obj_type_t *type);

@@ -28,6 +28,7 @@
 #define ARG_PID 2
 #define ARG_PROTOCOL 3
 #define ARG_WILL_TOPIC 4
+#define ARG_REASON_V4 5  // + 1: of an MQTT 5 client
 
 // "Not given" for umqtt_set_timeouts.
 #define MS_DEFAULT INT64_MIN
@@ -61,6 +62,10 @@ typedef struct {
     const uint8_t *payload;
     size_t payload_len;
     uint32_t value;
+    // Set: an MQTT 5 refusal (msg: the reason string; raise
+    // MQTTException(code, str or None)); after a request: value is the
+    // reason code of its MQTT 5 ack (the call returns it).
+    int32_t reason;
 } umqtt_out_t;
 
 typedef struct {
@@ -77,7 +82,64 @@ typedef struct {
     int64_t keepalive;
     int32_t clean_session;
     int64_t timeout_ms;
+    int32_t protocol;               // 4 or 5
+    umqtt_bytes_t properties;       // MQTT 5: encoded CONNECT properties
+    umqtt_bytes_t will_properties;  // and will properties (umqtt_props_encode)
+    int32_t has_auth;               // answer AUTH challenges (glue_auth)
 } umqtt_connect_args_t;
+
+// umqtt_request kinds.
+#define REQ_PUBLISH 0
+#define REQ_SUBSCRIBE 1
+#define REQ_UNSUBSCRIBE 2
+#define REQ_RESUBSCRIBE 3
+#define REQ_SUBSCRIBE_LIST 4
+
+// One (filter, qos) of a subscribe() with a list.
+typedef struct {
+    umqtt_bytes_t topic;
+    int32_t qos;
+} umqtt_filter_t;
+
+typedef struct {
+    umqtt_bytes_t topic;
+    umqtt_bytes_t msg;
+    umqtt_bytes_t properties;  // MQTT 5: encoded properties
+    const umqtt_filter_t *filters;  // REQ_SUBSCRIBE_LIST
+    size_t n_filters;
+    int32_t kind;
+    int32_t qos;
+    int32_t retain;
+    int32_t no_local;  // MQTT 5 subscription options
+    int32_t retain_as_published;
+    int32_t retain_handling;
+} umqtt_req_t;
+
+// Packet contexts of umqtt_props_encode (the core's Context numbering).
+#define CTX_CONNECT 0
+#define CTX_WILL 1
+#define CTX_PUBLISH 3
+#define CTX_SUBSCRIBE 5
+#define CTX_UNSUBSCRIBE 7
+#define CTX_DISCONNECT 9
+
+// PropItem kinds (any other: a type no property has).
+#define PROP_INT 0
+#define PROP_STR 1
+#define PROP_BYTES 2
+#define PROP_PAIR 3
+#define PROP_OTHER 4
+
+// A property: name and value by kind (num, a, or the pair a, b); list: the
+// dict keeps it in a list (user_property, subscription_identifier).
+typedef struct {
+    umqtt_bytes_t name;
+    umqtt_bytes_t a;
+    umqtt_bytes_t b;
+    int64_t num;
+    int32_t kind;
+    int32_t list;
+} umqtt_prop_t;
 
 // Where a WebSocket connection goes (umqtt_ws_target); is_ws 0: TCP.
 typedef struct {
@@ -103,12 +165,15 @@ size_t umqtt_engine_size(void);
 int umqtt_engine_init(void *eng);
 int umqtt_check_connect(const umqtt_connect_args_t *args, umqtt_out_t *out);
 int umqtt_connect(void *eng, void *io, const umqtt_connect_args_t *args, umqtt_out_t *out);
-int umqtt_request(void *eng, void *io, int kind, umqtt_bytes_t topic, umqtt_bytes_t msg, int qos, int retain,
-    uint32_t *waiting, umqtt_out_t *out);
+int umqtt_request(void *eng, void *io, const umqtt_req_t *req, uint32_t *waiting, umqtt_out_t *out);
+size_t umqtt_codes(void *eng, uint8_t *buf, size_t cap);
+int umqtt_props_encode(int ctx, int v5, const umqtt_prop_t *items, size_t n, uint8_t *buf, size_t cap,
+    umqtt_out_t *out);
+int umqtt_prop_at(void *eng, int which, size_t index, umqtt_prop_t *item);
 int umqtt_run(void *eng, void *io, int kind, uint32_t id, umqtt_out_t *out);
 int umqtt_flush(void *eng, void *io, umqtt_out_t *out);
 int umqtt_ping(void *eng, void *io, umqtt_out_t *out);
-int umqtt_disconnect(void *eng, void *io, umqtt_out_t *out);
+int umqtt_disconnect(void *eng, void *io, int reason, umqtt_bytes_t properties, umqtt_out_t *out);
 int umqtt_is_connected(void *eng);
 void umqtt_abandon(void *eng);
 uint32_t umqtt_last_pid(void *eng);

@@ -64,6 +64,7 @@ static mp_obj_t engine_make_new(const mp_obj_type_t *type, size_t n_args, size_t
     e->mode = MODE_BLOCKING;
     e->busy = 0;
     e->user_timeout = 0;
+    e->auth_cb = MP_OBJ_NULL;
     clear_stack();
     if (umqtt_engine_init(e->rust) != 0) {
         mp_raise_msg(&mp_type_RuntimeError, "cannot allocate MQTT buffers");
@@ -81,9 +82,11 @@ typedef struct {
     umqtt_out_t out;
 } call_t;
 
-static void raise_mqtt(mp_int_t code, const uint8_t *msg, size_t len) {
-    mp_obj_t args[2] = { MP_OBJ_NEW_SMALL_INT(code), MP_OBJ_NULL };
-    size_t n = 1;
+// MQTTException(code[, msg]); MQTT 5 refusals (`reason`): (code, reason
+// string or None).
+static void raise_mqtt(mp_int_t code, const uint8_t *msg, size_t len, int reason) {
+    mp_obj_t args[2] = { MP_OBJ_NEW_SMALL_INT(code), mp_const_none };
+    size_t n = reason ? 2 : 1;
     if (len > 0) {
         args[1] = mp_obj_new_str((const char *)msg, len);
         n = 2;
@@ -104,10 +107,10 @@ static void raise_with(qstr exc, mp_int_t code, int with_code, const uint8_t *ms
 }
 
 // Raise what the core's table says for a failed call (out.kind/code/msg).
-static void raise_out(const umqtt_out_t *o) {
+void raise_out(const umqtt_out_t *o) {
     switch (o->kind) {
         case EXC_MQTT:
-            raise_mqtt(o->code, o->msg, o->msg_len);
+            raise_mqtt(o->code, o->msg, o->msg_len, o->reason);
             break;
         case EXC_OSERROR:
             raise_with(MP_QSTR_OSError, o->code, 1, o->msg, o->msg_len);
@@ -164,7 +167,7 @@ static void classify(mp_obj_t exc, int *kind, int *code) {
 }
 
 // Load self._e and self.sock for an operation. Raises before anything runs.
-static engine_t *engine_of(mp_obj_t self) {
+engine_t *engine_of(mp_obj_t self) {
     mp_obj_t eo = mp_load_attr(self, MP_QSTR__e);
     if (mp_obj_get_type(eo) != (const mp_obj_type_t *)&engine_type) {
         mp_raise_TypeError("MQTTClient not initialised");
@@ -312,7 +315,7 @@ static void begin_op(call_t *c, mp_obj_t self) {
 }
 
 // bytes/str/bytearray argument -> (ptr, len); TypeError otherwise.
-static umqtt_bytes_t get_bytes(mp_obj_t o, qstr what) {
+umqtt_bytes_t get_bytes(mp_obj_t o, qstr what) {
     mp_buffer_info_t bi;
     if (!mp_get_buffer(o, &bi, MP_BUFFER_READ)) {
         mp_obj_t name = MP_OBJ_NEW_QSTR(what);
@@ -328,7 +331,7 @@ static umqtt_bytes_t get_bytes(mp_obj_t o, qstr what) {
 // staticmethods there) and receive the raw call: n_args positional values,
 // then n_kw (name, value) pairs. Fill vals[i] for names[i] (self first);
 // the first n_req are required, the others keep the defaults in vals.
-static void parse_args(size_t n_args, size_t n_kw, const mp_obj_t *args, size_t n_req, size_t n_names,
+void parse_args(size_t n_args, size_t n_kw, const mp_obj_t *args, size_t n_req, size_t n_names,
     const qstr *names, mp_obj_t *vals) {
     if (n_args > n_names) {
         mp_raise_TypeError("too many arguments");
@@ -360,7 +363,7 @@ static void parse_args(size_t n_args, size_t n_kw, const mp_obj_t *args, size_t 
 // An int argument. The dynruntime's mp_obj_get_int truncates a big int to its
 // low bits (2**70 + 1 would be 1): any int past a small int is out of range,
 // reported as -1. Non-ints still raise TypeError there.
-static mp_int_t get_int_or_neg(mp_obj_t o) {
+mp_int_t get_int_or_neg(mp_obj_t o) {
     if (mp_obj_is_small_int(o)) {
         return MP_OBJ_SMALL_INT_VALUE(o);
     }
@@ -437,8 +440,8 @@ static void call_cb(call_t *c, mp_obj_t *args) {
     mp_obj_t details = mp_load_attr(c->self, MP_QSTR__details);
     size_t n = 2;
     if (details != mp_const_none) {
-        mp_obj_t first = MP_OBJ_NEW_SMALL_INT(c->out.value);
-        args[2] = mp_call_function_n_kw(details, 1, 0, &first);
+        mp_obj_t a[2] = { MP_OBJ_NEW_SMALL_INT(c->out.value), c->self };
+        args[2] = mp_call_function_n_kw(details, 2, 0, a);
         n = 3;
     }
     mp_call_function_n_kw(cb, n, 0, args);
@@ -455,18 +458,13 @@ static void store_pid(call_t *c) {
     mp_store_attr(c->self, MP_QSTR_pid, MP_OBJ_NEW_SMALL_INT(umqtt_last_pid(c->e->rust)));
 }
 
-// Request kinds of umqtt_request().
-#define REQ_PUBLISH 0
-#define REQ_SUBSCRIBE 1
-#define REQ_UNSUBSCRIBE 2
-#define REQ_RESUBSCRIBE 3
-
 // Run a publish, subscribe, unsubscribe or resubscription to its end by the
 // core's rules (after a reconnect it resends, or only waits for a message
 // the session took), delivering messages meanwhile. With `rc` automatic
 // reconnect applies (finish_rc); without (reconnect() itself) failures
-// raise. Returns out.value of the last round (granted QoS of a SUBACK).
-static uint32_t request(mp_obj_t self, int kind, umqtt_bytes_t topic, umqtt_bytes_t msg, int q, int r, bool rc) {
+// raise. Returns the outcome of the last round: value is the granted QoS of
+// a SUBACK, or with `reason` set the reason code of an MQTT 5 ack.
+static umqtt_out_t request(mp_obj_t self, const umqtt_req_t *req, bool rc) {
     uint32_t waiting = 0;
     for (;;) {
         call_t c;
@@ -476,19 +474,41 @@ static uint32_t request(mp_obj_t self, int kind, umqtt_bytes_t topic, umqtt_byte
             begin(&c, self, true);
         }
         uint32_t before = waiting;
-        int st = umqtt_request(c.e->rust, c.e, kind, topic, msg, q, r, &waiting, &c.out);
+        int st = umqtt_request(c.e->rust, c.e, req, &waiting, &c.out);
         st = rc ? finish_rc(&c, st) : finish(&c, st);
         if (waiting != before && waiting != 0) {
             store_pid(&c);
         }
         if (st == ST_OK) {
-            return c.out.value;
+            return c.out;
         }
         if (st == ST_MESSAGE) {
             deliver(&c);
         }
         // ST_RECONNECTED: carry on on the new connection.
     }
+}
+
+// properties= of a call: None, or a dict encoded for a packet of ctx by
+// simple.py's _encode (the core's rules; a 3.1.1 client refuses any). The
+// bytes object stays referenced by the caller's C stack until the call ends.
+// (`fun`: the native function, whose module holds _encode; mp_load_global
+// would look in the caller's globals.)
+static umqtt_bytes_t props_arg(mp_obj_fun_bc_t *fun, mp_obj_t self, mp_obj_t props, int ctx) {
+    umqtt_bytes_t none = { 0 };
+    if (props == mp_const_none) {
+        return none;
+    }
+    mp_obj_t a[3] = { props, MP_OBJ_NEW_SMALL_INT(ctx), mp_const_false };
+    a[2] = mp_obj_new_bool(get_int_or_neg(mp_load_attr(self, MP_QSTR_protocol)) == 5);
+    mp_obj_t encode = mp_load_attr(MP_OBJ_FROM_PTR(&fun->context->module), MP_QSTR__encode);
+    mp_obj_t enc = mp_call_function_n_kw(encode, 3, 0, a);
+    return enc == mp_const_none ? none : get_bytes(enc, MP_QSTR_properties);
+}
+
+// What an MQTT 5 ack said (its reason code), else None.
+static mp_obj_t ack_code(const umqtt_out_t *o) {
+    return o->reason ? MP_OBJ_NEW_SMALL_INT(o->value) : mp_const_none;
 }
 
 // Read the CONNECT fields from the client's attributes.
@@ -518,6 +538,17 @@ static void connect_args(mp_obj_t self, umqtt_connect_args_t *a) {
     }
     a->keepalive = get_int_or_neg(mp_load_attr(self, MP_QSTR_keepalive));
     a->timeout_ms = -1;
+    // MQTT 5: the encoded properties simple.py keeps, set_auth()'s callback.
+    a->protocol = get_int_or_neg(mp_load_attr(self, MP_QSTR_protocol));
+    mp_obj_t props = mp_load_attr(self, MP_QSTR__cprops);
+    if (props != mp_const_none) {
+        a->properties = get_bytes(props, MP_QSTR_properties);
+    }
+    props = mp_load_attr(self, MP_QSTR__wprops);
+    if (a->has_will && props != mp_const_none) {
+        a->will_properties = get_bytes(props, MP_QSTR_properties);
+    }
+    a->has_auth = mp_load_attr(self, MP_QSTR__auth) != mp_const_none;
 }
 
 static void check_connect_args(const umqtt_connect_args_t *a) {
@@ -557,17 +588,23 @@ static mp_obj_t mqtt_connect(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, m
     call_t c;
     begin(&c, self, true);
     umqtt_set_pid(c.e->rust, (uint32_t)mp_obj_get_int(pid));
+    c.e->auth_cb = mp_load_attr(self, MP_QSTR__auth);
     // A failed handshake leaves the session disconnected: finish() closes.
     finish(&c, umqtt_connect(c.e->rust, c.e, &a, &c.out));
     return MP_OBJ_NEW_SMALL_INT(c.out.value);
 }
 
-// disconnect(self): DISCONNECT, then close the socket whatever happened.
+// disconnect(self, reason=0, properties=None): DISCONNECT (MQTT 5: with a
+// reason code, e.g. 4 to have the will sent), then close the socket
+// whatever happened.
 static mp_obj_t mqtt_disconnect(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
-    const qstr names[1] = { MP_QSTR_self };
-    mp_obj_t v[1] = { MP_OBJ_NULL };
-    parse_args(n_args, n_kw, args, 1, 1, names, v);
+    const qstr names[3] = { MP_QSTR_self, MP_QSTR_reason, MP_QSTR_properties };
+    mp_obj_t v[3] = { MP_OBJ_NULL, MP_OBJ_NEW_SMALL_INT(0), mp_const_none };
+    parse_args(n_args, n_kw, args, 1, 3, names, v);
     mp_obj_t self = v[0];
+    bool v5 = get_int_or_neg(mp_load_attr(self, MP_QSTR_protocol)) == 5;
+    mp_int_t reason = get_arg(v[1], ARG_REASON_V4 + v5);
+    umqtt_bytes_t props = props_arg(fun, self, v[2], CTX_DISCONNECT);
     call_t c;
     begin(&c, self, false);
     if (c.sock == mp_const_none || !umqtt_is_connected(c.e->rust)) {
@@ -578,7 +615,7 @@ static mp_obj_t mqtt_disconnect(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw
         finish_close(&c, ST_OK, true);
         return mp_const_none;
     }
-    finish_close(&c, umqtt_disconnect(c.e->rust, c.e, &c.out), true);
+    finish_close(&c, umqtt_disconnect(c.e->rust, c.e, (int)reason, props, &c.out), true);
     return mp_const_none;
 }
 
@@ -594,45 +631,95 @@ static mp_obj_t mqtt_ping(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_o
     return mp_const_none;
 }
 
-// publish(self, topic, msg, retain=False, qos=0)
+// publish(self, topic, msg, retain=False, qos=0, properties=None): MQTT 5
+// QoS 1/2 returns the ack's reason code, else None.
 static mp_obj_t mqtt_publish(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args_in) {
-    const qstr names[5] = { MP_QSTR_self, MP_QSTR_topic, MP_QSTR_msg, MP_QSTR_retain, MP_QSTR_qos };
-    mp_obj_t args[5] = { MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL, mp_const_false, MP_OBJ_NEW_SMALL_INT(0) };
-    parse_args(n_args, n_kw, args_in, 3, 5, names, args);
-    mp_obj_t retain = args[3], qos = args[4];
-    umqtt_bytes_t topic = get_bytes(args[1], MP_QSTR_topic);
-    umqtt_bytes_t msg = get_bytes(args[2], MP_QSTR_msg);
-    mp_int_t q = get_qos(qos);
-    int r = mp_obj_is_true(retain);
-    request(args[0], REQ_PUBLISH, topic, msg, q, r, true);
-    return mp_const_none;
+    const qstr names[6] = { MP_QSTR_self, MP_QSTR_topic, MP_QSTR_msg, MP_QSTR_retain, MP_QSTR_qos,
+                            MP_QSTR_properties };
+    mp_obj_t args[6] = { MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL, mp_const_false, MP_OBJ_NEW_SMALL_INT(0),
+                         mp_const_none };
+    parse_args(n_args, n_kw, args_in, 3, 6, names, args);
+    umqtt_req_t req;
+    mp_fun_table.memset_(&req, 0, sizeof(req));
+    req.kind = REQ_PUBLISH;
+    req.topic = get_bytes(args[1], MP_QSTR_topic);
+    req.msg = get_bytes(args[2], MP_QSTR_msg);
+    req.qos = get_qos(args[4]);
+    req.retain = mp_obj_is_true(args[3]);
+    req.properties = props_arg(fun, args[0], args[5], CTX_PUBLISH);
+    umqtt_out_t out = request(args[0], &req, true);
+    return ack_code(&out);
 }
 
-// subscribe(self, topic, qos=0) -> granted QoS
+// subscribe(self, topic, qos=0, no_local=False, retain_as_published=False,
+// retain_handling=0, properties=None) -> granted QoS; a list of (filter,
+// qos) pairs: one SUBSCRIBE, the list of codes (no refusal raises).
 static mp_obj_t mqtt_subscribe(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args_in) {
-    const qstr names[3] = { MP_QSTR_self, MP_QSTR_topic, MP_QSTR_qos };
-    mp_obj_t args[3] = { MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NEW_SMALL_INT(0) };
-    parse_args(n_args, n_kw, args_in, 2, 3, names, args);
-    mp_obj_t qos = args[2];
-    if (mp_load_attr(args[0], MP_QSTR_cb) == mp_const_none) {
+    const qstr names[7] = { MP_QSTR_self, MP_QSTR_topic, MP_QSTR_qos, MP_QSTR_no_local,
+                            MP_QSTR_retain_as_published, MP_QSTR_retain_handling, MP_QSTR_properties };
+    mp_obj_t args[7] = { MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NEW_SMALL_INT(0), mp_const_false, mp_const_false,
+                         MP_OBJ_NEW_SMALL_INT(0), mp_const_none };
+    parse_args(n_args, n_kw, args_in, 2, 7, names, args);
+    mp_obj_t self = args[0], topic = args[1];
+    if (mp_load_attr(self, MP_QSTR_cb) == mp_const_none) {
         raise_error(ERR_NO_CALLBACK);
     }
-    umqtt_bytes_t topic = get_bytes(args[1], MP_QSTR_topic);
-    mp_int_t q = get_qos(qos);
-    umqtt_bytes_t none = { 0 };
-    uint32_t granted = request(args[0], REQ_SUBSCRIBE, topic, none, q, 0, true);
-    return MP_OBJ_NEW_SMALL_INT(granted);
+    umqtt_req_t req;
+    mp_fun_table.memset_(&req, 0, sizeof(req));
+    req.kind = REQ_SUBSCRIBE;
+    req.no_local = mp_obj_is_true(args[3]);
+    req.retain_as_published = mp_obj_is_true(args[4]);
+    req.retain_handling = get_int_or_neg(args[5]);
+    req.properties = props_arg(fun, self, args[6], CTX_SUBSCRIBE);
+    bool list = mp_obj_is_type(topic, &mp_type_list);
+    if (list) {
+        mp_obj_t *items;
+        mp_obj_get_array(topic, &req.n_filters, &items);
+        umqtt_filter_t *f = m_new(umqtt_filter_t, req.n_filters + 1);
+        for (size_t i = 0; i < req.n_filters; i++) {
+            size_t two = 0;
+            mp_obj_t *fq = NULL;
+            if (mp_obj_is_type(items[i], &mp_type_tuple)) {
+                mp_obj_get_array(items[i], &two, &fq);
+            }
+            if (two != 2) {
+                mp_raise_TypeError("topic list items must be (filter, qos) pairs");
+            }
+            f[i].topic = get_bytes(fq[0], MP_QSTR_topic);
+            f[i].qos = get_qos(fq[1]);
+        }
+        req.kind = REQ_SUBSCRIBE_LIST;
+        req.filters = f;
+    } else {
+        req.topic = get_bytes(topic, MP_QSTR_topic);
+        req.qos = get_qos(args[2]);
+    }
+    umqtt_out_t out = request(self, &req, true);
+    if (!list) {
+        return MP_OBJ_NEW_SMALL_INT(out.value);
+    }
+    uint8_t codes[16];
+    size_t n = umqtt_codes(engine_of(self)->rust, codes, sizeof(codes));
+    mp_obj_t r = mp_obj_new_list(0, NULL);
+    for (size_t i = 0; i < n; i++) {
+        mp_obj_list_append(r, MP_OBJ_NEW_SMALL_INT(codes[i]));
+    }
+    return r;
 }
 
+// unsubscribe(self, topic, properties=None): MQTT 5 returns the UNSUBACK's
+// reason code, else None.
 static mp_obj_t mqtt_unsubscribe(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
-    const qstr names[2] = { MP_QSTR_self, MP_QSTR_topic };
-    mp_obj_t v[2] = { MP_OBJ_NULL, MP_OBJ_NULL };
-    parse_args(n_args, n_kw, args, 2, 2, names, v);
-    mp_obj_t self = v[0], topic_in = v[1];
-    umqtt_bytes_t topic = get_bytes(topic_in, MP_QSTR_topic);
-    umqtt_bytes_t none = { 0 };
-    request(self, REQ_UNSUBSCRIBE, topic, none, 0, 0, true);
-    return mp_const_none;
+    const qstr names[3] = { MP_QSTR_self, MP_QSTR_topic, MP_QSTR_properties };
+    mp_obj_t v[3] = { MP_OBJ_NULL, MP_OBJ_NULL, mp_const_none };
+    parse_args(n_args, n_kw, args, 2, 3, names, v);
+    umqtt_req_t req;
+    mp_fun_table.memset_(&req, 0, sizeof(req));
+    req.kind = REQ_UNSUBSCRIBE;
+    req.topic = get_bytes(v[1], MP_QSTR_topic);
+    req.properties = props_arg(fun, v[0], v[2], CTX_UNSUBSCRIBE);
+    umqtt_out_t out = request(v[0], &req, true);
+    return ack_code(&out);
 }
 
 // umqtt.simple leaves the socket blocking after wait_msg().
@@ -715,8 +802,10 @@ static mp_obj_t mqtt_resubscribe(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_k
     const qstr names[1] = { MP_QSTR_self };
     mp_obj_t v[1] = { MP_OBJ_NULL };
     parse_args(n_args, n_kw, args, 1, 1, names, v);
-    umqtt_bytes_t none = { 0 };
-    request(v[0], REQ_RESUBSCRIBE, none, none, 0, 0, false);
+    umqtt_req_t req;
+    mp_fun_table.memset_(&req, 0, sizeof(req));
+    req.kind = REQ_RESUBSCRIBE;
+    request(v[0], &req, false);
     return mp_const_none;
 }
 
@@ -937,6 +1026,8 @@ static mp_obj_t module_init(mp_obj_fun_bc_t *self) {
     mp_store_global(MP_QSTR__retry_failed, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_retry_failed));
     mp_store_global(MP_QSTR__ws_target, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_ws_target));
     mp_store_global(MP_QSTR__ws_open, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_ws_open));
+    mp_store_global(MP_QSTR__props, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_props));
+    mp_store_global(MP_QSTR__v5props, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_v5props));
 
     MP_DYNRUNTIME_INIT_EXIT
 }

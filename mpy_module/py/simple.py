@@ -39,14 +39,51 @@ def _text(v, name):
         raise TypeError(name + " must be bytes or str")
 
 
-# The third argument of a set_callback(f, details=True) callback, from the
-# PUBLISH's first byte; MQTT 5 properties are not in this module ({}).
+# MQTT 5 properties (spec/PYAPI.md "MQTT 5"): a dict, None or {} for a
+# packet of ctx (the core's numbering: CONNECT 0, will 1, PUBLISH 3,
+# SUBSCRIBE 5, UNSUBSCRIBE 7, DISCONNECT 9) as the core encodes it (None:
+# none). A list value is several properties of that name.
+def _encode(props, ctx, v5):
+    if props is None:
+        return None
+    if not isinstance(props, dict):
+        raise TypeError("properties must be a dict or None")
+    flat = []
+    for k, v in props.items():
+        for x in v if isinstance(v, list) else (v,):
+            flat.append(k)
+            flat.append(x)
+    return _props(flat, ctx, v5) if flat else None
+
+
+# Received properties (_v5props: name, value, in_list, ...) as a dict.
+def _dict(flat):
+    d = {}
+    for i in range(0, len(flat), 3):
+        k, v = flat[i], flat[i + 1]
+        if flat[i + 2]:
+            d.setdefault(k, []).append(v)
+        else:
+            d[k] = v
+    return d
+
+
+# The third argument of a set_callback(f, details=True) callback: flags from
+# the PUBLISH's first byte, its MQTT 5 properties ({} on 3.1.1).
 class MessageDetails:
-    def __init__(self, first):
+    def __init__(self, first, client):
         self.qos = (first >> 1) & 3
         self.retain = bool(first & 1)
         self.dup = bool(first & 8)
-        self.properties = {}
+        self.properties = _dict(_v5props(client, 1)) if client.protocol == 5 else {}
+
+    def __repr__(self):
+        return "MessageDetails(qos=%d, retain=%s, dup=%s, properties=%r)" % (
+            self.qos,
+            self.retain,
+            self.dup,
+            self.properties,
+        )
 
 
 class MQTTClient:
@@ -85,8 +122,7 @@ class MQTTClient:
         if password is not None:
             _text(password, "password")
         _arg(keepalive, 1)
-        # MQTT 5 is not in the MicroPython module yet: protocol=5 is the
-        # core's ValueError (README "MQTT 5").
+        # 4 or 5 (a build without MQTT 5 refuses 5: the core's ValueError).
         self.protocol = _arg(protocol, 3)
         self.client_id = client_id
         self.sock = None
@@ -103,6 +139,14 @@ class MQTTClient:
         self.lw_msg = None
         self.lw_qos = 0
         self.lw_retain = False
+        # MQTT 5: connect()'s and set_last_will()'s properties (as given and
+        # encoded), set_auth()'s (method, data) and on_challenge, the CONNACK's.
+        self._cp = None
+        self._cprops = None
+        self._wprops = None
+        self._authp = None
+        self._auth = None
+        self.connack_properties = {}
         if ws != _TCP:
             self._ws = ws
         # The native protocol engine: buffers, session and in-flight state.
@@ -115,7 +159,8 @@ class MQTTClient:
         self.cb = f
         self._details = MessageDetails if details else None
 
-    def set_last_will(self, topic, msg, retain=False, qos=0):
+    def set_last_will(self, topic, msg, retain=False, qos=0, properties=None):
+        self._wprops = _encode(properties, 1, self.protocol == 5)
         self.lw_qos = _will(topic, msg, qos)
         self.lw_topic = topic
         self.lw_msg = msg
@@ -168,16 +213,40 @@ class MQTTClient:
             s.close()
             raise
 
-    def connect(self, clean_session=True, timeout=None):
+    # MQTT 5 enhanced authentication: the next connect() sends the method
+    # and data; on_challenge(data) -> bytes answers each AUTH challenge.
+    def set_auth(self, method, data, on_challenge):
+        _encode({"authentication_method": method}, 0, self.protocol == 5)
+        if not callable(on_challenge):
+            raise TypeError("on_challenge must be callable")
+        self._authp = (method, data)
+        self._auth = on_challenge
+
+    def connect(self, clean_session=True, timeout=None, properties=None):
         # One budget for TCP (and TLS) and CONNACK, like the CPython binding.
         import time
 
         t0 = time.ticks_ms()
+        # MQTT 5 properties are kept for later connects ({} clears them).
+        if properties is not None:
+            self._cp = properties
+        p = self._cp
+        if self._authp:
+            p = dict(p or {})
+            p["authentication_method"] = self._authp[0]
+            if self._authp[1] is not None:
+                p["authentication_data"] = self._authp[1]
+        self._cprops = _encode(p, 0, self.protocol == 5)
         self._open(clean_session, timeout)
         if timeout is not None:
             left = timeout - time.ticks_diff(time.ticks_ms(), t0) / 1000
             timeout = left if left > 0.001 else 0.001
-        return _connect(self, clean_session, timeout)
+        sp = _connect(self, clean_session, timeout)
+        if self.protocol == 5:
+            # An identifier the broker assigned is the one reconnects resume.
+            self.connack_properties = d = _dict(_v5props(self, 0))
+            self.client_id = d.get("assigned_client_identifier", self.client_id)
+        return sp
 
     # Automatic reconnect: operations that lose the connection call
     # self.reconnect() and carry on (spec/PYAPI.md "Reconnect").

@@ -42,6 +42,18 @@ extern "C" {
     /// `os.urandom(len)` into `buf` (the WebSocket nonce and masks).
     #[cfg(feature = "ws")]
     pub fn glue_random(io: *mut c_void, buf: *mut u8, len: usize) -> i32;
+    /// MQTT 5 enhanced authentication: the application's answer to an AUTH
+    /// challenge with `data`, at most `cap` bytes into `answer`, its length
+    /// in `*n`.
+    #[cfg(feature = "v5")]
+    pub fn glue_auth(
+        io: *mut c_void,
+        data: *const u8,
+        len: usize,
+        answer: *mut u8,
+        cap: usize,
+        n: *mut usize,
+    ) -> i32;
     /// Last resort after a bug: raises RuntimeError and marks the module
     /// unusable. Only reached from the panic handler.
     pub fn glue_panic() -> !;
@@ -68,6 +80,10 @@ pub struct Out {
     pub payload_len: usize,
     /// Packet id, session-present flag, packet type byte or granted QoS.
     pub value: u32,
+    /// 1: an MQTT 5 refusal or server DISCONNECT; `msg` is the packet's
+    /// reason string (none: `msg_len` 0), raised as
+    /// MQTTException(code, reason_string or None).
+    pub reason: i32,
 }
 
 /// A byte string from Python (`ptr` may be null when `len == 0`).
@@ -109,6 +125,53 @@ pub struct ConnectArgs {
     pub clean_session: i32,
     /// CONNACK wait in ms; negative: the default response timeout.
     pub timeout_ms: i64,
+    /// 4 (MQTT 3.1.1) or 5.
+    pub protocol: i32,
+    /// MQTT 5: encoded CONNECT and will properties (`umqtt_props_encode`).
+    pub properties: Bytes,
+    pub will_properties: Bytes,
+    /// MQTT 5: answer AUTH challenges through `glue_auth`.
+    pub has_auth: i32,
+}
+
+/// One filter of a subscribe() with a list.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct Filter {
+    pub topic: Bytes,
+    pub qos: i32,
+}
+
+/// What `umqtt_request` does (`kind`: REQ_*).
+#[repr(C)]
+pub struct ReqArgs {
+    pub topic: Bytes,
+    pub msg: Bytes,
+    /// Encoded properties (MQTT 5).
+    pub properties: Bytes,
+    /// REQ_SUBSCRIBE_LIST: the filters.
+    pub filters: *const Filter,
+    pub n_filters: usize,
+    pub kind: i32,
+    pub qos: i32,
+    pub retain: i32,
+    /// Subscription options (MQTT 5).
+    pub no_local: i32,
+    pub retain_as_published: i32,
+    pub retain_handling: i32,
+}
+
+/// A property between the glue and the core: its name, and a value by
+/// `kind` (PROP_*): `num`, `a`, or the pair `a`, `b`. `list`: the Python
+/// dict keeps it in a list (user_property, subscription_identifier).
+#[repr(C)]
+pub struct PropItem {
+    pub name: Bytes,
+    pub a: Bytes,
+    pub b: Bytes,
+    pub num: i64,
+    pub kind: i32,
+    pub list: i32,
 }
 
 /// Where a WebSocket connection goes (`umqtt_ws_target`); `is_ws` 0: TCP.

@@ -12,10 +12,13 @@
 mod ffi;
 mod heap;
 mod host;
+mod v5;
 mod ws;
 
 use core::ffi::c_void;
-use ffi::{Bytes, ConnectArgs, Out, ST_ERROR, ST_IDLE, ST_MESSAGE, ST_OK, ST_PACKET};
+use ffi::{
+    Bytes, ConnectArgs, Filter, Out, ReqArgs, ST_ERROR, ST_IDLE, ST_MESSAGE, ST_OK, ST_PACKET,
+};
 use heap::HeapBuf;
 use host::{Clock, MpHost};
 use umqtt_core::client::{
@@ -37,7 +40,7 @@ const INITIAL_BUF: usize = 256;
 /// The core client: receive and transmit buffers, stored frames of in-flight
 /// messages, in-flight limits, and the registry of granted subscriptions
 /// (restored by reconnect()).
-type Core = Client<HeapBuf, HeapBuf, HeapBuf, INFLIGHT, HeapBuf>;
+pub(crate) type Core = Client<HeapBuf, HeapBuf, HeapBuf, INFLIGHT, HeapBuf>;
 
 /// What the operations run over: the socket, through the WebSocket link
 /// when one is open.
@@ -92,6 +95,13 @@ pub(crate) fn fail(out: &mut Out, e: Error) -> i32 {
 
 fn qos(v: i32) -> Result<QoS, Error> {
     args::qos(i64::from(v))
+}
+
+/// [`fail`] for a call on `client` (MQTT 5: with the reason string).
+pub(crate) fn failed(out: &mut Out, e: Error, client: &Core) -> i32 {
+    let st = fail(out, e);
+    v5::with_reason(out, client);
+    st
 }
 
 /// `Ok` as ST_OK, an error reported.
@@ -194,6 +204,11 @@ unsafe fn connect_packet<'a>(a: &ConnectArgs) -> Result<Connect<'a>, Error> {
 pub unsafe extern "C" fn umqtt_check_connect(args: *const ConnectArgs, out: *mut Out) -> i32 {
     // SAFETY: the glue passes valid pointers.
     let (a, out) = unsafe { (&*args, &mut *out) };
+    #[cfg(feature = "v5")]
+    if a.protocol == 5 {
+        // SAFETY: buffers alive for the call.
+        return status(out, unsafe { v5::connect_packet(a) }.map(drop));
+    }
     // SAFETY: buffers alive for the call.
     status(out, unsafe { connect_packet(a) }.map(drop))
 }
@@ -213,19 +228,30 @@ pub unsafe extern "C" fn umqtt_connect(
     let (engine, out) = unsafe { parts(eng, out) };
     // SAFETY: the glue passes a valid ConnectArgs whose buffers outlive the call.
     let a = unsafe { &*args };
-    let c = match unsafe { connect_packet(a) } {
-        Ok(c) => c,
-        Err(e) => return fail(out, e),
-    };
     // -1: no timeout given; past u32 milliseconds (~49 days): as long as possible.
     let timeout = (a.timeout_ms >= 0).then(|| u32::try_from(a.timeout_ms).unwrap_or(u32::MAX));
     let (client, mut host) = engine.split(io);
-    match client.connect(&mut host, &c, timeout) {
+    let r = match a.protocol {
+        #[cfg(feature = "v5")]
+        // SAFETY: buffers alive for the call.
+        5 => unsafe { v5::connect_packet(a) }.and_then(|c| {
+            if a.has_auth != 0 {
+                client.connect_v5_auth(&mut host, &c, timeout, |data, answer| {
+                    v5::answer(io, data, answer)
+                })
+            } else {
+                client.connect_v5(&mut host, &c, timeout)
+            }
+        }),
+        // SAFETY: buffers alive for the call.
+        _ => unsafe { connect_packet(a) }.and_then(|c| client.connect(&mut host, &c, timeout)),
+    };
+    match r {
         Ok(sp) => {
             out.value = u32::from(sp);
             ST_OK
         }
-        Err(e) => fail(out, e),
+        Err(e) => failed(out, e, client),
     }
 }
 
@@ -243,62 +269,160 @@ pub unsafe extern "C" fn umqtt_flush(eng: *mut c_void, io: *mut c_void, out: *mu
     status(out, client.flush(&mut host))
 }
 
-/// Request kinds for [`umqtt_request`].
+/// Request kinds for [`umqtt_request`] (3: the resubscription).
 const REQ_PUBLISH: i32 = 0;
 const REQ_SUBSCRIBE: i32 = 1;
 const REQ_UNSUBSCRIBE: i32 = 2;
+const REQ_SUBSCRIBE_LIST: i32 = 4;
+
+/// Most filters one subscribe() with a list takes here (no allocation).
+const LIST_FILTERS: usize = 16;
 
 /// One round of a publish / subscribe / unsubscribe / resubscription
-/// (`kind`; anything else is the resubscription) by the core's
-/// [`umqtt_core::client::Request`]: `*waiting` (0: not sent) is its state,
-/// kept by the glue across rounds and reconnects. Statuses as
-/// [`umqtt_run`]: ST_OK when complete (`out.value` = first granted QoS of a
-/// SUBACK), ST_MESSAGE for a message that arrived meanwhile.
+/// (`req.kind`) by the core's [`umqtt_core::client::Request`]: `*waiting`
+/// (0: not sent) is its state, kept by the glue across rounds and
+/// reconnects. An MQTT 5 client sends the MQTT 5 packet, with
+/// `req.properties` and the subscription options. Statuses as
+/// [`umqtt_run`]: ST_OK when complete (`out.value` = the first code of a
+/// SUBACK, or the reason code of an MQTT 5 ack), ST_MESSAGE for a message
+/// that arrived meanwhile.
 ///
 /// # Safety
-/// See [`parts`]; `topic`/`msg` must stay valid for the call, `waiting`
-/// must be valid.
+/// See [`parts`]; `req` and its buffers must stay valid for the call,
+/// `waiting` must be valid.
 #[no_mangle]
-#[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn umqtt_request(
     eng: *mut c_void,
     io: *mut c_void,
-    kind: i32,
-    topic: Bytes,
-    msg: Bytes,
-    qos_v: i32,
-    retain: i32,
+    req: *const ReqArgs,
     waiting: *mut u32,
     out: *mut Out,
 ) -> i32 {
     // SAFETY: forwarded contract.
     let (engine, out) = unsafe { parts(eng, out) };
     // SAFETY: forwarded contract.
-    let waiting = unsafe { &mut *waiting };
-    let q = match qos(qos_v) {
-        Ok(q) => q,
+    let (r, waiting) = unsafe { (&*req, &mut *waiting) };
+    // SAFETY: Python buffers alive for the call.
+    let (t, m) = unsafe { (r.topic.as_slice(), r.msg.as_slice()) };
+    let mut filters = [(&[][..], QoS::AtMostOnce); LIST_FILTERS];
+    let n = match list_filters(r, &mut filters) {
+        Ok(n) => n,
         Err(e) => return fail(out, e),
     };
-    // SAFETY: Python buffers alive for the call.
-    let (t, m) = unsafe { (topic.as_slice(), msg.as_slice()) };
-    let op = match kind {
-        REQ_PUBLISH => Op::Publish {
+    let v5 = engine.client.protocol() == ProtocolVersion::V5;
+    let options = (r.no_local, r.retain_as_published, r.retain_handling);
+    if !v5 && options != (0, 0, 0) {
+        return fail(out, umqtt_core::ArgError::PropertiesNeedV5.into());
+    }
+    #[cfg(feature = "v5")]
+    let (props, with_options) = {
+        let ctx = match r.kind {
+            REQ_PUBLISH => umqtt_core::codec::v5::Context::Publish,
+            REQ_UNSUBSCRIBE => umqtt_core::codec::v5::Context::Unsubscribe,
+            _ => umqtt_core::codec::v5::Context::Subscribe,
+        };
+        // SAFETY: the glue's encoding, alive for the call.
+        let props = match unsafe { v5::properties(r.properties, ctx) } {
+            Ok(p) => p,
+            Err(e) => return fail(out, e),
+        };
+        let opts = |qos| umqtt_core::codec::v5::SubOptions {
+            qos,
+            no_local: r.no_local != 0,
+            retain_as_published: r.retain_as_published != 0,
+            retain_handling: u8::try_from(r.retain_handling).unwrap_or(u8::MAX),
+        };
+        (props, filters.map(|(f, q)| (f, opts(q))))
+    };
+    let filters = filters.get(..n).unwrap_or_default();
+    let first = filters.first().copied().unwrap_or((t, QoS::AtMostOnce));
+    let op = match (r.kind, v5) {
+        (REQ_PUBLISH, false) => Op::Publish {
             topic: t,
             payload: m,
-            qos: q,
-            retain: retain != 0,
+            qos: first.1,
+            retain: r.retain != 0,
         },
-        REQ_SUBSCRIBE => Op::Subscribe(t, q),
-        REQ_UNSUBSCRIBE => Op::Unsubscribe(t),
+        (REQ_SUBSCRIBE, false) => Op::Subscribe(t, first.1),
+        (REQ_SUBSCRIBE_LIST, false) => Op::SubscribeAll(filters),
+        (REQ_UNSUBSCRIBE, false) => Op::Unsubscribe(t),
+        #[cfg(feature = "v5")]
+        (REQ_PUBLISH, true) => Op::PublishV5 {
+            topic: t,
+            payload: m,
+            qos: first.1,
+            retain: r.retain != 0,
+            properties: props,
+        },
+        #[cfg(feature = "v5")]
+        (REQ_SUBSCRIBE | REQ_SUBSCRIBE_LIST, true) => Op::SubscribeV5 {
+            filters: with_options.get(..n).unwrap_or_default(),
+            properties: props,
+        },
+        #[cfg(feature = "v5")]
+        (REQ_UNSUBSCRIBE, true) => Op::UnsubscribeV5 {
+            filters: core::slice::from_ref(&first.0),
+            properties: props,
+        },
         _ => Op::Resubscribe,
     };
     let id = u16::try_from(*waiting).ok().and_then(PacketId::new);
     let mut req = Request::resume(op, id);
     let (client, mut host) = engine.split(io);
-    let r = client.request(&mut host, &mut req);
-    let st = report(out, r).unwrap_or_else(|| done(client, out));
+    let res = client.request(&mut host, &mut req);
+    let st = report(out, res).unwrap_or_else(|| done(client, out));
+    if st == ST_ERROR {
+        v5::with_reason(out, client);
+    } else if st == ST_OK && v5 && (r.kind == REQ_UNSUBSCRIBE || r.kind == REQ_PUBLISH && r.qos > 0)
+    {
+        // The call returns the reason code of its ack.
+        out.value = v5::ack_code(client);
+        out.reason = 1;
+    }
     *waiting = req.waiting().map_or(0, |i| u32::from(i.get()));
     st
+}
+
+/// The (filter, QoS) pairs of a request: the glue's list, or its topic and
+/// QoS; their number.
+fn list_filters(r: &ReqArgs, into: &mut [(&[u8], QoS); LIST_FILTERS]) -> Result<usize, Error> {
+    if r.kind != REQ_SUBSCRIBE_LIST {
+        // SAFETY: Python buffer alive for the call.
+        into[0] = (unsafe { r.topic.as_slice() }, qos(r.qos)?);
+        return Ok(1);
+    }
+    if r.n_filters > LIST_FILTERS {
+        return Err(umqtt_core::ArgError::TooManyFilters.into());
+    }
+    // SAFETY: the glue passes `n_filters` items alive for the call.
+    let list: &[Filter] = unsafe { core::slice::from_raw_parts(r.filters, r.n_filters) };
+    for (slot, f) in into.iter_mut().zip(list) {
+        // SAFETY: as above.
+        *slot = (unsafe { f.topic.as_slice() }, qos(f.qos)?);
+    }
+    Ok(list.len())
+}
+
+/// The codes of the last SUBACK (or MQTT 5 UNSUBACK), at most `cap` into
+/// `buf`; their number.
+///
+/// # Safety
+/// See [`parts`]; `buf` must have `cap` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_codes(eng: *mut c_void, buf: *mut u8, cap: usize) -> usize {
+    // SAFETY: forwarded contract.
+    let (engine, buf) = unsafe {
+        (
+            &*eng.cast::<Engine>(),
+            core::slice::from_raw_parts_mut(buf, cap),
+        )
+    };
+    let codes = engine.client.last_suback();
+    let n = codes.len().min(cap);
+    if let (Some(dst), Some(src)) = (buf.get_mut(..n), codes.get(..n)) {
+        dst.copy_from_slice(src);
+    }
+    n
 }
 
 /// Put a round's outcome in `out` and return its status; `None` for
@@ -362,7 +486,11 @@ pub unsafe extern "C" fn umqtt_run(
     };
     let (client, mut host) = engine.split(io);
     let r = client.run(&mut host, until);
-    report(out, r).unwrap_or_else(|| done(client, out))
+    let st = report(out, r).unwrap_or_else(|| done(client, out));
+    if st == ST_ERROR {
+        v5::with_reason(out, client);
+    }
+    st
 }
 
 /// The message the last `umqtt_run` returned could not be copied out (the
@@ -391,16 +519,38 @@ pub unsafe extern "C" fn umqtt_ping(eng: *mut c_void, io: *mut c_void, out: *mut
     status(out, client.ping(&mut host))
 }
 
-/// Send DISCONNECT.
+/// Send DISCONNECT; MQTT 5: with `reason` and the encoded `properties`.
 ///
 /// # Safety
-/// See [`parts`].
+/// See [`parts`]; `properties` alive for the call.
 #[no_mangle]
-pub unsafe extern "C" fn umqtt_disconnect(eng: *mut c_void, io: *mut c_void, out: *mut Out) -> i32 {
+pub unsafe extern "C" fn umqtt_disconnect(
+    eng: *mut c_void,
+    io: *mut c_void,
+    reason: i32,
+    properties: Bytes,
+    out: *mut Out,
+) -> i32 {
     // SAFETY: forwarded contract.
     let (engine, out) = unsafe { parts(eng, out) };
+    let v5 = engine.client.protocol() == ProtocolVersion::V5;
+    let code = match args::disconnect_reason(i64::from(reason), v5) {
+        Ok(c) => c,
+        Err(e) => return fail(out, e),
+    };
     let (client, mut host) = engine.split(io);
-    let r = client.disconnect(&mut host);
+    let r = match v5 {
+        #[cfg(feature = "v5")]
+        true => {
+            let ctx = umqtt_core::codec::v5::Context::Disconnect;
+            // SAFETY: the glue's encoding, alive for the call.
+            unsafe { v5::properties(properties, ctx) }
+                .and_then(|props| client.disconnect_v5(&mut host, code, props))
+        }
+        _ => client.disconnect(&mut host),
+    };
+    #[cfg(not(feature = "v5"))]
+    let _ = (properties, code);
     // On a WebSocket: the closing handshake's first frame (status 1000).
     #[cfg(feature = "ws")]
     let r = r.and_then(|()| match host.link {
@@ -488,8 +638,9 @@ pub unsafe extern "C" fn umqtt_set_timeouts(
     status(out, r.map(|(s, m)| engine.client.set_timeouts(s, m)))
 }
 
-/// Argument rules for the glue: `what` 0 = qos, 1 = keepalive, 2 = pid;
-/// 3 = will topic (`topic`); see core `args`.
+/// Argument rules for the glue: `what` 0 = qos, 1 = keepalive, 2 = pid,
+/// 3 = protocol, 4 = will topic (`topic`), 5/6 = disconnect reason of a
+/// 3.1.1/MQTT 5 client; see core `args`.
 ///
 /// # Safety
 /// `out` must be valid; `topic` alive for the call.
@@ -502,6 +653,8 @@ pub unsafe extern "C" fn umqtt_check_arg(what: i32, v: i64, topic: Bytes, out: *
         1 => args::keepalive(v).map(drop),
         2 => args::packet_id(v).map(drop),
         3 => args::protocol(v).map(drop),
+        5 => args::disconnect_reason(v, false).map(drop),
+        6 => args::disconnect_reason(v, true).map(drop),
         // SAFETY: Python buffer alive for the call.
         _ => args::will_topic(unsafe { topic.as_slice() }),
     };

@@ -453,13 +453,11 @@ impl MQTTClient {
     #[pyo3(signature = (reason=0, properties=None))]
     fn disconnect(
         slf: &Bound<'_, Self>,
-        reason: u8,
+        reason: i64,
         properties: Option<Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         let v5 = Self::guard(slf)?.protocol == 5;
-        if !v5 && reason != 0 {
-            return Err(to_pyerr(ArgError::PropertiesNeedV5.into(), None));
-        }
+        let reason = args::disconnect_reason(reason, v5).map_err(|e| to_pyerr(e, None))?;
         let props = v5::from_py(properties.as_ref(), Context::Disconnect, v5)?;
         let (sock, connected) = {
             let mut t = Self::guard(slf)?;

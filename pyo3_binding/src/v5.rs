@@ -9,9 +9,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use umqtt_core::client::{Op, Request};
 use umqtt_core::codec::v5::{
-    Context, Properties, PropertyBuilder, PropertyId, Role, SubFilter, SubOptions, Value,
+    Context, Dynamic, Properties, PropertyBuilder, PropertyId, Role, SubFilter, SubOptions, Value,
 };
-use umqtt_core::{ArgError, Error, PropertyError, QoS};
+use umqtt_core::{ArgError, Error, QoS};
 
 use crate::convert::{to_bytes, to_qos};
 use crate::drive::Meta;
@@ -103,10 +103,6 @@ fn core_err(e: Error) -> PyErr {
     to_pyerr(e, None)
 }
 
-fn wrong_type() -> PyErr {
-    core_err(ArgError::Property(PropertyError::WrongType).into())
-}
-
 /// Push one dict item: a list is several values of a repeatable property
 /// (user properties, subscription identifiers); the core refuses a list
 /// where the property may appear once.
@@ -121,35 +117,24 @@ fn push(b: &mut PropertyBuilder<'_>, name: &str, v: &Bound<'_, PyAny>) -> PyResu
 }
 
 fn push_one(b: &mut PropertyBuilder<'_>, name: &str, v: &Bound<'_, PyAny>) -> PyResult<()> {
-    if let Ok(t) = v.cast::<PyTuple>() {
-        let (k, val): (Bound<'_, PyString>, Bound<'_, PyString>) =
-            t.extract().map_err(|_| wrong_type())?;
-        return b
-            .push_named(name, Value::Pair(k.to_str()?, val.to_str()?))
-            .map_err(core_err);
-    }
-    if let Ok(s) = v.cast::<PyString>() {
-        return b
-            .push_named(name, Value::Str(s.to_str()?))
-            .map_err(core_err);
-    }
-    if let Ok(by) = v.cast::<PyBytes>() {
-        return b
-            .push_named(name, Value::Binary(by.as_bytes()))
-            .map_err(core_err);
-    }
-    if v.is_instance_of::<pyo3::types::PyBool>() || v.is_instance_of::<pyo3::types::PyInt>() {
+    let pair: Option<(Bound<'_, PyString>, Bound<'_, PyString>)> =
+        v.cast::<PyTuple>().ok().and_then(|t| t.extract().ok());
+    let value = if let Some((k, val)) = &pair {
+        Dynamic::Value(Value::Pair(k.to_str()?, val.to_str()?))
+    } else if v.is_instance_of::<PyTuple>() {
+        Dynamic::Other
+    } else if let Ok(s) = v.cast::<PyString>() {
+        Dynamic::Value(Value::Str(s.to_str()?))
+    } else if let Ok(by) = v.cast::<PyBytes>() {
+        Dynamic::Value(Value::Binary(by.as_bytes()))
+    } else if v.is_instance_of::<pyo3::types::PyBool>() || v.is_instance_of::<pyo3::types::PyInt>()
+    {
         // Booleans are ints in Python (request_problem_information=True).
-        let n: i64 = v.extract().unwrap_or(i64::MAX);
-        let n = u32::try_from(n)
-            .map_err(|_| core_err(ArgError::Property(PropertyError::OutOfRange).into()))?;
-        return b.push_named(name, Value::Int(n)).map_err(core_err);
-    }
-    // Unknown names are refused as such, whatever the value.
-    if PropertyId::from_name(name).is_none() {
-        return b.push_named(name, Value::Int(0)).map_err(core_err);
-    }
-    Err(wrong_type())
+        Dynamic::Int(v.extract().unwrap_or(i64::MAX))
+    } else {
+        Dynamic::Other
+    };
+    b.push_dynamic(name, value).map_err(core_err)
 }
 
 /// A received property list as a dict: integers as `int`, strings as

@@ -226,6 +226,11 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>
         }
     }
 
+    /// The protocol of the current (or last) connection.
+    pub fn protocol(&self) -> crate::ProtocolVersion {
+        self.session.protocol()
+    }
+
     /// The protocol state.
     pub fn session(&self) -> &Session<INFLIGHT> {
         &self.session

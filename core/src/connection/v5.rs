@@ -20,7 +20,7 @@ use crate::v5::{
     auth_packet, check_inbound_size, AliasUse, AuthFlow, AuthStep, InboundAliases, OutboundAliases,
     ServerLimits,
 };
-use crate::{ArgError, Error, PacketId, ProtocolError, ProtocolVersion, QoS};
+use crate::{ArgError, Error, PacketId, ProtocolError, QoS};
 
 /// Topic aliases a connection keeps each way (inbound: the most a binding
 /// should announce as `topic_alias_maximum`; outbound: the first topics
@@ -180,11 +180,6 @@ impl State {
 impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>
     Connection<RB, TB, FB, SB, INFLIGHT>
 {
-    /// The protocol of the current (or last) connection.
-    pub fn protocol(&self) -> ProtocolVersion {
-        self.session.protocol()
-    }
-
     /// Queue an MQTT 5 CONNECT (see [`Connection::connect`]). Announce
     /// `topic_alias_maximum` (at most [`TOPIC_ALIASES`]) in its properties
     /// to receive aliased topics, and `maximum_packet_size` to have larger

@@ -245,6 +245,18 @@ fn value_len(v: &Value<'_>, kind: Kind) -> usize {
     }
 }
 
+/// A property value as a dynamically typed language hands it over
+/// ([`PropertyBuilder::push_dynamic`]).
+#[derive(Debug, Clone, Copy)]
+pub enum Dynamic<'a> {
+    /// An integer of any size.
+    Int(i64),
+    /// A value of one of the property types.
+    Value(Value<'a>),
+    /// Anything else.
+    Other,
+}
+
 impl<'b> PropertyBuilder<'b> {
     /// Start an empty list for `ctx`, sent by `sender` (a client builds
     /// with [`Role::Client`]).
@@ -262,6 +274,22 @@ impl<'b> PropertyBuilder<'b> {
     pub fn push_named(&mut self, name: &str, value: Value<'_>) -> Result<(), Error> {
         let id = PropertyId::from_name(name).ok_or(PropertyError::UnknownName)?;
         self.push(id, value)
+    }
+
+    /// [`Self::push_named`] for a dynamically typed binding: an integer of
+    /// any size (past `u32`: `OutOfRange`), or a value of a type no property
+    /// has (`WrongType`; an unknown name is refused as unknown whatever the
+    /// value).
+    pub fn push_dynamic(&mut self, name: &str, value: Dynamic<'_>) -> Result<(), Error> {
+        let id = PropertyId::from_name(name).ok_or(PropertyError::UnknownName)?;
+        match value {
+            Dynamic::Int(n) => {
+                let n = u32::try_from(n).map_err(|_| PropertyError::OutOfRange)?;
+                self.push(id, Value::Int(n))
+            }
+            Dynamic::Value(v) => self.push(id, v),
+            Dynamic::Other => Err(PropertyError::WrongType.into()),
+        }
     }
 
     /// Add a property. Errors: `NotAllowed` on this packet, `WrongType`,

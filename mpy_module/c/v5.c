@@ -1,0 +1,142 @@
+// MQTT 5: properties between the Python half and the core's encoding
+// (umqtt_props_encode, umqtt_prop_at), and the AUTH challenges answered by
+// set_auth()'s on_challenge. py/simple.py turns dicts into the flat lists
+// used here and back; every rule (names, types, ranges, which packet allows
+// what) is the core's.
+#include "glue.h"
+
+// One value into `p` by its Python type; the core checks it for the name.
+static void prop_value(umqtt_prop_t *p, mp_obj_t v) {
+    p->kind = PROP_OTHER;
+    mp_buffer_info_t bi;
+    if (mp_obj_is_str(v)) {
+        p->kind = PROP_STR;
+        p->a = get_bytes(v, MP_QSTR_properties);
+    } else if (mp_obj_is_int(v) || mp_obj_is_bool(v)) {
+        // Booleans are ints (request_problem_information=True); a big int is
+        // out of every range (-1).
+        p->kind = PROP_INT;
+        p->num = get_int_or_neg(v);
+    } else if (mp_obj_is_type(v, &mp_type_tuple)) {
+        size_t n;
+        mp_obj_t *kv;
+        mp_obj_get_array(v, &n, &kv);
+        if (n == 2 && mp_obj_is_str(kv[0]) && mp_obj_is_str(kv[1])) {
+            p->kind = PROP_PAIR;
+            p->a = get_bytes(kv[0], MP_QSTR_properties);
+            p->b = get_bytes(kv[1], MP_QSTR_properties);
+        }
+    } else if (mp_get_buffer(v, &bi, MP_BUFFER_READ)) {
+        p->kind = PROP_BYTES;
+        p->a.ptr = bi.buf;
+        p->a.len = bi.len;
+    }
+}
+
+// _props(flat, ctx, v5) -> bytes: the properties [name, value, ...] (a list
+// value was flattened into several pairs) encoded for a packet of ctx; with
+// v5 false (a 3.1.1 client) any property is the core's ValueError.
+mp_obj_t mqtt_props(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    const qstr names[3] = { MP_QSTR_flat, MP_QSTR_ctx, MP_QSTR_v5 };
+    mp_obj_t v[3] = { MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL };
+    parse_args(n_args, n_kw, args, 3, 3, names, v);
+    size_t n;
+    mp_obj_t *items;
+    mp_obj_get_array(v[0], &n, &items);
+    size_t count = n / 2;
+    umqtt_prop_t *props = m_new(umqtt_prop_t, count + 1);
+    mp_fun_table.memset_(props, 0, sizeof(umqtt_prop_t) * (count + 1));
+    // Room for everything: the values plus identifiers and length prefixes.
+    size_t room = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (!mp_obj_is_str(items[2 * i])) {
+            mp_raise_TypeError("property names must be str");
+        }
+        props[i].name = get_bytes(items[2 * i], MP_QSTR_properties);
+        prop_value(&props[i], items[2 * i + 1]);
+        room += props[i].a.len + props[i].b.len + 8;
+    }
+    uint8_t *buf = m_new(uint8_t, room + 1);
+    umqtt_out_t out;
+    mp_fun_table.memset_(&out, 0, sizeof(out));
+    if (umqtt_props_encode(mp_obj_get_int(v[1]), mp_obj_is_true(v[2]), props, count, buf, room, &out)
+        == ST_ERROR) {
+        raise_out(&out);
+    }
+    return mp_obj_new_bytes(buf, out.value);
+}
+
+// _v5props(self, which) -> [name, value, in_list, ...]: the properties of
+// the CONNACK (which 0) or of the packet the last call ended on (1).
+mp_obj_t mqtt_v5props(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    const qstr names[2] = { MP_QSTR_self, MP_QSTR_which };
+    mp_obj_t v[2] = { MP_OBJ_NULL, MP_OBJ_NULL };
+    parse_args(n_args, n_kw, args, 2, 2, names, v);
+    engine_t *e = engine_of(v[0]);
+    int which = mp_obj_get_int(v[1]);
+    mp_obj_t list = mp_obj_new_list(0, NULL);
+    umqtt_prop_t p;
+    for (size_t i = 0; umqtt_prop_at(e->rust, which, i, &p); i++) {
+        mp_obj_t value;
+        switch (p.kind) {
+            case PROP_INT:
+                value = mp_obj_new_int_from_uint((mp_uint_t)p.num);
+                break;
+            case PROP_STR:
+                value = mp_obj_new_str((const char *)p.a.ptr, p.a.len);
+                break;
+            case PROP_PAIR: {
+                mp_obj_t kv[2] = {
+                    mp_obj_new_str((const char *)p.a.ptr, p.a.len),
+                    mp_obj_new_str((const char *)p.b.ptr, p.b.len),
+                };
+                value = mp_obj_new_tuple(2, kv);
+                break;
+            }
+            default:
+                value = mp_obj_new_bytes(p.a.ptr, p.a.len);
+                break;
+        }
+        mp_obj_list_append(list, mp_obj_new_str((const char *)p.name.ptr, p.name.len));
+        mp_obj_list_append(list, value);
+        mp_obj_list_append(list, mp_obj_new_bool(p.list));
+    }
+    return list;
+}
+
+typedef struct {
+    engine_t *e;
+    const uint8_t *data;
+    size_t len;
+    uint8_t *answer;
+    size_t cap;
+    size_t n;
+} auth_call_t;
+
+static void auth_thunk(void *arg) {
+    auth_call_t *c = arg;
+    mp_obj_t d = mp_obj_new_bytes(c->data, c->len);
+    mp_obj_t a = mp_call_function_n_kw(c->e->auth_cb, 1, 0, &d);
+    if (!mp_obj_is_type(a, &mp_type_bytes)) {
+        mp_raise_TypeError("on_challenge must return bytes");
+    }
+    mp_buffer_info_t bi;
+    mp_get_buffer_raise(a, &bi, MP_BUFFER_READ);
+    c->n = bi.len;
+    if (bi.len <= c->cap) {
+        mp_fun_table.memmove_(c->answer, bi.buf, bi.len);
+    }
+}
+
+// The application's answer to an AUTH challenge (Rust: ffi::glue_auth):
+// 0, GLUE_EXC (its exception is raised after Rust returned) or 1 (longer
+// than cap; its length in *n).
+int glue_auth(void *io, const uint8_t *data, size_t len, uint8_t *answer, size_t cap, size_t *n) {
+    engine_t *e = io;
+    auth_call_t c = { .e = e, .data = data, .len = len, .answer = answer, .cap = cap };
+    if (protect(e, auth_thunk, &c) != 0) {
+        return GLUE_EXC;
+    }
+    *n = c.n;
+    return c.n <= cap ? 0 : 1;
+}

@@ -1,0 +1,246 @@
+//! MQTT 5 for the module: properties between the glue's flat lists and the
+//! core's encoding, the CONNECT of protocol=5, and the reason strings of
+//! refusals. The core decides every rule (names, types, ranges, which
+//! packet allows what); this file only moves values. Built without the
+//! `v5` feature the entry points stay (the glue has no build flags): there
+//! is no MQTT 5 client then (protocol=5 is refused), so no properties.
+use crate::ffi::{Out, PropItem, ST_OK};
+use crate::{fail, Core};
+use core::ffi::c_void;
+use umqtt_core::ArgError;
+#[cfg(feature = "v5")]
+use {
+    crate::ffi::{Bytes, ConnectArgs},
+    crate::Engine,
+    umqtt_core::codec::v5::{self, Context, Dynamic, Properties, PropertyBuilder, Role, Value},
+    umqtt_core::{Error, ExcKind, ProtocolVersion},
+};
+
+/// `PropItem::kind` (any other: a value of a type no property has).
+#[cfg(feature = "v5")]
+pub const PROP_INT: i32 = 0;
+#[cfg(feature = "v5")]
+pub const PROP_STR: i32 = 1;
+#[cfg(feature = "v5")]
+pub const PROP_BYTES: i32 = 2;
+#[cfg(feature = "v5")]
+pub const PROP_PAIR: i32 = 3;
+
+/// The core's packet context numbered as `Context` (Connect = 0 ...).
+#[cfg(feature = "v5")]
+fn context(ctx: i32) -> Context {
+    usize::try_from(ctx)
+        .ok()
+        .and_then(|i| Context::ALL.get(i).copied())
+        .unwrap_or(Context::Publish)
+}
+
+/// Encode `n` properties for a packet of `ctx` into `buf` (`cap` bytes);
+/// `out.value` = the length. With `v5` 0 (a 3.1.1 client) any property is
+/// the core's ValueError.
+///
+/// # Safety
+/// `items` must point to `n` items whose buffers are alive for the call,
+/// `buf` to `cap` writable bytes, `out` must be valid.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_props_encode(
+    ctx: i32,
+    v5: i32,
+    items: *const PropItem,
+    n: usize,
+    buf: *mut u8,
+    cap: usize,
+    out: *mut Out,
+) -> i32 {
+    // SAFETY: the glue passes a valid pointer.
+    let out = unsafe { &mut *out };
+    out.value = 0;
+    if n == 0 {
+        return ST_OK;
+    }
+    if v5 == 0 {
+        return fail(out, ArgError::PropertiesNeedV5.into());
+    }
+    #[cfg(feature = "v5")]
+    {
+        // SAFETY: guaranteed by the caller.
+        let (items, buf) = unsafe {
+            (
+                core::slice::from_raw_parts(items, n),
+                core::slice::from_raw_parts_mut(buf, cap),
+            )
+        };
+        let mut b = PropertyBuilder::new(buf, context(ctx), Role::Client);
+        for it in items {
+            // SAFETY: guaranteed by the caller.
+            let (name, a, bb) = unsafe { (it.name.as_slice(), it.a.as_slice(), it.b.as_slice()) };
+            // MicroPython's str objects hold UTF-8.
+            let text = core::str::from_utf8;
+            let value = match (it.kind, text(a), text(bb)) {
+                (PROP_INT, ..) => Dynamic::Int(it.num),
+                (PROP_STR, Ok(s), _) => Dynamic::Value(Value::Str(s)),
+                (PROP_BYTES, ..) => Dynamic::Value(Value::Binary(a)),
+                (PROP_PAIR, Ok(k), Ok(v)) => Dynamic::Value(Value::Pair(k, v)),
+                _ => Dynamic::Other,
+            };
+            if let Err(e) = b.push_dynamic(text(name).unwrap_or(""), value) {
+                return fail(out, e);
+            }
+        }
+        out.value = u32::try_from(b.len()).unwrap_or(u32::MAX);
+    }
+    #[cfg(not(feature = "v5"))]
+    let _ = (ctx, items, buf, cap);
+    ST_OK
+}
+
+/// Property `index` of the CONNACK (`which` 0) or of the packet the last
+/// call ended on (1: a delivered message's, an ack's) into `item`; 0 past
+/// the end. The pointers borrow the engine until its next call.
+///
+/// # Safety
+/// `eng` must be an initialised engine, `item` valid.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_prop_at(
+    eng: *mut c_void,
+    which: i32,
+    index: usize,
+    item: *mut PropItem,
+) -> i32 {
+    #[cfg(feature = "v5")]
+    {
+        // SAFETY: guaranteed by the caller.
+        let (engine, item) = unsafe { (&*eng.cast::<Engine>(), &mut *item) };
+        let c = &engine.client;
+        let props = if which == 0 {
+            c.connack_properties()
+        } else {
+            c.last_properties()
+        };
+        let Some((id, v)) = props.iter().nth(index) else {
+            return 0;
+        };
+        let bytes = |b: &[u8]| Bytes {
+            ptr: b.as_ptr(),
+            len: b.len(),
+        };
+        item.name = bytes(id.name().as_bytes());
+        item.list = i32::from(id.is_list());
+        (item.kind, item.num, item.a, item.b) = match v {
+            Value::Int(n) => (PROP_INT, i64::from(n), bytes(&[]), bytes(&[])),
+            Value::Str(s) => (PROP_STR, 0, bytes(s.as_bytes()), bytes(&[])),
+            Value::Binary(b) => (PROP_BYTES, 0, bytes(b), bytes(&[])),
+            Value::Pair(k, v) => (PROP_PAIR, 0, bytes(k.as_bytes()), bytes(v.as_bytes())),
+        };
+        1
+    }
+    #[cfg(not(feature = "v5"))]
+    {
+        let _ = (eng, which, index, item);
+        0
+    }
+}
+
+/// After a failed call of an MQTT 5 client: a refusal or a server
+/// DISCONNECT (an MQTTException with a reason code, below the library's
+/// own codes) carries its packet's reason string.
+#[cfg(feature = "v5")]
+pub(crate) fn with_reason(out: &mut Out, client: &Core) {
+    if client.protocol() != ProtocolVersion::V5
+        || out.kind != ExcKind::Mqtt as i32
+        || out.code > 0xff
+    {
+        return;
+    }
+    let r = client.last_reason_string().unwrap_or("");
+    out.reason = 1;
+    out.msg = r.as_ptr();
+    out.msg_len = r.len();
+}
+
+#[cfg(not(feature = "v5"))]
+pub(crate) fn with_reason(_: &mut Out, _: &Core) {}
+
+/// The reason code of the ack an MQTT 5 request completed on.
+#[cfg(feature = "v5")]
+pub(crate) fn ack_code(client: &Core) -> u32 {
+    u32::from(client.last_reason_code())
+}
+
+#[cfg(not(feature = "v5"))]
+pub(crate) fn ack_code(_: &Core) -> u32 {
+    0
+}
+
+/// The properties the glue encoded (`umqtt_props_encode`) for `ctx`.
+///
+/// # Safety
+/// `b` must be alive for `'a`.
+#[cfg(feature = "v5")]
+pub(crate) unsafe fn properties<'a>(b: Bytes, ctx: Context) -> Result<Properties<'a>, Error> {
+    // SAFETY: guaranteed by the caller.
+    Ok(Properties::parse(
+        unsafe { b.as_slice() },
+        ctx,
+        Role::Client,
+    )?)
+}
+
+/// The MQTT 5 CONNECT of the glue's arguments.
+///
+/// # Safety
+/// The buffers in `a` must stay valid for `'a`.
+#[cfg(feature = "v5")]
+pub(crate) unsafe fn connect_packet<'a>(a: &ConnectArgs) -> Result<v5::Connect<'a>, Error> {
+    let keepalive = umqtt_core::args::keepalive(a.keepalive)?;
+    let will = if a.has_will != 0 {
+        // SAFETY: guaranteed by the caller.
+        Some(unsafe {
+            v5::Will {
+                topic: a.will_topic.as_slice(),
+                payload: a.will_msg.as_slice(),
+                qos: umqtt_core::args::qos(i64::from(a.will_qos))?,
+                retain: a.will_retain != 0,
+                properties: properties(a.will_properties, Context::Will)?,
+            }
+        })
+    } else {
+        None
+    };
+    // SAFETY: guaranteed by the caller.
+    let c = unsafe {
+        v5::Connect {
+            client_id: a.client_id.as_slice(),
+            keepalive,
+            clean_start: a.clean_session != 0,
+            username: (a.has_user != 0).then(|| a.user.as_slice()),
+            password: (a.has_password != 0).then(|| a.password.as_slice()),
+            will,
+            properties: properties(a.properties, Context::Connect)?,
+        }
+    };
+    c.encoded_len().map(|_| c)
+}
+
+/// The application's answer to an AUTH challenge (`glue_auth`).
+#[cfg(feature = "v5")]
+pub(crate) fn answer(io: *mut c_void, data: &[u8], answer: &mut [u8]) -> Result<usize, Error> {
+    let mut n = 0usize;
+    // SAFETY: the buffers are valid for the call; the glue catches any
+    // Python exception (then GLUE_EXC, raised after Rust returned).
+    let st = unsafe {
+        crate::ffi::glue_auth(
+            io,
+            data.as_ptr(),
+            data.len(),
+            answer.as_mut_ptr(),
+            answer.len(),
+            &mut n,
+        )
+    };
+    match st {
+        0 => Ok(n),
+        crate::ffi::GLUE_EXC => Err(Error::Host),
+        _ => Err(Error::BufferTooSmall { needed: n }),
+    }
+}
