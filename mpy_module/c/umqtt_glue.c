@@ -41,9 +41,11 @@ static mp_obj_t import_attr(qstr module, qstr attr) {
 // left on those stack bytes would land in the engine, which the collector
 // scans conservatively: a stale pointer to a dropped client's engine keeps
 // it alive, and it the one before (a leak of one engine per client that was
-// closed without disconnect()). Clear that stack first.
+// closed without disconnect()). Clear that stack first: the init uses
+// 2,920 bytes of it on x64 and about 1,060 on the 32-bit boards (measured
+// by painting the stack, MQTT 5 and WebSockets built in).
 static MP_NOINLINE void clear_stack(void) {
-    volatile uint8_t buf[2048];
+    volatile uint8_t buf[512 * sizeof(void *)];
     for (size_t i = 0; i < sizeof(buf); i++) {
         buf[i] = 0;
     }
