@@ -28,7 +28,7 @@ EXPORTS=(umqtt_engine_size umqtt_engine_init umqtt_check_connect umqtt_connect
          umqtt_set_reconnect umqtt_set_timeouts umqtt_check_arg umqtt_error
          umqtt_must_resume umqtt_should_reconnect umqtt_closed
          umqtt_reconnect_begin umqtt_reconnect_failed umqtt_ws_target umqtt_ws_open
-         umqtt_codes umqtt_props_encode umqtt_prop_at)
+         umqtt_codes umqtt_props_encode umqtt_prop_at umqtt_reauth)
 
 # Memory functions c/shims.c defines (compiler_builtins' copies are dropped).
 MEM_SYMS=(memcpy memmove memset memcmp bcmp

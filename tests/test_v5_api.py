@@ -390,6 +390,37 @@ def test_enhanced_authentication(runtime, fake_broker, mkparams):
     assert r.exc("V4").name == "ValueError"
 
 
+def test_reauthenticate(runtime, fake_broker, mkparams):
+    """reauthenticate(data) after a set_auth() connect: AUTH 0x19 with the data, each
+    challenge answered by on_challenge, the broker's AUTH success ends it; a message
+    arriving meanwhile goes to the callback; without set_auth(): ValueError."""
+    proc = runtime.start("""
+        c = new_client(protocol=5)
+        c.set_callback(on_msg)
+        attempt("PLAIN", c.reauthenticate, b"x")
+        c.set_auth("X-TEST", b"hello", lambda d: b"answer:" + d)
+        c.connect()
+        attempt("REAUTH", c.reauthenticate, b"again")
+        c.disconnect()
+    """, mkparams(fake_broker))
+    fake_broker.accept()
+    fake_broker.expect(fb.CONNECT)
+    props = b"\x15" + fb.mqtt_str("X-TEST")
+    fake_broker.send(fb.packet(fb.CONNACK, 0, b"\x00\x00" + fb.varint(len(props)) + props))
+    a = fake_broker.expect(AUTH)
+    assert a.body[0] == 0x19 and b"again" in a.body, a
+    fake_broker.send(fb.packet(fb.PUBLISH, 0, fb.mqtt_str("t") + b"\x00meanwhile"))
+    fake_broker.send(auth_packet(0x18, "X-TEST", b"ch3"))
+    a = fake_broker.expect(AUTH)
+    assert a.body[0] == 0x18 and b"answer:ch3" in a.body, a
+    fake_broker.send(auth_packet(0x00, "X-TEST", b""))
+    fake_broker.expect(fb.DISCONNECT)
+    r = proc.wait(30).check()
+    assert r.exc("PLAIN").name == "ValueError"
+    assert r.value("REAUTH") is None
+    assert r.msgs() == [(b"t", b"meanwhile")]
+
+
 def test_callback_details_on_3_1_1(runtime, broker, observer, mkparams):
     """set_callback(f, details=True) on MQTT 3.1.1, both runtimes: f(topic, msg, details)
     with the delivered QoS, RETAIN and DUP flags and properties {} (spec/PYAPI.md "MQTT 5");

@@ -79,6 +79,10 @@ pub enum WaitFor {
     /// umqtt.simple `check_msg()`: never block -> `Message`, `Packet` or
     /// `Idle`.
     NonBlocking,
+    #[cfg(feature = "v5")]
+    /// MQTT 5 re-authentication ([`Client::reauthenticate`]): the broker's
+    /// AUTH success -> `Done`; `Timeout` past the (host clock) deadline.
+    Auth(u64),
 }
 
 /// Result of [`Client::run`].
@@ -104,6 +108,9 @@ enum Step {
     Done,
     Idle,
     Packet(u8),
+    #[cfg(feature = "v5")]
+    /// An AUTH challenge during [`WaitFor::Auth`].
+    Challenge,
 }
 
 /// MQTT 5: an acknowledgement with a code from 0x80 up fails its request
@@ -438,6 +445,9 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
             Step::Done => Ok(Progress::Done),
             Step::Idle => Ok(Progress::Idle),
             Step::Packet(b) => Ok(Progress::Packet(b)),
+            // Answered inside Client::reauthenticate, never handed out.
+            #[cfg(feature = "v5")]
+            Step::Challenge => Ok(Progress::Idle),
             Step::Message => self
                 .conn
                 .message()
@@ -452,7 +462,7 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
     /// up the acknowledged request failed (`Refused`).
     fn step(until: WaitFor, ev: Event, first: u8, reason: u8) -> Result<Option<Step>, Error> {
         // OnePacket / NonBlocking return after any processed packet.
-        let single = !matches!(until, WaitFor::Ack(_));
+        let single = matches!(until, WaitFor::OnePacket | WaitFor::NonBlocking);
         let acked = |id| matches!(until, WaitFor::Ack(want) if want == id);
         Ok(match ev {
             Event::Message { .. } => Some(Step::Message),
@@ -473,6 +483,11 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
                 }
                 Some(Step::Done)
             }
+            #[cfg(feature = "v5")]
+            Event::AuthChallenge if matches!(until, WaitFor::Auth(_)) => Some(Step::Challenge),
+            // The end of a re-authentication (a challenge is the event above).
+            #[cfg(feature = "v5")]
+            Event::Other(0xF0) if matches!(until, WaitFor::Auth(_)) => Some(Step::Done),
             // Our own keepalive ping is no news for wait_msg.
             Event::Pong { requested } => (single && requested).then_some(Step::Packet(first)),
             _ => single.then_some(Step::Packet(first)),
@@ -489,7 +504,7 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
                 return Ok(Step::Done);
             }
         }
-        let single = !matches!(until, WaitFor::Ack(_));
+        let single = matches!(until, WaitFor::OnePacket | WaitFor::NonBlocking);
         let mut now = host.now_ms();
         loop {
             self.send(host, now)?;
@@ -532,6 +547,13 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
                         let timeout = self.conn.session().config().response_timeout_ms;
                         let fallback = now.saturating_add(u64::from(timeout));
                         ReadWait::Force(ms_until(deadline.unwrap_or(fallback), now))
+                    }
+                    #[cfg(feature = "v5")]
+                    WaitFor::Auth(end) => {
+                        if now >= end {
+                            return Err(Error::Timeout);
+                        }
+                        ReadWait::Force(ms_until(deadline.map_or(end, |d| d.min(end)), now))
                     }
                 };
                 match (self.read(host, wait)?, until) {

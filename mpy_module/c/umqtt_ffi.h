@@ -21,6 +21,7 @@
 #define ERR_BUSY 0
 #define ERR_NO_CALLBACK 1
 #define ERR_NOT_CONNECTED 2
+#define ERR_NO_AUTH 3
 
 // umqtt_check_arg kinds.
 #define ARG_QOS 0
@@ -170,6 +171,7 @@ size_t umqtt_codes(void *eng, uint8_t *buf, size_t cap);
 int umqtt_props_encode(int ctx, int v5, const umqtt_prop_t *items, size_t n, uint8_t *buf, size_t cap,
     umqtt_out_t *out);
 int umqtt_prop_at(void *eng, int which, size_t index, umqtt_prop_t *item);
+int umqtt_reauth(void *eng, void *io, umqtt_bytes_t data, int send, uint64_t *deadline, umqtt_out_t *out);
 int umqtt_run(void *eng, void *io, int kind, uint32_t id, umqtt_out_t *out);
 int umqtt_flush(void *eng, void *io, umqtt_out_t *out);
 int umqtt_ping(void *eng, void *io, umqtt_out_t *out);

@@ -724,6 +724,33 @@ static mp_obj_t mqtt_unsubscribe(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_k
     return ack_code(&out);
 }
 
+// reauthenticate(self, data=None): MQTT 5 re-authentication after a connect
+// with set_auth() (whose on_challenge answers); messages arriving meanwhile
+// are delivered.
+static mp_obj_t mqtt_reauthenticate(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    const qstr names[2] = { MP_QSTR_self, MP_QSTR_data };
+    mp_obj_t v[2] = { MP_OBJ_NULL, mp_const_none };
+    parse_args(n_args, n_kw, args, 1, 2, names, v);
+    umqtt_bytes_t data = { 0 };
+    if (v[1] != mp_const_none) {
+        data = get_bytes(v[1], MP_QSTR_data);
+    }
+    mp_obj_t auth = mp_load_attr(v[0], MP_QSTR__auth);
+    if (auth == mp_const_none) {
+        raise_error(ERR_NO_AUTH);
+    }
+    uint64_t deadline = 0;
+    for (int send = 1;; send = 0) {
+        call_t c;
+        begin(&c, v[0], true);
+        c.e->auth_cb = auth;
+        if (finish(&c, umqtt_reauth(c.e->rust, c.e, data, send, &deadline, &c.out)) != ST_MESSAGE) {
+            return mp_const_none;
+        }
+        deliver(&c);
+    }
+}
+
 // umqtt.simple leaves the socket blocking after wait_msg().
 static void leave_blocking(call_t *c) {
     if (mp_obj_get_type(c->sock) == (const mp_obj_type_t *)&sockp_type) {
@@ -1030,6 +1057,7 @@ static mp_obj_t module_init(mp_obj_fun_bc_t *self) {
     mp_store_global(MP_QSTR__ws_open, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_ws_open));
     mp_store_global(MP_QSTR__props, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_props));
     mp_store_global(MP_QSTR__v5props, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_v5props));
+    mp_store_global(MP_QSTR__reauthenticate, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_reauthenticate));
 
     MP_DYNRUNTIME_INIT_EXIT
 }

@@ -286,6 +286,7 @@ class MQTTClient:
         return sp
 
     check_msg = _check_msg
+    reauthenticate = _reauthenticate
     disconnect = _disconnect
     ping = _ping
     publish = _publish

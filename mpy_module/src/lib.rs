@@ -59,7 +59,7 @@ pub struct Engine {
 
 impl Engine {
     /// The client and a host for this call (disjoint borrows).
-    fn split(&mut self, io: *mut c_void) -> (&mut Core, Io<'_>) {
+    pub(crate) fn split(&mut self, io: *mut c_void) -> (&mut Core, Io<'_>) {
         let host = MpHost {
             io,
             clock: &mut self.clock,
@@ -427,7 +427,7 @@ pub unsafe extern "C" fn umqtt_codes(eng: *mut c_void, buf: *mut u8, cap: usize)
 
 /// Put a round's outcome in `out` and return its status; `None` for
 /// `Done` (see [`done`]).
-fn report(out: &mut Out, r: Result<Progress<'_>, Error>) -> Option<i32> {
+pub(crate) fn report(out: &mut Out, r: Result<Progress<'_>, Error>) -> Option<i32> {
     Some(match r {
         Ok(Progress::Message(m)) => {
             out.value = u32::from(publish_first_byte(&m));
@@ -662,7 +662,8 @@ pub unsafe extern "C" fn umqtt_check_arg(what: i32, v: i64, topic: Bytes, out: *
 }
 
 /// The error of `code` for the glue to raise (`Error::Busy` = 0,
-/// `NoCallback` = 1, `NotConnected` = 2).
+/// `NoCallback` = 1, `NotConnected` = 2, reauthenticate() without set_auth()
+/// = 3).
 ///
 /// # Safety
 /// `out` must be valid.
@@ -673,6 +674,10 @@ pub unsafe extern "C" fn umqtt_error(code: i32, out: *mut Out) -> i32 {
     let e = match code {
         0 => Error::Busy,
         1 => Error::InvalidArgument(umqtt_core::ArgError::NoCallback),
+        #[cfg(feature = "v5")]
+        3 => umqtt_core::ArgError::NoAuthInProgress.into(),
+        #[cfg(not(feature = "v5"))]
+        3 => umqtt_core::ArgError::PropertiesNeedV5.into(),
         _ => Error::NotConnected,
     };
     fail(out, e)

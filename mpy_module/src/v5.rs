@@ -141,6 +141,48 @@ pub unsafe extern "C" fn umqtt_prop_at(
     }
 }
 
+/// One round of reauthenticate(): with `send`, AUTH 0x19 with `data`;
+/// challenges answered through `glue_auth`. Statuses as [`crate::umqtt_run`]:
+/// ST_OK when the broker accepted, ST_MESSAGE for a message that arrived
+/// meanwhile (deliver it, call again without `send`). `*deadline` (0: not
+/// set yet) is the wait's end, kept by the glue across rounds.
+///
+/// # Safety
+/// See [`crate::parts`]; `data` alive for the call, `deadline` valid.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_reauth(
+    eng: *mut c_void,
+    io: *mut c_void,
+    data: crate::ffi::Bytes,
+    send: i32,
+    deadline: *mut u64,
+    out: *mut Out,
+) -> i32 {
+    // SAFETY: forwarded contract.
+    let (engine, out) = unsafe { crate::parts(eng, out) };
+    #[cfg(feature = "v5")]
+    {
+        // SAFETY: forwarded contract.
+        let deadline = unsafe { &mut *deadline };
+        let mut end = (*deadline != 0).then_some(*deadline);
+        let (client, mut host) = engine.split(io);
+        // SAFETY: Python buffer alive for the call.
+        let data = (send != 0).then(|| unsafe { data.as_slice() });
+        let r = client.reauthenticate(&mut host, data, &mut end, |d, buf| answer(io, d, buf));
+        *deadline = end.unwrap_or(0);
+        let st = crate::report(out, r).unwrap_or(ST_OK);
+        if st == crate::ffi::ST_ERROR {
+            with_reason(out, client);
+        }
+        st
+    }
+    #[cfg(not(feature = "v5"))]
+    {
+        let _ = (engine, io, data, send, deadline);
+        fail(out, ArgError::PropertiesNeedV5.into())
+    }
+}
+
 /// After a failed call of an MQTT 5 client: a refusal or a server
 /// DISCONNECT (an MQTTException with a reason code, below the library's
 /// own codes) carries its packet's reason string.

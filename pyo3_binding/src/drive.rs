@@ -151,6 +151,33 @@ impl MQTTClient {
         }
     }
 
+    /// reauthenticate(): AUTH with `data`, challenges answered by
+    /// `on_challenge`, messages arriving meanwhile delivered.
+    pub(crate) fn reauthenticate_with(
+        slf: &Bound<'_, Self>,
+        data: &[u8],
+        on_challenge: &Py<PyAny>,
+    ) -> PyResult<()> {
+        let py = slf.py();
+        let err = std::cell::RefCell::new(None);
+        let mut r = Reauth {
+            data: Some(data),
+            deadline: None,
+            on_challenge,
+            err: &err,
+        };
+        loop {
+            let step = Self::with_core(slf, |core, host| {
+                run_step(py, core, host, &mut Drive::Reauth(&mut r))
+            })
+            .map_err(|e| err.take().unwrap_or(e))?;
+            match step {
+                Step::Message(t, m, _, meta) => Self::deliver(slf, t, m, meta)?,
+                _ => return Ok(()),
+            }
+        }
+    }
+
     pub(crate) fn sock<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         let sock = Self::guard(slf)?.sock.bind(slf.py()).clone();
         if sock.is_none() {
@@ -170,10 +197,21 @@ fn new_bytes(py: Python<'_>, data: &[u8]) -> PyResult<Py<PyBytes>> {
     Ok(b.unbind())
 }
 
-/// What [`run_step`] drives: a wait, or a request.
+/// What [`run_step`] drives: a wait, a request or a re-authentication.
 enum Drive<'r, 'a> {
     Wait(WaitFor),
     Request(&'r mut Request<'a>),
+    Reauth(&'r mut Reauth<'a>),
+}
+
+/// A re-authentication in progress ([`MQTTClient::reauthenticate_with`]).
+struct Reauth<'a> {
+    /// AUTH 0x19's data, until sent.
+    data: Option<&'a [u8]>,
+    deadline: Option<u64>,
+    on_challenge: &'a Py<PyAny>,
+    /// An exception of on_challenge, raised by reauthenticate().
+    err: &'a std::cell::RefCell<Option<PyErr>>,
 }
 
 fn run_step(
@@ -185,6 +223,12 @@ fn run_step(
     let progress = match what {
         Drive::Wait(until) => core.run(host, *until),
         Drive::Request(req) => core.request(host, req),
+        Drive::Reauth(r) => {
+            let (f, err) = (r.on_challenge, r.err);
+            core.reauthenticate(host, r.data.take(), &mut r.deadline, |d, answer| {
+                crate::v5::answer_challenge(py, f, d, answer, err)
+            })
+        }
     };
     let (copied, qos, retain, dup) = match progress? {
         Progress::Message(p) => (

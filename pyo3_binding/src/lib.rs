@@ -321,6 +321,25 @@ impl MQTTClient {
         Ok(())
     }
 
+    /// MQTT 5 re-authentication after a connect with set_auth(): sends
+    /// AUTH with `data`; set_auth()'s on_challenge answers each challenge;
+    /// returns when the broker accepted (messages arriving meanwhile go to
+    /// the callback). Without set_auth() or its accepted connect:
+    /// ValueError.
+    #[pyo3(signature = (data=None))]
+    fn reauthenticate(
+        slf: &Bound<'_, Self>,
+        data: Option<Bound<'_, pyo3::types::PyBytes>>,
+    ) -> PyResult<()> {
+        let f = Self::guard(slf)?
+            .auth
+            .as_ref()
+            .map(|a| a.on_challenge.clone_ref(slf.py()))
+            .ok_or_else(|| to_pyerr(ArgError::NoAuthInProgress.into(), None))?;
+        let data = data.as_ref().map_or(&[][..], |d| d.as_bytes());
+        Self::reauthenticate_with(slf, data, &f)
+    }
+
     /// Set the last will, sent with the next connect(). topic must not be
     /// empty; qos is 0, 1 or 2.
     #[pyo3(

@@ -2,7 +2,7 @@
 //! (see [`crate::connection::Connection::connect_v5`] and its siblings)
 //! driven like their 3.1.1 twins.
 
-use super::{Client, Host};
+use super::{Client, Host, Progress, Step, WaitFor};
 use crate::buffer::Buffer;
 use crate::codec::v5::{Connect, Properties, PropertyId, SubFilter};
 use crate::connection::Event;
@@ -59,6 +59,52 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
             },
         );
         self.conn.check(r)
+    }
+
+    /// MQTT 5 re-authentication after a connect with an
+    /// `authentication_method` (sec 4.12.1): with `data`, send AUTH 0x19;
+    /// answer each challenge of the broker through `on_challenge` (as
+    /// [`Client::connect_v5_auth`]) until its AUTH success: `Done`, or
+    /// `Timeout` at `*deadline` (host clock; `None` on the first call: the
+    /// response timeout from now). Messages arriving meanwhile come out as
+    /// `Progress::Message`: copy, deliver, then call again with `data`
+    /// `None` and the same `deadline` to carry on (the acknowledgement goes
+    /// out first).
+    pub fn reauthenticate<H: Host>(
+        &mut self,
+        host: &mut H,
+        data: Option<&[u8]>,
+        deadline: &mut Option<u64>,
+        mut on_challenge: impl FnMut(&[u8], &mut [u8]) -> Result<usize, Error>,
+    ) -> Result<Progress<'_>, Error> {
+        let now = host.now_ms();
+        let end = *deadline.get_or_insert_with(|| {
+            let ms = self.conn.session().config().response_timeout_ms;
+            now.saturating_add(u64::from(ms))
+        });
+        if let Some(d) = data {
+            let r = self.conn.reauthenticate(d, now);
+            self.conn.check(r)?;
+        }
+        loop {
+            match self.run_step(host, WaitFor::Auth(end))? {
+                Step::Challenge => {
+                    let mut answer = [0u8; AUTH_ANSWER];
+                    let data = self
+                        .conn
+                        .last_properties()
+                        .get_binary(PropertyId::AuthenticationData)
+                        .unwrap_or_default();
+                    let n = on_challenge(data, &mut answer)?;
+                    let now = host.now_ms();
+                    let r = self
+                        .conn
+                        .auth_continue(answer.get(..n).unwrap_or_default(), now);
+                    self.conn.check(r)?;
+                }
+                step => return self.progress(step),
+            }
+        }
     }
 
     /// [`Client::start_publish`] with MQTT 5 properties.

@@ -190,6 +190,8 @@ class MQTTClient:
         self, method: str, data: Optional[bytes], on_challenge: Callable[[bytes], bytes]
     ) -> None:
         """MQTT 5 enhanced authentication for the next connect()."""
+    def reauthenticate(self, data: Optional[bytes] = None) -> None:
+        """MQTT 5 re-authentication after a set_auth() connect."""
     def set_last_will(
         self,
         topic: _Data,
