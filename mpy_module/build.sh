@@ -19,7 +19,7 @@ MPY_SDIST=mpy-cross-v6-3   # MicroPython 1.23: headers, mpy_ld.py, mpy-cross (.m
 mkdir -p "$CACHE" "$OUT"
 
 # C glue (umqtt_glue.c holds mpy_init, the entry point).
-CSRC=("$HERE/c/umqtt_glue.c" "$HERE/c/v5.c" "$HERE/c/sock.c" "$HERE/c/runtime.c" "$HERE/c/shims.c")
+CSRC=("$HERE/c/umqtt_glue.c" "$HERE/c/args.c" "$HERE/c/v5.c" "$HERE/c/sock.c" "$HERE/c/runtime.c" "$HERE/c/shims.c")
 # Rust symbols the C glue calls (roots for ld --gc-sections).
 EXPORTS=(umqtt_engine_size umqtt_engine_init umqtt_check_connect umqtt_connect
          umqtt_request umqtt_run umqtt_flush

@@ -77,14 +77,28 @@ int protect(engine_t *e, void (*f)(void *), void *arg);
 // umqtt_glue.c
 void raise_out(const umqtt_out_t *o);
 engine_t *engine_of(mp_obj_t self);
+
+// args.c: argument conversion and the configuring natives.
 umqtt_bytes_t get_bytes(mp_obj_t o, qstr what);
 void parse_args(size_t n_args, size_t n_kw, const mp_obj_t *args, size_t n_req, size_t n_names,
     const qstr *names, mp_obj_t *vals);
 mp_int_t get_int_or_neg(mp_obj_t o);
+mp_int_t get_arg(mp_obj_t o, int what);
+mp_int_t get_qos(mp_obj_t o);
+int64_t get_ms(mp_obj_t t);
+void classify(mp_obj_t exc, int *kind, int *code);
+#define NATIVE(name) mp_obj_t name(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args)
+NATIVE(mqtt_set_reconnect);
+NATIVE(mqtt_set_timeouts);
+NATIVE(mqtt_arg);
+NATIVE(mqtt_will);
+NATIVE(mqtt_retry_begin);
+NATIVE(mqtt_retry_failed);
+NATIVE(mqtt_ws_target);
 
 // v5.c: the module's _props and _v5props.
-mp_obj_t mqtt_props(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args);
-mp_obj_t mqtt_v5props(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args);
+NATIVE(mqtt_props);
+NATIVE(mqtt_v5props);
 
 // sock.c
 void *new_obj(size_t size, const mp_obj_type_t *type);

@@ -1,0 +1,220 @@
+// Arguments: Python values to what the core checks (its rules decide), and
+// the natives that only configure the engine or ask the core a rule
+// (set_reconnect, timeouts, _arg, _will, the reconnect policy, _ws_target).
+#include "glue.h"
+
+// bytes/str/bytearray argument -> (ptr, len); TypeError otherwise.
+umqtt_bytes_t get_bytes(mp_obj_t o, qstr what) {
+    mp_buffer_info_t bi;
+    if (!mp_get_buffer(o, &bi, MP_BUFFER_READ)) {
+        mp_obj_t name = MP_OBJ_NEW_QSTR(what);
+        mp_obj_t msg = mp_binary_op(MP_BINARY_OP_ADD, name, mp_obj_new_str(" must be bytes or str", 21));
+        nlr_raise(mp_call_function_n_kw(mp_load_global(MP_QSTR_TypeError), 1, 0, &msg));
+    }
+    umqtt_bytes_t b = { bi.buf, bi.len };
+    return b;
+}
+
+// Methods are made with MP_DYNRUNTIME_MAKE_FUNCTION: such functions bind
+// self when stored in a Python class (builtin functions would behave as
+// staticmethods there) and receive the raw call: n_args positional values,
+// then n_kw (name, value) pairs. Fill vals[i] for names[i] (self first);
+// the first n_req are required, the others keep the defaults in vals.
+void parse_args(size_t n_args, size_t n_kw, const mp_obj_t *args, size_t n_req, size_t n_names,
+    const qstr *names, mp_obj_t *vals) {
+    if (n_args > n_names) {
+        mp_raise_TypeError("too many arguments");
+    }
+    for (size_t i = 0; i < n_args; i++) {
+        vals[i] = args[i];
+    }
+    for (size_t k = 0; k < n_kw; k++) {
+        mp_obj_t key = args[n_args + 2 * k];
+        size_t i = 1;
+        while (i < n_names && key != MP_OBJ_NEW_QSTR(names[i])) {
+            i++;
+        }
+        if (i == n_names) {
+            mp_raise_TypeError("unexpected keyword argument");
+        }
+        if (i < n_args) {
+            mp_raise_TypeError("argument given twice");
+        }
+        vals[i] = args[n_args + 2 * k + 1];
+    }
+    for (size_t i = 0; i < n_req; i++) {
+        if (vals[i] == MP_OBJ_NULL) {
+            mp_raise_TypeError("missing required argument");
+        }
+    }
+}
+
+// An int argument. The dynruntime's mp_obj_get_int truncates a big int to its
+// low bits (2**70 + 1 would be 1): any int past a small int is out of range,
+// reported as -1. Non-ints still raise TypeError there.
+mp_int_t get_int_or_neg(mp_obj_t o) {
+    if (mp_obj_is_small_int(o)) {
+        return MP_OBJ_SMALL_INT_VALUE(o);
+    }
+    mp_int_t v = mp_obj_get_int(o);
+    // True/False are ints too; anything else that got here is a big int.
+    return (o == mp_const_true || o == mp_const_false) ? v : -1;
+}
+
+// An int argument checked by the core's rule ARG_*.
+mp_int_t get_arg(mp_obj_t o, int what) {
+    mp_int_t v = get_int_or_neg(o);
+    umqtt_out_t out;
+    umqtt_bytes_t none = { 0, 0 };
+    if (umqtt_check_arg(what, v, none, &out) == ST_ERROR) {
+        raise_out(&out);
+    }
+    return v;
+}
+
+mp_int_t get_qos(mp_obj_t o) {
+    // None means the default QoS 0, as in the CPython binding.
+    return o == mp_const_none ? 0 : get_arg(o, ARG_QOS);
+}
+
+// Seconds (int or float) to ms for the core, which checks the range:
+// int(t * 1000) through the runtime (floats may not exist on this port).
+int64_t get_ms(mp_obj_t t) {
+    if (t == mp_const_none) {
+        return MS_DEFAULT;
+    }
+    mp_obj_t ms = mp_binary_op(MP_BINARY_OP_MULTIPLY, t, MP_OBJ_NEW_SMALL_INT(1000));
+    mp_obj_t ms_int = mp_call_function_n_kw(mp_load_global(MP_QSTR_int), 1, 0, &ms);
+    if (!mp_obj_is_small_int(ms_int)) {
+        // Past a machine word: as long as possible, or invalid if negative.
+        mp_obj_t neg = mp_binary_op(MP_BINARY_OP_LESS, ms_int, MP_OBJ_NEW_SMALL_INT(0));
+        return mp_obj_is_true(neg) ? -1 : INT64_MAX;
+    }
+    mp_int_t v = MP_OBJ_SMALL_INT_VALUE(ms_int);
+    // A tiny positive time is still a time.
+    return (v == 0 && mp_obj_is_true(t)) ? 1 : v;
+}
+
+// The core's exception class id and code of a Python exception, for its
+// retry rules.
+void classify(mp_obj_t exc, int *kind, int *code) {
+    mp_obj_t a[2] = { exc, MP_OBJ_FROM_PTR(&mqtt_exc_type) };
+    mp_obj_t isinst = mp_load_global(MP_QSTR_isinstance);
+    *kind = EXC_PENDING;
+    *code = 0;
+    if (mp_obj_is_true(mp_call_function_n_kw(isinst, 2, 0, a))) {
+        *kind = EXC_MQTT;
+    } else {
+        a[1] = mp_load_global(MP_QSTR_OSError);
+        if (!mp_obj_is_true(mp_call_function_n_kw(isinst, 2, 0, a))) {
+            return;
+        }
+        *kind = EXC_OSERROR;
+    }
+    size_t n;
+    mp_obj_t *items;
+    mp_obj_get_array(mp_load_attr(exc, MP_QSTR_args), &n, &items);
+    if (n > 0 && mp_obj_is_small_int(items[0])) {
+        *code = MP_OBJ_SMALL_INT_VALUE(items[0]);
+    }
+}
+
+// _set_reconnect(self, attempts, min_delay, max_delay): the core's policy.
+mp_obj_t mqtt_set_reconnect(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    const qstr names[4] = { MP_QSTR_self, MP_QSTR_attempts, MP_QSTR_min_delay, MP_QSTR_max_delay };
+    mp_obj_t v[4] = { MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL };
+    parse_args(n_args, n_kw, args, 4, 4, names, v);
+    umqtt_out_t out;
+    if (umqtt_set_reconnect(engine_of(v[0])->rust, get_int_or_neg(v[1]), get_ms(v[2]), get_ms(v[3]), &out)
+        == ST_ERROR) {
+        raise_out(&out);
+    }
+    return mp_const_none;
+}
+
+// _set_timeouts(self, socket_timeout, message_timeout): seconds or None.
+mp_obj_t mqtt_set_timeouts(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    const qstr names[3] = { MP_QSTR_self, MP_QSTR_socket_timeout, MP_QSTR_message_timeout };
+    mp_obj_t v[3] = { MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL };
+    parse_args(n_args, n_kw, args, 3, 3, names, v);
+    umqtt_out_t out;
+    if (umqtt_set_timeouts(engine_of(v[0])->rust, get_ms(v[1]), get_ms(v[2]), &out) == ST_ERROR) {
+        raise_out(&out);
+    }
+    return mp_const_none;
+}
+
+// _arg(value, what): the core's rule ARG_* for an int (returns it).
+mp_obj_t mqtt_arg(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    const qstr names[2] = { MP_QSTR_value, MP_QSTR_what };
+    mp_obj_t v[2] = { MP_OBJ_NULL, MP_OBJ_NULL };
+    parse_args(n_args, n_kw, args, 2, 2, names, v);
+    return MP_OBJ_NEW_SMALL_INT(get_arg(v[0], MP_OBJ_SMALL_INT_VALUE(v[1])));
+}
+
+// _will(topic, msg, qos) -> qos: set_last_will()'s checks (core rules).
+mp_obj_t mqtt_will(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    const qstr names[3] = { MP_QSTR_topic, MP_QSTR_msg, MP_QSTR_qos };
+    mp_obj_t v[3] = { MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL };
+    parse_args(n_args, n_kw, args, 3, 3, names, v);
+    umqtt_bytes_t topic = get_bytes(v[0], MP_QSTR_topic);
+    get_bytes(v[1], MP_QSTR_msg);
+    mp_int_t q = get_qos(v[2]);
+    umqtt_out_t out;
+    if (umqtt_check_arg(ARG_WILL_TOPIC, 0, topic, &out) == ST_ERROR) {
+        raise_out(&out);
+    }
+    return MP_OBJ_NEW_SMALL_INT(q);
+}
+
+// _retry_begin(self, seed): reconnect() starts (simple.py).
+mp_obj_t mqtt_retry_begin(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    const qstr names[2] = { MP_QSTR_self, MP_QSTR_seed };
+    mp_obj_t v[2] = { MP_OBJ_NULL, MP_OBJ_NULL };
+    parse_args(n_args, n_kw, args, 2, 2, names, v);
+    umqtt_reconnect_begin(engine_of(v[0])->rust, (uint32_t)mp_obj_get_int_truncated(v[1]));
+    return mp_const_none;
+}
+
+// _retry_failed(self, exc) -> ms to sleep before the next attempt; raises
+// exc when the core's policy says so (given up, or not retryable).
+mp_obj_t mqtt_retry_failed(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    const qstr names[2] = { MP_QSTR_self, MP_QSTR_exc };
+    mp_obj_t v[2] = { MP_OBJ_NULL, MP_OBJ_NULL };
+    parse_args(n_args, n_kw, args, 2, 2, names, v);
+    int kind, code;
+    classify(v[1], &kind, &code);
+    int64_t ms = umqtt_reconnect_failed(engine_of(v[0])->rust, kind, code);
+    if (ms < 0) {
+        nlr_raise(v[1]);
+    }
+    return mp_obj_new_int_from_uint((mp_uint_t)ms);
+}
+
+// _ws_target(server, port, ssl, transport, ws_path) -> None (MQTT over TCP)
+// or (host, port, tls, path): the core's rules for transport= and ws:// URLs.
+mp_obj_t mqtt_ws_target(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    const qstr names[5] = { MP_QSTR_server, MP_QSTR_port, MP_QSTR_ssl, MP_QSTR_transport, MP_QSTR_ws_path };
+    mp_obj_t v[5] = { MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL };
+    parse_args(n_args, n_kw, args, 5, 5, names, v);
+    // A server that is not a string is a plain host (MQTT over TCP).
+    umqtt_bytes_t server = { 0, 0 };
+    if (mp_obj_is_str(v[0])) {
+        server = get_bytes(v[0], MP_QSTR_server);
+    }
+    mp_int_t port = mp_obj_is_small_int(v[1]) ? MP_OBJ_SMALL_INT_VALUE(v[1]) : 0;
+    umqtt_ws_target_t t;
+    umqtt_out_t out;
+    if (umqtt_ws_target(server, port >= 0 && port <= 0xffff ? (uint32_t)port : 0, mp_obj_is_true(v[2]),
+        get_bytes(v[3], MP_QSTR_transport), get_bytes(v[4], MP_QSTR_ws_path), &t, &out) == ST_ERROR) {
+        raise_out(&out);
+    }
+    if (!t.is_ws) {
+        return mp_const_none;
+    }
+    mp_obj_t items[4] = {
+        mp_obj_new_str((const char *)t.host.ptr, t.host.len), MP_OBJ_NEW_SMALL_INT(t.port),
+        mp_obj_new_bool(t.tls), mp_obj_new_str((const char *)t.path.ptr, t.path.len),
+    };
+    return mp_obj_new_tuple(4, items);
+}
