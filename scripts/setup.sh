@@ -72,4 +72,7 @@ bash scripts/setup_boards.sh
 # --- 7. WebSocket test brokers (aedes from npm) -----------------------------------
 bash scripts/setup_ws.sh
 
+# --- 8. The second MQTT 5 broker (rumqttd from crates.io) ---------------------------
+bash scripts/setup_rumqttd.sh
+
 step "Set-up done"
