@@ -18,6 +18,7 @@ use umqtt_core::session::{Config, State};
 use umqtt_core::{args, ArgError, Error, ProtocolVersion, QoS};
 
 mod buf;
+mod conn;
 mod convert;
 mod drive;
 mod errors;
@@ -785,6 +786,7 @@ impl MQTTClient {
 #[pymodule]
 fn _umqtt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<MQTTClient>()?;
+    m.add_class::<conn::Conn>()?;
     m.add_class::<v5::MessageDetails>()?;
     m.add("MQTTException", m.py().get_type::<MQTTException>())?;
     sign::register(m)?;

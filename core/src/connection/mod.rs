@@ -340,6 +340,17 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>
         Ok(())
     }
 
+    /// Move every packet the session wants sent now (acknowledgements,
+    /// retransmissions, a due PINGREQ) into the transmit buffer, behind what
+    /// is queued there. A driver that handles several frames between writes
+    /// (an asyncio one) calls it after each `poll_event`, so the session's
+    /// small queue of acknowledgements never fills; then one `poll_transmit`
+    /// returns everything.
+    pub fn queue_pending(&mut self, now: u64) -> Result<(), Error> {
+        let r = self.queue_session(now);
+        self.check(r)
+    }
+
     /// Queue the stored frame of `id` again, marked DUP; without its frame
     /// the message cannot be resent and is dropped.
     fn queue_stored(&mut self, id: PacketId) -> Result<(), Error> {

@@ -254,3 +254,54 @@ fn protocol_errors_end_the_connection_oversized_frames_do_not() {
     assert_eq!(c.session().state(), State::Disconnected);
     assert!(c.lost());
 }
+
+#[test]
+fn publish_room_counts_free_slots() {
+    let mut c = connected(true);
+    assert_eq!(c.session().publish_room(), 16);
+    let mut ids = heapless::Vec::<PacketId, 16>::new();
+    for _ in 0..16 {
+        let id = c.publish(b"t", b"m", QoS::AtLeastOnce, false, 0).unwrap();
+        ids.push(id.unwrap()).unwrap();
+        take_all(&mut c, 0);
+    }
+    assert_eq!(c.session().publish_room(), 0);
+    // No room: the session refuses, as publish_room said.
+    assert_eq!(
+        c.publish(b"t", b"m", QoS::AtLeastOnce, false, 0),
+        Err(Error::InflightFull)
+    );
+    // QoS 0 needs no room.
+    assert_eq!(c.publish(b"t", b"m", QoS::AtMostOnce, false, 0), Ok(None));
+    take_all(&mut c, 0);
+    let id = ids[3].get().to_be_bytes();
+    assert_eq!(c.handle_input(&[0x40, 2, id[0], id[1]]), 4);
+    assert_eq!(c.poll_event(0), Ok(Some(Event::Published(ids[3]))));
+    assert_eq!(c.session().publish_room(), 1);
+}
+
+#[test]
+fn queue_pending_keeps_acks_of_many_frames() {
+    let mut c = connected(true);
+    // 12 QoS 1 messages in one read, more than the session's queue of
+    // acknowledgements holds: a driver that writes only after all of them
+    // moves the acks out after each frame.
+    let mut input = heapless::Vec::<u8, 128>::new();
+    for id in 1..=12u8 {
+        input
+            .extend_from_slice(&[0x32, 6, 0, 1, b't', 0, id, b'x'])
+            .unwrap();
+    }
+    assert_eq!(c.handle_input(&input), input.len());
+    for _ in 0..12 {
+        assert!(matches!(c.poll_event(0), Ok(Some(Event::Message { .. }))));
+        c.queue_pending(0).unwrap();
+    }
+    assert_eq!(c.poll_event(0), Ok(None));
+    let out = take_all(&mut c, 0);
+    let mut want = heapless::Vec::<u8, 64>::new();
+    for id in 1..=12u8 {
+        want.extend_from_slice(&[0x40, 2, 0, id]).unwrap();
+    }
+    assert_eq!(&out[..], &want[..]);
+}

@@ -236,6 +236,23 @@ impl<const INFLIGHT: usize> Session<INFLIGHT> {
         self.inflight.iter().map(|(id, _)| *id)
     }
 
+    /// How many more QoS 1/2 publishes [`Session::publish`] takes now: free
+    /// packet ids in the in-flight table and, on MQTT 5, room under the
+    /// broker's `receive_maximum`. A driver that pipelines publishes waits
+    /// for room (an acknowledgement) instead of getting `InflightFull`.
+    pub fn publish_room(&self) -> usize {
+        let room = INFLIGHT.saturating_sub(self.inflight.len());
+        #[cfg(feature = "v5")]
+        let room = if self.is_v5() {
+            room.min(
+                usize::from(self.limits.receive_maximum).saturating_sub(self.inflight_publishes()),
+            )
+        } else {
+            room
+        };
+        room
+    }
+
     /// Give up on an in-flight id (for example its stored frame is gone and
     /// it cannot be resent). Returns whether it was in flight.
     pub fn drop_inflight(&mut self, id: PacketId) -> bool {

@@ -122,7 +122,7 @@ impl<const INFLIGHT: usize> Session<INFLIGHT> {
 
     /// Outbound QoS 1/2 messages not yet complete (the broker's receive
     /// maximum counts these).
-    fn inflight_publishes(&self) -> usize {
+    pub(super) fn inflight_publishes(&self) -> usize {
         self.inflight
             .iter()
             .filter(|(_, e)| {

@@ -1,0 +1,549 @@
+"""umqtt.aio: an asyncio MQTT 3.1.1 client, the same on CPython and MicroPython.
+
+    from umqtt.aio import MQTTClient
+
+    async def main():
+        async with MQTTClient("id", "broker.local", keepalive=60) as c:
+            await c.subscribe("sensors/#", qos=1)
+            await c.publish("sensors/t", "21.5", qos=1)   # returns when acknowledged
+            async for topic, msg in c.messages():
+                ...
+
+The protocol runs in the Rust core's sans-IO connection (``Conn``: the
+``umqtt._umqtt`` extension on CPython, the native module ``umqtt/_conn.mpy``
+on MicroPython); this file only moves bytes between asyncio streams and it,
+sleeps until its deadlines and turns its events into waiters. See
+spec/PYAPI.md "umqtt.aio".
+"""
+import sys
+
+import asyncio
+
+_MICROPYTHON = sys.implementation.name == "micropython"
+
+try:
+    from umqtt._umqtt import Conn, MQTTException
+except ImportError:
+    from umqtt import _conn as _n
+    from umqtt.simple import MQTTException
+
+    class Conn:
+        # The native functions bind self like methods; the engine is self._e.
+        def __init__(self, protocol=4):
+            self._e = _n._Engine(protocol)
+
+        connect = _n.connect
+        publish = _n.publish
+        subscribe = _n.subscribe
+        unsubscribe = _n.unsubscribe
+        disconnect = _n.disconnect
+        out = _n.out
+        feed = _n.feed
+        event = _n.event
+        deadline = _n.deadline
+        timeout = _n.timeout
+        lost = _n.lost
+        closed = _n.closed
+        connected = _n.connected
+        room = _n.room
+        set_reconnect = _n.set_reconnect
+        reconnect_on = _n.reconnect_on
+        reconnect_begin = _n.reconnect_begin
+        reconnect_failed = _n.reconnect_failed
+        should_reconnect = _n.should_reconnect
+        resubscribe = _n.resubscribe
+
+
+from collections import deque
+
+__all__ = ["MQTTClient", "MQTTException", "MessageDetails"]
+
+# Conn.event() kinds.
+_CONNECTED, _MESSAGE, _PUBLISHED, _SUBSCRIBED, _UNSUBSCRIBED = 1, 2, 3, 4, 5
+# Bytes asked of the socket per read.
+_READ = 4096
+# Inbound messages held for messages() before the client stops reading the
+# socket (MQTTClient(queue_size=...)).
+QUEUE_SIZE = 32
+
+
+def _seed():
+    try:
+        import time
+
+        return time.ticks_us() & 0xFFFFFFFF
+    except AttributeError:
+        return time.time_ns() & 0xFFFFFFFF
+
+
+class MessageDetails:
+    """The third item of messages(details=True): qos, retain, dup, properties."""
+
+    def __init__(self, first):
+        self.qos = (first >> 1) & 3
+        self.retain = bool(first & 1)
+        self.dup = bool(first & 8)
+        self.properties = {}
+
+
+class _Retry(Exception):
+    # The connection went down under a request that is sent again after a
+    # reconnect (SUBSCRIBE, UNSUBSCRIBE: the session forgets them).
+    pass
+
+
+class _Wait:
+    # A one-shot result (MicroPython's asyncio has no Future).
+    def __init__(self):
+        self.ev = asyncio.Event()
+        self.value = None
+        self.exc = None
+
+    def set(self, value=None, exc=None):
+        self.value = value
+        self.exc = exc
+        self.ev.set()
+
+    async def wait(self):
+        await self.ev.wait()
+        if self.exc is not None:
+            raise self.exc
+        return self.value
+
+
+class _Messages:
+    def __init__(self, client, details):
+        self._c = client
+        self._details = details
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        c = self._c
+        while not c._q:
+            if c._error is not None:
+                raise c._error
+            if c._closing:
+                raise StopAsyncIteration
+            c._arrived.clear()
+            await c._arrived.wait()
+        # Taken after the wait returned, with no await in between: a
+        # cancelled consumer leaves the message in the queue.
+        _, topic, msg, first = c._q.popleft()
+        c._space.set()
+        if self._details:
+            return topic, msg, MessageDetails(first)
+        return topic, msg
+
+
+class MQTTClient:
+    def __init__(
+        self,
+        client_id,
+        server,
+        port=0,
+        user=None,
+        password=None,
+        keepalive=60,
+        ssl=None,
+        ssl_params={},
+        protocol=4,
+        queue_size=QUEUE_SIZE,
+    ):
+        if port == 0:
+            port = 8883 if ssl else 1883
+        self.client_id = client_id
+        self.server = server
+        self.port = port
+        self.user = user
+        self.pswd = password
+        self.keepalive = keepalive
+        self.ssl = ssl
+        self.ssl_params = ssl_params
+        self.protocol = protocol
+        self.lw = None
+        self._c = Conn(protocol)
+        self.up = asyncio.Event()
+        self.down = asyncio.Event()
+        self.down.set()
+        self._lock = asyncio.Lock()
+        self._w = None
+        self._task = None
+        self._retry_task = None
+        self._connack = None
+        self._connecting = False
+        self._closing = False
+        self._error = None
+        self._on_reconnect = None
+        # packet id -> _Wait: QoS 1/2 publishes, and SUBSCRIBE/UNSUBSCRIBE.
+        self._pubs = {}
+        self._reqs = {}
+        self._room = asyncio.Event()
+        self._qmax = queue_size
+        self._q = deque((), queue_size)
+        self._arrived = asyncio.Event()
+        self._space = asyncio.Event()
+
+    # --- settings ------------------------------------------------------------
+
+    def set_last_will(self, topic, msg, retain=False, qos=0):
+        self.lw = (topic, msg, qos, retain)
+
+    def set_reconnect(self, attempts=10, min_delay=0.5, max_delay=30.0, on_reconnect=None):
+        if on_reconnect is not None and not callable(on_reconnect):
+            raise TypeError("on_reconnect must be callable or None")
+        self._c.set_reconnect(attempts, min_delay, max_delay)
+        self._on_reconnect = on_reconnect
+
+    # --- connection ----------------------------------------------------------
+
+    async def __aenter__(self):
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc):
+        await self.disconnect()
+
+    async def connect(self, clean_session=True, timeout=None):
+        """Open the connection; returns 1 if the broker resumed a session.
+        With set_reconnect() on, failed attempts are retried by its policy
+        (so this may be called while the broker is down)."""
+        self._closing = False
+        self._error = None
+        if timeout is None:
+            return await self._connect(clean_session)
+        return await asyncio.wait_for(self._connect(clean_session), timeout)
+
+    async def _connect(self, clean):
+        c = self._c
+        if not c.reconnect_on():
+            return await self._attempt(clean)
+        c.reconnect_begin(_seed())
+        while True:
+            try:
+                return await self._attempt(clean)
+            except Exception as e:
+                ms = c.reconnect_failed(e)
+                if ms < 0:
+                    raise
+            await asyncio.sleep(ms / 1000)
+
+    async def _attempt(self, clean):
+        # One connection: socket, CONNECT, CONNACK, subscriptions restored if
+        # the broker lost the session. Raises what failed.
+        c = self._c
+        self._drop()
+        lw = self.lw
+        c.connect(self.client_id, self.user, self.pswd, self.keepalive, clean, lw)
+        self._connecting = True
+        try:
+            r, w = await self._open()
+            self._w = w
+            self._connack = _Wait()
+            self._task = asyncio.create_task(self._run(r, w))
+            await self._send()
+            sp = await self._connack.wait()
+            if not sp and not clean:
+                await self._resubscribe()
+        except BaseException as e:
+            if self._w is None:
+                c.lost()
+            self._lost(e, self._w)
+            raise
+        finally:
+            self._connecting = False
+        self.down.clear()
+        self.up.set()
+        self._room.set()
+        return 1 if sp else 0
+
+    async def _open(self):
+        ssl = self.ssl
+        if not ssl:
+            return await asyncio.open_connection(self.server, self.port)
+        if ssl is True:
+            import ssl as _ssl
+
+            if _MICROPYTHON:
+                ctx = _ssl.SSLContext(_ssl.PROTOCOL_TLS_CLIENT)
+                p = self.ssl_params
+                if "cadata" in p:
+                    ctx.load_verify_locations(cadata=p["cadata"])
+                ctx.verify_mode = p.get("cert_reqs", _ssl.CERT_NONE)
+            else:
+                ctx = _ssl.create_default_context()
+                p = dict(self.ssl_params)
+                if "cafile" in p or "cadata" in p:
+                    ctx.load_verify_locations(cafile=p.get("cafile"), cadata=p.get("cadata"))
+                if p.get("cert_reqs", None) == _ssl.CERT_NONE:
+                    ctx.check_hostname = False
+                    ctx.verify_mode = _ssl.CERT_NONE
+            ssl = ctx
+        return await asyncio.open_connection(
+            self.server, self.port, ssl=ssl, server_hostname=self.server
+        )
+
+    async def _resubscribe(self):
+        c = self._c
+        while True:
+            pid = c.resubscribe()
+            if not pid:
+                return
+            w = _Wait()
+            self._reqs[pid] = w
+            await self._send()
+            # A filter the broker now refuses is forgotten by the core.
+            await w.ev.wait()
+            if isinstance(w.exc, _Retry):
+                raise w.exc
+
+    def _drop(self):
+        # Close the stream of a previous connection (no DISCONNECT).
+        w = self._w
+        self._w = None
+        if w is not None:
+            try:
+                w.close()
+            except Exception:
+                pass
+        t = self._task
+        self._task = None
+        if t is not None and t is not asyncio.current_task():
+            t.cancel()
+
+    def _lost(self, e, w):
+        # The connection of writer w failed with e (once per connection).
+        if w is not self._w or w is None:
+            return
+        c = self._c
+        self._drop()
+        c.lost()
+        self.up.clear()
+        self.down.set()
+        if self._connack is not None and not self._connack.ev.is_set():
+            self._connack.set(exc=e)
+        reqs = self._reqs
+        self._reqs = {}
+        for r in reqs.values():
+            r.set(exc=_Retry())
+        if self._connecting:
+            return
+        if not self._closing and c.should_reconnect(e):
+            self._retry_task = asyncio.create_task(self._reconnect())
+        else:
+            self._fail(e)
+
+    def _fail(self, e):
+        # No connection and none coming: every waiter gets e.
+        self._error = e
+        pubs = self._pubs
+        self._pubs = {}
+        for p in pubs.values():
+            p.set(exc=e)
+        self._room.set()
+        self._arrived.set()
+        self.up.clear()
+        self.down.set()
+
+    async def _reconnect(self):
+        try:
+            sp = await self._connect(False)
+        except Exception as e:
+            self._fail(e)
+            return
+        finally:
+            self._retry_task = None
+        cb = self._on_reconnect
+        if cb is not None:
+            r = cb(sp)
+            if r is not None and hasattr(r, "send"):
+                await r
+
+    async def disconnect(self):
+        """Send DISCONNECT (if connected) and close; messages() ends."""
+        self._closing = True
+        t = self._retry_task
+        if t is not None:
+            t.cancel()
+            self._retry_task = None
+        c = self._c
+        if self._w is not None and c.connected():
+            c.disconnect()
+            await self._send()
+        self._drop()
+        c.closed()
+        self.up.clear()
+        self.down.set()
+        self._arrived.set()
+        self._room.set()
+        self._fail_requests()
+
+    def _fail_requests(self):
+        pubs, reqs = self._pubs, self._reqs
+        self._pubs, self._reqs = {}, {}
+        e = OSError(-1)
+        for p in list(pubs.values()) + list(reqs.values()):
+            p.set(exc=e)
+
+    # --- I/O -----------------------------------------------------------------
+
+    async def _send(self):
+        # Write everything the connection has queued. The lock keeps one
+        # drain at a time (MicroPython's StreamWriter allows no more); the
+        # bytes of operations queued meanwhile go out with the next holder.
+        w = self._w
+        if w is None:
+            return None
+        async with self._lock:
+            if w is not self._w:
+                return None
+            try:
+                data = self._c.out()
+                if data is None:
+                    return None
+                w.write(data)
+                await w.drain()
+            except Exception as e:
+                self._lost(e, w)
+                return e
+        return None
+
+    async def _run(self, r, w):
+        # The connection's reader: bytes in, events out, the deadlines.
+        c = self._c
+        try:
+            while True:
+                d = c.deadline()
+                if d is None:
+                    data = await r.read(_READ)
+                else:
+                    # Past a deadline, bytes already there are read first:
+                    # the PINGRESP may be among them.
+                    try:
+                        data = await asyncio.wait_for(r.read(_READ), max(d, 5) / 1000)
+                    except asyncio.TimeoutError:
+                        c.timeout()
+                        await self._send()
+                        continue
+                if not data:
+                    raise c.lost()
+                await self._take(data)
+                await self._send()
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            self._lost(e, w)
+
+    async def _take(self, data):
+        c = self._c
+        while data:
+            n = c.feed(data)
+            data = data[n:]
+            while True:
+                ev = c.event()
+                if ev is None:
+                    break
+                k = ev[0]
+                if k == _MESSAGE:
+                    q = self._q
+                    q.append(ev)
+                    self._arrived.set()
+                    if len(q) >= self._qmax:
+                        await self._hold()
+                elif k == _PUBLISHED:
+                    p = self._pubs.pop(ev[1], None)
+                    self._room.set()
+                    if p is not None:
+                        p.set()
+                elif k == _SUBSCRIBED:
+                    p = self._reqs.pop(ev[1], None)
+                    self._room.set()
+                    if p is not None:
+                        p.set(None, ev[2])
+                elif k == _UNSUBSCRIBED:
+                    p = self._reqs.pop(ev[1], None)
+                    self._room.set()
+                    if p is not None:
+                        p.set()
+                elif k == _CONNECTED:
+                    if self._connack is not None:
+                        self._connack.set(ev[1])
+
+    async def _hold(self):
+        # The queue is full: stop reading (TCP back-pressure) until the
+        # application takes a message. Acknowledgements and due PINGREQs
+        # still go out; the ping timeout is not checked meanwhile, since
+        # the broker's answer waits behind the unread messages.
+        await self._send()
+        while len(self._q) >= self._qmax:
+            self._space.clear()
+            d = self._c.deadline()
+            try:
+                await asyncio.wait_for(self._space.wait(), (d if d else 1000) / 1000)
+            except asyncio.TimeoutError:
+                await self._send()
+
+    # --- operations ----------------------------------------------------------
+
+    async def _ready(self):
+        # Connected, or (automatic reconnect on) wait for it; otherwise the
+        # operation runs and the core raises what it raises (not connected).
+        while not self._c.connected() and self._error is None and not self._closing:
+            if self._retry_task is None and not self._connecting:
+                return
+            await self.up.wait()
+        if self._error is not None:
+            raise self._error
+
+    async def publish(self, topic, msg, retain=False, qos=0):
+        """Publish; QoS 1/2 return when acknowledged (PUBACK / PUBCOMP)."""
+        c = self._c
+        while True:
+            await self._ready()
+            if qos and c.connected() and not c.room():
+                # The window is full: wait for an acknowledgement.
+                self._room.clear()
+                await self._room.wait()
+                continue
+            pid = c.publish(topic, msg, qos, retain)
+            if not pid:
+                e = await self._send()
+                if e is None:
+                    return
+                if not c.reconnect_on() or self._closing:
+                    raise e
+                continue
+            p = _Wait()
+            self._pubs[pid] = p
+            await self._send()
+            # Cancelled here, the message stays in the session and is still
+            # delivered (resent after a reconnect).
+            return await p.wait()
+
+    async def _request(self, send):
+        while True:
+            await self._ready()
+            pid = send()
+            p = _Wait()
+            self._reqs[pid] = p
+            await self._send()
+            try:
+                return await p.wait()
+            except _Retry:
+                if not self._c.reconnect_on() or self._closing:
+                    raise OSError(-1)
+
+    async def subscribe(self, topic, qos=0):
+        """Subscribe; returns when SUBACK arrives (MQTTException 128 when
+        the broker refuses)."""
+        await self._request(lambda: self._c.subscribe(topic, qos))
+
+    async def unsubscribe(self, topic):
+        await self._request(lambda: self._c.unsubscribe(topic))
+
+    def messages(self, details=False):
+        """async for topic, msg in c.messages(): the received messages (with
+        details=True: topic, msg, MessageDetails). Ends after disconnect();
+        raises the failure when the connection is lost for good."""
+        return _Messages(self, details)

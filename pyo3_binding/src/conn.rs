@@ -1,0 +1,315 @@
+//! `umqtt._umqtt.Conn`: the sans-IO [`Connection`] for `umqtt.aio`, the
+//! asyncio driver written once in Python for both runtimes (the MicroPython
+//! module `umqtt/_conn.mpy` offers the same methods).
+//!
+//! It owns no socket and sleeps never: operations queue packets, `out()`
+//! hands over the bytes to write, `feed()` takes received bytes, `event()`
+//! says what a frame meant, `deadline()` / `timeout()` run the keepalive and
+//! the response timeouts. Every protocol decision (argument rules, window,
+//! retry policy) is the core's; this file converts.
+use std::time::Instant;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyTuple};
+use umqtt_core::codec::{Connect, Will};
+use umqtt_core::connection::{Connection, Event, Policy, RetryAction};
+use umqtt_core::session::{Config, State};
+use umqtt_core::subscriptions::Subscriptions;
+use umqtt_core::{args, Error, PacketId, ProtocolVersion};
+
+use crate::buf::{VecBuf, MAX_PACKET};
+use crate::convert::{to_bytes, to_keepalive, to_opt_bytes, to_protocol, to_qos};
+use crate::errors::{classify, to_pyerr};
+
+/// Event kinds of `event()` (the same numbers in mpy_module/conn).
+const EV_CONNECTED: u8 = 1;
+const EV_MESSAGE: u8 = 2;
+const EV_PUBLISHED: u8 = 3;
+const EV_SUBSCRIBED: u8 = 4;
+const EV_UNSUBSCRIBED: u8 = 5;
+const EV_PONG: u8 = 6;
+const EV_OTHER: u8 = 7;
+
+/// `reconnect_failed()` answers besides a delay.
+const GIVE_UP: i64 = -1;
+const RAISE: i64 = -2;
+
+/// `(topic, msg, qos, retain)` of the will.
+type WillArgs<'py> = (
+    Bound<'py, PyAny>,
+    Bound<'py, PyAny>,
+    Bound<'py, PyAny>,
+    bool,
+);
+
+type Core = Connection<VecBuf, VecBuf, VecBuf, VecBuf, 16>;
+
+fn err(e: Error) -> PyErr {
+    to_pyerr(e, None)
+}
+
+fn pid(id: Option<PacketId>) -> u16 {
+    id.map_or(0, |p| p.get())
+}
+
+/// The sans-IO MQTT connection (see spec/PYAPI.md "umqtt.aio").
+#[pyclass(module = "umqtt._umqtt", name = "Conn")]
+pub struct Conn {
+    core: Core,
+    epoch: Instant,
+}
+
+impl Conn {
+    fn now(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+}
+
+#[pymethods]
+impl Conn {
+    #[new]
+    #[pyo3(signature = (protocol=None))]
+    fn new(protocol: Option<Bound<'_, PyAny>>) -> PyResult<Self> {
+        if let Some(p) = protocol {
+            if to_protocol(&p)? != ProtocolVersion::V311 {
+                return Err(pyo3::exceptions::PyValueError::new_err(
+                    "umqtt.aio: protocol=5 is not supported yet",
+                ));
+            }
+        }
+        Ok(Conn {
+            core: Connection::new(
+                Config::default(),
+                VecBuf::new(4096, MAX_PACKET),
+                VecBuf::new(1024, MAX_PACKET),
+                VecBuf::new(0, MAX_PACKET),
+                Subscriptions::new(VecBuf::new(0, MAX_PACKET)),
+            ),
+            epoch: Instant::now(),
+        })
+    }
+
+    /// Queue CONNECT. `will` is None or (topic, msg, qos, retain).
+    #[pyo3(signature = (client_id, user, password, keepalive, clean_session, will=None))]
+    fn connect(
+        &mut self,
+        client_id: &Bound<'_, PyAny>,
+        user: &Bound<'_, PyAny>,
+        password: &Bound<'_, PyAny>,
+        keepalive: &Bound<'_, PyAny>,
+        clean_session: bool,
+        will: Option<WillArgs<'_>>,
+    ) -> PyResult<()> {
+        let client_id = to_bytes(client_id, "client_id")?;
+        let user = to_opt_bytes(user, "user")?;
+        let password = to_opt_bytes(password, "password")?;
+        let keepalive = to_keepalive(keepalive)?;
+        let will = match &will {
+            Some((t, m, q, r)) => {
+                let t = to_bytes(t, "topic")?;
+                args::will_topic(t.as_bytes()).map_err(err)?;
+                Some((t, to_bytes(m, "msg")?, to_qos(q)?, *r))
+            }
+            None => None,
+        };
+        let c = Connect {
+            protocol: ProtocolVersion::V311,
+            client_id: client_id.as_bytes(),
+            keepalive,
+            clean_session,
+            username: user.as_ref().map(|u| u.as_bytes()),
+            password: password.as_ref().map(|p| p.as_bytes()),
+            will: will.as_ref().map(|(t, m, q, r)| Will {
+                topic: t.as_bytes(),
+                message: m.as_bytes(),
+                qos: *q,
+                retain: *r,
+            }),
+        };
+        let now = self.now();
+        self.core.connect(&c, now).map_err(err)
+    }
+
+    /// Queue a PUBLISH; returns its packet id (0 for QoS 0).
+    fn publish(
+        &mut self,
+        topic: &Bound<'_, PyAny>,
+        msg: &Bound<'_, PyAny>,
+        qos: &Bound<'_, PyAny>,
+        retain: bool,
+    ) -> PyResult<u16> {
+        let (topic, msg, qos) = (
+            to_bytes(topic, "topic")?,
+            to_bytes(msg, "msg")?,
+            to_qos(qos)?,
+        );
+        let now = self.now();
+        let r = self
+            .core
+            .publish(topic.as_bytes(), msg.as_bytes(), qos, retain, now);
+        r.map(pid).map_err(err)
+    }
+
+    /// Queue a SUBSCRIBE of one filter; returns its packet id.
+    fn subscribe(&mut self, topic: &Bound<'_, PyAny>, qos: &Bound<'_, PyAny>) -> PyResult<u16> {
+        let (topic, qos) = (to_bytes(topic, "topic")?, to_qos(qos)?);
+        let now = self.now();
+        let r = self.core.subscribe(&[(topic.as_bytes(), qos)], now);
+        r.map(|p| p.get()).map_err(err)
+    }
+
+    /// Queue an UNSUBSCRIBE of one filter; returns its packet id.
+    fn unsubscribe(&mut self, topic: &Bound<'_, PyAny>) -> PyResult<u16> {
+        let topic = to_bytes(topic, "topic")?;
+        let now = self.now();
+        let r = self.core.unsubscribe(&[topic.as_bytes()], now);
+        r.map(|p| p.get()).map_err(err)
+    }
+
+    fn ping(&mut self) -> PyResult<()> {
+        let now = self.now();
+        self.core.ping(now).map_err(err)
+    }
+
+    fn disconnect(&mut self) -> PyResult<()> {
+        let now = self.now();
+        self.core.disconnect(now).map_err(err)
+    }
+
+    /// Everything to write now (taken: write it all), or None.
+    fn out<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyBytes>>> {
+        let now = self.now();
+        self.core.queue_pending(now).map_err(err)?;
+        match self.core.poll_transmit(now).map_err(err)? {
+            None => Ok(None),
+            Some(b) => {
+                let (bytes, n) = (PyBytes::new(py, b), b.len());
+                self.core.transmitted(n);
+                Ok(Some(bytes))
+            }
+        }
+    }
+
+    /// Received bytes; returns how many were taken (the rest after events).
+    fn feed(&mut self, data: &[u8]) -> usize {
+        self.core.handle_input(data)
+    }
+
+    /// What the next buffered frame meant, or None (see spec/PYAPI.md).
+    fn event<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        let now = self.now();
+        let ev = loop {
+            match self.core.poll_event(now) {
+                Ok(Some(ev)) => break ev,
+                Ok(None) => return Ok(None),
+                // Skipped, the connection stays usable (the blocking
+                // client raises it; a stream of messages goes on).
+                Err(Error::FrameTooLarge { .. }) => continue,
+                Err(e) => return Err(err(e)),
+            }
+        };
+        let t = match ev {
+            Event::Connected { session_present } => {
+                (EV_CONNECTED, session_present).into_pyobject(py)?
+            }
+            Event::Message { first } => {
+                let Some(m) = self.core.message() else {
+                    return Err(err(Error::Host));
+                };
+                let (topic, payload) = (PyBytes::new(py, m.topic), PyBytes::new(py, m.payload));
+                (EV_MESSAGE, topic, payload, first).into_pyobject(py)?
+            }
+            Event::Published(id) => (EV_PUBLISHED, id.get()).into_pyobject(py)?,
+            Event::Subscribed {
+                packet_id, refused, ..
+            } => {
+                let e = refused.then(|| err(Error::SubscribeRefused).into_value(py));
+                (EV_SUBSCRIBED, packet_id.get(), e).into_pyobject(py)?
+            }
+            Event::Unsubscribed(id) => (EV_UNSUBSCRIBED, id.get()).into_pyobject(py)?,
+            Event::Pong { requested } => (EV_PONG, requested).into_pyobject(py)?,
+            Event::Other(first) => (EV_OTHER, first).into_pyobject(py)?,
+            // Never on 3.1.1 (no AUTH).
+            Event::AuthChallenge => (EV_OTHER, 0xF0u8).into_pyobject(py)?,
+        };
+        // The acknowledgement of this frame joins the bytes of out().
+        self.core.queue_pending(now).map_err(err)?;
+        Ok(Some(t))
+    }
+
+    /// Milliseconds until timeout() has work (0: now), None: nothing due.
+    fn deadline(&self) -> Option<u64> {
+        let now = self.now();
+        self.core.next_deadline().map(|d| d.saturating_sub(now))
+    }
+
+    /// Check the deadlines: MQTTException 257 (ping) or OSError ETIMEDOUT.
+    fn timeout(&mut self) -> PyResult<()> {
+        let now = self.now();
+        self.core.handle_timeout(now).map_err(err)
+    }
+
+    /// The socket failed or closed: the connection is down. Returns the
+    /// exception of a closed connection (the blocking client's OSError).
+    fn lost(&mut self, py: Python<'_>) -> Py<PyAny> {
+        self.core.fail(&Error::ConnectionClosed);
+        err(Error::ConnectionClosed).into_value(py).into_any()
+    }
+
+    /// The application closed the connection: nothing reconnects.
+    fn closed(&mut self) {
+        self.core.closed();
+    }
+
+    fn connected(&self) -> bool {
+        self.core.session().state() == State::Connected
+    }
+
+    /// Free places for QoS 1/2 publishes (the window).
+    fn room(&self) -> usize {
+        self.core.session().publish_room()
+    }
+
+    /// Whether packet id `id` is still unacknowledged.
+    fn inflight(&self, id: u16) -> bool {
+        PacketId::new(id).is_some_and(|p| self.core.session().is_inflight(p))
+    }
+
+    /// set_reconnect(): the core's policy (checked there); attempts < 0 off.
+    fn set_reconnect(&mut self, attempts: i64, min_delay: f64, max_delay: f64) -> PyResult<()> {
+        let ms = |s: f64| args::millis(s).map_err(err);
+        let policy = Policy::new(attempts, ms(min_delay)?, ms(max_delay)?).map_err(err)?;
+        self.core.set_reconnect(Some(policy));
+        Ok(())
+    }
+
+    fn reconnect_on(&self) -> bool {
+        self.core.reconnect_policy().is_some()
+    }
+
+    fn reconnect_begin(&mut self, seed: u32) {
+        self.core.reconnect_begin(seed);
+    }
+
+    /// One attempt failed with `exc`: ms to sleep, -1 give up, -2 raise.
+    fn reconnect_failed(&mut self, exc: &Bound<'_, PyAny>) -> i64 {
+        let (kind, code) = classify(exc.py(), &PyErr::from_value(exc.clone()));
+        match self.core.reconnect_failed(kind, code) {
+            RetryAction::Sleep(ms) => i64::from(ms),
+            RetryAction::GiveUp => GIVE_UP,
+            RetryAction::Raise => RAISE,
+        }
+    }
+
+    /// Whether a failure with `exc` is one to reconnect after.
+    fn should_reconnect(&mut self, exc: &Bound<'_, PyAny>) -> bool {
+        let (kind, code) = classify(exc.py(), &PyErr::from_value(exc.clone()));
+        self.core.should_reconnect(kind, code)
+    }
+
+    /// Queue a SUBSCRIBE restoring remembered subscriptions: its id, or 0.
+    fn resubscribe(&mut self) -> PyResult<u16> {
+        let now = self.now();
+        self.core.resubscribe(now).map(pid).map_err(err)
+    }
+}
