@@ -1,0 +1,450 @@
+// umqtt._conn native module: the C glue of conn/src/lib.rs, umqtt-core's
+// sans-IO connection for umqtt.aio. It converts objects, reads the clock
+// and raises; the protocol is all in Rust, which never calls MicroPython.
+// The functions bind self like methods in aio.py's Conn class (self._e is
+// the _Engine); the same methods as CPython's umqtt._umqtt.Conn.
+#include "py/dynruntime.h"
+#include "py/smallint.h"
+
+typedef struct {
+    const uint8_t *ptr;
+    size_t len;
+} bytes_t;
+
+// Same layout as `Io` in src/lib.rs.
+typedef struct {
+    size_t ticks, mask;
+    bytes_t a, b, c, d, e;
+    int64_t i[4];
+    int32_t kind, code;
+    const uint8_t *msg;
+    size_t msg_len;
+    int64_t r[3];
+    bytes_t p, q;
+} io_t;
+
+size_t umqtt_conn_size(void);
+int32_t umqtt_conn_init(void *eng);
+int32_t umqtt_conn(void *eng, int32_t op, io_t *io);
+
+enum {
+    OP_CONNECT = 1, OP_PUBLISH, OP_SUBSCRIBE, OP_UNSUBSCRIBE, OP_DISCONNECT, OP_OUT, OP_TRANSMITTED,
+    OP_FEED, OP_EVENT, OP_DEADLINE, OP_TIMEOUT, OP_LOST, OP_CLOSED, OP_CONNECTED, OP_ROOM,
+    OP_SET_RECONNECT, OP_RECONNECT_ON, OP_RECONNECT_BEGIN, OP_RECONNECT_FAILED, OP_SHOULD_RECONNECT,
+    OP_RESUBSCRIBE, OP_ERROR, OP_PROTOCOL, OP_ARG,
+};
+#define ERR_CLOSED 1
+#define ERR_SUBSCRIBE_REFUSED 2
+#define ARG_QOS 1
+#define ARG_KEEPALIVE 2
+// The core's ExcKind values.
+#define EXC_MQTT 0
+#define EXC_OSERROR 1
+#define EXC_VALUEERROR 2
+#define EXC_TYPEERROR 3
+#define EXC_MEMORYERROR 4
+
+static mp_obj_t module_init(mp_obj_fun_bc_t *self);
+
+// Entry point first in the text (see ../c/umqtt_glue.c).
+mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    return module_init(self);
+}
+
+void *glue_realloc(void *ptr, size_t len) {
+    if (len == 0) {
+        m_free(ptr);
+        return NULL;
+    }
+    return m_realloc(ptr, len);
+}
+
+void glue_panic(void) {
+    mp_raise_msg(&mp_type_RuntimeError, "umqtt._conn: internal error");
+}
+
+mp_obj_full_type_t engine_type;
+
+typedef struct {
+    mp_obj_base_t base;
+    mp_obj_t ticks_ms;
+    uint64_t rust[];  // the Rust engine (8-byte aligned)
+} engine_t;
+
+// ---------------------------------------------------------------------------
+// Exceptions: the classes and codes of the blocking client.
+
+// umqtt.simple's MQTTException, imported when first needed.
+static mp_obj_t mqtt_exception(void) {
+    mp_obj_t from[1] = { MP_OBJ_NEW_QSTR(MP_QSTR_simple) };
+    mp_obj_t pkg = mp_import_name(MP_QSTR_umqtt, mp_obj_new_tuple(1, from), MP_OBJ_NEW_SMALL_INT(0));
+    return mp_load_attr(mp_load_attr(pkg, MP_QSTR_simple), MP_QSTR_MQTTException);
+}
+
+// The exception object for a failed operation (not raised).
+static mp_obj_t make_exc(const io_t *io) {
+    mp_obj_t args[2];
+    size_t n = 0;
+    mp_obj_t cls;
+    switch (io->kind) {
+        case EXC_MQTT: cls = mqtt_exception(); break;
+        case EXC_OSERROR: cls = mp_load_global(MP_QSTR_OSError); break;
+        case EXC_VALUEERROR: cls = mp_load_global(MP_QSTR_ValueError); break;
+        case EXC_TYPEERROR: cls = mp_load_global(MP_QSTR_TypeError); break;
+        case EXC_MEMORYERROR: cls = mp_load_global(MP_QSTR_MemoryError); break;
+        default: cls = mp_load_global(MP_QSTR_RuntimeError); break;
+    }
+    if (io->kind == EXC_MQTT || io->kind == EXC_OSERROR) {
+        args[n++] = MP_OBJ_NEW_SMALL_INT(io->code);
+    }
+    if (io->msg_len > 0) {
+        args[n++] = mp_obj_new_str((const char *)io->msg, io->msg_len);
+    }
+    return mp_call_function_n_kw(cls, n, 0, args);
+}
+
+// The core's class id and code of a Python exception, for its retry rules.
+static void classify(mp_obj_t exc, int64_t *kind, int64_t *code) {
+    mp_obj_t isinst = mp_load_global(MP_QSTR_isinstance);
+    mp_obj_t a[2] = { exc, mqtt_exception() };
+    *kind = 2;
+    *code = 0;
+    if (mp_obj_is_true(mp_call_function_n_kw(isinst, 2, 0, a))) {
+        *kind = EXC_MQTT;
+    } else {
+        a[1] = mp_load_global(MP_QSTR_OSError);
+        if (!mp_obj_is_true(mp_call_function_n_kw(isinst, 2, 0, a))) {
+            return;
+        }
+        *kind = EXC_OSERROR;
+    }
+    size_t n;
+    mp_obj_t *items;
+    mp_obj_get_array(mp_load_attr(exc, MP_QSTR_args), &n, &items);
+    if (n > 0 && mp_obj_is_small_int(items[0])) {
+        *code = MP_OBJ_SMALL_INT_VALUE(items[0]);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Calls.
+
+static engine_t *engine_of(mp_obj_t self) {
+    mp_obj_t eo = mp_load_attr(self, MP_QSTR__e);
+    if (mp_obj_get_type(eo) != (const mp_obj_type_t *)&engine_type) {
+        mp_raise_TypeError("Conn not initialised");
+    }
+    return MP_OBJ_TO_PTR(eo);
+}
+
+// Run op on self's engine; raises what the core reports.
+static void run(engine_t *e, int op, io_t *io) {
+    mp_obj_t t = mp_call_function_n_kw(e->ticks_ms, 0, 0, NULL);
+    io->ticks = (size_t)mp_obj_get_int(t);
+    io->mask = MP_SMALL_INT_POSITIVE_MASK;
+    if (umqtt_conn(e->rust, op, io) != 0) {
+        nlr_raise(make_exc(io));
+    }
+}
+
+static engine_t *begin(size_t n_args, size_t n_kw, mp_obj_t *args, size_t n, io_t *io) {
+    mp_arg_check_num(n_args, n_kw, n, n, false);
+    io->a.ptr = io->b.ptr = io->c.ptr = io->d.ptr = io->e.ptr = NULL;
+    io->a.len = io->b.len = io->c.len = io->d.len = io->e.len = 0;
+    io->i[0] = io->i[1] = io->i[2] = io->i[3] = 0;
+    io->r[0] = io->r[1] = io->r[2] = 0;
+    return engine_of(args[0]);
+}
+
+static bytes_t get_bytes(mp_obj_t o, qstr what) {
+    mp_buffer_info_t bi;
+    if (!mp_get_buffer(o, &bi, MP_BUFFER_READ)) {
+        mp_obj_t msg = mp_binary_op(MP_BINARY_OP_ADD, MP_OBJ_NEW_QSTR(what), mp_obj_new_str(" must be bytes or str", 21));
+        nlr_raise(mp_call_function_n_kw(mp_load_global(MP_QSTR_TypeError), 1, 0, &msg));
+    }
+    bytes_t b = { bi.buf, bi.len };
+    return b;
+}
+
+// None stays None (a null pointer).
+static bytes_t get_opt_bytes(mp_obj_t o, qstr what) {
+    bytes_t none = { NULL, 0 };
+    return o == mp_const_none ? none : get_bytes(o, what);
+}
+
+// An int for the core to check; a big int is out of every range.
+static int64_t get_int(mp_obj_t o) {
+    if (mp_obj_is_small_int(o)) {
+        return MP_OBJ_SMALL_INT_VALUE(o);
+    }
+    if (o == mp_const_true || o == mp_const_false) {
+        return mp_obj_is_true(o);
+    }
+    mp_obj_get_int(o);  // TypeError for a non-int
+    return INT64_MAX;
+}
+
+// Seconds (int or float) to ms, through the runtime (no floats in C here).
+static int64_t get_ms(mp_obj_t t) {
+    mp_obj_t ms = mp_binary_op(MP_BINARY_OP_MULTIPLY, t, MP_OBJ_NEW_SMALL_INT(1000));
+    mp_obj_t i = mp_call_function_n_kw(mp_load_global(MP_QSTR_int), 1, 0, &ms);
+    if (!mp_obj_is_small_int(i)) {
+        return mp_obj_is_true(mp_binary_op(MP_BINARY_OP_LESS, i, MP_OBJ_NEW_SMALL_INT(0))) ? -1 : INT64_MAX;
+    }
+    return MP_OBJ_SMALL_INT_VALUE(i);
+}
+
+static void check_arg(engine_t *e, int what, mp_obj_t v) {
+    io_t io;
+    io.i[0] = what;
+    io.i[1] = get_int(v);
+    run(e, OP_ARG, &io);
+}
+
+static mp_obj_t r0(engine_t *e, int op, io_t *io) {
+    run(e, op, io);
+    return mp_obj_new_int(io->r[0]);
+}
+
+// A call with self only: the result r[0] as an int, bool or nothing.
+#define SIMPLE(name, op, conv) \
+    static mp_obj_t conn_##name(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) { \
+        io_t io; \
+        engine_t *e = begin(n_args, n_kw, args, 1, &io); \
+        run(e, op, &io); \
+        return conv; \
+    }
+#define AS_NONE mp_const_none
+#define AS_INT mp_obj_new_int(io.r[0])
+#define AS_BOOL mp_obj_new_bool(io.r[0] != 0)
+
+SIMPLE(disconnect, OP_DISCONNECT, AS_NONE)
+SIMPLE(timeout, OP_TIMEOUT, AS_NONE)
+SIMPLE(closed, OP_CLOSED, AS_NONE)
+SIMPLE(connected, OP_CONNECTED, AS_BOOL)
+SIMPLE(room, OP_ROOM, AS_INT)
+SIMPLE(reconnect_on, OP_RECONNECT_ON, AS_BOOL)
+SIMPLE(resubscribe, OP_RESUBSCRIBE, AS_INT)
+
+// _Engine(protocol): 4 only for now.
+static mp_obj_t engine_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {
+    mp_arg_check_num(n_args, n_kw, 0, 1, false);
+    mp_obj_t ticks = mp_load_attr(mp_import_name(MP_QSTR_time, mp_const_none, MP_OBJ_NEW_SMALL_INT(0)),
+        MP_QSTR_ticks_ms);
+    engine_t *e = m_malloc(sizeof(engine_t) + umqtt_conn_size());
+    e->base.type = type;
+    e->ticks_ms = ticks;
+    if (umqtt_conn_init(e->rust) != 0) {
+        mp_raise_msg(&mp_type_RuntimeError, "cannot allocate MQTT buffers");
+    }
+    if (n_args == 1) {
+        io_t io;
+        io.i[0] = get_int(args[0]);
+        run(e, OP_PROTOCOL, &io);
+        if (io.r[0] != 4) {
+            mp_raise_ValueError("umqtt.aio: protocol=5 is not supported yet");
+        }
+    }
+    return MP_OBJ_FROM_PTR(e);
+}
+
+// connect(self, client_id, user, password, keepalive, clean_session, will=None)
+static mp_obj_t conn_connect(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    io_t io;
+    mp_obj_t will = mp_const_none;
+    if (n_args == 7) {
+        will = args[6];
+        n_args = 6;
+    }
+    engine_t *e = begin(n_args, n_kw, args, 6, &io);
+    io.a = get_bytes(args[1], MP_QSTR_client_id);
+    io.b = get_opt_bytes(args[2], MP_QSTR_user);
+    io.c = get_opt_bytes(args[3], MP_QSTR_password);
+    check_arg(e, ARG_KEEPALIVE, args[4]);
+    io.i[0] = get_int(args[4]);
+    io.i[1] = mp_obj_is_true(args[5]);
+    if (will != mp_const_none) {
+        size_t n;
+        mp_obj_t *w;
+        mp_obj_get_array(will, &n, &w);
+        if (n != 4) {
+            mp_raise_TypeError("will must be (topic, msg, qos, retain)");
+        }
+        io.d = get_bytes(w[0], MP_QSTR_topic);
+        io.e = get_bytes(w[1], MP_QSTR_msg);
+        check_arg(e, ARG_QOS, w[2]);
+        io.i[2] = get_int(w[2]);
+        io.i[3] = mp_obj_is_true(w[3]);
+    }
+    run(e, OP_CONNECT, &io);
+    return mp_const_none;
+}
+
+// publish(self, topic, msg, qos, retain) -> packet id (0 for QoS 0)
+static mp_obj_t conn_publish(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    io_t io;
+    engine_t *e = begin(n_args, n_kw, args, 5, &io);
+    io.a = get_bytes(args[1], MP_QSTR_topic);
+    io.b = get_bytes(args[2], MP_QSTR_msg);
+    io.i[0] = get_int(args[3]);
+    io.i[1] = mp_obj_is_true(args[4]);
+    return r0(e, OP_PUBLISH, &io);
+}
+
+// subscribe(self, topic, qos) -> packet id
+static mp_obj_t conn_subscribe(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    io_t io;
+    engine_t *e = begin(n_args, n_kw, args, 3, &io);
+    io.a = get_bytes(args[1], MP_QSTR_topic);
+    io.i[0] = get_int(args[2]);
+    return r0(e, OP_SUBSCRIBE, &io);
+}
+
+// unsubscribe(self, topic) -> packet id
+static mp_obj_t conn_unsubscribe(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    io_t io;
+    engine_t *e = begin(n_args, n_kw, args, 2, &io);
+    io.a = get_bytes(args[1], MP_QSTR_topic);
+    return r0(e, OP_UNSUBSCRIBE, &io);
+}
+
+// out(self) -> bytes to write (taken), or None
+static mp_obj_t conn_out(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    io_t io;
+    engine_t *e = begin(n_args, n_kw, args, 1, &io);
+    run(e, OP_OUT, &io);
+    if (io.p.ptr == NULL) {
+        return mp_const_none;
+    }
+    mp_obj_t b = mp_obj_new_bytes(io.p.ptr, io.p.len);
+    io.i[0] = (int64_t)io.p.len;
+    run(e, OP_TRANSMITTED, &io);
+    return b;
+}
+
+// feed(self, data) -> bytes taken
+static mp_obj_t conn_feed(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    io_t io;
+    engine_t *e = begin(n_args, n_kw, args, 2, &io);
+    io.a = get_bytes(args[1], MP_QSTR_data);
+    return r0(e, OP_FEED, &io);
+}
+
+// event(self) -> None or a tuple (kind, ...), as pyo3_binding/src/conn.rs
+static mp_obj_t conn_event(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    io_t io;
+    engine_t *e = begin(n_args, n_kw, args, 1, &io);
+    run(e, OP_EVENT, &io);
+    int64_t k = io.r[0];
+    if (k == 0) {
+        return mp_const_none;
+    }
+    mp_obj_t t[4] = { MP_OBJ_NEW_SMALL_INT(k), MP_OBJ_NEW_SMALL_INT(io.r[1]), mp_const_none, mp_const_none };
+    switch (k) {
+        case 1:  // CONNECTED, PONG: a flag
+        case 6:
+            t[1] = mp_obj_new_bool(io.r[1] != 0);
+            return mp_obj_new_tuple(2, t);
+        case 2:  // MESSAGE: topic, payload, first byte
+            t[1] = mp_obj_new_bytes(io.p.ptr, io.p.len);
+            t[2] = mp_obj_new_bytes(io.q.ptr, io.q.len);
+            t[3] = MP_OBJ_NEW_SMALL_INT(io.r[1]);
+            return mp_obj_new_tuple(4, t);
+        case 4:  // SUBSCRIBED: id, the refusal's exception or None
+            if (io.r[2]) {
+                io_t err;
+                err.i[0] = ERR_SUBSCRIBE_REFUSED;
+                if (umqtt_conn(e->rust, OP_ERROR, &err) != 0) {
+                    t[2] = make_exc(&err);
+                }
+            }
+            return mp_obj_new_tuple(3, t);
+        default:
+            return mp_obj_new_tuple(2, t);
+    }
+}
+
+// deadline(self) -> ms until timeout() has work, or None
+static mp_obj_t conn_deadline(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    io_t io;
+    engine_t *e = begin(n_args, n_kw, args, 1, &io);
+    run(e, OP_DEADLINE, &io);
+    return io.r[0] < 0 ? mp_const_none : mp_obj_new_int(io.r[0]);
+}
+
+// lost(self) -> the exception of a closed connection
+static mp_obj_t conn_lost(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    io_t io;
+    engine_t *e = begin(n_args, n_kw, args, 1, &io);
+    run(e, OP_LOST, &io);
+    io.i[0] = ERR_CLOSED;
+    umqtt_conn(e->rust, OP_ERROR, &io);
+    return make_exc(&io);
+}
+
+// set_reconnect(self, attempts, min_delay, max_delay): seconds
+static mp_obj_t conn_set_reconnect(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    io_t io;
+    engine_t *e = begin(n_args, n_kw, args, 4, &io);
+    io.i[0] = get_int(args[1]);
+    io.i[1] = get_ms(args[2]);
+    io.i[2] = get_ms(args[3]);
+    run(e, OP_SET_RECONNECT, &io);
+    return mp_const_none;
+}
+
+// reconnect_begin(self, seed)
+static mp_obj_t conn_reconnect_begin(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    io_t io;
+    engine_t *e = begin(n_args, n_kw, args, 2, &io);
+    io.i[0] = get_int(args[1]) & 0xFFFFFFFF;
+    run(e, OP_RECONNECT_BEGIN, &io);
+    return mp_const_none;
+}
+
+// reconnect_failed(self, exc) -> ms to sleep, -1 give up, -2 raise
+static mp_obj_t conn_reconnect_failed(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    io_t io;
+    engine_t *e = begin(n_args, n_kw, args, 2, &io);
+    classify(args[1], &io.i[0], &io.i[1]);
+    return r0(e, OP_RECONNECT_FAILED, &io);
+}
+
+// should_reconnect(self, exc) -> bool
+static mp_obj_t conn_should_reconnect(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    io_t io;
+    engine_t *e = begin(n_args, n_kw, args, 2, &io);
+    classify(args[1], &io.i[0], &io.i[1]);
+    run(e, OP_SHOULD_RECONNECT, &io);
+    return mp_obj_new_bool(io.r[0] != 0);
+}
+
+static mp_obj_t module_init(mp_obj_fun_bc_t *self) {
+    MP_DYNRUNTIME_INIT_ENTRY
+    engine_type.base.type = (void *)&mp_type_type;
+    engine_type.flags = MP_TYPE_FLAG_NONE;
+    engine_type.name = MP_QSTR__Engine;
+    MP_OBJ_TYPE_SET_SLOT(&engine_type, make_new, engine_make_new, 0);
+    mp_store_global(MP_QSTR__Engine, MP_OBJ_FROM_PTR(&engine_type));
+    mp_store_global(MP_QSTR_connect, MP_DYNRUNTIME_MAKE_FUNCTION(conn_connect));
+    mp_store_global(MP_QSTR_publish, MP_DYNRUNTIME_MAKE_FUNCTION(conn_publish));
+    mp_store_global(MP_QSTR_subscribe, MP_DYNRUNTIME_MAKE_FUNCTION(conn_subscribe));
+    mp_store_global(MP_QSTR_unsubscribe, MP_DYNRUNTIME_MAKE_FUNCTION(conn_unsubscribe));
+    mp_store_global(MP_QSTR_disconnect, MP_DYNRUNTIME_MAKE_FUNCTION(conn_disconnect));
+    mp_store_global(MP_QSTR_out, MP_DYNRUNTIME_MAKE_FUNCTION(conn_out));
+    mp_store_global(MP_QSTR_feed, MP_DYNRUNTIME_MAKE_FUNCTION(conn_feed));
+    mp_store_global(MP_QSTR_event, MP_DYNRUNTIME_MAKE_FUNCTION(conn_event));
+    mp_store_global(MP_QSTR_deadline, MP_DYNRUNTIME_MAKE_FUNCTION(conn_deadline));
+    mp_store_global(MP_QSTR_timeout, MP_DYNRUNTIME_MAKE_FUNCTION(conn_timeout));
+    mp_store_global(MP_QSTR_lost, MP_DYNRUNTIME_MAKE_FUNCTION(conn_lost));
+    mp_store_global(MP_QSTR_closed, MP_DYNRUNTIME_MAKE_FUNCTION(conn_closed));
+    mp_store_global(MP_QSTR_connected, MP_DYNRUNTIME_MAKE_FUNCTION(conn_connected));
+    mp_store_global(MP_QSTR_room, MP_DYNRUNTIME_MAKE_FUNCTION(conn_room));
+    mp_store_global(MP_QSTR_set_reconnect, MP_DYNRUNTIME_MAKE_FUNCTION(conn_set_reconnect));
+    mp_store_global(MP_QSTR_reconnect_on, MP_DYNRUNTIME_MAKE_FUNCTION(conn_reconnect_on));
+    mp_store_global(MP_QSTR_reconnect_begin, MP_DYNRUNTIME_MAKE_FUNCTION(conn_reconnect_begin));
+    mp_store_global(MP_QSTR_reconnect_failed, MP_DYNRUNTIME_MAKE_FUNCTION(conn_reconnect_failed));
+    mp_store_global(MP_QSTR_should_reconnect, MP_DYNRUNTIME_MAKE_FUNCTION(conn_should_reconnect));
+    mp_store_global(MP_QSTR_resubscribe, MP_DYNRUNTIME_MAKE_FUNCTION(conn_resubscribe));
+    MP_DYNRUNTIME_INIT_EXIT
+}

@@ -1,0 +1,336 @@
+//! MicroPython native module `umqtt._conn`: the Rust half. umqtt-core's
+//! sans-IO [`Connection`] for `umqtt.aio` (the same methods as CPython's
+//! `umqtt._umqtt.Conn`, pyo3_binding/src/conn.rs). The C glue
+//! (`conn_glue.c`) converts objects and raises; one entry point,
+//! [`umqtt_conn`], runs an operation on the engine block it allocated.
+#![no_std]
+
+#[path = "../../src/heap.rs"]
+mod heap;
+
+use core::ffi::c_void;
+use heap::HeapBuf;
+use umqtt_core::codec::{Connect, Will, MAX_REMAINING_LEN};
+use umqtt_core::connection::{Connection, Event, Policy, RetryAction};
+use umqtt_core::session::{Config, State};
+use umqtt_core::subscriptions::Subscriptions;
+use umqtt_core::{args, Error, ExcKind, PacketId, ProtocolVersion};
+
+mod ffi {
+    extern "C" {
+        /// `m_realloc` (null on failure; `len` 0 frees).
+        pub fn glue_realloc(ptr: *mut u8, len: usize) -> *mut u8;
+        pub fn glue_panic() -> !;
+    }
+}
+
+const MAX_PACKET: usize = MAX_REMAINING_LEN + 5;
+type Core = Connection<HeapBuf, HeapBuf, HeapBuf, HeapBuf, 16>;
+
+/// The engine inside the glue's GC block (scanned conservatively: every
+/// buffer is reachable from it).
+pub struct Engine {
+    core: Core,
+    /// `ticks_ms()` as a monotonic u64 (it wraps at `mask + 1`).
+    last: usize,
+    now: u64,
+}
+
+/// A byte string from the glue (`ptr` null: None).
+#[repr(C)]
+pub struct Bytes {
+    ptr: *const u8,
+    len: usize,
+}
+
+impl Bytes {
+    fn get(&self) -> Option<&[u8]> {
+        if self.ptr.is_null() {
+            None
+        } else {
+            // SAFETY: the glue passes a live buffer of len bytes.
+            Some(unsafe { core::slice::from_raw_parts(self.ptr, self.len) })
+        }
+    }
+    fn or_empty(&self) -> &[u8] {
+        self.get().unwrap_or(&[])
+    }
+    fn set(&mut self, b: &[u8]) {
+        self.ptr = b.as_ptr();
+        self.len = b.len();
+    }
+}
+
+/// Arguments in, results out (same layout in conn_glue.c).
+#[repr(C)]
+pub struct Io {
+    ticks: usize,
+    mask: usize,
+    a: Bytes,
+    b: Bytes,
+    c: Bytes,
+    d: Bytes,
+    e: Bytes,
+    i: [i64; 4],
+    /// Error: exception class (ExcKind), code, message.
+    kind: i32,
+    code: i32,
+    msg: *const u8,
+    msg_len: usize,
+    r: [i64; 3],
+    p: Bytes,
+    q: Bytes,
+}
+
+// Operations (same numbers in conn_glue.c).
+const OP_CONNECT: i32 = 1;
+const OP_PUBLISH: i32 = 2;
+const OP_SUBSCRIBE: i32 = 3;
+const OP_UNSUBSCRIBE: i32 = 4;
+const OP_DISCONNECT: i32 = 5;
+const OP_OUT: i32 = 6;
+const OP_TRANSMITTED: i32 = 7;
+const OP_FEED: i32 = 8;
+const OP_EVENT: i32 = 9;
+const OP_DEADLINE: i32 = 10;
+const OP_TIMEOUT: i32 = 11;
+const OP_LOST: i32 = 12;
+const OP_CLOSED: i32 = 13;
+const OP_CONNECTED: i32 = 14;
+const OP_ROOM: i32 = 15;
+const OP_SET_RECONNECT: i32 = 16;
+const OP_RECONNECT_ON: i32 = 17;
+const OP_RECONNECT_BEGIN: i32 = 18;
+const OP_RECONNECT_FAILED: i32 = 19;
+const OP_SHOULD_RECONNECT: i32 = 20;
+const OP_RESUBSCRIBE: i32 = 21;
+const OP_ERROR: i32 = 22;
+const OP_PROTOCOL: i32 = 23;
+const OP_ARG: i32 = 24;
+
+// OP_ERROR / OP_ARG selectors.
+const ERR_CLOSED: i64 = 1;
+const ERR_SUBSCRIBE_REFUSED: i64 = 2;
+const ARG_QOS: i64 = 1;
+const ARG_KEEPALIVE: i64 = 2;
+
+const ST_OK: i32 = 0;
+const ST_ERROR: i32 = 1;
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    // SAFETY: the glue raises (long-jumps) and never returns.
+    unsafe { ffi::glue_panic() }
+}
+
+fn report(io: &mut Io, e: Error) -> i32 {
+    let r = e.report();
+    io.kind = r.kind as i32;
+    io.code = r.code;
+    io.msg = r.msg.as_ptr();
+    io.msg_len = r.msg.len();
+    ST_ERROR
+}
+
+fn kind_of(v: i64) -> ExcKind {
+    match v {
+        0 => ExcKind::Mqtt,
+        1 => ExcKind::OsError,
+        _ => ExcKind::Pending,
+    }
+}
+
+fn pid(id: Option<PacketId>) -> i64 {
+    id.map_or(0, |p| i64::from(p.get()))
+}
+
+/// Bytes the glue allocates for an engine.
+#[no_mangle]
+pub extern "C" fn umqtt_conn_size() -> usize {
+    core::mem::size_of::<Engine>()
+}
+
+/// Build an engine in the zeroed, aligned block `eng`: 0, or -1.
+///
+/// # Safety
+/// `eng` must point to `umqtt_conn_size()` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_conn_init(eng: *mut c_void) -> i32 {
+    let p = eng.cast::<Engine>();
+    if !p.is_aligned() {
+        return -1;
+    }
+    let mut rx = HeapBuf::empty(MAX_PACKET);
+    let mut tx = HeapBuf::empty(MAX_PACKET);
+    if !rx.reserve(512) || !tx.reserve(256) {
+        return -1;
+    }
+    let e = Engine {
+        core: Connection::new(
+            Config::default(),
+            rx,
+            tx,
+            HeapBuf::empty(MAX_PACKET),
+            Subscriptions::new(HeapBuf::empty(MAX_PACKET)),
+        ),
+        last: 0,
+        now: 0,
+    };
+    // SAFETY: p is aligned and points to enough writable bytes.
+    unsafe { p.write(e) };
+    0
+}
+
+/// Run operation `op` (OP_*) with `io`: ST_OK or ST_ERROR (io.kind/code/msg).
+///
+/// # Safety
+/// `eng` must be an engine built by [`umqtt_conn_init`], not in use by
+/// another call; `io` valid, its byte strings live for the call.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_conn(eng: *mut c_void, op: i32, io: *mut Io) -> i32 {
+    // SAFETY: guaranteed by the caller.
+    let (e, io) = unsafe { (&mut *eng.cast::<Engine>(), &mut *io) };
+    // The clock: the masked difference is right across one wrap of
+    // ticks_ms (OP_ERROR only builds an error and reads no time).
+    if op != OP_ERROR {
+        let delta = io.ticks.wrapping_sub(e.last) & io.mask;
+        e.last = io.ticks;
+        e.now = e.now.saturating_add(delta as u64);
+    }
+    match run(e, op, io) {
+        Ok(()) => ST_OK,
+        Err(err) => report(io, err),
+    }
+}
+
+fn run(e: &mut Engine, op: i32, io: &mut Io) -> Result<(), Error> {
+    let (c, now) = (&mut e.core, e.now);
+    let [i0, i1, i2, i3] = io.i;
+    match op {
+        OP_CONNECT => {
+            let will = match io.d.get() {
+                Some(topic) => {
+                    args::will_topic(topic)?;
+                    Some(Will {
+                        topic,
+                        message: io.e.or_empty(),
+                        qos: args::qos(i2)?,
+                        retain: i3 != 0,
+                    })
+                }
+                None => None,
+            };
+            let p = Connect {
+                protocol: ProtocolVersion::V311,
+                client_id: io.a.or_empty(),
+                keepalive: args::keepalive(i0)?,
+                clean_session: i1 != 0,
+                username: io.b.get(),
+                password: io.c.get(),
+                will,
+            };
+            c.connect(&p, now)?;
+        }
+        OP_PUBLISH => {
+            let (t, m) = (io.a.or_empty(), io.b.or_empty());
+            io.r[0] = pid(c.publish(t, m, args::qos(i0)?, i1 != 0, now)?);
+        }
+        OP_SUBSCRIBE => {
+            let id = c.subscribe(&[(io.a.or_empty(), args::qos(i0)?)], now)?;
+            io.r[0] = i64::from(id.get());
+        }
+        OP_UNSUBSCRIBE => io.r[0] = i64::from(c.unsubscribe(&[io.a.or_empty()], now)?.get()),
+        OP_DISCONNECT => c.disconnect(now)?,
+        OP_OUT => {
+            c.queue_pending(now)?;
+            io.p = Bytes {
+                ptr: core::ptr::null(),
+                len: 0,
+            };
+            if let Some(b) = c.poll_transmit(now)? {
+                io.p.set(b);
+            }
+        }
+        OP_TRANSMITTED => c.transmitted(usize::try_from(i0).unwrap_or(0)),
+        OP_FEED => io.r[0] = c.handle_input(io.a.or_empty()) as i64,
+        OP_EVENT => event(c, now, io)?,
+        OP_DEADLINE => {
+            io.r[0] = c
+                .next_deadline()
+                .map_or(-1, |d| i64::try_from(d.saturating_sub(now)).unwrap_or(i64::MAX));
+        }
+        OP_TIMEOUT => c.handle_timeout(now)?,
+        OP_LOST => c.fail(&Error::ConnectionClosed),
+        OP_CLOSED => c.closed(),
+        OP_CONNECTED => io.r[0] = i64::from(c.session().state() == State::Connected),
+        OP_ROOM => io.r[0] = c.session().publish_room() as i64,
+        OP_SET_RECONNECT => {
+            let p = Policy::new(i0, args::duration_ms(i1)?, args::duration_ms(i2)?)?;
+            c.set_reconnect(Some(p));
+        }
+        OP_RECONNECT_ON => io.r[0] = i64::from(c.reconnect_policy().is_some()),
+        OP_RECONNECT_BEGIN => c.reconnect_begin(i0 as u32),
+        OP_RECONNECT_FAILED => {
+            io.r[0] = match c.reconnect_failed(kind_of(i0), i1 as i32) {
+                RetryAction::Sleep(ms) => i64::from(ms),
+                RetryAction::GiveUp => -1,
+                RetryAction::Raise => -2,
+            }
+        }
+        OP_SHOULD_RECONNECT => io.r[0] = i64::from(c.should_reconnect(kind_of(i0), i1 as i32)),
+        OP_RESUBSCRIBE => io.r[0] = pid(c.resubscribe(now)?),
+        OP_ERROR => {
+            return Err(match i0 {
+                ERR_CLOSED => Error::ConnectionClosed,
+                ERR_SUBSCRIBE_REFUSED => Error::SubscribeRefused,
+                _ => Error::Host,
+            })
+        }
+        OP_PROTOCOL => io.r[0] = i64::from(args::protocol(i0)?.level()),
+        OP_ARG => {
+            match i0 {
+                ARG_QOS => drop(args::qos(i1)?),
+                ARG_KEEPALIVE => drop(args::keepalive(i1)?),
+                _ => {}
+            };
+        }
+        _ => return Err(Error::Host),
+    }
+    Ok(())
+}
+
+/// OP_EVENT: r[0] the kind (0: none; as pyo3_binding/src/conn.rs), r[1..]
+/// its values, p/q a message's topic and payload.
+fn event(c: &mut Core, now: u64, io: &mut Io) -> Result<(), Error> {
+    let ev = loop {
+        match c.poll_event(now) {
+            Ok(Some(ev)) => break ev,
+            Ok(None) => {
+                io.r[0] = 0;
+                return Ok(());
+            }
+            // Skipped; the connection stays usable.
+            Err(Error::FrameTooLarge { .. }) => continue,
+            Err(e) => return Err(e),
+        }
+    };
+    io.r = match ev {
+        Event::Connected { session_present } => [1, i64::from(session_present), 0],
+        Event::Message { first } => {
+            let m = c.message().ok_or(Error::Host)?;
+            io.p.set(m.topic);
+            io.q.set(m.payload);
+            [2, i64::from(first), 0]
+        }
+        Event::Published(id) => [3, i64::from(id.get()), 0],
+        Event::Subscribed {
+            packet_id, refused, ..
+        } => [4, i64::from(packet_id.get()), i64::from(refused)],
+        Event::Unsubscribed(id) => [5, i64::from(id.get()), 0],
+        Event::Pong { requested } => [6, i64::from(requested), 0],
+        Event::Other(first) => [7, i64::from(first), 0],
+    };
+    // The acknowledgement joins the bytes of the next OP_OUT (the message
+    // stays readable: queueing touches only the transmit buffer).
+    c.queue_pending(now)
+}
