@@ -1,0 +1,362 @@
+"""umqtt.aio, the asyncio client, on both runtimes against a real Mosquitto:
+
+- round trips QoS 0/1/2 through messages() (and details=True), `async with`, the
+  session-present flag, exceptions of the blocking client's classes and codes;
+- 1,000 QoS 1 publishes from 100 tasks, all acknowledged and all delivered, with
+  several in flight at once (pipelined up to the window);
+- background keepalive: an idle client stays connected; a SIGSTOPped broker is
+  detected within 1.5 x keepalive;
+- cancellation: a cancelled QoS 1 publish is still delivered; a cancelled
+  messages() loses nothing;
+- back-pressure: a slow consumer with a queue of 4 gets every message;
+- reconnect: connect() while the broker is down succeeds when it comes up; QoS 1 and
+  QoS 2 through 5 broker restarts, nothing lost, no QoS 2 duplicate.
+"""
+
+import re
+import signal
+import time
+
+import pytest
+
+AIO = """
+import asyncio
+from umqtt.aio import MQTTClient as AClient
+
+def aclient(client_id=None, **kw):
+    return AClient(client_id or CLIENT_ID, HOST, PORT, **kw)
+
+async def aattempt(label, coro):
+    try:
+        r = await coro
+    except Exception as e:
+        print(label, exc_text(e))
+        return None
+    print(label, "OK", repr(r))
+    return r
+"""
+
+
+def run_async(runtime, body, p, timeout=60):
+    return runtime.run(prelude(body), p, timeout=timeout)
+
+
+def prelude(body):
+    # Indent the helpers like the body so build_script's dedent keeps both.
+    lines = [ln for ln in body.strip("\n").splitlines() if ln.strip()]
+    ind = min(len(ln) - len(ln.lstrip()) for ln in lines)
+    pad = " " * ind
+    helpers = "\n".join(pad + ln if ln else "" for ln in AIO.strip("\n").splitlines())
+    return helpers + "\n" + body.strip("\n") + "\n" + pad + "asyncio.run(amain())\n"
+
+
+def test_round_trips_qos_0_1_2(runtime, broker, mkparams):
+    r = run_async(runtime, """
+        async def amain():
+            async with aclient(keepalive=30) as c:
+                await c.subscribe(TOPIC + "/#", 2)
+                for q in (0, 1, 2):
+                    await aattempt("PUB%d" % q, c.publish(TOPIC + "/q%d" % q, "m%d" % q, qos=q))
+                n = 0
+                async for topic, msg, d in c.messages(details=True):
+                    print("MSG", repr(topic), repr(msg), d.qos, d.retain, d.dup)
+                    n += 1
+                    if n == 3:
+                        break
+                print("UP", c.up.is_set(), c.down.is_set())
+            print("DOWN", c.up.is_set(), c.down.is_set())
+            c2 = aclient(CLIENT_ID + "-2")
+            await aattempt("CLEAN0", c2.connect(False))
+            await c2.disconnect()
+            await aattempt("RESUMED", c2.connect(False))
+            await c2.disconnect()
+    """, mkparams(broker)).check()
+    for q in (0, 1, 2):
+        assert r.value("PUB%d" % q) is None
+    got = [ln for ln in r.lines if ln.startswith("MSG ")]
+    t = mkparams(broker)["TOPIC"]
+    assert got == ["MSG %r %r %d False False" % ((t + "/q%d" % q).encode(), ("m%d" % q).encode(), q)
+                   for q in (0, 1, 2)]
+    assert r.get("UP") == "True False"
+    assert r.get("DOWN") == "False True"
+    assert r.value("CLEAN0") == 0
+    assert r.value("RESUMED") == 1
+
+
+def test_errors_are_the_blocking_clients(runtime, mosquitto, mkparams):
+    b = mosquitto(users={"u": "right"})
+    r = run_async(runtime, """
+        async def amain():
+            await aattempt("REFUSED", aclient(user="u", password="wrong").connect())
+            c = aclient(user="u", password="right")
+            await aattempt("QOS", c.publish(TOPIC, "x", qos=3))
+            await aattempt("NOTCONN", c.publish(TOPIC, "x"))
+            await c.connect()
+            await aattempt("BADQOS", c.publish(TOPIC, "x", qos=3))
+            await aattempt("BADTOPIC", c.publish(None, "x"))
+            await c.disconnect()
+        try:
+            from umqtt.simple import MQTTClient as S
+            S(CLIENT_ID, HOST, PORT, user="u", password="wrong").connect()
+        except Exception as e:
+            print("BLOCKING", exc_text(e))
+    """, mkparams(b)).check()
+    refused = r.exc("REFUSED")
+    assert refused.name == "MQTTException" and refused.code == 5, refused
+    assert r.get("REFUSED") == r.get("BLOCKING")
+    assert r.exc("BADQOS").name == "ValueError"
+    assert r.exc("BADTOPIC").name == "TypeError"
+    nc = r.exc("NOTCONN")
+    assert nc.name == "MQTTException" and nc.code == 259, nc
+
+
+def test_1000_qos1_from_100_tasks_pipelined(runtime, broker, observer, mkparams):
+    p = mkparams(broker)
+    obs = observer(broker)
+    obs.subscribe(p["TOPIC"], qos=1)
+    r = run_async(runtime, """
+        async def amain():
+            c = aclient()
+            await c.connect()
+            state = {"acked": 0, "inflight": 0, "most": 0}
+            async def pub(i):
+                for j in range(10):
+                    state["inflight"] += 1
+                    state["most"] = max(state["most"], state["inflight"])
+                    await c.publish(TOPIC, b"%d-%d" % (i, j), qos=1)
+                    state["inflight"] -= 1
+                    state["acked"] += 1
+            t0 = ticks_ms()
+            await asyncio.gather(*[pub(i) for i in range(100)])
+            print("MS", ticks_diff(ticks_ms(), t0))
+            print("ACKED", state["acked"])
+            print("MOST", state["most"])
+            await c.disconnect()
+    """, p).check()
+    assert r.get("ACKED") == "1000"
+    # Many awaited at once (the window is 16 in flight on the wire).
+    assert int(r.get("MOST")) > 16
+    msgs = obs.wait_messages(1000, timeout=30)
+    assert sorted(m.payload for m in msgs) == sorted(b"%d-%d" % (i, j) for i in range(100)
+                                                     for j in range(10))
+    print("[%s] 1000 QoS 1 from 100 tasks: %s ms" % (runtime.name, r.get("MS")))
+
+
+def test_background_keepalive_and_dead_broker(runtime, broker, mkparams):
+    """Keepalive 2 s: idle for 5 s the client stays (its own PINGREQs); then the broker
+    is frozen and the client notices within 1.5 x keepalive (measured on its clock)."""
+    p = mkparams(broker)
+    proc = runtime.start(prelude("""
+        async def amain():
+            c = aclient(keepalive=2)
+            await c.connect()
+            await c.subscribe(TOPIC, 1)
+            await asyncio.sleep(5)
+            print("IDLE_UP", c.up.is_set())
+            print("READY")
+            sys.stdin.readline()
+            t0 = ticks_ms()
+            try:
+                async for m in c.messages():
+                    pass
+            except Exception as e:
+                print("ENDED", exc_text(e))
+            print("DETECT_MS", ticks_diff(ticks_ms(), t0))
+            print("DOWN", c.down.is_set())
+    """), p)
+    proc.expect("READY", timeout=30)
+    broker.proc.send_signal(signal.SIGSTOP)
+    try:
+        proc.send()
+        r = proc.wait(timeout=30).check()
+    finally:
+        broker.proc.send_signal(signal.SIGCONT)
+    assert r.get("IDLE_UP") == "True"
+    assert "exceeded timeout" not in broker.log()
+    e = parse_ended(r)
+    assert e.name == "MQTTException" and e.code == 257, e
+    assert int(r.get("DETECT_MS")) <= 3000, r
+    assert r.get("DOWN") == "True"
+
+
+def parse_ended(r):
+    from harness.runtimes import parse_exc
+    return parse_exc(r.get("ENDED"))
+
+
+def test_cancellation_keeps_session_and_stream(runtime, broker, observer, mkparams):
+    p = mkparams(broker)
+    obs = observer(broker)
+    obs.subscribe(p["TOPIC"] + "/out", qos=1)
+    r = run_async(runtime, """
+        async def amain():
+            c = aclient()
+            await c.connect()
+            await c.subscribe(TOPIC + "/in", 1)
+            # Cancelled while waiting for its PUBACK: still delivered.
+            t = asyncio.create_task(c.publish(TOPIC + "/out", "cancelled", qos=1))
+            await asyncio.sleep(0)
+            t.cancel()
+            try:
+                await t
+            except asyncio.CancelledError:
+                print("CANCELLED")
+            # A consumer cancelled while waiting loses nothing.
+            async def first():
+                async for topic, msg in c.messages():
+                    return msg
+            t = asyncio.create_task(first())
+            await asyncio.sleep(0.2)
+            t.cancel()
+            try:
+                await t
+            except asyncio.CancelledError:
+                pass
+            await c.publish(TOPIC + "/in", "after", qos=1)
+            print("GOT", repr(await first()))
+            await c.publish(TOPIC + "/out", "next", qos=1)
+            await c.disconnect()
+    """, p).check()
+    assert "CANCELLED" in r.lines
+    assert r.get("GOT") == repr(b"after")
+    assert sorted(m.payload for m in obs.wait_messages(2, timeout=10)) == [b"cancelled", b"next"]
+
+
+def test_slow_consumer_back_pressure(runtime, broker, observer, mkparams):
+    """queue_size=4 and a consumer slower than the publisher: every QoS 1 message
+    arrives, in order, and the queue never holds more than 4."""
+    n = 300
+    p = mkparams(broker, N=n)
+    proc = runtime.start(prelude("""
+        async def amain():
+            c = aclient(queue_size=4)
+            await c.connect()
+            await c.subscribe(TOPIC, 1)
+            print("READY")
+            got = []
+            most = 0
+            async for topic, msg in c.messages():
+                most = max(most, len(c._q))
+                got.append(int(msg))
+                if len(got) % 50 == 0:
+                    await asyncio.sleep(0.2)
+                if len(got) == N:
+                    break
+            print("ORDER", got == list(range(N)))
+            print("MOST", most)
+            await c.disconnect()
+    """), p)
+    proc.expect("READY", timeout=30)
+    obs = observer(broker)
+    for i in range(n):
+        obs.publish(p["TOPIC"], b"%d" % i, qos=1)
+    r = proc.wait(timeout=60).check()
+    assert r.get("ORDER") == "True"
+    assert int(r.get("MOST")) <= 4
+
+
+FAST = "attempts=0, min_delay=0.05, max_delay=0.5"
+
+
+def test_connect_while_broker_down(runtime, mosquitto, mkparams, tmp_path):
+    from harness.broker import Mosquitto
+    b = Mosquitto(tmp_path / "late")
+    p = mkparams(b)
+    proc = runtime.start(prelude("""
+        async def amain():
+            c = aclient()
+            c.set_reconnect(%s)
+            print("CONNECTING")
+            print("CONNECTED", await c.connect())
+            await c.publish(TOPIC, "up", qos=1)
+            print("PUBLISHED")
+            await c.disconnect()
+    """ % FAST), p)
+    proc.expect("CONNECTING", timeout=30)
+    time.sleep(1.5)
+    b.start()
+    try:
+        r = proc.wait(timeout=30).check()
+    finally:
+        b.stop()
+    assert r.get("CONNECTED") == "0"
+    assert "PUBLISHED" in r.lines
+
+
+@pytest.mark.timeout(240)
+def test_qos1_qos2_through_5_broker_restarts(runtime, mosquitto, mkparams):
+    """test_reconnect.py's big test for the asyncio client (publisher and subscriber
+    ours, clean_session=False, set_reconnect), 2,000 of each QoS from 20 tasks."""
+    n = 2000
+    b = mosquitto(persistence=True,
+                  extra="max_queued_messages 1000000\nmax_inflight_messages 65534")
+    p = mkparams(b, N=n)
+    sub = runtime.start(prelude("""
+        async def amain():
+            q1 = bytearray(N)
+            q2 = bytearray(N)
+            seen = {"q1": 0, "q2": 0, "bad": 0}
+            c = aclient(CLIENT_ID + "-sub", keepalive=5)
+            c.set_reconnect(%s, on_reconnect=lambda sp: print("SUB_RECONNECTED", sp))
+            await c.connect(False)
+            await c.subscribe(TOPIC + "/q1", 1)
+            await c.subscribe(TOPIC + "/q2", 2)
+            print("SUB_READY")
+            it = c.messages()
+            while seen["q1"] < N or seen["q2"] < N:
+                try:
+                    topic, msg = await asyncio.wait_for(it.__anext__(), 20)
+                except asyncio.TimeoutError:
+                    break
+                i = int(msg)
+                arr = q1 if topic.endswith(b"/q1") else q2
+                if not 0 <= i < N:
+                    seen["bad"] += 1
+                    continue
+                if arr[i] == 0:
+                    seen["q1" if arr is q1 else "q2"] += 1
+                if arr[i] < 255:
+                    arr[i] += 1
+            await c.disconnect()
+            for name, arr in (("q1", q1), ("q2", q2)):
+                missing = [i for i in range(N) if arr[i] == 0]
+                dups = sum(arr[i] - 1 for i in range(N) if arr[i] > 1)
+                print("COUNT", name, "unique=%%d missing=%%d duplicates=%%d" %% (
+                    N - len(missing), len(missing), dups))
+            print("BAD", seen["bad"])
+    """ % FAST), p, name="sub")
+    sub.expect("SUB_READY", timeout=30)
+    pub = runtime.start(prelude("""
+        async def amain():
+            c = aclient(CLIENT_ID + "-pub", keepalive=5)
+            c.set_reconnect(%s, on_reconnect=lambda sp: print("PUB_RECONNECTED", sp))
+            await c.connect(False)
+            state = {"sent": 0}
+            async def pub(k):
+                for i in range(k, N, 20):
+                    m = b"%%d" %% i
+                    await c.publish(TOPIC + "/q1", m, False, 1)
+                    await c.publish(TOPIC + "/q2", m, False, 2)
+                    state["sent"] += 1
+                    if state["sent"] %% 100 == 0:
+                        print("SENT", state["sent"])
+            await asyncio.gather(*[pub(k) for k in range(20)])
+            await c.disconnect()
+    """ % FAST), p, name="pub")
+    for at in (200, 600, 1000, 1300, 1600):
+        pub.expect("SENT %d" % at, timeout=60)
+        b.restart()
+    rp = pub.wait(120).check()
+    rs = sub.wait(90).check()
+    # Every restart was noticed by both, and the broker kept both sessions.
+    assert [ln for ln in rp.lines if ln.startswith("PUB_RECONNECTED")] == ["PUB_RECONNECTED 1"] * 5
+    assert [ln for ln in rs.lines if ln.startswith("SUB_RECONNECTED")] == ["SUB_RECONNECTED 1"] * 5
+    counts = {}
+    for ln in rs.lines:
+        if ln.startswith("COUNT "):
+            _, name, rest = ln.split(" ", 2)
+            counts[name] = dict(re.findall(r"(\w+)=(\d+)", rest))
+    assert rs.get("BAD") == "0"
+    assert counts["q1"]["missing"] == "0", counts
+    assert counts["q2"]["missing"] == "0", counts
+    assert counts["q2"]["duplicates"] == "0", counts
