@@ -255,9 +255,9 @@ fn run(e: &mut Engine, op: i32, io: &mut Io) -> Result<(), Error> {
         OP_FEED => io.r[0] = c.handle_input(io.a.or_empty()) as i64,
         OP_EVENT => event(c, now, io)?,
         OP_DEADLINE => {
-            io.r[0] = c
-                .next_deadline()
-                .map_or(-1, |d| i64::try_from(d.saturating_sub(now)).unwrap_or(i64::MAX));
+            io.r[0] = c.next_deadline().map_or(-1, |d| {
+                i64::try_from(d.saturating_sub(now)).unwrap_or(i64::MAX)
+            });
         }
         OP_TIMEOUT => c.handle_timeout(now)?,
         OP_LOST => c.fail(&Error::ConnectionClosed),
