@@ -10,7 +10,8 @@
   messages() loses nothing;
 - back-pressure: a slow consumer with a queue of 4 gets every message;
 - reconnect: connect() while the broker is down succeeds when it comes up; QoS 1 and
-  QoS 2 through 5 broker restarts, nothing lost, no QoS 2 duplicate.
+  QoS 2 through 5 broker restarts, nothing lost, no QoS 2 duplicate;
+- TLS with an SSLContext and with ssl_params; a wrong CA fails.
 """
 
 import re
@@ -360,3 +361,31 @@ def test_qos1_qos2_through_5_broker_restarts(runtime, mosquitto, mkparams):
     assert counts["q1"]["missing"] == "0", counts
     assert counts["q2"]["missing"] == "0", counts
     assert counts["q2"]["duplicates"] == "0", counts
+
+
+def test_tls(runtime, mosquitto, certs, observer, mkparams):
+    """TLS through the runtime's asyncio streams: an SSLContext, ssl=True with
+    ssl_params (as each runtime's blocking client takes them), and a wrong CA."""
+    from test_tls import SSL_SETUP
+    b = mosquitto(certs=certs)
+    p = mkparams(b, TLS_PORT=b.tls_port, CA_PEM=str(certs.ca_pem), CA_DER=str(certs.ca_der),
+                 WRONG_PEM=str(certs.wrong_ca_pem), WRONG_DER=str(certs.wrong_ca_der))
+    obs = observer(b)
+    obs.subscribe(p["TOPIC"], 1)
+    r = run_async(runtime, SSL_SETUP + """
+    async def amain():
+        c = AClient(CLIENT_ID, HOST, TLS_PORT, ssl=tls_context(CA_PEM, CA_DER))
+        await aattempt("CONTEXT", c.connect())
+        await c.publish(TOPIC, "context", qos=1)
+        await c.disconnect()
+        c = AClient(CLIENT_ID, HOST, TLS_PORT, ssl=True, ssl_params=tls_params(CA_PEM, CA_DER))
+        await aattempt("PARAMS", c.connect())
+        await c.publish(TOPIC, "params", qos=1)
+        await c.disconnect()
+        c = AClient(CLIENT_ID, HOST, TLS_PORT, ssl=tls_context(WRONG_PEM, WRONG_DER))
+        await aattempt("WRONG", c.connect())
+    """, p).check()
+    assert r.value("CONTEXT") == 0
+    assert r.value("PARAMS") == 0
+    assert r.get("WRONG").startswith("EXC "), r
+    assert sorted(m.payload for m in obs.wait_messages(2)) == [b"context", b"params"]

@@ -259,30 +259,30 @@ class MQTTClient:
         return 1 if sp else 0
 
     async def _open(self):
+        # TLS through the runtime's own asyncio streams; ssl=True builds a
+        # context from ssl_params as each runtime's blocking client does
+        # (CPython: ca_certs, cert_reqs; MicroPython: cadata, cert_reqs,
+        # server_hostname).
         ssl = self.ssl
         if not ssl:
             return await asyncio.open_connection(self.server, self.port)
+        name = self.server
         if ssl is True:
             import ssl as _ssl
 
+            p = self.ssl_params
             if _MICROPYTHON:
-                ctx = _ssl.SSLContext(_ssl.PROTOCOL_TLS_CLIENT)
-                p = self.ssl_params
+                ssl = _ssl.SSLContext(_ssl.PROTOCOL_TLS_CLIENT)
                 if "cadata" in p:
-                    ctx.load_verify_locations(cadata=p["cadata"])
-                ctx.verify_mode = p.get("cert_reqs", _ssl.CERT_NONE)
+                    ssl.load_verify_locations(cadata=p["cadata"])
+                ssl.verify_mode = p.get("cert_reqs", _ssl.CERT_NONE)
+                name = p.get("server_hostname", name)
             else:
-                ctx = _ssl.create_default_context()
-                p = dict(self.ssl_params)
-                if "cafile" in p or "cadata" in p:
-                    ctx.load_verify_locations(cafile=p.get("cafile"), cadata=p.get("cadata"))
-                if p.get("cert_reqs", None) == _ssl.CERT_NONE:
-                    ctx.check_hostname = False
-                    ctx.verify_mode = _ssl.CERT_NONE
-            ssl = ctx
-        return await asyncio.open_connection(
-            self.server, self.port, ssl=ssl, server_hostname=self.server
-        )
+                ssl = _ssl.create_default_context(cafile=p.get("ca_certs"))
+                if p.get("cert_reqs", _ssl.CERT_REQUIRED) == _ssl.CERT_NONE:
+                    ssl.check_hostname = False
+                    ssl.verify_mode = _ssl.CERT_NONE
+        return await asyncio.open_connection(self.server, self.port, ssl=ssl, server_hostname=name)
 
     async def _resubscribe(self):
         c = self._c
