@@ -226,6 +226,17 @@ SIMPLE(room, OP_ROOM, AS_INT)
 SIMPLE(reconnect_on, OP_RECONNECT_ON, AS_BOOL)
 SIMPLE(resubscribe, OP_RESUBSCRIBE, AS_INT)
 
+// Rust builds the engine on the stack (heapless containers with
+// uninitialised spare capacity) and moves it into the GC block: stale
+// pointers left there would keep dropped engines alive (see
+// ../c/umqtt_glue.c). Clear that stack first.
+static MP_NOINLINE void clear_stack(void) {
+    volatile uint8_t buf[2048];
+    for (size_t i = 0; i < sizeof(buf); i++) {
+        buf[i] = 0;
+    }
+}
+
 // _Engine(protocol): 4 only for now.
 static mp_obj_t engine_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {
     mp_arg_check_num(n_args, n_kw, 0, 1, false);
@@ -234,6 +245,7 @@ static mp_obj_t engine_make_new(const mp_obj_type_t *type, size_t n_args, size_t
     engine_t *e = m_malloc(sizeof(engine_t) + umqtt_conn_size());
     e->base.type = type;
     e->ticks_ms = ticks;
+    clear_stack();
     if (umqtt_conn_init(e->rust) != 0) {
         mp_raise_msg(&mp_type_RuntimeError, "cannot allocate MQTT buffers");
     }
