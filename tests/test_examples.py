@@ -23,6 +23,22 @@ def test_examples_publisher_to_subscriber(runtime, broker, ids):
     assert received == ["Received %s: Hello #%d" % (ids.topic(), n) for n in (1, 2, 3)], sub_out
 
 
+def test_aio_examples_publisher_to_subscriber(runtime, broker, ids):
+    """The asyncio versions (examples/aio_*.py), unchanged on both runtimes."""
+    env = {"MQTT_HOST": broker.host, "MQTT_PORT": str(broker.port), "MQTT_TOPIC": ids.topic(),
+           "MQTT_COUNT": "3", "MQTT_INTERVAL": "0.2"}
+    sub = runtime.start_file(EXAMPLES / "aio_subscriber.py", env=env)
+    sub.expect("Subscribed to")
+    pub_out = runtime.start_file(EXAMPLES / "aio_publisher.py", env=env).wait(timeout=60)
+    sub_out = sub.wait(timeout=30)
+    assert pub_out.rc == 0, pub_out
+    assert sub_out.rc == 0, sub_out
+    assert [ln for ln in pub_out.lines if ln.startswith("Published")] == [
+        "Published Hello #%d" % n for n in (1, 2, 3)], pub_out
+    received = [ln for ln in sub_out.lines if ln.startswith("Received")]
+    assert received == ["Received %s: Hello #%d" % (ids.topic(), n) for n in (1, 2, 3)], sub_out
+
+
 def test_examples_take_arguments(runtime, broker, ids):
     """host port topic count as command-line arguments instead of the environment."""
     args = [broker.host, broker.port, ids.topic("args"), 2]

@@ -35,6 +35,7 @@ enum {
 };
 #define ERR_CLOSED 1
 #define ERR_SUBSCRIBE_REFUSED 2
+#define ERR_TIMEOUT 3
 #define ARG_QOS 1
 #define ARG_KEEPALIVE 2
 // The core's ExcKind values.
@@ -145,6 +146,14 @@ static void run(engine_t *e, int op, io_t *io) {
     if (umqtt_conn(e->rust, op, io) != 0) {
         nlr_raise(make_exc(io));
     }
+}
+
+// The exception object of one of the core's errors (ERR_*).
+static mp_obj_t core_error(engine_t *e, int which) {
+    io_t io;
+    io.i[0] = which;
+    umqtt_conn(e->rust, OP_ERROR, &io);
+    return make_exc(&io);
 }
 
 static engine_t *begin(size_t n_args, size_t n_kw, mp_obj_t *args, size_t n, io_t *io) {
@@ -362,15 +371,13 @@ static mp_obj_t conn_event(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_ob
             t[2] = mp_obj_new_bytes(io.q.ptr, io.q.len);
             t[3] = MP_OBJ_NEW_SMALL_INT(io.r[1]);
             return mp_obj_new_tuple(4, t);
-        case 4:  // SUBSCRIBED: id, the refusal's exception or None
-            if (io.r[2]) {
-                io_t err;
-                err.i[0] = ERR_SUBSCRIBE_REFUSED;
-                if (umqtt_conn(e->rust, OP_ERROR, &err) != 0) {
-                    t[2] = make_exc(&err);
-                }
+        case 4:  // SUBSCRIBED: id, the refusal's exception or None, granted QoS
+            if (io.r[2] < 0) {
+                t[2] = core_error(e, ERR_SUBSCRIBE_REFUSED);
+            } else {
+                t[3] = MP_OBJ_NEW_SMALL_INT(io.r[2]);
             }
-            return mp_obj_new_tuple(3, t);
+            return mp_obj_new_tuple(4, t);
         default:
             return mp_obj_new_tuple(2, t);
     }
@@ -389,9 +396,13 @@ static mp_obj_t conn_lost(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj
     io_t io;
     engine_t *e = begin(n_args, n_kw, args, 1, &io);
     run(e, OP_LOST, &io);
-    io.i[0] = ERR_CLOSED;
-    umqtt_conn(e->rust, OP_ERROR, &io);
-    return make_exc(&io);
+    return core_error(e, ERR_CLOSED);
+}
+
+// timed_out(self) -> the exception of a wait that timed out
+static mp_obj_t conn_timed_out(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    io_t io;
+    return core_error(begin(n_args, n_kw, args, 1, &io), ERR_TIMEOUT);
 }
 
 // set_reconnect(self, attempts, min_delay, max_delay): seconds
@@ -458,5 +469,6 @@ static mp_obj_t module_init(mp_obj_fun_bc_t *self) {
     mp_store_global(MP_QSTR_reconnect_failed, MP_DYNRUNTIME_MAKE_FUNCTION(conn_reconnect_failed));
     mp_store_global(MP_QSTR_should_reconnect, MP_DYNRUNTIME_MAKE_FUNCTION(conn_should_reconnect));
     mp_store_global(MP_QSTR_resubscribe, MP_DYNRUNTIME_MAKE_FUNCTION(conn_resubscribe));
+    mp_store_global(MP_QSTR_timed_out, MP_DYNRUNTIME_MAKE_FUNCTION(conn_timed_out));
     MP_DYNRUNTIME_INIT_EXIT
 }

@@ -224,7 +224,8 @@ impl Conn {
                 packet_id, refused, ..
             } => {
                 let e = refused.then(|| err(Error::SubscribeRefused).into_value(py));
-                (EV_SUBSCRIBED, packet_id.get(), e).into_pyobject(py)?
+                let granted = self.core.last_suback().first().copied();
+                (EV_SUBSCRIBED, packet_id.get(), e, granted).into_pyobject(py)?
             }
             Event::Unsubscribed(id) => (EV_UNSUBSCRIBED, id.get()).into_pyobject(py)?,
             Event::Pong { requested } => (EV_PONG, requested).into_pyobject(py)?,
@@ -254,6 +255,11 @@ impl Conn {
     fn lost(&mut self, py: Python<'_>) -> Py<PyAny> {
         self.core.fail(&Error::ConnectionClosed);
         err(Error::ConnectionClosed).into_value(py).into_any()
+    }
+
+    /// The exception of a wait that timed out (the blocking client's OSError).
+    fn timed_out(&self, py: Python<'_>) -> Py<PyAny> {
+        err(Error::Timeout).into_value(py).into_any()
     }
 
     /// The application closed the connection: nothing reconnects.

@@ -325,14 +325,15 @@ def _check_client(case, outcome, res):
     return problems
 
 
-def run(runtime, broker, cases, timeout=240):
-    """Play `cases` at one client subprocess on `runtime`; fail listing every case whose
+def run(runtime, broker, cases, timeout=240, client=CLIENT):
+    """Play `cases` at one client subprocess on `runtime` (the script `client`: CLIENT,
+    or tests/test_aio_hostile.py's for umqtt.aio); fail listing every case whose
     outcome differs from its table entry."""
     check_table(cases)
     p = {"HOST": broker.host, "PORT": broker.port, "TOPIC": TOPIC, "SOFT": SOFT,
          "CASES": [(c.id, c.point) for c in cases], "KEEPALIVE": KEEPALIVE,
          "CONNECT_TIMEOUT": CONNECT_TIMEOUT, "LOOP_MS": 6000}
-    proc = runtime.start(CLIENT, p, name="hostile")
+    proc = runtime.start(client, p, name="hostile")
     problems = {}
     started = time.monotonic()
     for n, case in enumerate(cases, 1):

@@ -111,6 +111,7 @@ const OP_ARG: i32 = 24;
 // OP_ERROR / OP_ARG selectors.
 const ERR_CLOSED: i64 = 1;
 const ERR_SUBSCRIBE_REFUSED: i64 = 2;
+const ERR_TIMEOUT: i64 = 3;
 const ARG_QOS: i64 = 1;
 const ARG_KEEPALIVE: i64 = 2;
 
@@ -283,6 +284,7 @@ fn run(e: &mut Engine, op: i32, io: &mut Io) -> Result<(), Error> {
             return Err(match i0 {
                 ERR_CLOSED => Error::ConnectionClosed,
                 ERR_SUBSCRIBE_REFUSED => Error::SubscribeRefused,
+                ERR_TIMEOUT => Error::Timeout,
                 _ => Error::Host,
             })
         }
@@ -323,9 +325,17 @@ fn event(c: &mut Core, now: u64, io: &mut Io) -> Result<(), Error> {
             [2, i64::from(first), 0]
         }
         Event::Published(id) => [3, i64::from(id.get()), 0],
+        // r[2]: the granted QoS, -1 for a refusal.
         Event::Subscribed {
             packet_id, refused, ..
-        } => [4, i64::from(packet_id.get()), i64::from(refused)],
+        } => {
+            let granted = c.last_suback().first().map_or(0, |&q| i64::from(q));
+            [
+                4,
+                i64::from(packet_id.get()),
+                if refused { -1 } else { granted },
+            ]
+        }
         Event::Unsubscribed(id) => [5, i64::from(id.get()), 0],
         Event::Pong { requested } => [6, i64::from(requested), 0],
         Event::Other(first) => [7, i64::from(first), 0],

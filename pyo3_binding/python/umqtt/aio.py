@@ -52,6 +52,7 @@ except ImportError:
         reconnect_failed = _n.reconnect_failed
         should_reconnect = _n.should_reconnect
         resubscribe = _n.resubscribe
+        timed_out = _n.timed_out
 
 
 from collections import deque
@@ -92,23 +93,59 @@ class _Retry(Exception):
     pass
 
 
-class _Wait:
-    # A one-shot result (MicroPython's asyncio has no Future).
-    def __init__(self):
-        self.ev = asyncio.Event()
-        self.value = None
-        self.exc = None
+if _MICROPYTHON:
 
-    def set(self, value=None, exc=None):
-        self.value = value
-        self.exc = exc
-        self.ev.set()
+    class _Wait:
+        # A one-shot result (MicroPython's asyncio has no Future).
+        def __init__(self):
+            self.ev = asyncio.Event()
+            self.value = None
+            self.exc = None
 
-    async def wait(self):
-        await self.ev.wait()
-        if self.exc is not None:
-            raise self.exc
-        return self.value
+        def set(self, value=None, exc=None):
+            if not self.ev.is_set():
+                self.value = value
+                self.exc = exc
+                self.ev.set()
+
+        def done(self):
+            return self.ev.is_set()
+
+        async def settle(self):
+            # Wait without raising; the error, if any, is self.exc.
+            await self.ev.wait()
+
+        async def wait(self):
+            await self.ev.wait()
+            if self.exc is not None:
+                raise self.exc
+            return self.value
+
+else:
+
+    class _Wait:
+        # The same over a Future (cheaper than an Event on CPython).
+        def __init__(self):
+            self.f = asyncio.get_running_loop().create_future()
+            self.exc = None
+
+        def set(self, value=None, exc=None):
+            # A cancelled waiter cancelled the future: nothing to tell.
+            if not self.f.done():
+                self.exc = exc
+                self.f.set_result(value)
+
+        def done(self):
+            return self.f.done()
+
+        async def settle(self):
+            await self.f
+
+        async def wait(self):
+            v = await self.f
+            if self.exc is not None:
+                raise self.exc
+            return v
 
 
 class _Messages:
@@ -175,11 +212,15 @@ class MQTTClient:
         self._connecting = False
         self._closing = False
         self._error = None
+        self._last = None
         self._on_reconnect = None
         # packet id -> _Wait: QoS 1/2 publishes, and SUBSCRIBE/UNSUBSCRIBE.
         self._pubs = {}
         self._reqs = {}
-        self._room = asyncio.Event()
+        # Publishers waiting for room in the window, first come first served.
+        self._roomq = []
+        # Of them, woken and not yet running.
+        self._woken = 0
         self._qmax = queue_size
         self._q = deque((), queue_size)
         self._arrived = asyncio.Event()
@@ -213,7 +254,11 @@ class MQTTClient:
         self._error = None
         if timeout is None:
             return await self._connect(clean_session)
-        return await asyncio.wait_for(self._connect(clean_session), timeout)
+        try:
+            return await asyncio.wait_for(self._connect(clean_session), timeout)
+        except asyncio.TimeoutError:
+            # The blocking client's OSError(110), from the core's table.
+            raise self._c.timed_out()
 
     async def _connect(self, clean):
         c = self._c
@@ -253,9 +298,15 @@ class MQTTClient:
             raise
         finally:
             self._connecting = False
+        if self._w is not w:
+            # Lost right behind the CONNACK (a bad packet after it): connected
+            # all the same, as the blocking client; messages() and the
+            # operations see the failure (or a reconnect starts).
+            self._after_loss(self._last)
+            return 1 if sp else 0
         self.down.clear()
         self.up.set()
-        self._room.set()
+        self._wake_room()
         return 1 if sp else 0
 
     async def _open(self):
@@ -294,9 +345,9 @@ class MQTTClient:
             self._reqs[pid] = w
             await self._send()
             # A filter the broker now refuses is forgotten by the core.
-            await w.ev.wait()
+            await w.settle()
             if isinstance(w.exc, _Retry):
-                raise w.exc
+                raise w.exc.args[0]
 
     def _drop(self):
         # Close the stream of a previous connection (no DISCONNECT).
@@ -305,6 +356,10 @@ class MQTTClient:
         if w is not None:
             try:
                 w.close()
+                if _MICROPYTHON:
+                    # Its StreamWriter.close() leaves the socket open
+                    # (wait_closed() closes it).
+                    w.s.close()
             except Exception:
                 pass
         t = self._task
@@ -317,19 +372,22 @@ class MQTTClient:
         if w is not self._w or w is None:
             return
         c = self._c
+        self._last = e
         self._drop()
         c.lost()
         self.up.clear()
         self.down.set()
-        if self._connack is not None and not self._connack.ev.is_set():
+        if self._connack is not None and not self._connack.done():
             self._connack.set(exc=e)
         reqs = self._reqs
         self._reqs = {}
         for r in reqs.values():
-            r.set(exc=_Retry())
-        if self._connecting:
-            return
-        if not self._closing and c.should_reconnect(e):
+            r.set(exc=_Retry(e))
+        if not self._connecting:
+            self._after_loss(e)
+
+    def _after_loss(self, e):
+        if not self._closing and self._c.should_reconnect(e):
             self._retry_task = asyncio.create_task(self._reconnect())
         else:
             self._fail(e)
@@ -341,7 +399,7 @@ class MQTTClient:
         self._pubs = {}
         for p in pubs.values():
             p.set(exc=e)
-        self._room.set()
+        self._wake_room(True)
         self._arrived.set()
         self.up.clear()
         self.down.set()
@@ -353,7 +411,9 @@ class MQTTClient:
             self._fail(e)
             return
         finally:
-            self._retry_task = None
+            # (A loss right behind the CONNACK may have started the next one.)
+            if self._retry_task is asyncio.current_task():
+                self._retry_task = None
         cb = self._on_reconnect
         if cb is not None:
             r = cb(sp)
@@ -376,7 +436,7 @@ class MQTTClient:
         self.up.clear()
         self.down.set()
         self._arrived.set()
-        self._room.set()
+        self._wake_room(True)
         self._fail_requests()
 
     def _fail_requests(self):
@@ -393,20 +453,20 @@ class MQTTClient:
         # drain at a time (MicroPython's StreamWriter allows no more); the
         # bytes of operations queued meanwhile go out with the next holder.
         w = self._w
-        if w is None:
+        if w is None or self._lock.locked():
+            # The holder writes what we queued before it lets go.
             return None
         async with self._lock:
-            if w is not self._w:
-                return None
-            try:
-                data = self._c.out()
-                if data is None:
-                    return None
-                w.write(data)
-                await w.drain()
-            except Exception as e:
-                self._lost(e, w)
-                return e
+            while w is self._w:
+                try:
+                    data = self._c.out()
+                    if data is None:
+                        return None
+                    w.write(data)
+                    await w.drain()
+                except Exception as e:
+                    self._lost(e, w)
+                    return e
         return None
 
     async def _run(self, r, w):
@@ -453,22 +513,32 @@ class MQTTClient:
                         await self._hold()
                 elif k == _PUBLISHED:
                     p = self._pubs.pop(ev[1], None)
-                    self._room.set()
+                    self._wake_room()
                     if p is not None:
                         p.set()
                 elif k == _SUBSCRIBED:
                     p = self._reqs.pop(ev[1], None)
-                    self._room.set()
+                    self._wake_room()
                     if p is not None:
-                        p.set(None, ev[2])
+                        p.set(ev[3], ev[2])
                 elif k == _UNSUBSCRIBED:
                     p = self._reqs.pop(ev[1], None)
-                    self._room.set()
+                    self._wake_room()
                     if p is not None:
                         p.set()
                 elif k == _CONNECTED:
                     if self._connack is not None:
                         self._connack.set(ev[1])
+
+    def _wake_room(self, everyone=False):
+        # Wake as many waiting publishers as the window has room for (all
+        # of them when the connection ends: they see why).
+        q = self._roomq
+        n = len(q) if everyone else self._c.room() - self._woken
+        while n > 0 and q:
+            q.pop(0).set()
+            self._woken += 1
+            n -= 1
 
     async def _hold(self):
         # The queue is full: stop reading (TCP back-pressure) until the
@@ -500,11 +570,24 @@ class MQTTClient:
         """Publish; QoS 1/2 return when acknowledged (PUBACK / PUBCOMP)."""
         c = self._c
         while True:
-            await self._ready()
-            if qos and c.connected() and not c.room():
-                # The window is full: wait for an acknowledgement.
-                self._room.clear()
-                await self._room.wait()
+            if not c.connected():
+                await self._ready()
+            if qos and c.connected() and c.room() <= self._woken:
+                # The window is full (or its room promised to publishers
+                # woken before us): wait for an acknowledgement, woken alone.
+                w = _Wait()
+                self._roomq.append(w)
+                try:
+                    await w.settle()
+                except BaseException:
+                    if w in self._roomq:
+                        self._roomq.remove(w)
+                    else:
+                        # Woken and cancelled: the room goes to the next.
+                        self._woken -= 1
+                        self._wake_room()
+                    raise
+                self._woken -= 1
                 continue
             pid = c.publish(topic, msg, qos, retain)
             if not pid:
@@ -530,14 +613,14 @@ class MQTTClient:
             await self._send()
             try:
                 return await p.wait()
-            except _Retry:
+            except _Retry as r:
                 if not self._c.reconnect_on() or self._closing:
-                    raise OSError(-1)
+                    raise r.args[0]
 
     async def subscribe(self, topic, qos=0):
-        """Subscribe; returns when SUBACK arrives (MQTTException 128 when
-        the broker refuses)."""
-        await self._request(lambda: self._c.subscribe(topic, qos))
+        """Subscribe; returns the granted QoS when SUBACK arrives
+        (MQTTException 128 when the broker refuses)."""
+        return await self._request(lambda: self._c.subscribe(topic, qos))
 
     async def unsubscribe(self, topic):
         await self._request(lambda: self._c.unsubscribe(topic))
