@@ -49,4 +49,6 @@ for p in aiomqtt gmqtt; do
         || echo "WARNING: $p did not install: its column stays empty" >&2
 done
 "$PY" bench/aio_bench.py "${BOARD_ARGS[@]}" || rc=1
+# Scale: 10,000 umqtt.aio (and aiomqtt) connections in one process (--quick: 200).
+"$PY" bench/aio_scale.py "${BOARD_ARGS[@]}" || rc=1
 exit "$rc"

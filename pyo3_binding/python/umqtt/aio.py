@@ -448,26 +448,46 @@ class MQTTClient:
 
     # --- I/O -----------------------------------------------------------------
 
-    async def _send(self):
-        # Write everything the connection has queued. The lock keeps one
-        # drain at a time (MicroPython's StreamWriter allows no more); the
-        # bytes of operations queued meanwhile go out with the next holder.
-        w = self._w
-        if w is None or self._lock.locked():
-            # The holder writes what we queued before it lets go.
+    if _MICROPYTHON:
+
+        async def _send(self):
+            # Write everything the connection has queued. The lock keeps one
+            # drain at a time (MicroPython's StreamWriter allows no more, and
+            # loses bytes written during one); the bytes of operations queued
+            # meanwhile go out with the holder, which loops until none are left.
+            w = self._w
+            if w is None or self._lock.locked():
+                return None
+            async with self._lock:
+                while w is self._w:
+                    try:
+                        data = self._c.out()
+                        if data is None:
+                            return None
+                        w.write(data)
+                        await w.drain()
+                    except Exception as e:
+                        self._lost(e, w)
+                        return e
             return None
-        async with self._lock:
-            while w is self._w:
-                try:
-                    data = self._c.out()
-                    if data is None:
-                        return None
+
+    else:
+
+        async def _send(self):
+            # The same; CPython's StreamWriter buffers every write and lets
+            # several tasks wait in drain(), so no lock.
+            w = self._w
+            if w is None:
+                return None
+            try:
+                data = self._c.out()
+                if data is not None:
                     w.write(data)
                     await w.drain()
-                except Exception as e:
-                    self._lost(e, w)
-                    return e
-        return None
+            except Exception as e:
+                self._lost(e, w)
+                return e
+            return None
 
     async def _run(self, r, w):
         # The connection's reader: bytes in, events out, the deadlines.
