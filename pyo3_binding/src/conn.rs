@@ -34,6 +34,10 @@ const EV_OTHER: u8 = 7;
 const GIVE_UP: i64 = -1;
 const RAISE: i64 = -2;
 
+/// First sizes of the receive and transmit buffers.
+const RX_INITIAL: usize = 512;
+const TX_INITIAL: usize = 256;
+
 /// `(topic, msg, qos, retain)` of the will.
 type WillArgs<'py> = (
     Bound<'py, PyAny>,
@@ -80,8 +84,10 @@ impl Conn {
         Ok(Conn {
             core: Connection::new(
                 Config::default(),
-                VecBuf::new(4096, MAX_PACKET),
-                VecBuf::new(1024, MAX_PACKET),
+                // Small to start (they grow on demand): a process may hold
+                // thousands of connections (bench/aio_scale.py).
+                VecBuf::new(RX_INITIAL, MAX_PACKET),
+                VecBuf::new(TX_INITIAL, MAX_PACKET),
                 VecBuf::new(0, MAX_PACKET),
                 Subscriptions::new(VecBuf::new(0, MAX_PACKET)),
             ),
