@@ -92,6 +92,28 @@ class Certs:
              self.dir)
 
 
+class BrokerProcess:
+    """A broker other than Mosquitto run as a child process with its output in
+    `log_path` (`proc` and `_log` set by the subclass's start())."""
+
+    proc = None
+    _log = None
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def log(self):
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+
 class Mosquitto:
     """One mosquitto process with its own config directory.
 

@@ -3,7 +3,7 @@ MQTT 5, started per test on a free loopback port from a temporary config."""
 
 import subprocess
 
-from harness.broker import HOST, free_port, wait_port
+from harness.broker import HOST, BrokerProcess, free_port, wait_port
 from harness.runtimes import REPO
 
 EXE = REPO / "tests" / ".cache" / "rumqttd" / "bin" / "rumqttd"
@@ -27,7 +27,7 @@ next_connection_delay_ms = 1
 """
 
 
-class Rumqttd:
+class Rumqttd(BrokerProcess):
     """One rumqttd with an MQTT 5 listener only; in memory, anonymous. It refuses
     keepalive 0 (ZeroKeepAlive), so its clients set one."""
 
@@ -38,8 +38,6 @@ class Rumqttd:
         self.port = free_port()
         self.conf_path = self.dir / "rumqttd.toml"
         self.log_path = self.dir / "rumqttd.log"
-        self.proc = None
-        self._log = None
 
     def start(self, timeout_s=15):
         if not EXE.exists():
@@ -54,17 +52,3 @@ class Rumqttd:
             self.stop()
             raise RuntimeError("rumqttd did not start:\n%s" % log)
         return self
-
-    def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def log(self):
-        try:
-            return self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.broker import HOST, Mosquitto, free_port, wait_port
+from harness.broker import HOST, BrokerProcess, Mosquitto, free_port, wait_port
 
 NODE_DIR = Path(__file__).resolve().parent / "node"
 
@@ -66,7 +66,7 @@ class WsMosquitto(Mosquitto):
         return "ws://%s:%d%s" % (HOST, self.ws_port, path)
 
 
-class Aedes:
+class Aedes(BrokerProcess):
     """aedes with a plain MQTT listener (port), a WebSocket one (ws_port) and, with
     certs=, a wss one (wss_port); in memory, anonymous."""
 
@@ -102,20 +102,6 @@ class Aedes:
                 raise RuntimeError("aedes did not start:\n%s" % log)
             time.sleep(0.05)
         return self
-
-    def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def log(self):
-        try:
-            return self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
 
     url = WsMosquitto.url
 
