@@ -16,18 +16,7 @@ import time  # noqa: E402
 HOST = "127.0.0.1"
 PAYLOAD = b"p" * 64
 
-if hasattr(time, "ticks_us"):
-    def clock():
-        return time.ticks_us()
-
-    def secs(t0):
-        return time.ticks_diff(time.ticks_us(), t0) / 1e6
-else:
-    def clock():
-        return time.perf_counter()
-
-    def secs(t0):
-        return time.perf_counter() - t0
+from bench_clock import clock, secs  # noqa: E402
 
 
 def ours():
