@@ -9,7 +9,7 @@
 
 use crate::buffer::Buffer;
 use crate::codec;
-use crate::connection::{Connection, Event};
+use crate::connection::{ack_error, Connection, Event};
 use crate::session::{Config, State};
 use crate::subscriptions::Subscriptions;
 use crate::{Error, PacketId, QoS};
@@ -111,17 +111,6 @@ enum Step {
     #[cfg(feature = "v5")]
     /// An AUTH challenge during [`WaitFor::Auth`].
     Challenge,
-}
-
-/// MQTT 5: an acknowledgement with a code from 0x80 up fails its request
-/// (`Refused(code)`); 3.1.1 codes are always 0 here.
-fn refusal(reason: u8) -> Option<Error> {
-    #[cfg(feature = "v5")]
-    if reason >= 0x80 {
-        return Some(Error::Refused(reason));
-    }
-    let _ = reason;
-    None
 }
 
 /// Milliseconds from `now` to `deadline`, at least 1, at most `u32::MAX`.
@@ -466,20 +455,13 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
         let acked = |id| matches!(until, WaitFor::Ack(want) if want == id);
         Ok(match ev {
             Event::Message { .. } => Some(Step::Message),
-            Event::Published(id) | Event::Unsubscribed(id) if acked(id) => {
-                if let Some(e) = refusal(reason) {
+            Event::Published(id)
+            | Event::Unsubscribed(id)
+            | Event::Subscribed { packet_id: id, .. }
+                if acked(id) =>
+            {
+                if let Some(e) = ack_error(ev, reason) {
                     return Err(e);
-                }
-                Some(Step::Done)
-            }
-            Event::Subscribed {
-                packet_id,
-                resubscribed,
-                refused,
-            } if acked(packet_id) => {
-                // A refused resubscription is only forgotten.
-                if refused && !resubscribed {
-                    return Err(refusal(reason).unwrap_or(Error::SubscribeRefused));
                 }
                 Some(Step::Done)
             }

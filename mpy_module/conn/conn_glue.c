@@ -36,6 +36,7 @@ enum {
 #define ERR_CLOSED 1
 #define ERR_SUBSCRIBE_REFUSED 2
 #define ERR_TIMEOUT 3
+#define ERR_NEED_V5 4
 #define ARG_QOS 1
 #define ARG_KEEPALIVE 2
 // The core's ExcKind values.
@@ -269,15 +270,25 @@ static mp_obj_t engine_make_new(const mp_obj_type_t *type, size_t n_args, size_t
     return MP_OBJ_FROM_PTR(e);
 }
 
-// connect(self, client_id, user, password, keepalive, clean_session, will=None)
+// connect(self, client_id, user, password, keepalive, clean_session, will=None,
+// properties=None): will (topic, msg, qos, retain[, properties]); no properties
+// on 3.1.1
 static mp_obj_t conn_connect(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
     io_t io;
     mp_obj_t will = mp_const_none;
+    mp_obj_t props = mp_const_none;
+    if (n_args == 8) {
+        props = args[7];
+        n_args = 7;
+    }
     if (n_args == 7) {
         will = args[6];
         n_args = 6;
     }
     engine_t *e = begin(n_args, n_kw, args, 6, &io);
+    if (mp_obj_is_true(props)) {
+        nlr_raise(core_error(e, ERR_NEED_V5));
+    }
     io.a = get_bytes(args[1], MP_QSTR_client_id);
     io.b = get_opt_bytes(args[2], MP_QSTR_user);
     io.c = get_opt_bytes(args[3], MP_QSTR_password);
@@ -288,8 +299,11 @@ static mp_obj_t conn_connect(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_
         size_t n;
         mp_obj_t *w;
         mp_obj_get_array(will, &n, &w);
-        if (n != 4) {
-            mp_raise_TypeError("will must be (topic, msg, qos, retain)");
+        if (n != 4 && n != 5) {
+            mp_raise_TypeError("will must be (topic, msg, qos, retain[, properties])");
+        }
+        if (n == 5 && mp_obj_is_true(w[4])) {
+            nlr_raise(core_error(e, ERR_NEED_V5));
         }
         io.d = get_bytes(w[0], MP_QSTR_topic);
         io.e = get_bytes(w[1], MP_QSTR_msg);
@@ -377,6 +391,9 @@ static mp_obj_t conn_event(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_ob
             } else {
                 t[3] = MP_OBJ_NEW_SMALL_INT(io.r[2]);
             }
+            return mp_obj_new_tuple(4, t);
+        case 3:  // PUBLISHED, UNSUBSCRIBED: id, no refusal, no reason code (3.1.1)
+        case 5:
             return mp_obj_new_tuple(4, t);
         default:
             return mp_obj_new_tuple(2, t);

@@ -7,19 +7,26 @@
 //! says what a frame meant, `deadline()` / `timeout()` run the keepalive and
 //! the response timeouts. Every protocol decision (argument rules, window,
 //! retry policy) is the core's; this file converts.
+//!
+//! MQTT 5 (`Conn(5)`): the operations take property dicts (crate::v5),
+//! acknowledgements carry their reason codes, a refusal or a server
+//! DISCONNECT is `MQTTException(code, reason_string)` as in the blocking
+//! client.
 use std::time::Instant;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyTuple};
+use umqtt_core::codec::v5::{self as codec5, Context, SubOptions};
 use umqtt_core::codec::{Connect, Will};
-use umqtt_core::connection::{Connection, Event, Policy, RetryAction};
+use umqtt_core::connection::{ack_error, Connection, Event, Policy, RetryAction};
 use umqtt_core::session::{Config, State};
 use umqtt_core::subscriptions::Subscriptions;
-use umqtt_core::{args, Error, PacketId, ProtocolVersion};
+use umqtt_core::{args, ArgError, Error, PacketId, ProtocolVersion};
 
 use crate::buf::{VecBuf, MAX_PACKET};
 use crate::convert::{to_bytes, to_keepalive, to_opt_bytes, to_protocol, to_qos};
 use crate::errors::{classify, to_pyerr};
+use crate::v5::{from_py, to_py, with_reason};
 
 /// Event kinds of `event()` (the same numbers in mpy_module/conn).
 const EV_CONNECTED: u8 = 1;
@@ -38,12 +45,13 @@ const RAISE: i64 = -2;
 const RX_INITIAL: usize = 512;
 const TX_INITIAL: usize = 256;
 
-/// `(topic, msg, qos, retain)` of the will.
+/// `(topic, msg, qos, retain, properties)` of the will.
 type WillArgs<'py> = (
     Bound<'py, PyAny>,
     Bound<'py, PyAny>,
     Bound<'py, PyAny>,
     bool,
+    Bound<'py, PyAny>,
 );
 
 type Core = Connection<VecBuf, VecBuf, VecBuf, VecBuf, 16>;
@@ -61,11 +69,25 @@ fn pid(id: Option<PacketId>) -> u16 {
 pub struct Conn {
     core: Core,
     epoch: Instant,
+    /// protocol=5.
+    v5: bool,
 }
 
 impl Conn {
     fn now(&self) -> u64 {
         u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// A core error as the blocking client raises it: on MQTT 5 a refusal
+    /// or a server DISCONNECT carries its packet's reason string.
+    fn err(&self, py: Python<'_>, e: Error) -> PyErr {
+        let reason = self.core.last_reason_string();
+        with_reason(err(e), e, self.v5, reason, py)
+    }
+
+    /// The reason code of the ack of the last event (None on 3.1.1).
+    fn code(&self) -> Option<u8> {
+        self.v5.then(|| self.core.last_reason_code())
     }
 }
 
@@ -74,14 +96,12 @@ impl Conn {
     #[new]
     #[pyo3(signature = (protocol=None))]
     fn new(protocol: Option<Bound<'_, PyAny>>) -> PyResult<Self> {
-        if let Some(p) = protocol {
-            if to_protocol(&p)? != ProtocolVersion::V311 {
-                return Err(pyo3::exceptions::PyValueError::new_err(
-                    "umqtt.aio: protocol=5 is not supported yet",
-                ));
-            }
-        }
+        let v5 = match protocol {
+            Some(p) => to_protocol(&p)? == ProtocolVersion::V5,
+            None => false,
+        };
         Ok(Conn {
+            v5,
             core: Connection::new(
                 Config::default(),
                 // Small to start (they grow on demand): a process may hold
@@ -95,8 +115,10 @@ impl Conn {
         })
     }
 
-    /// Queue CONNECT. `will` is None or (topic, msg, qos, retain).
-    #[pyo3(signature = (client_id, user, password, keepalive, clean_session, will=None))]
+    /// Queue CONNECT. `will` is None or (topic, msg, qos, retain,
+    /// properties); `properties` the CONNECT's (MQTT 5).
+    #[pyo3(signature = (client_id, user, password, keepalive, clean_session, will=None, properties=None))]
+    #[allow(clippy::too_many_arguments)]
     fn connect(
         &mut self,
         client_id: &Bound<'_, PyAny>,
@@ -105,19 +127,41 @@ impl Conn {
         keepalive: &Bound<'_, PyAny>,
         clean_session: bool,
         will: Option<WillArgs<'_>>,
+        properties: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         let client_id = to_bytes(client_id, "client_id")?;
         let user = to_opt_bytes(user, "user")?;
         let password = to_opt_bytes(password, "password")?;
         let keepalive = to_keepalive(keepalive)?;
+        let props = from_py(properties, Context::Connect, self.v5)?;
         let will = match &will {
-            Some((t, m, q, r)) => {
+            Some((t, m, q, r, p)) => {
                 let t = to_bytes(t, "topic")?;
                 args::will_topic(t.as_bytes()).map_err(err)?;
-                Some((t, to_bytes(m, "msg")?, to_qos(q)?, *r))
+                let p = from_py(Some(p), Context::Will, self.v5)?;
+                Some((t, to_bytes(m, "msg")?, to_qos(q)?, *r, p))
             }
             None => None,
         };
+        let now = self.now();
+        if self.v5 {
+            let c = codec5::Connect {
+                client_id: client_id.as_bytes(),
+                keepalive,
+                clean_start: clean_session,
+                username: user.as_ref().map(|u| u.as_bytes()),
+                password: password.as_ref().map(|p| p.as_bytes()),
+                will: will.as_ref().map(|(t, m, q, r, p)| codec5::Will {
+                    topic: t.as_bytes(),
+                    payload: m.as_bytes(),
+                    qos: *q,
+                    retain: *r,
+                    properties: p.get(),
+                }),
+                properties: props.get(),
+            };
+            return self.core.connect_v5(&c, now).map_err(err);
+        }
         let c = Connect {
             protocol: ProtocolVersion::V311,
             client_id: client_id.as_bytes(),
@@ -125,24 +169,30 @@ impl Conn {
             clean_session,
             username: user.as_ref().map(|u| u.as_bytes()),
             password: password.as_ref().map(|p| p.as_bytes()),
-            will: will.as_ref().map(|(t, m, q, r)| Will {
+            will: will.as_ref().map(|(t, m, q, r, _)| Will {
                 topic: t.as_bytes(),
                 message: m.as_bytes(),
                 qos: *q,
                 retain: *r,
             }),
         };
-        let now = self.now();
         self.core.connect(&c, now).map_err(err)
     }
 
+    /// The CONNACK's properties (a dict; `{}` on 3.1.1).
+    fn connack_properties<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        to_py(py, self.core.connack_properties())
+    }
+
     /// Queue a PUBLISH; returns its packet id (0 for QoS 0).
+    #[pyo3(signature = (topic, msg, qos, retain, properties=None))]
     fn publish(
         &mut self,
         topic: &Bound<'_, PyAny>,
         msg: &Bound<'_, PyAny>,
         qos: &Bound<'_, PyAny>,
         retain: bool,
+        properties: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<u16> {
         let (topic, msg, qos) = (
             to_bytes(topic, "topic")?,
@@ -150,25 +200,64 @@ impl Conn {
             to_qos(qos)?,
         );
         let now = self.now();
-        let r = self
-            .core
-            .publish(topic.as_bytes(), msg.as_bytes(), qos, retain, now);
+        let (topic, msg) = (topic.as_bytes(), msg.as_bytes());
+        let r = if self.v5 {
+            let p = from_py(properties, Context::Publish, true)?;
+            self.core.publish_v5(topic, msg, qos, retain, p.get(), now)
+        } else {
+            from_py(properties, Context::Publish, false)?;
+            self.core.publish(topic, msg, qos, retain, now)
+        };
         r.map(pid).map_err(err)
     }
 
-    /// Queue a SUBSCRIBE of one filter; returns its packet id.
-    fn subscribe(&mut self, topic: &Bound<'_, PyAny>, qos: &Bound<'_, PyAny>) -> PyResult<u16> {
+    /// Queue a SUBSCRIBE of one filter; returns its packet id. The options
+    /// and properties need MQTT 5.
+    #[pyo3(signature = (topic, qos, no_local=false, retain_as_published=false, retain_handling=0, properties=None))]
+    fn subscribe(
+        &mut self,
+        topic: &Bound<'_, PyAny>,
+        qos: &Bound<'_, PyAny>,
+        no_local: bool,
+        retain_as_published: bool,
+        retain_handling: u8,
+        properties: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<u16> {
         let (topic, qos) = (to_bytes(topic, "topic")?, to_qos(qos)?);
+        let p = from_py(properties, Context::Subscribe, self.v5)?;
         let now = self.now();
-        let r = self.core.subscribe(&[(topic.as_bytes(), qos)], now);
+        let r = if self.v5 {
+            let o = SubOptions {
+                qos,
+                no_local,
+                retain_as_published,
+                retain_handling,
+            };
+            self.core
+                .subscribe_v5(&[(topic.as_bytes(), o)], p.get(), now)
+        } else if no_local || retain_as_published || retain_handling != 0 {
+            Err(ArgError::PropertiesNeedV5.into())
+        } else {
+            self.core.subscribe(&[(topic.as_bytes(), qos)], now)
+        };
         r.map(|p| p.get()).map_err(err)
     }
 
     /// Queue an UNSUBSCRIBE of one filter; returns its packet id.
-    fn unsubscribe(&mut self, topic: &Bound<'_, PyAny>) -> PyResult<u16> {
+    #[pyo3(signature = (topic, properties=None))]
+    fn unsubscribe(
+        &mut self,
+        topic: &Bound<'_, PyAny>,
+        properties: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<u16> {
         let topic = to_bytes(topic, "topic")?;
+        let p = from_py(properties, Context::Unsubscribe, self.v5)?;
         let now = self.now();
-        let r = self.core.unsubscribe(&[topic.as_bytes()], now);
+        let r = if self.v5 {
+            self.core.unsubscribe_v5(&[topic.as_bytes()], p.get(), now)
+        } else {
+            self.core.unsubscribe(&[topic.as_bytes()], now)
+        };
         r.map(|p| p.get()).map_err(err)
     }
 
@@ -177,9 +266,18 @@ impl Conn {
         self.core.ping(now).map_err(err)
     }
 
-    fn disconnect(&mut self) -> PyResult<()> {
+    /// Queue DISCONNECT; MQTT 5: with `reason` (4: the broker publishes
+    /// the will) and properties.
+    #[pyo3(signature = (reason=0, properties=None))]
+    fn disconnect(&mut self, reason: i64, properties: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let reason = args::disconnect_reason(reason, self.v5).map_err(err)?;
+        let p = from_py(properties, Context::Disconnect, self.v5)?;
         let now = self.now();
-        self.core.disconnect(now).map_err(err)
+        if self.v5 {
+            self.core.disconnect_v5(reason, p.get(), now).map_err(err)
+        } else {
+            self.core.disconnect(now).map_err(err)
+        }
     }
 
     /// Everything to write now (taken: write it all), or None.
@@ -211,9 +309,12 @@ impl Conn {
                 // Skipped, the connection stays usable (the blocking
                 // client raises it; a stream of messages goes on).
                 Err(Error::FrameTooLarge { .. }) => continue,
-                Err(e) => return Err(err(e)),
+                Err(e) => return Err(self.err(py, e)),
             }
         };
+        // The request this ack completes failed (the core's rule).
+        let failed =
+            ack_error(ev, self.core.last_reason_code()).map(|e| self.err(py, e).into_value(py));
         let t = match ev {
             Event::Connected { session_present } => {
                 (EV_CONNECTED, session_present).into_pyobject(py)?
@@ -223,20 +324,28 @@ impl Conn {
                     return Err(err(Error::Host));
                 };
                 let (topic, payload) = (PyBytes::new(py, m.topic), PyBytes::new(py, m.payload));
-                (EV_MESSAGE, topic, payload, first).into_pyobject(py)?
+                if self.v5 {
+                    // The PUBLISH's properties (MessageDetails.properties).
+                    let p = to_py(py, self.core.last_properties())?;
+                    (EV_MESSAGE, topic, payload, first, p).into_pyobject(py)?
+                } else {
+                    (EV_MESSAGE, topic, payload, first).into_pyobject(py)?
+                }
             }
-            Event::Published(id) => (EV_PUBLISHED, id.get()).into_pyobject(py)?,
-            Event::Subscribed {
-                packet_id, refused, ..
-            } => {
-                let e = refused.then(|| err(Error::SubscribeRefused).into_value(py));
+            // (kind, id, the refusal's exception or None, reason code: None on 3.1.1)
+            Event::Published(id) => {
+                (EV_PUBLISHED, id.get(), failed, self.code()).into_pyobject(py)?
+            }
+            Event::Subscribed { packet_id, .. } => {
                 let granted = self.core.last_suback().first().copied();
-                (EV_SUBSCRIBED, packet_id.get(), e, granted).into_pyobject(py)?
+                (EV_SUBSCRIBED, packet_id.get(), failed, granted).into_pyobject(py)?
             }
-            Event::Unsubscribed(id) => (EV_UNSUBSCRIBED, id.get()).into_pyobject(py)?,
+            Event::Unsubscribed(id) => {
+                (EV_UNSUBSCRIBED, id.get(), failed, self.code()).into_pyobject(py)?
+            }
             Event::Pong { requested } => (EV_PONG, requested).into_pyobject(py)?,
             Event::Other(first) => (EV_OTHER, first).into_pyobject(py)?,
-            // Never on 3.1.1 (no AUTH).
+            // No enhanced authentication in umqtt.aio (no method is sent).
             Event::AuthChallenge => (EV_OTHER, 0xF0u8).into_pyobject(py)?,
         };
         // The acknowledgement of this frame joins the bytes of out().

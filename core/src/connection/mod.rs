@@ -91,6 +91,36 @@ pub const fn publish_first_byte(p: &codec::Publish<'_>) -> u8 {
     0x30 | dup | ((p.qos as u8) << 1) | retain
 }
 
+/// MQTT 5: a reason code from 0x80 up refuses (`Refused(code)`); 3.1.1
+/// codes are always 0 here.
+fn refusal(reason: u8) -> Option<Error> {
+    #[cfg(feature = "v5")]
+    if reason >= 0x80 {
+        return Some(Error::Refused(reason));
+    }
+    let _ = reason;
+    None
+}
+
+/// How the request an acknowledgement completes failed, if it did: the
+/// one rule of the blocking and the asyncio drivers. `reason` is the ack's
+/// reason code ([`Connection::last_reason_code`]; 0 on 3.1.1). MQTT 5: a
+/// PUBACK / PUBCOMP (or refusing PUBREC) or UNSUBACK from 0x80 up is
+/// `Refused(code)`; a SUBACK refusing its single filter is `Refused(code)`
+/// on MQTT 5, `SubscribeRefused` on 3.1.1; a refused resubscription is only
+/// forgotten (`None`). Other events: `None`.
+pub fn ack_error(ev: Event, reason: u8) -> Option<Error> {
+    match ev {
+        Event::Published(_) | Event::Unsubscribed(_) => refusal(reason),
+        Event::Subscribed {
+            refused: true,
+            resubscribed: false,
+            ..
+        } => Some(refusal(reason).unwrap_or(Error::SubscribeRefused)),
+        _ => None,
+    }
+}
+
 /// Errors after which the connection cannot be used any more.
 pub fn is_fatal(e: &Error) -> bool {
     match e {

@@ -305,3 +305,40 @@ fn queue_pending_keeps_acks_of_many_frames() {
     }
     assert_eq!(&out[..], &want[..]);
 }
+
+#[test]
+fn ack_error_is_the_one_refusal_rule() {
+    let id = PacketId::new(1).unwrap();
+    let sub = |refused, resubscribed| Event::Subscribed {
+        packet_id: id,
+        resubscribed,
+        refused,
+    };
+    assert_eq!(ack_error(Event::Published(id), 0), None);
+    assert_eq!(ack_error(Event::Published(id), 0x10), None);
+    assert_eq!(ack_error(Event::Unsubscribed(id), 0x11), None);
+    assert_eq!(ack_error(sub(false, false), 0), None);
+    // 3.1.1: a refused filter has no reason code.
+    assert_eq!(
+        ack_error(sub(true, false), 0),
+        Some(Error::SubscribeRefused)
+    );
+    // A refused resubscription is only forgotten.
+    assert_eq!(ack_error(sub(true, true), 0x87), None);
+    assert_eq!(ack_error(Event::Pong { requested: true }, 0x87), None);
+    #[cfg(feature = "v5")]
+    {
+        assert_eq!(
+            ack_error(Event::Published(id), 0x87),
+            Some(Error::Refused(0x87))
+        );
+        assert_eq!(
+            ack_error(Event::Unsubscribed(id), 0x80),
+            Some(Error::Refused(0x80))
+        );
+        assert_eq!(
+            ack_error(sub(true, false), 0x87),
+            Some(Error::Refused(0x87))
+        );
+    }
+}

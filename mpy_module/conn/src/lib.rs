@@ -112,6 +112,7 @@ const OP_ARG: i32 = 24;
 const ERR_CLOSED: i64 = 1;
 const ERR_SUBSCRIBE_REFUSED: i64 = 2;
 const ERR_TIMEOUT: i64 = 3;
+const ERR_NEED_V5: i64 = 4;
 const ARG_QOS: i64 = 1;
 const ARG_KEEPALIVE: i64 = 2;
 
@@ -285,6 +286,7 @@ fn run(e: &mut Engine, op: i32, io: &mut Io) -> Result<(), Error> {
                 ERR_CLOSED => Error::ConnectionClosed,
                 ERR_SUBSCRIBE_REFUSED => Error::SubscribeRefused,
                 ERR_TIMEOUT => Error::Timeout,
+                ERR_NEED_V5 => umqtt_core::ArgError::PropertiesNeedV5.into(),
                 _ => Error::Host,
             })
         }

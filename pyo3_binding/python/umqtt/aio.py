@@ -1,4 +1,4 @@
-"""umqtt.aio: an asyncio MQTT 3.1.1 client, the same on CPython and MicroPython.
+"""umqtt.aio: an asyncio MQTT 3.1.1 and 5 client, the same on CPython and MicroPython.
 
     from umqtt.aio import MQTTClient
 
@@ -78,13 +78,22 @@ def _seed():
 
 
 class MessageDetails:
-    """The third item of messages(details=True): qos, retain, dup, properties."""
+    """The third item of messages(details=True): qos, retain, dup, properties
+    (the PUBLISH's MQTT 5 properties, {} on 3.1.1)."""
 
-    def __init__(self, first):
+    def __init__(self, first, properties=None):
         self.qos = (first >> 1) & 3
         self.retain = bool(first & 1)
         self.dup = bool(first & 8)
-        self.properties = {}
+        self.properties = {} if properties is None else properties
+
+    def __repr__(self):
+        return "MessageDetails(qos=%d, retain=%s, dup=%s, properties=%r)" % (
+            self.qos,
+            self.retain,
+            self.dup,
+            self.properties,
+        )
 
 
 class _Retry(Exception):
@@ -167,11 +176,12 @@ class _Messages:
             await c._arrived.wait()
         # Taken after the wait returned, with no await in between: a
         # cancelled consumer leaves the message in the queue.
-        _, topic, msg, first = c._q.popleft()
+        # (kind, topic, msg, first byte[, MQTT 5 properties])
+        ev = c._q.popleft()
         c._space.set()
         if self._details:
-            return topic, msg, MessageDetails(first)
-        return topic, msg
+            return ev[1], ev[2], MessageDetails(ev[3], ev[4] if len(ev) > 4 else None)
+        return ev[1], ev[2]
 
 
 class MQTTClient:
@@ -200,6 +210,9 @@ class MQTTClient:
         self.ssl_params = ssl_params
         self.protocol = protocol
         self.lw = None
+        # MQTT 5: the CONNACK's properties; connect()'s, kept for reconnects.
+        self.connack_properties = {}
+        self._cp = None
         self._c = Conn(protocol)
         self.up = asyncio.Event()
         self.down = asyncio.Event()
@@ -228,8 +241,9 @@ class MQTTClient:
 
     # --- settings ------------------------------------------------------------
 
-    def set_last_will(self, topic, msg, retain=False, qos=0):
-        self.lw = (topic, msg, qos, retain)
+    def set_last_will(self, topic, msg, retain=False, qos=0, properties=None):
+        """The will, sent with the next connect() (MQTT 5: with properties)."""
+        self.lw = (topic, msg, qos, retain, properties)
 
     def set_reconnect(self, attempts=10, min_delay=0.5, max_delay=30.0, on_reconnect=None):
         if on_reconnect is not None and not callable(on_reconnect):
@@ -246,10 +260,14 @@ class MQTTClient:
     async def __aexit__(self, *exc):
         await self.disconnect()
 
-    async def connect(self, clean_session=True, timeout=None):
+    async def connect(self, clean_session=True, timeout=None, properties=None):
         """Open the connection; returns 1 if the broker resumed a session.
         With set_reconnect() on, failed attempts are retried by its policy
-        (so this may be called while the broker is down)."""
+        (so this may be called while the broker is down). MQTT 5: the
+        CONNECT's properties, kept for later connects and reconnects ({}
+        clears them); afterwards c.connack_properties."""
+        if properties is not None:
+            self._cp = properties
         self._closing = False
         self._error = None
         if timeout is None:
@@ -280,7 +298,11 @@ class MQTTClient:
         c = self._c
         self._drop()
         lw = self.lw
-        c.connect(self.client_id, self.user, self.pswd, self.keepalive, clean, lw)
+        if self._cp is not None:
+            # (The core refuses non-empty properties on 3.1.1.)
+            c.connect(self.client_id, self.user, self.pswd, self.keepalive, clean, lw, self._cp)
+        else:
+            c.connect(self.client_id, self.user, self.pswd, self.keepalive, clean, lw)
         self._connecting = True
         try:
             r, w = await self._open()
@@ -289,6 +311,11 @@ class MQTTClient:
             self._task = asyncio.create_task(self._run(r, w))
             await self._send()
             sp = await self._connack.wait()
+            if self.protocol == 5:
+                # As the blocking client: an identifier the broker assigned
+                # is the one reconnects resume.
+                self.connack_properties = p = c.connack_properties()
+                self.client_id = p.get("assigned_client_identifier", self.client_id)
             if not sp and not clean:
                 await self._resubscribe()
         except BaseException as e:
@@ -420,17 +447,31 @@ class MQTTClient:
             if r is not None and hasattr(r, "send"):
                 await r
 
-    async def disconnect(self):
-        """Send DISCONNECT (if connected) and close; messages() ends."""
+    async def disconnect(self, reason=0, properties=None):
+        """Send DISCONNECT (if connected) and close; messages() ends.
+        MQTT 5: reason (4: the broker publishes the will) and properties."""
+        c = self._c
+        up = self._w is not None and c.connected()
+        if up:
+            # Queued first: a bad argument raises before anything changes.
+            if reason or properties:
+                c.disconnect(reason, properties)
+            else:
+                c.disconnect()
         self._closing = True
         t = self._retry_task
         if t is not None:
             t.cancel()
             self._retry_task = None
-        c = self._c
-        if self._w is not None and c.connected():
-            c.disconnect()
+        if up:
             await self._send()
+            if _MICROPYTHON:
+                # Another task's _send may hold the lock, writing our
+                # DISCONNECT among its bytes: let it finish before the
+                # stream is closed under it.
+                async with self._lock:
+                    pass
+                await self._send()
         self._drop()
         c.closed()
         self.up.clear()
@@ -535,7 +576,8 @@ class MQTTClient:
                     p = self._pubs.pop(ev[1], None)
                     self._wake_room()
                     if p is not None:
-                        p.set()
+                        # The reason code (None on 3.1.1), or its refusal.
+                        p.set(ev[3], ev[2])
                 elif k == _SUBSCRIBED:
                     p = self._reqs.pop(ev[1], None)
                     self._wake_room()
@@ -545,7 +587,7 @@ class MQTTClient:
                     p = self._reqs.pop(ev[1], None)
                     self._wake_room()
                     if p is not None:
-                        p.set()
+                        p.set(ev[3], ev[2])
                 elif k == _CONNECTED:
                     if self._connack is not None:
                         self._connack.set(ev[1])
@@ -586,8 +628,10 @@ class MQTTClient:
         if self._error is not None:
             raise self._error
 
-    async def publish(self, topic, msg, retain=False, qos=0):
-        """Publish; QoS 1/2 return when acknowledged (PUBACK / PUBCOMP)."""
+    async def publish(self, topic, msg, retain=False, qos=0, properties=None):
+        """Publish; QoS 1/2 return when acknowledged (PUBACK / PUBCOMP):
+        on MQTT 5 the ack's reason code (from 0x80 up MQTTException(code,
+        reason_string)), else None."""
         c = self._c
         while True:
             if not c.connected():
@@ -609,7 +653,10 @@ class MQTTClient:
                     raise
                 self._woken -= 1
                 continue
-            pid = c.publish(topic, msg, qos, retain)
+            if properties is None:
+                pid = c.publish(topic, msg, qos, retain)
+            else:
+                pid = c.publish(topic, msg, qos, retain, properties)
             if not pid:
                 e = await self._send()
                 if e is None:
@@ -637,13 +684,32 @@ class MQTTClient:
                 if not self._c.reconnect_on() or self._closing:
                     raise r.args[0]
 
-    async def subscribe(self, topic, qos=0):
+    async def subscribe(
+        self,
+        topic,
+        qos=0,
+        no_local=False,
+        retain_as_published=False,
+        retain_handling=0,
+        properties=None,
+    ):
         """Subscribe; returns the granted QoS when SUBACK arrives
-        (MQTTException 128 when the broker refuses)."""
-        return await self._request(lambda: self._c.subscribe(topic, qos))
+        (MQTTException 128 when the broker refuses; MQTT 5:
+        MQTTException(code, reason_string)). The options and properties
+        need MQTT 5."""
+        c = self._c
+        if no_local or retain_as_published or retain_handling or properties is not None:
+            opts = (no_local, retain_as_published, retain_handling, properties)
+            return await self._request(lambda: c.subscribe(topic, qos, *opts))
+        return await self._request(lambda: c.subscribe(topic, qos))
 
-    async def unsubscribe(self, topic):
-        await self._request(lambda: self._c.unsubscribe(topic))
+    async def unsubscribe(self, topic, properties=None):
+        """Unsubscribe; returns on UNSUBACK: its reason code on MQTT 5
+        (0x11: there was no such subscription), else None."""
+        c = self._c
+        if properties is not None:
+            return await self._request(lambda: c.unsubscribe(topic, properties))
+        return await self._request(lambda: c.unsubscribe(topic))
 
     def messages(self, details=False):
         """async for topic, msg in c.messages(): the received messages (with
