@@ -68,6 +68,16 @@ _READ = 4096
 QUEUE_SIZE = 32
 
 
+if _MICROPYTHON or not hasattr(asyncio, "timeout"):
+    _within = asyncio.wait_for
+else:
+
+    async def _within(aw, seconds):
+        # wait_for() without its task per call (CPython 3.11+).
+        async with asyncio.timeout(seconds):
+            return await aw
+
+
 def _seed():
     try:
         import time
@@ -120,10 +130,6 @@ if _MICROPYTHON:
         def done(self):
             return self.ev.is_set()
 
-        async def settle(self):
-            # Wait without raising; the error, if any, is self.exc.
-            await self.ev.wait()
-
         async def wait(self):
             await self.ev.wait()
             if self.exc is not None:
@@ -132,29 +138,21 @@ if _MICROPYTHON:
 
 else:
 
-    class _Wait:
-        # The same over a Future (cheaper than an Event on CPython).
-        def __init__(self):
-            self.f = asyncio.get_running_loop().create_future()
-            self.exc = None
-
+    class _Wait(asyncio.Future):
+        # The same as a Future: publish() awaits it directly (no coroutine
+        # per wait), and an error nobody awaited (the waiter was cancelled)
+        # is not logged.
         def set(self, value=None, exc=None):
             # A cancelled waiter cancelled the future: nothing to tell.
-            if not self.f.done():
-                self.exc = exc
-                self.f.set_result(value)
+            if not self.done():
+                if exc is None:
+                    self.set_result(value)
+                else:
+                    self.set_exception(exc)
+                    self._log_traceback = False
 
-        def done(self):
-            return self.f.done()
-
-        async def settle(self):
-            await self.f
-
-        async def wait(self):
-            v = await self.f
-            if self.exc is not None:
-                raise self.exc
-            return v
+        def wait(self):
+            return self
 
 
 class _Messages:
@@ -234,6 +232,8 @@ class MQTTClient:
         self._roomq = []
         # Of them, woken and not yet running.
         self._woken = 0
+        # CPython: a write of what publish() queued is scheduled (_kick).
+        self._flushing = False
         self._qmax = queue_size
         self._q = deque((), queue_size)
         self._arrived = asyncio.Event()
@@ -371,10 +371,13 @@ class MQTTClient:
             w = _Wait()
             self._reqs[pid] = w
             await self._send()
-            # A filter the broker now refuses is forgotten by the core.
-            await w.settle()
-            if isinstance(w.exc, _Retry):
-                raise w.exc.args[0]
+            try:
+                await w.wait()
+            except _Retry as r:
+                raise r.args[0]
+            except Exception:
+                # A filter the broker now refuses is forgotten by the core.
+                pass
 
     def _drop(self):
         # Close the stream of a previous connection (no DISCONNECT).
@@ -514,6 +517,26 @@ class MQTTClient:
 
     else:
 
+        def _kick(self):
+            # Write what publish() queued at the end of this pass of the event
+            # loop: the QoS 1/2 publishes of many tasks go out in one write.
+            # No drain(): the window bounds what they can queue.
+            if not self._flushing:
+                self._flushing = True
+                asyncio.get_running_loop().call_soon(self._flush)
+
+        def _flush(self):
+            self._flushing = False
+            w = self._w
+            if w is None:
+                return
+            try:
+                data = self._c.out()
+                if data is not None:
+                    w.write(data)
+            except Exception as e:
+                self._lost(e, w)
+
         async def _send(self):
             # The same; CPython's StreamWriter buffers every write and lets
             # several tasks wait in drain(), so no lock.
@@ -542,7 +565,7 @@ class MQTTClient:
                     # Past a deadline, bytes already there are read first:
                     # the PINGRESP may be among them.
                     try:
-                        data = await asyncio.wait_for(r.read(_READ), max(d, 5) / 1000)
+                        data = await _within(r.read(_READ), max(d, 5) / 1000)
                     except asyncio.TimeoutError:
                         c.timeout()
                         await self._send()
@@ -636,13 +659,16 @@ class MQTTClient:
         while True:
             if not c.connected():
                 await self._ready()
-            if qos and c.connected() and c.room() <= self._woken:
+                if c.connected():
+                    continue
+                # Not connected, reconnect off: c.publish() raises why.
+            elif qos and c.room() <= self._woken:
                 # The window is full (or its room promised to publishers
                 # woken before us): wait for an acknowledgement, woken alone.
                 w = _Wait()
                 self._roomq.append(w)
                 try:
-                    await w.settle()
+                    await w.wait()
                 except BaseException:
                     if w in self._roomq:
                         self._roomq.remove(w)
@@ -666,7 +692,10 @@ class MQTTClient:
                 continue
             p = _Wait()
             self._pubs[pid] = p
-            await self._send()
+            if _MICROPYTHON:
+                await self._send()
+            else:
+                self._kick()
             # Cancelled here, the message stays in the session and is still
             # delivered (resent after a reconnect).
             return await p.wait()
