@@ -188,3 +188,88 @@ def test_cortex_m3_refuses_armv7emsp_module(tmp_path):
         rt.cleanup()
     assert r.rc != 0 and "unreachable" not in r.lines
     assert "ValueError: incompatible .mpy arch" in r.stdout, r
+
+
+def test_sans_io_conn_module_round_trips(board, mosquitto, observer, mkparams):
+    # umqtt/_conn.mpy (the core's sans-IO connection that umqtt.aio drives) on the
+    # board's machine code. The firmware has no asyncio (boards/README.md), so the
+    # script drives the engine the way aio.py does, synchronously: bytes from
+    # out() to the socket, bytes from the socket into feed(), events out.
+    b = mosquitto()
+    p = mkparams(b)
+    obs = observer(b)
+    obs.subscribe(p["TOPIC"] + "/up/#", qos=2)
+    obs.subscribe(p["TOPIC"] + "/will", qos=1)
+    proc = board.start("""
+        import socket
+        from umqtt import _conn as n
+
+        class Conn:
+            def __init__(self):
+                self._e = n._Engine(4)
+            connect = n.connect
+            publish = n.publish
+            subscribe = n.subscribe
+            out = n.out
+            feed = n.feed
+            event = n.event
+
+        c = Conn()
+        s = socket.socket()
+        s.settimeout(20)
+        s.connect(socket.getaddrinfo(HOST, PORT)[0][-1])
+        got = []
+
+        def flush():
+            d = c.out()
+            while d is not None:
+                s.write(d)
+                d = c.out()
+
+        def until(kind, key=None):
+            # Events until one of kind (with ev[1] == key), messages kept.
+            while True:
+                ev = c.event()
+                if ev is None:
+                    flush()
+                    data = s.recv(512)
+                    if not data:
+                        raise OSError("closed")
+                    while data:
+                        data = data[c.feed(data):]
+                    continue
+                if ev[0] == 2:
+                    got.append((ev[1], ev[2], (ev[3] >> 1) & 3))
+                    print("MSG", repr(ev[1]), repr(ev[2]))
+                if ev[0] == kind and (key is None or ev[1] == key):
+                    return ev
+
+        c.connect(CLIENT_ID, None, None, 30, True, (TOPIC + "/will", b"conn gone", 1, False))
+        print("connack", until(1)[1])
+        pid = c.subscribe(TOPIC + "/down/#", 2)
+        ev = until(4, pid)
+        print("granted", ev[3], ev[2])
+        for q in (0, 1, 2):
+            pid = c.publish(TOPIC + "/up/%d" % q, b"conn q%d" % q, q, False)
+            if q:
+                until(3, pid)
+            print("published", q, pid)
+        flush()
+        print("READY")
+        while len(got) < 3:
+            until(2)
+        flush()
+        # Gone without DISCONNECT: the broker publishes the will.
+        s.close()
+    """, p, extra=[board.mpy_file("_conn.mpy")])
+    proc.expect("READY", timeout=60)
+    for q in (0, 1, 2):
+        obs.publish(p["TOPIC"] + "/down/%d" % q, b"host q%d" % q, qos=q)
+    r = proc.wait(60).check()
+    assert "connack False" in r.lines and "granted 2 None" in r.lines, r
+    t = p["TOPIC"].encode()
+    assert r.msgs() == [(t + b"/down/%d" % q, b"host q%d" % q) for q in (0, 1, 2)]
+    got = obs.wait_messages(4, timeout=20)
+    assert sorted((m.topic, m.payload, m.qos) for m in got) == sorted(
+        [(p["TOPIC"] + "/up/%d" % q, b"conn q%d" % q, q) for q in (0, 1, 2)]
+        + [(p["TOPIC"] + "/will", b"conn gone", 1)])

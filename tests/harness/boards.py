@@ -41,6 +41,11 @@ class BoardRuntime:
         self._procs = []
         self._n = 0
 
+    def mpy_file(self, name):
+        """(path on the board, bytes) of another module of this architecture's build,
+        for start(extra=...): e.g. mpy_file("_conn.mpy") -> umqtt/_conn.mpy."""
+        return ("umqtt/" + name, (mpy_path(self.arch).parent / name).read_bytes())
+
     def start(self, body, params, extra=(), icount=False):
         self._n += 1
         text = build_script(body, params)
