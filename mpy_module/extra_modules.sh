@@ -4,34 +4,39 @@
 #   umqtt/_sign.mpy   HMAC and encodings of umqtt-core for umqtt.cloud: its
 #                     own small native module, so simple.mpy does not grow
 #   umqtt/_conn.mpy   the sans-IO connection for umqtt.aio (its own module too)
+#   umqtt/_conn5.mpy  the same with MQTT 5 (crate feature v5), loaded by umqtt.aio
+#                     only for protocol=5, so _conn.mpy stays small
 #   umqtt/robust.mpy, umqtt/cloud.mpy, umqtt/aio.mpy (and umqtt/board.mpy for x64, the
 #                     unix port): the pure-Python modules that CPython's
 #                     wheel ships, compiled to bytecode
 #   package.json      for `mpremote mip install <url of this file>`
 
-# --- 9a. Small native modules: umqtt/_sign.mpy, umqtt/_conn.mpy ---------------
+# --- 9a. Small native modules: umqtt/_sign.mpy, umqtt/_conn.mpy, _conn5.mpy ---
 # The steps 4-7 of build.sh for a second, small module (same flags, linker,
 # headers and per-arch settings: LINKER, HDR_DIR, LD_ARCH, MARCH for rv32imc).
-#   small_module NAME CRATE_DIR GLUE.c RUST_LIB EXPORT...
+#   [MOD_FEATURES=f MOD_CFLAGS=-D...] small_module NAME CRATE_DIR GLUE.c RUST_LIB EXPORT...
+# (a build with features has its own cargo target directory).
 small_module() {
     local name="$1" dir="$2" glue="$3" lib="$4"
     shift 4
     local obj="$OBJ/$name" csrc=("$dir/$glue" "$HERE/c/shims.c") objs=() uflags=() src o s
+    local features="${MOD_FEATURES:-}" target="$CACHE/target"
+    [ -z "$features" ] || target="$CACHE/target-$name"
     mkdir -p "$obj"
     "${LINKER[@]}" --arch "$ARCH" --preprocess -o "$obj/umqtt.config.h" "${csrc[@]}"
-    (cd "$dir" && CARGO_TARGET_DIR="$CACHE/target" RUSTFLAGS="-C relocation-model=pic $RUST_ARCH_FLAGS $REMAP" \
-        cargo build --release -j2 --quiet --target "$TARGET")
+    (cd "$dir" && CARGO_TARGET_DIR="$target" RUSTFLAGS="-C relocation-model=pic $RUST_ARCH_FLAGS $REMAP" \
+        cargo build --release -j2 --quiet --target "$TARGET" ${features:+--features "$features"})
     for s in "$@"; do uflags+=(-u "$s"); done
     # As build.sh step 5: the memory functions are shims.c's.
     llvm-objcopy-14 $(printf -- '--localize-symbol=%s ' "${MEM_SYMS[@]}") \
-        "$CACHE/target/$TARGET/release/$lib" "$obj/librust.a"
+        "$target/$TARGET/release/$lib" "$obj/librust.a"
     "${CROSS}ld" "${LD_ARCH[@]}" -r --gc-sections "${uflags[@]}" -o "$obj/rust.o" "$obj/librust.a"
     for src in "${csrc[@]}"; do
         o="$obj/$(basename "$src" .c).o"
         "${CROSS}gcc" -I"$obj" -I"$HDR_DIR" -std=c99 -Os -Wall -Werror -DNDEBUG -DNO_QSTR \
             -DMICROPY_ENABLE_DYNRUNTIME "-DMP_CONFIGFILE=<umqtt.config.h>" -fpic -fno-common \
             -U _FORTIFY_SOURCE $CFLAGS_ARCH -fno-jump-tables -fno-toplevel-reorder -ffunction-sections \
-            -DMICROPY_FLOAT_IMPL=MICROPY_FLOAT_IMPL_$FLOAT -o "$o" -c "$src"
+            -DMICROPY_FLOAT_IMPL=MICROPY_FLOAT_IMPL_$FLOAT ${MOD_CFLAGS:-} -o "$o" -c "$src"
         objs+=("$o")
     done
     "${CROSS}ld" "${LD_ARCH[@]}" -r --gc-sections -u mpy_init -o "$obj/native.o" "${objs[@]}" "$obj/rust.o"
@@ -47,6 +52,16 @@ small_module _sign "$HERE/sign" sign_glue.c libumqtt_sign_mpy.a \
 # not load it.
 small_module _conn "$HERE/conn" conn_glue.c libumqtt_conn_mpy.a \
     umqtt_conn_size umqtt_conn_init umqtt_conn
+# The same with MQTT 5, for umqtt.aio's protocol=5 only (not in a UMQTT_V5=0
+# build: there protocol=5 is ValueError).
+NATIVE_MODULES=(simple _sign _conn)
+if [ "${UMQTT_V5:-1}" != 0 ]; then
+    MOD_FEATURES=v5 MOD_CFLAGS=-DUMQTT_CONN_V5=1 small_module _conn5 "$HERE/conn" conn_glue.c \
+        libumqtt_conn_mpy.a umqtt_conn_size umqtt_conn_init umqtt_conn
+    NATIVE_MODULES+=(_conn5)
+else
+    rm -f "$DEST/_conn5.mpy"
+fi
 
 # --- 9b. Pure-Python modules (one source with the CPython package) ------------
 PY_SRC="$HERE/../pyo3_binding/python/umqtt"
@@ -61,7 +76,7 @@ VERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' "$HERE/../Cargo.toml" | head -n1)
 {
     printf '{\n  "urls": [\n'
     sep=""
-    for f in simple _sign _conn "${PY_MODULES[@]}"; do
+    for f in "${NATIVE_MODULES[@]}" "${PY_MODULES[@]}"; do
         printf '%s    ["umqtt/%s.mpy", "umqtt/%s.mpy"]' "$sep" "$f" "$f"
         sep=$',\n'
     done

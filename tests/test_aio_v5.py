@@ -13,7 +13,11 @@ client's MQTT 5 names and results (tests/test_v5_api.py) through the asyncio cli
 - a server DISCONNECT (fake broker: Mosquitto never sends one) raises
   MQTTException(code, reason_string) from messages() and from a waiting publish();
 - the pipelining window follows the broker's receive_maximum (Mosquitto
-  max_inflight_messages; a fake broker checks the wire).
+  max_inflight_messages; a fake broker checks the wire);
+- hostile: a PUBLISH over our announced maximum_packet_size ends the connection with
+  DISCONNECT 0x95 and the blocking client's exception.
+
+MicroPython runs umqtt/_conn5.mpy here (umqtt.aio loads it for protocol=5).
 """
 
 import ast
@@ -23,14 +27,6 @@ import pytest
 from harness import fakebroker as fb
 from test_aio import prelude, run_async
 from test_v5_api import V5Observer
-
-
-@pytest.fixture(autouse=True)
-def _v5_runtime(request):
-    # umqtt/_conn5.mpy (MQTT 5 for umqtt.aio on MicroPython) is the next step.
-    rt = request.node.callspec.params.get("runtime") if hasattr(request.node, "callspec") else None
-    if rt == "micropython":
-        pytest.skip("umqtt.aio MQTT 5 on MicroPython: not built yet")
 
 
 @pytest.fixture
@@ -380,3 +376,42 @@ def test_window_follows_receive_maximum(runtime, mosquitto, fake_broker, mkparam
     fake_broker.expect(fb.DISCONNECT)
     r = proc.wait(30).check()
     assert r.get("CODES") == "[0, 0, 0, 0, 0]"
+
+
+def test_hostile_publish_over_maximum_packet_size(runtime, fake_broker, mkparams):
+    """A PUBLISH larger than the maximum_packet_size we announced is, on MQTT 5, a
+    protocol error (sec 3.1.2.11.4), not a packet to skip: as the blocking client, the
+    asyncio client delivers the message before it, sends DISCONNECT 0x95 (packet too
+    large), closes and raises the same exception from messages()."""
+    proc = runtime.start(prelude("""
+        async def amain():
+            c = aclient(protocol=5)
+            await c.connect(properties={"maximum_packet_size": 200})
+            it = c.messages()
+            await aattempt("FIRST", it.__anext__())
+            await aattempt("BIG", it.__anext__())
+            await aattempt("AGAIN", it.__anext__())
+            print("UP", c.up.is_set())
+            b = MQTTClient(CLIENT_ID + "-b", HOST, PORT, protocol=5)
+            b.set_callback(on_msg)
+            b.connect(properties={"maximum_packet_size": 200})
+            attempt("BLOCKING", b.wait_msg)
+            attempt("BLOCKING2", b.wait_msg)
+    """), mkparams(fake_broker))
+    for _ in range(2):
+        fake_broker.accept()
+        fake_broker.expect(fb.CONNECT)
+        fake_broker.send(v5_connack())
+        small = fb.packet(fb.PUBLISH, 0, fb.mqtt_str("t") + b"\x00small")
+        big = fb.packet(fb.PUBLISH, 0, fb.mqtt_str("t") + b"\x00" + b"x" * 300)
+        fake_broker.send(small + big)
+        d = fake_broker.expect(fb.DISCONNECT)
+        assert d.body[:1] == b"\x95", d
+        assert fake_broker.closed_by_client()
+    r = proc.wait(30).check()
+    assert r.value("FIRST") == (b"t", b"small")
+    assert r.value("BLOCKING") == 0x30
+    e = r.exc("BIG")
+    assert e.name == "MQTTException" and e.code == 256, e
+    assert r.get("BIG") == r.get("BLOCKING2") == r.get("AGAIN")
+    assert r.get("UP") == "False"

@@ -146,8 +146,8 @@ def test_mip_package_installs_on_unix_port(tmp_path, mip_server):
               cwd=tmp_path, env=env, timeout=120)
     assert "Done" in out, out
     installed = sorted(p.name for p in (lib / "umqtt").iterdir())
-    assert installed == ["_conn.mpy", "_sign.mpy", "aio.mpy", "board.mpy", "cloud.mpy",
-                         "robust.mpy", "simple.mpy", "simple.py"], installed
+    assert installed == ["_conn.mpy", "_conn5.mpy", "_sign.mpy", "aio.mpy", "board.mpy",
+                         "cloud.mpy", "robust.mpy", "simple.mpy", "simple.py"], installed
     built = Runtime.mpy_dir() / "umqtt"
     assert (lib / "umqtt" / "simple.mpy").read_bytes() == (built / "simple.mpy").read_bytes()
     which = tmp_path / "which.py"

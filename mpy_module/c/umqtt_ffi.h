@@ -6,6 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// umqtt_bytes_t, umqtt_prop_t, PROP_*, CTX_* (shared with conn/conn_glue.c).
+#include "props.h"
+
 #define GLUE_EXC (-1)
 
 // Exception classes: the values of the core's ExcKind (core/src/error.rs).
@@ -47,11 +50,6 @@
 #define RUN_ACK 0
 #define RUN_ONE 1
 #define RUN_NONBLOCKING 2
-
-typedef struct {
-    const uint8_t *ptr;
-    size_t len;
-} umqtt_bytes_t;
 
 typedef struct {
     int32_t kind;
@@ -115,32 +113,6 @@ typedef struct {
     int32_t retain_as_published;
     int32_t retain_handling;
 } umqtt_req_t;
-
-// Packet contexts of umqtt_props_encode (the core's Context numbering).
-#define CTX_CONNECT 0
-#define CTX_WILL 1
-#define CTX_PUBLISH 3
-#define CTX_SUBSCRIBE 5
-#define CTX_UNSUBSCRIBE 7
-#define CTX_DISCONNECT 9
-
-// PropItem kinds (any other: a type no property has).
-#define PROP_INT 0
-#define PROP_STR 1
-#define PROP_BYTES 2
-#define PROP_PAIR 3
-#define PROP_OTHER 4
-
-// A property: name and value by kind (num, a, or the pair a, b); list: the
-// dict keeps it in a list (user_property, subscription_identifier).
-typedef struct {
-    umqtt_bytes_t name;
-    umqtt_bytes_t a;
-    umqtt_bytes_t b;
-    int64_t num;
-    int32_t kind;
-    int32_t list;
-} umqtt_prop_t;
 
 // Where a WebSocket connection goes (umqtt_ws_target); is_ws 0: TCP.
 typedef struct {

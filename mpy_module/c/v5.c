@@ -1,37 +1,10 @@
 // MQTT 5: properties between the Python half and the core's encoding
 // (umqtt_props_encode, umqtt_prop_at), and the AUTH challenges answered by
 // set_auth()'s on_challenge. py/simple.py turns dicts into the flat lists
-// used here and back; every rule (names, types, ranges, which packet allows
-// what) is the core's.
+// used here and back; an item's Python side is props.h (shared with
+// _conn5.mpy); every rule (names, types, ranges, which packet allows what)
+// is the core's.
 #include "glue.h"
-
-// One value into `p` by its Python type; the core checks it for the name.
-static void prop_value(umqtt_prop_t *p, mp_obj_t v) {
-    p->kind = PROP_OTHER;
-    mp_buffer_info_t bi;
-    if (mp_obj_is_str(v)) {
-        p->kind = PROP_STR;
-        p->a = get_bytes(v, MP_QSTR_properties);
-    } else if (mp_obj_is_int(v) || mp_obj_is_bool(v)) {
-        // Booleans are ints (request_problem_information=True); a big int is
-        // out of every range (-1).
-        p->kind = PROP_INT;
-        p->num = get_int_or_neg(v);
-    } else if (mp_obj_is_type(v, &mp_type_tuple)) {
-        size_t n;
-        mp_obj_t *kv;
-        mp_obj_get_array(v, &n, &kv);
-        if (n == 2 && mp_obj_is_str(kv[0]) && mp_obj_is_str(kv[1])) {
-            p->kind = PROP_PAIR;
-            p->a = get_bytes(kv[0], MP_QSTR_properties);
-            p->b = get_bytes(kv[1], MP_QSTR_properties);
-        }
-    } else if (mp_get_buffer(v, &bi, MP_BUFFER_READ)) {
-        p->kind = PROP_BYTES;
-        p->a.ptr = bi.buf;
-        p->a.len = bi.len;
-    }
-}
 
 // _props(flat, ctx, v5) -> bytes: the properties [name, value, ...] (a list
 // value was flattened into several pairs) encoded for a packet of ctx; with
@@ -77,26 +50,7 @@ mp_obj_t mqtt_v5props(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t
     mp_obj_t list = mp_obj_new_list(0, NULL);
     umqtt_prop_t p;
     for (size_t i = 0; umqtt_prop_at(e->rust, which, i, &p); i++) {
-        mp_obj_t value;
-        switch (p.kind) {
-            case PROP_INT:
-                value = mp_obj_new_int_from_uint((mp_uint_t)p.num);
-                break;
-            case PROP_STR:
-                value = mp_obj_new_str((const char *)p.a.ptr, p.a.len);
-                break;
-            case PROP_PAIR: {
-                mp_obj_t kv[2] = {
-                    mp_obj_new_str((const char *)p.a.ptr, p.a.len),
-                    mp_obj_new_str((const char *)p.b.ptr, p.b.len),
-                };
-                value = mp_obj_new_tuple(2, kv);
-                break;
-            }
-            default:
-                value = mp_obj_new_bytes(p.a.ptr, p.a.len);
-                break;
-        }
+        mp_obj_t value = prop_obj(&p);
         mp_obj_list_append(list, mp_obj_new_str((const char *)p.name.ptr, p.name.len));
         mp_obj_list_append(list, value);
         mp_obj_list_append(list, mp_obj_new_bool(p.list));

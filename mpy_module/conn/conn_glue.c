@@ -3,8 +3,17 @@
 // and raises; the protocol is all in Rust, which never calls MicroPython.
 // The functions bind self like methods in aio.py's Conn class (self._e is
 // the _Engine); the same methods as CPython's umqtt._umqtt.Conn.
+//
+// Built twice (../extra_modules.sh): _conn.mpy (MQTT 3.1.1) and, with
+// UMQTT_CONN_V5 and the crate's v5 feature, _conn5.mpy (also MQTT 5:
+// property dicts through ../c/props.h, shared with simple.mpy's c/v5.c).
 #include "py/dynruntime.h"
 #include "py/smallint.h"
+#include "../c/props.h"
+
+#ifndef UMQTT_CONN_V5
+#define UMQTT_CONN_V5 0
+#endif
 
 typedef struct {
     const uint8_t *ptr;
@@ -21,6 +30,14 @@ typedef struct {
     size_t msg_len;
     int64_t r[3];
     bytes_t p, q;
+    bytes_t f, g;  // MQTT 5: encoded properties of the operation and of the will
+    const umqtt_prop_t *items;  // OP_PROPS: items to encode into out[..cap]
+    size_t n_items;
+    uint8_t *out;
+    size_t cap;
+    umqtt_prop_t item;  // OP_PROP_AT
+    int32_t reason;  // the error is an MQTT 5 refusal: msg is its reason string
+    int32_t failed;  // OP_EVENT: the acknowledged request failed (the error)
 } io_t;
 
 size_t umqtt_conn_size(void);
@@ -31,7 +48,7 @@ enum {
     OP_CONNECT = 1, OP_PUBLISH, OP_SUBSCRIBE, OP_UNSUBSCRIBE, OP_DISCONNECT, OP_OUT, OP_TRANSMITTED,
     OP_FEED, OP_EVENT, OP_DEADLINE, OP_TIMEOUT, OP_LOST, OP_CLOSED, OP_CONNECTED, OP_ROOM,
     OP_SET_RECONNECT, OP_RECONNECT_ON, OP_RECONNECT_BEGIN, OP_RECONNECT_FAILED, OP_SHOULD_RECONNECT,
-    OP_RESUBSCRIBE, OP_ERROR, OP_PROTOCOL, OP_ARG,
+    OP_RESUBSCRIBE, OP_ERROR, OP_PROTOCOL, OP_ARG, OP_PROPS, OP_PROP_AT,
 };
 #define ERR_CLOSED 1
 #define ERR_SUBSCRIBE_REFUSED 2
@@ -70,6 +87,7 @@ mp_obj_full_type_t engine_type;
 typedef struct {
     mp_obj_base_t base;
     mp_obj_t ticks_ms;
+    mp_int_t v5;  // protocol=5
     uint64_t rust[];  // the Rust engine (8-byte aligned)
 } engine_t;
 
@@ -99,7 +117,10 @@ static mp_obj_t make_exc(const io_t *io) {
     if (io->kind == EXC_MQTT || io->kind == EXC_OSERROR) {
         args[n++] = MP_OBJ_NEW_SMALL_INT(io->code);
     }
-    if (io->msg_len > 0) {
+    if (io->reason) {
+        // MQTT 5: MQTTException(code, reason string or None), as simple.mpy.
+        args[n++] = io->msg_len > 0 ? mp_obj_new_str((const char *)io->msg, io->msg_len) : mp_const_none;
+    } else if (io->msg_len > 0) {
         args[n++] = mp_obj_new_str((const char *)io->msg, io->msg_len);
     }
     return mp_call_function_n_kw(cls, n, 0, args);
@@ -152,19 +173,136 @@ static void run(engine_t *e, int op, io_t *io) {
 // The exception object of one of the core's errors (ERR_*).
 static mp_obj_t core_error(engine_t *e, int which) {
     io_t io;
+    mp_fun_table.memset_(&io, 0, sizeof(io));
     io.i[0] = which;
     umqtt_conn(e->rust, OP_ERROR, &io);
     return make_exc(&io);
 }
 
-static engine_t *begin(size_t n_args, size_t n_kw, mp_obj_t *args, size_t n, io_t *io) {
-    mp_arg_check_num(n_args, n_kw, n, n, false);
-    io->a.ptr = io->b.ptr = io->c.ptr = io->d.ptr = io->e.ptr = NULL;
-    io->a.len = io->b.len = io->c.len = io->d.len = io->e.len = 0;
-    io->i[0] = io->i[1] = io->i[2] = io->i[3] = 0;
-    io->r[0] = io->r[1] = io->r[2] = 0;
+// Check the argument count (min..max with self), clear io, find the engine.
+static engine_t *begin_n(size_t n_args, size_t n_kw, mp_obj_t *args, size_t min, size_t max, io_t *io) {
+    mp_arg_check_num(n_args, n_kw, min, max, false);
+    mp_fun_table.memset_(io, 0, sizeof(*io));
     return engine_of(args[0]);
 }
+
+static engine_t *begin(size_t n_args, size_t n_kw, mp_obj_t *args, size_t n, io_t *io) {
+    return begin_n(n_args, n_kw, args, n, n, io);
+}
+
+// ---------------------------------------------------------------------------
+// MQTT 5 properties: a dict (or None) to the core's encoding, received ones
+// to a dict.
+
+static void check_dict(mp_obj_t d) {
+    mp_obj_t a[2] = { d, mp_load_global(MP_QSTR_dict) };
+    if (!mp_obj_is_true(mp_call_function_n_kw(mp_load_global(MP_QSTR_isinstance), 2, 0, a))) {
+        mp_raise_TypeError("properties must be a dict or None");
+    }
+}
+
+#if UMQTT_CONN_V5
+// The properties dict `d` (None: none) encoded for a packet of ctx; a list
+// value is several properties of that name. On a 3.1.1 engine any property
+// is the core's ValueError.
+static bytes_t encode(engine_t *e, mp_obj_t d, int ctx) {
+    bytes_t none = { NULL, 0 };
+    if (d == mp_const_none) {
+        return none;
+    }
+    check_dict(d);
+    mp_obj_t view = mp_call_function_n_kw(mp_load_attr(d, MP_QSTR_items), 0, 0, NULL);
+    mp_obj_t list = mp_call_function_n_kw(mp_load_global(MP_QSTR_list), 1, 0, &view);
+    size_t n, count = 0;
+    mp_obj_t *kv;
+    mp_obj_get_array(list, &n, &kv);
+    for (size_t i = 0; i < n; i++) {
+        size_t two, m = 1;
+        mp_obj_t *pair, *vals;
+        mp_obj_get_array(kv[i], &two, &pair);
+        if (mp_obj_is_type(pair[1], &mp_type_list)) {
+            mp_obj_get_array(pair[1], &m, &vals);
+        }
+        count += m;
+    }
+    if (count == 0) {
+        return none;
+    }
+    umqtt_prop_t *items = m_new(umqtt_prop_t, count);
+    mp_fun_table.memset_(items, 0, sizeof(umqtt_prop_t) * count);
+    // Room for everything: the values plus identifiers and length prefixes.
+    size_t room = 0, j = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t two, m = 1;
+        mp_obj_t *pair, *vals;
+        mp_obj_get_array(kv[i], &two, &pair);
+        if (!mp_obj_is_str(pair[0])) {
+            mp_raise_TypeError("property names must be str");
+        }
+        vals = &pair[1];
+        if (mp_obj_is_type(pair[1], &mp_type_list)) {
+            mp_obj_get_array(pair[1], &m, &vals);
+        }
+        for (size_t k = 0; k < m && j < count; k++, j++) {
+            items[j].name = prop_bytes(pair[0]);
+            prop_value(&items[j], vals[k]);
+            room += items[j].a.len + items[j].b.len + 8;
+        }
+    }
+    io_t io;
+    mp_fun_table.memset_(&io, 0, sizeof(io));
+    io.i[0] = ctx;
+    io.items = items;
+    io.n_items = j;
+    io.out = m_new(uint8_t, room + 1);
+    io.cap = room;
+    run(e, OP_PROPS, &io);
+    bytes_t b = { io.out, (size_t)io.r[0] };
+    return b;
+}
+
+// The properties of the CONNACK (which 0) or of the last event's packet (1)
+// as a dict: user_property a list of (name, value), subscription_identifier
+// a list of ints.
+static mp_obj_t props_dict(engine_t *e, int which) {
+    mp_obj_t d = mp_obj_new_dict(0);
+    mp_obj_t get = mp_load_attr(d, MP_QSTR_get);
+    for (mp_int_t i = 0;; i++) {
+        io_t io;
+        mp_fun_table.memset_(&io, 0, sizeof(io));
+        io.i[0] = which;
+        io.i[1] = i;
+        run(e, OP_PROP_AT, &io);
+        if (io.r[0] == 0) {
+            return d;
+        }
+        mp_obj_t k = mp_obj_new_str((const char *)io.item.name.ptr, io.item.name.len);
+        mp_obj_t v = prop_obj(&io.item);
+        if (io.item.list) {
+            mp_obj_t l = mp_call_function_n_kw(get, 1, 0, &k);
+            if (l == mp_const_none) {
+                l = mp_obj_new_list(0, NULL);
+                mp_obj_dict_store(d, k, l);
+            }
+            mp_obj_list_append(l, v);
+        } else {
+            mp_obj_dict_store(d, k, v);
+        }
+    }
+}
+#else
+// No MQTT 5 in this build: None or {} only.
+static bytes_t encode(engine_t *e, mp_obj_t d, int ctx) {
+    bytes_t none = { NULL, 0 };
+    if (d != mp_const_none) {
+        check_dict(d);
+        if (mp_obj_is_true(d)) {
+            nlr_raise(core_error(e, ERR_NEED_V5));
+        }
+    }
+    return none;
+}
+#endif
 
 static bytes_t get_bytes(mp_obj_t o, qstr what) {
     mp_buffer_info_t bi;
@@ -228,7 +366,6 @@ static mp_obj_t r0(engine_t *e, int op, io_t *io) {
 #define AS_INT mp_obj_new_int(io.r[0])
 #define AS_BOOL mp_obj_new_bool(io.r[0] != 0)
 
-SIMPLE(disconnect, OP_DISCONNECT, AS_NONE)
 SIMPLE(timeout, OP_TIMEOUT, AS_NONE)
 SIMPLE(closed, OP_CLOSED, AS_NONE)
 SIMPLE(connected, OP_CONNECTED, AS_BOOL)
@@ -247,7 +384,7 @@ static MP_NOINLINE void clear_stack(void) {
     }
 }
 
-// _Engine(protocol): 4 only for now.
+// _Engine(protocol): 4, or 5 in _conn5.mpy.
 static mp_obj_t engine_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {
     mp_arg_check_num(n_args, n_kw, 0, 1, false);
     mp_obj_t ticks = mp_load_attr(mp_import_name(MP_QSTR_time, mp_const_none, MP_OBJ_NEW_SMALL_INT(0)),
@@ -263,9 +400,10 @@ static mp_obj_t engine_make_new(const mp_obj_type_t *type, size_t n_args, size_t
         io_t io;
         io.i[0] = get_int(args[0]);
         run(e, OP_PROTOCOL, &io);
-        if (io.r[0] != 4) {
-            mp_raise_ValueError("umqtt.aio: protocol=5 is not supported yet");
+        if (io.r[0] != 4 && !UMQTT_CONN_V5) {
+            mp_raise_ValueError("umqtt.aio: protocol=5 needs umqtt/_conn5.mpy");
         }
+        e->v5 = io.r[0] == 5;
     }
     return MP_OBJ_FROM_PTR(e);
 }
@@ -286,9 +424,7 @@ static mp_obj_t conn_connect(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_
         n_args = 6;
     }
     engine_t *e = begin(n_args, n_kw, args, 6, &io);
-    if (mp_obj_is_true(props)) {
-        nlr_raise(core_error(e, ERR_NEED_V5));
-    }
+    io.f = encode(e, props, CTX_CONNECT);
     io.a = get_bytes(args[1], MP_QSTR_client_id);
     io.b = get_opt_bytes(args[2], MP_QSTR_user);
     io.c = get_opt_bytes(args[3], MP_QSTR_password);
@@ -302,8 +438,8 @@ static mp_obj_t conn_connect(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_
         if (n != 4 && n != 5) {
             mp_raise_TypeError("will must be (topic, msg, qos, retain[, properties])");
         }
-        if (n == 5 && mp_obj_is_true(w[4])) {
-            nlr_raise(core_error(e, ERR_NEED_V5));
+        if (n == 5) {
+            io.g = encode(e, w[4], CTX_WILL);
         }
         io.d = get_bytes(w[0], MP_QSTR_topic);
         io.e = get_bytes(w[1], MP_QSTR_msg);
@@ -315,33 +451,66 @@ static mp_obj_t conn_connect(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_
     return mp_const_none;
 }
 
-// publish(self, topic, msg, qos, retain) -> packet id (0 for QoS 0)
+// publish(self, topic, msg, qos, retain, properties=None) -> packet id (0 for QoS 0)
 static mp_obj_t conn_publish(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
     io_t io;
-    engine_t *e = begin(n_args, n_kw, args, 5, &io);
+    engine_t *e = begin_n(n_args, n_kw, args, 5, 6, &io);
     io.a = get_bytes(args[1], MP_QSTR_topic);
     io.b = get_bytes(args[2], MP_QSTR_msg);
     io.i[0] = get_int(args[3]);
     io.i[1] = mp_obj_is_true(args[4]);
+    if (n_args == 6) {
+        io.f = encode(e, args[5], CTX_PUBLISH);
+    }
     return r0(e, OP_PUBLISH, &io);
 }
 
-// subscribe(self, topic, qos) -> packet id
+// subscribe(self, topic, qos, no_local=False, retain_as_published=False,
+// retain_handling=0, properties=None) -> packet id; the options need MQTT 5
 static mp_obj_t conn_subscribe(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
     io_t io;
-    engine_t *e = begin(n_args, n_kw, args, 3, &io);
+    engine_t *e = begin_n(n_args, n_kw, args, 3, 7, &io);
     io.a = get_bytes(args[1], MP_QSTR_topic);
     io.i[0] = get_int(args[2]);
+    io.i[1] = n_args > 3 && mp_obj_is_true(args[3]);
+    io.i[2] = n_args > 4 && mp_obj_is_true(args[4]);
+    io.i[3] = n_args > 5 ? get_int(args[5]) : 0;
+    if (n_args > 6) {
+        io.f = encode(e, args[6], CTX_SUBSCRIBE);
+    }
     return r0(e, OP_SUBSCRIBE, &io);
 }
 
-// unsubscribe(self, topic) -> packet id
+// unsubscribe(self, topic, properties=None) -> packet id
 static mp_obj_t conn_unsubscribe(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
     io_t io;
-    engine_t *e = begin(n_args, n_kw, args, 2, &io);
+    engine_t *e = begin_n(n_args, n_kw, args, 2, 3, &io);
     io.a = get_bytes(args[1], MP_QSTR_topic);
+    if (n_args > 2) {
+        io.f = encode(e, args[2], CTX_UNSUBSCRIBE);
+    }
     return r0(e, OP_UNSUBSCRIBE, &io);
 }
+
+// disconnect(self, reason=0, properties=None); a reason needs MQTT 5
+static mp_obj_t conn_disconnect(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    io_t io;
+    engine_t *e = begin_n(n_args, n_kw, args, 1, 3, &io);
+    io.i[0] = n_args > 1 ? get_int(args[1]) : 0;
+    if (n_args > 2) {
+        io.f = encode(e, args[2], CTX_DISCONNECT);
+    }
+    run(e, OP_DISCONNECT, &io);
+    return mp_const_none;
+}
+
+#if UMQTT_CONN_V5
+// connack_properties(self) -> the CONNACK's properties (a dict)
+static mp_obj_t conn_connack_properties(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    io_t io;
+    return props_dict(begin(n_args, n_kw, args, 1, &io), 0);
+}
+#endif
 
 // out(self) -> bytes to write (taken), or None
 static mp_obj_t conn_out(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
@@ -374,26 +543,33 @@ static mp_obj_t conn_event(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_ob
     if (k == 0) {
         return mp_const_none;
     }
-    mp_obj_t t[4] = { MP_OBJ_NEW_SMALL_INT(k), MP_OBJ_NEW_SMALL_INT(io.r[1]), mp_const_none, mp_const_none };
+    mp_obj_t t[5] = { MP_OBJ_NEW_SMALL_INT(k), MP_OBJ_NEW_SMALL_INT(io.r[1]), mp_const_none, mp_const_none,
+                      mp_const_none };
     switch (k) {
         case 1:  // CONNECTED, PONG: a flag
         case 6:
             t[1] = mp_obj_new_bool(io.r[1] != 0);
             return mp_obj_new_tuple(2, t);
-        case 2:  // MESSAGE: topic, payload, first byte
+        case 2:  // MESSAGE: topic, payload, first byte[, MQTT 5 properties]
             t[1] = mp_obj_new_bytes(io.p.ptr, io.p.len);
             t[2] = mp_obj_new_bytes(io.q.ptr, io.q.len);
             t[3] = MP_OBJ_NEW_SMALL_INT(io.r[1]);
+            #if UMQTT_CONN_V5
+            if (e->v5) {
+                t[4] = props_dict(e, 1);
+                return mp_obj_new_tuple(5, t);
+            }
+            #endif
             return mp_obj_new_tuple(4, t);
-        case 4:  // SUBSCRIBED: id, the refusal's exception or None, granted QoS
-            if (io.r[2] < 0) {
-                t[2] = core_error(e, ERR_SUBSCRIBE_REFUSED);
-            } else {
+        case 3:  // PUBLISHED, SUBSCRIBED, UNSUBSCRIBED: id, the refusal's exception
+        case 4:  // or None, the reason code / granted QoS (None: 3.1.1's PUBACK, UNSUBACK)
+        case 5:
+            if (io.failed) {
+                t[2] = make_exc(&io);
+            }
+            if (io.r[2] >= 0) {
                 t[3] = MP_OBJ_NEW_SMALL_INT(io.r[2]);
             }
-            return mp_obj_new_tuple(4, t);
-        case 3:  // PUBLISHED, UNSUBSCRIBED: id, no refusal, no reason code (3.1.1)
-        case 5:
             return mp_obj_new_tuple(4, t);
         default:
             return mp_obj_new_tuple(2, t);
@@ -487,5 +663,8 @@ static mp_obj_t module_init(mp_obj_fun_bc_t *self) {
     mp_store_global(MP_QSTR_should_reconnect, MP_DYNRUNTIME_MAKE_FUNCTION(conn_should_reconnect));
     mp_store_global(MP_QSTR_resubscribe, MP_DYNRUNTIME_MAKE_FUNCTION(conn_resubscribe));
     mp_store_global(MP_QSTR_timed_out, MP_DYNRUNTIME_MAKE_FUNCTION(conn_timed_out));
+    #if UMQTT_CONN_V5
+    mp_store_global(MP_QSTR_connack_properties, MP_DYNRUNTIME_MAKE_FUNCTION(conn_connack_properties));
+    #endif
     MP_DYNRUNTIME_INIT_EXIT
 }

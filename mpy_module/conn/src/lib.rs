@@ -3,10 +3,16 @@
 //! `umqtt._umqtt.Conn`, pyo3_binding/src/conn.rs). The C glue
 //! (`conn_glue.c`) converts objects and raises; one entry point,
 //! [`umqtt_conn`], runs an operation on the engine block it allocated.
+//!
+//! Built twice: `umqtt/_conn.mpy` (MQTT 3.1.1) and, with the `v5` feature,
+//! `umqtt/_conn5.mpy` (also MQTT 5: `v5.rs`), which umqtt.aio loads only
+//! for protocol=5.
 #![no_std]
 
 #[path = "../../src/heap.rs"]
 mod heap;
+#[cfg(feature = "v5")]
+mod v5;
 
 use core::ffi::c_void;
 use heap::HeapBuf;
@@ -31,6 +37,8 @@ type Core = Connection<HeapBuf, HeapBuf, HeapBuf, HeapBuf, 16>;
 /// buffer is reachable from it).
 pub struct Engine {
     core: Core,
+    /// protocol=5.
+    v5: bool,
     /// `ticks_ms()` as a monotonic u64 (it wraps at `mask + 1`).
     last: usize,
     now: u64,
@@ -59,6 +67,23 @@ impl Bytes {
         self.ptr = b.as_ptr();
         self.len = b.len();
     }
+    const NONE: Bytes = Bytes {
+        ptr: core::ptr::null(),
+        len: 0,
+    };
+}
+
+/// A property: name and value by kind (`num`, `a`, or the pair `a`, `b`);
+/// `list`: the dict keeps it in a list (same layout as `umqtt_prop_t` in
+/// ../c/props.h).
+#[repr(C)]
+pub struct PropItem {
+    name: Bytes,
+    a: Bytes,
+    b: Bytes,
+    num: i64,
+    kind: i32,
+    list: i32,
 }
 
 /// Arguments in, results out (same layout in conn_glue.c).
@@ -80,6 +105,22 @@ pub struct Io {
     r: [i64; 3],
     p: Bytes,
     q: Bytes,
+    /// MQTT 5: the encoded properties of the operation (`f`) and of the
+    /// will (`g`), from OP_PROPS.
+    f: Bytes,
+    g: Bytes,
+    /// OP_PROPS: `n_items` items to encode into `out[..cap]`.
+    items: *const PropItem,
+    n_items: usize,
+    out: *mut u8,
+    cap: usize,
+    /// OP_PROP_AT: the property.
+    item: PropItem,
+    /// The error report is an MQTT 5 refusal or server DISCONNECT: `msg` is
+    /// its reason string (`MQTTException(code, str or None)`).
+    reason: i32,
+    /// OP_EVENT: the acknowledged request failed; the error report says how.
+    failed: i32,
 }
 
 // Operations (same numbers in conn_glue.c).
@@ -107,6 +148,10 @@ const OP_RESUBSCRIBE: i32 = 21;
 const OP_ERROR: i32 = 22;
 const OP_PROTOCOL: i32 = 23;
 const OP_ARG: i32 = 24;
+#[cfg(feature = "v5")]
+const OP_PROPS: i32 = 25;
+#[cfg(feature = "v5")]
+const OP_PROP_AT: i32 = 26;
 
 // OP_ERROR / OP_ARG selectors.
 const ERR_CLOSED: i64 = 1;
@@ -131,7 +176,28 @@ fn report(io: &mut Io, e: Error) -> i32 {
     io.code = r.code;
     io.msg = r.msg.as_ptr();
     io.msg_len = r.msg.len();
+    io.reason = 0;
     ST_ERROR
+}
+
+/// [`report`], and on MQTT 5 a refusal or a server DISCONNECT carries the
+/// reason string of its packet, as in the blocking client.
+fn report_from(io: &mut Io, e: Error, c: &Core, v5: bool) -> i32 {
+    let st = report(io, e);
+    #[cfg(feature = "v5")]
+    if v5
+        && matches!(
+            e,
+            Error::Refused(_) | Error::ServerDisconnect(_) | Error::ConnectionRefused(_)
+        )
+    {
+        let r = c.last_reason_string().unwrap_or("");
+        io.reason = 1;
+        io.msg = r.as_ptr();
+        io.msg_len = r.len();
+    }
+    let _ = (c, v5);
+    st
 }
 
 fn kind_of(v: i64) -> ExcKind {
@@ -168,6 +234,7 @@ pub unsafe extern "C" fn umqtt_conn_init(eng: *mut c_void) -> i32 {
         return -1;
     }
     let e = Engine {
+        v5: false,
         core: Connection::new(
             Config::default(),
             rx,
@@ -201,13 +268,17 @@ pub unsafe extern "C" fn umqtt_conn(eng: *mut c_void, op: i32, io: *mut Io) -> i
     }
     match run(e, op, io) {
         Ok(()) => ST_OK,
-        Err(err) => report(io, err),
+        Err(err) => report_from(io, err, &e.core, e.v5),
     }
 }
 
 fn run(e: &mut Engine, op: i32, io: &mut Io) -> Result<(), Error> {
-    let (c, now) = (&mut e.core, e.now);
+    let (c, now, v5) = (&mut e.core, e.now, e.v5);
     let [i0, i1, i2, i3] = io.i;
+    #[cfg(feature = "v5")]
+    if let Some(r) = v5::run(c, now, v5, op, io) {
+        return r;
+    }
     match op {
         OP_CONNECT => {
             let will = match io.d.get() {
@@ -238,24 +309,29 @@ fn run(e: &mut Engine, op: i32, io: &mut Io) -> Result<(), Error> {
             io.r[0] = pid(c.publish(t, m, args::qos(i0)?, i1 != 0, now)?);
         }
         OP_SUBSCRIBE => {
-            let id = c.subscribe(&[(io.a.or_empty(), args::qos(i0)?)], now)?;
+            let qos = args::qos(i0)?;
+            // The MQTT 5 subscription options.
+            if (i1, i2, i3) != (0, 0, 0) {
+                return Err(umqtt_core::ArgError::PropertiesNeedV5.into());
+            }
+            let id = c.subscribe(&[(io.a.or_empty(), qos)], now)?;
             io.r[0] = i64::from(id.get());
         }
         OP_UNSUBSCRIBE => io.r[0] = i64::from(c.unsubscribe(&[io.a.or_empty()], now)?.get()),
-        OP_DISCONNECT => c.disconnect(now)?,
+        OP_DISCONNECT => {
+            args::disconnect_reason(i0, false)?;
+            c.disconnect(now)?
+        }
         OP_OUT => {
             c.queue_pending(now)?;
-            io.p = Bytes {
-                ptr: core::ptr::null(),
-                len: 0,
-            };
+            io.p = Bytes::NONE;
             if let Some(b) = c.poll_transmit(now)? {
                 io.p.set(b);
             }
         }
         OP_TRANSMITTED => c.transmitted(usize::try_from(i0).unwrap_or(0)),
         OP_FEED => io.r[0] = c.handle_input(io.a.or_empty()) as i64,
-        OP_EVENT => event(c, now, io)?,
+        OP_EVENT => event(c, now, v5, io)?,
         OP_DEADLINE => {
             io.r[0] = c.next_deadline().map_or(-1, |d| {
                 i64::try_from(d.saturating_sub(now)).unwrap_or(i64::MAX)
@@ -290,7 +366,11 @@ fn run(e: &mut Engine, op: i32, io: &mut Io) -> Result<(), Error> {
                 _ => Error::Host,
             })
         }
-        OP_PROTOCOL => io.r[0] = i64::from(args::protocol(i0)?.level()),
+        OP_PROTOCOL => {
+            let level = args::protocol(i0)?.level();
+            e.v5 = cfg!(feature = "v5") && level == 5;
+            io.r[0] = i64::from(level);
+        }
         OP_ARG => {
             match i0 {
                 ARG_QOS => drop(args::qos(i1)?),
@@ -304,8 +384,9 @@ fn run(e: &mut Engine, op: i32, io: &mut Io) -> Result<(), Error> {
 }
 
 /// OP_EVENT: r[0] the kind (0: none; as pyo3_binding/src/conn.rs), r[1..]
-/// its values, p/q a message's topic and payload.
-fn event(c: &mut Core, now: u64, io: &mut Io) -> Result<(), Error> {
+/// its values, p/q a message's topic and payload; `failed` with the error
+/// report when the acknowledged request failed (the core's rule).
+fn event(c: &mut Core, now: u64, v5: bool, io: &mut Io) -> Result<(), Error> {
     let ev = loop {
         match c.poll_event(now) {
             Ok(Some(ev)) => break ev,
@@ -318,6 +399,17 @@ fn event(c: &mut Core, now: u64, io: &mut Io) -> Result<(), Error> {
             Err(e) => return Err(e),
         }
     };
+    io.failed = 0;
+    #[cfg(feature = "v5")]
+    let reason = c.last_reason_code();
+    #[cfg(not(feature = "v5"))]
+    let reason = 0;
+    if let Some(e) = umqtt_core::connection::ack_error(ev, reason) {
+        report_from(io, e, c, v5);
+        io.failed = 1;
+    }
+    // r[2] of an ack: its MQTT 5 reason code, -1 on 3.1.1.
+    let code = if v5 { i64::from(reason) } else { -1 };
     io.r = match ev {
         Event::Connected { session_present } => [1, i64::from(session_present), 0],
         Event::Message { first } => {
@@ -326,21 +418,18 @@ fn event(c: &mut Core, now: u64, io: &mut Io) -> Result<(), Error> {
             io.q.set(m.payload);
             [2, i64::from(first), 0]
         }
-        Event::Published(id) => [3, i64::from(id.get()), 0],
-        // r[2]: the granted QoS, -1 for a refusal.
-        Event::Subscribed {
-            packet_id, refused, ..
-        } => {
+        Event::Published(id) => [3, i64::from(id.get()), code],
+        // r[2]: the granted QoS (the SUBACK's first code).
+        Event::Subscribed { packet_id, .. } => {
             let granted = c.last_suback().first().map_or(0, |&q| i64::from(q));
-            [
-                4,
-                i64::from(packet_id.get()),
-                if refused { -1 } else { granted },
-            ]
+            [4, i64::from(packet_id.get()), granted]
         }
-        Event::Unsubscribed(id) => [5, i64::from(id.get()), 0],
+        Event::Unsubscribed(id) => [5, i64::from(id.get()), code],
         Event::Pong { requested } => [6, i64::from(requested), 0],
         Event::Other(first) => [7, i64::from(first), 0],
+        // No enhanced authentication in umqtt.aio (no method is sent).
+        #[cfg(feature = "v5")]
+        Event::AuthChallenge => [7, 0xF0, 0],
     };
     // The acknowledgement joins the bytes of the next OP_OUT (the message
     // stays readable: queueing touches only the transmit buffer).

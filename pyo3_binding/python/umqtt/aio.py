@@ -11,7 +11,7 @@
 
 The protocol runs in the Rust core's sans-IO connection (``Conn``: the
 ``umqtt._umqtt`` extension on CPython, the native module ``umqtt/_conn.mpy``
-on MicroPython); this file only moves bytes between asyncio streams and it,
+on MicroPython, ``umqtt/_conn5.mpy`` for protocol=5); this file only moves bytes between asyncio streams and it,
 sleeps until its deadlines and turns its events into waiters. See
 spec/PYAPI.md "umqtt.aio".
 """
@@ -24,35 +24,61 @@ _MICROPYTHON = sys.implementation.name == "micropython"
 try:
     from umqtt._umqtt import Conn, MQTTException
 except ImportError:
-    from umqtt import _conn as _n
     from umqtt.simple import MQTTException
 
-    class Conn:
-        # The native functions bind self like methods; the engine is self._e.
-        def __init__(self, protocol=4):
-            self._e = _n._Engine(protocol)
+    # The native modules' functions (they bind self like methods; the engine
+    # is self._e): umqtt/_conn.mpy (3.1.1), umqtt/_conn5.mpy (also MQTT 5,
+    # loaded only for protocol=5 so boards on 3.1.1 do not carry it).
+    _NAMES = (
+        "connect",
+        "publish",
+        "subscribe",
+        "unsubscribe",
+        "disconnect",
+        "out",
+        "feed",
+        "event",
+        "deadline",
+        "timeout",
+        "lost",
+        "closed",
+        "connected",
+        "room",
+        "set_reconnect",
+        "reconnect_on",
+        "reconnect_begin",
+        "reconnect_failed",
+        "should_reconnect",
+        "resubscribe",
+        "timed_out",
+    )
+    _classes = {}
 
-        connect = _n.connect
-        publish = _n.publish
-        subscribe = _n.subscribe
-        unsubscribe = _n.unsubscribe
-        disconnect = _n.disconnect
-        out = _n.out
-        feed = _n.feed
-        event = _n.event
-        deadline = _n.deadline
-        timeout = _n.timeout
-        lost = _n.lost
-        closed = _n.closed
-        connected = _n.connected
-        room = _n.room
-        set_reconnect = _n.set_reconnect
-        reconnect_on = _n.reconnect_on
-        reconnect_begin = _n.reconnect_begin
-        reconnect_failed = _n.reconnect_failed
-        should_reconnect = _n.should_reconnect
-        resubscribe = _n.resubscribe
-        timed_out = _n.timed_out
+    def _native(n, names):
+        class Conn:
+            def __init__(self, protocol=4):
+                self._e = n._Engine(protocol)
+
+        for k in names:
+            setattr(Conn, k, getattr(n, k))
+        return Conn
+
+    def Conn(protocol=4):
+        v5 = protocol == 5
+        cls = _classes.get(v5)
+        if cls is None:
+            if v5:
+                try:
+                    from umqtt import _conn5 as n
+                except ImportError:
+                    raise ValueError("protocol=5: this build has no MQTT 5")
+                cls = _native(n, _NAMES + ("connack_properties",))
+            else:
+                from umqtt import _conn as n
+
+                cls = _native(n, _NAMES)
+            _classes[v5] = cls
+        return cls(protocol)
 
 
 from collections import deque
@@ -577,6 +603,13 @@ class MQTTClient:
         except asyncio.CancelledError:
             raise
         except Exception as e:
+            # MQTT 5: after a protocol error the core queued DISCONNECT with
+            # its reason code; it goes out first if it can, as the blocking
+            # client's does.
+            try:
+                await asyncio.wait_for(self._send(), 1)
+            except Exception:
+                pass
             self._lost(e, w)
 
     async def _take(self, data):

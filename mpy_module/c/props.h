@@ -1,0 +1,100 @@
+// MQTT 5 properties as items between MicroPython objects and the Rust
+// encoders, shared by c/v5.c (simple.mpy) and conn/conn_glue.c
+// (_conn5.mpy): the item layout (umqtt_prop_t, mirrored by PropItem in
+// src/ffi.rs and conn/src/lib.rs), a Python value into an item, an item's
+// value as a Python object. Every rule is the core's: an item only says
+// what Python type the value had.
+#ifndef UMQTT_PROPS_H
+#define UMQTT_PROPS_H
+
+#include "py/dynruntime.h"
+#include "py/smallint.h"
+
+typedef struct {
+    const uint8_t *ptr;
+    size_t len;
+} umqtt_bytes_t;
+
+// Packet contexts of the encoders (the core's Context numbering).
+#define CTX_CONNECT 0
+#define CTX_WILL 1
+#define CTX_PUBLISH 3
+#define CTX_SUBSCRIBE 5
+#define CTX_UNSUBSCRIBE 7
+#define CTX_DISCONNECT 9
+
+// Item kinds (any other: a type no property has).
+#define PROP_INT 0
+#define PROP_STR 1
+#define PROP_BYTES 2
+#define PROP_PAIR 3
+#define PROP_OTHER 4
+
+// A property: name and value by kind (num, a, or the pair a, b); list: the
+// dict keeps it in a list (user_property, subscription_identifier).
+typedef struct {
+    umqtt_bytes_t name;
+    umqtt_bytes_t a;
+    umqtt_bytes_t b;
+    int64_t num;
+    int32_t kind;
+    int32_t list;
+} umqtt_prop_t;
+
+// The bytes of a str or buffer object.
+static inline umqtt_bytes_t prop_bytes(mp_obj_t o) {
+    mp_buffer_info_t bi;
+    mp_get_buffer_raise(o, &bi, MP_BUFFER_READ);
+    umqtt_bytes_t b = { bi.buf, bi.len };
+    return b;
+}
+
+// One value into `p` by its Python type; the core checks it for the name.
+static inline void prop_value(umqtt_prop_t *p, mp_obj_t v) {
+    p->kind = PROP_OTHER;
+    mp_buffer_info_t bi;
+    if (mp_obj_is_str(v)) {
+        p->kind = PROP_STR;
+        p->a = prop_bytes(v);
+    } else if (mp_obj_is_int(v) || mp_obj_is_bool(v)) {
+        // Booleans are ints (request_problem_information=True); a big int is
+        // out of every range (-1; mp_obj_get_int would truncate it).
+        p->kind = PROP_INT;
+        p->num = mp_obj_is_small_int(v) ? MP_OBJ_SMALL_INT_VALUE(v)
+            : mp_obj_is_bool(v) ? mp_obj_is_true(v) : -1;
+    } else if (mp_obj_is_type(v, &mp_type_tuple)) {
+        size_t n;
+        mp_obj_t *kv;
+        mp_obj_get_array(v, &n, &kv);
+        if (n == 2 && mp_obj_is_str(kv[0]) && mp_obj_is_str(kv[1])) {
+            p->kind = PROP_PAIR;
+            p->a = prop_bytes(kv[0]);
+            p->b = prop_bytes(kv[1]);
+        }
+    } else if (mp_get_buffer(v, &bi, MP_BUFFER_READ)) {
+        p->kind = PROP_BYTES;
+        p->a.ptr = bi.buf;
+        p->a.len = bi.len;
+    }
+}
+
+// An item's value: int, str, (str, str) or bytes.
+static inline mp_obj_t prop_obj(const umqtt_prop_t *p) {
+    switch (p->kind) {
+        case PROP_INT:
+            return mp_obj_new_int_from_uint((mp_uint_t)p->num);
+        case PROP_STR:
+            return mp_obj_new_str((const char *)p->a.ptr, p->a.len);
+        case PROP_PAIR: {
+            mp_obj_t kv[2] = {
+                mp_obj_new_str((const char *)p->a.ptr, p->a.len),
+                mp_obj_new_str((const char *)p->b.ptr, p->b.len),
+            };
+            return mp_obj_new_tuple(2, kv);
+        }
+        default:
+            return mp_obj_new_bytes(p->a.ptr, p->a.len);
+    }
+}
+
+#endif

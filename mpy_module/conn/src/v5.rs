@@ -1,0 +1,188 @@
+//! MQTT 5 in `umqtt/_conn5.mpy`: the operations with properties, options
+//! and reason codes (as pyo3_binding/src/conn.rs), the properties the glue
+//! hands over as items (../c/props.h) encoded by the core's builder, and
+//! received ones handed back item by item. Every rule (names, types,
+//! ranges, which packet allows what) is the core's.
+use super::{Bytes, Core, Io, OP_PROPS, OP_PROP_AT};
+use super::{OP_CONNECT, OP_DISCONNECT, OP_PUBLISH, OP_SUBSCRIBE, OP_UNSUBSCRIBE};
+use umqtt_core::codec::v5::{
+    self, Context, Dynamic, Properties, PropertyBuilder, Role, SubOptions, Value,
+};
+use umqtt_core::{args, ArgError, Error};
+
+/// `PropItem::kind` (any other: a value of a type no property has).
+const PROP_INT: i32 = 0;
+const PROP_STR: i32 = 1;
+const PROP_BYTES: i32 = 2;
+const PROP_PAIR: i32 = 3;
+
+/// The core's packet context numbered as `Context` (Connect = 0 ...).
+fn context(ctx: i64) -> Context {
+    usize::try_from(ctx)
+        .ok()
+        .and_then(|i| Context::ALL.get(i).copied())
+        .unwrap_or(Context::Publish)
+}
+
+/// Properties OP_PROPS encoded, for a packet of `ctx`.
+fn props(b: &Bytes, ctx: Context) -> Result<Properties<'_>, Error> {
+    Ok(Properties::parse(b.or_empty(), ctx, Role::Client)?)
+}
+
+/// The operations an MQTT 5 engine (`v5`) runs differently, and OP_PROPS /
+/// OP_PROP_AT; `None`: not one of them (the 3.1.1 code runs it).
+pub(super) fn run(
+    c: &mut Core,
+    now: u64,
+    v5: bool,
+    op: i32,
+    io: &mut Io,
+) -> Option<Result<(), Error>> {
+    match op {
+        OP_PROPS => Some(encode(v5, io)),
+        OP_PROP_AT => {
+            prop_at(c, io);
+            Some(Ok(()))
+        }
+        _ if !v5 => None,
+        _ => run_v5(c, now, op, io),
+    }
+}
+
+fn run_v5(c: &mut Core, now: u64, op: i32, io: &mut Io) -> Option<Result<(), Error>> {
+    let [i0, i1, i2, i3] = io.i;
+    let r = match op {
+        OP_CONNECT => connect(c, now, io),
+        OP_PUBLISH => (|| {
+            let (t, m) = (io.a.or_empty(), io.b.or_empty());
+            let p = props(&io.f, Context::Publish)?;
+            let id = c.publish_v5(t, m, args::qos(i0)?, i1 != 0, p, now)?;
+            io.r[0] = id.map_or(0, |p| i64::from(p.get()));
+            Ok(())
+        })(),
+        OP_SUBSCRIBE => (|| {
+            let o = SubOptions {
+                qos: args::qos(i0)?,
+                no_local: i1 != 0,
+                retain_as_published: i2 != 0,
+                retain_handling: u8::try_from(i3).unwrap_or(u8::MAX),
+            };
+            let p = props(&io.f, Context::Subscribe)?;
+            let id = c.subscribe_v5(&[(io.a.or_empty(), o)], p, now)?;
+            io.r[0] = i64::from(id.get());
+            Ok(())
+        })(),
+        OP_UNSUBSCRIBE => (|| {
+            let p = props(&io.f, Context::Unsubscribe)?;
+            let id = c.unsubscribe_v5(&[io.a.or_empty()], p, now)?;
+            io.r[0] = i64::from(id.get());
+            Ok(())
+        })(),
+        OP_DISCONNECT => (|| {
+            let reason = args::disconnect_reason(i0, true)?;
+            let p = props(&io.f, Context::Disconnect)?;
+            c.disconnect_v5(reason, p, now)
+        })(),
+        _ => return None,
+    };
+    Some(r)
+}
+
+/// OP_CONNECT of an MQTT 5 engine (the arguments as the 3.1.1 one, plus
+/// the CONNECT's properties `f` and the will's `g`).
+fn connect(c: &mut Core, now: u64, io: &Io) -> Result<(), Error> {
+    let [i0, i1, i2, i3] = io.i;
+    let will = match io.d.get() {
+        Some(topic) => {
+            args::will_topic(topic)?;
+            Some(v5::Will {
+                topic,
+                payload: io.e.or_empty(),
+                qos: args::qos(i2)?,
+                retain: i3 != 0,
+                properties: props(&io.g, Context::Will)?,
+            })
+        }
+        None => None,
+    };
+    let p = v5::Connect {
+        client_id: io.a.or_empty(),
+        keepalive: args::keepalive(i0)?,
+        clean_start: i1 != 0,
+        username: io.b.get(),
+        password: io.c.get(),
+        will,
+        properties: props(&io.f, Context::Connect)?,
+    };
+    c.connect_v5(&p, now)
+}
+
+/// OP_PROPS: encode the `n_items` items for a packet of context `i[0]`
+/// into `out[..cap]`; `r[0]` = the length. On a 3.1.1 engine any property
+/// is the core's ValueError.
+fn encode(v5: bool, io: &mut Io) -> Result<(), Error> {
+    io.r[0] = 0;
+    if io.n_items == 0 || io.items.is_null() || io.out.is_null() {
+        return Ok(());
+    }
+    if !v5 {
+        return Err(ArgError::PropertiesNeedV5.into());
+    }
+    // SAFETY: the glue passes n_items items whose buffers live for the
+    // call, and cap writable bytes at out.
+    let (items, buf) = unsafe {
+        (
+            core::slice::from_raw_parts(io.items, io.n_items),
+            core::slice::from_raw_parts_mut(io.out, io.cap),
+        )
+    };
+    let mut b = PropertyBuilder::new(buf, context(io.i[0]), Role::Client);
+    for it in items {
+        // MicroPython's str objects hold UTF-8.
+        let text = core::str::from_utf8;
+        let (a, bb) = (it.a.or_empty(), it.b.or_empty());
+        let value = match (it.kind, text(a), text(bb)) {
+            (PROP_INT, ..) => Dynamic::Int(it.num),
+            (PROP_STR, Ok(s), _) => Dynamic::Value(Value::Str(s)),
+            (PROP_BYTES, ..) => Dynamic::Value(Value::Binary(a)),
+            (PROP_PAIR, Ok(k), Ok(v)) => Dynamic::Value(Value::Pair(k, v)),
+            _ => Dynamic::Other,
+        };
+        b.push_dynamic(text(it.name.or_empty()).unwrap_or(""), value)?;
+    }
+    io.r[0] = i64::try_from(b.len()).unwrap_or(i64::MAX);
+    Ok(())
+}
+
+/// OP_PROP_AT: property `i[1]` of the CONNACK (`i[0]` 0) or of the packet
+/// of the last event (1: a message's) into `item`; `r[0]` 0 past the end.
+/// The pointers borrow the engine until its next operation.
+fn prop_at(c: &Core, io: &mut Io) {
+    let list = if io.i[0] == 0 {
+        c.connack_properties()
+    } else {
+        c.last_properties()
+    };
+    let found = usize::try_from(io.i[1])
+        .ok()
+        .and_then(|i| list.iter().nth(i));
+    let Some((id, v)) = found else {
+        io.r[0] = 0;
+        return;
+    };
+    let bytes = |b: &[u8]| {
+        let mut x = Bytes::NONE;
+        x.set(b);
+        x
+    };
+    let it = &mut io.item;
+    it.name = bytes(id.name().as_bytes());
+    it.list = i32::from(id.is_list());
+    (it.kind, it.num, it.a, it.b) = match v {
+        Value::Int(n) => (PROP_INT, i64::from(n), Bytes::NONE, Bytes::NONE),
+        Value::Str(s) => (PROP_STR, 0, bytes(s.as_bytes()), Bytes::NONE),
+        Value::Binary(b) => (PROP_BYTES, 0, bytes(b), Bytes::NONE),
+        Value::Pair(k, v) => (PROP_PAIR, 0, bytes(k.as_bytes()), bytes(v.as_bytes())),
+    };
+    io.r[0] = 1;
+}
