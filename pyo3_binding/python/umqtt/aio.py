@@ -258,7 +258,7 @@ class MQTTClient:
         self._roomq = []
         # Of them, woken and not yet running.
         self._woken = 0
-        # CPython: a write of what publish() queued is scheduled (_kick).
+        # A write of what publish() queued is scheduled (_kick).
         self._flushing = False
         self._qmax = queue_size
         self._q = deque((), queue_size)
@@ -521,25 +521,44 @@ class MQTTClient:
     if _MICROPYTHON:
 
         async def _send(self):
-            # Write everything the connection has queued. The lock keeps one
-            # drain at a time (MicroPython's StreamWriter allows no more, and
-            # loses bytes written during one); the bytes of operations queued
-            # meanwhile go out with the holder, which loops until none are left.
+            # Write everything the connection has queued. A write the socket
+            # takes whole needs no lock (no await). When it takes only part,
+            # the lock keeps one drain at a time (MicroPython's StreamWriter
+            # allows no more, and loses bytes written during one); operations
+            # queued meanwhile find it held and leave their bytes to the
+            # holder, which loops until none are left. (drain() with nothing
+            # pending only yields, a pass of the scheduler per packet;
+            # CPython's does not.)
             w = self._w
             if w is None or self._lock.locked():
                 return None
-            async with self._lock:
-                while w is self._w:
-                    try:
-                        data = self._c.out()
-                        if data is None:
+            c = self._c
+            try:
+                while True:
+                    data = c.out()
+                    if data is None:
+                        return None
+                    w.write(data)
+                    if w.out_buf:
+                        async with self._lock:
+                            await w.drain()
+                        if w is not self._w:
                             return None
-                        w.write(data)
-                        await w.drain()
-                    except Exception as e:
-                        self._lost(e, w)
-                        return e
-            return None
+            except Exception as e:
+                self._lost(e, w)
+                return e
+
+        def _kick(self):
+            # Write what publish() queued once the tasks ready now have run:
+            # the QoS 1/2 publishes of many tasks go out in one write.
+            # (MicroPython's asyncio has no call_soon(): a task does it.)
+            if not self._flushing:
+                self._flushing = True
+                asyncio.create_task(self._flush())
+
+        async def _flush(self):
+            self._flushing = False
+            await self._send()
 
     else:
 
@@ -725,10 +744,7 @@ class MQTTClient:
                 continue
             p = _Wait()
             self._pubs[pid] = p
-            if _MICROPYTHON:
-                await self._send()
-            else:
-                self._kick()
+            self._kick()
             # Cancelled here, the message stays in the session and is still
             # delivered (resent after a reconnect).
             return await p.wait()
