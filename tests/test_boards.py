@@ -273,3 +273,79 @@ def test_sans_io_conn_module_round_trips(board, mosquitto, observer, mkparams):
     assert sorted((m.topic, m.payload, m.qos) for m in got) == sorted(
         [(p["TOPIC"] + "/up/%d" % q, b"conn q%d" % q, q) for q in (0, 1, 2)]
         + [(p["TOPIC"] + "/will", b"conn gone", 1)])
+
+
+def test_sans_io_conn5_module_mqtt5(board, mosquitto, mkparams):
+    # umqtt/_conn5.mpy (the MQTT 5 build of the same connection, what umqtt.aio loads
+    # for protocol=5) on the board's machine code, driven synchronously as above:
+    # CONNECT properties, the CONNACK's properties, a subscription identifier, a
+    # QoS 1 publish with user properties coming back with them and reason code 0.
+    b = mosquitto()
+    p = mkparams(b)
+    proc = board.start("""
+        import socket
+        from umqtt import _conn5 as n
+
+        class Conn:
+            def __init__(self):
+                self._e = n._Engine(5)
+            connect = n.connect
+            publish = n.publish
+            subscribe = n.subscribe
+            disconnect = n.disconnect
+            out = n.out
+            feed = n.feed
+            event = n.event
+            connack_properties = n.connack_properties
+
+        c = Conn()
+        s = socket.socket()
+        s.settimeout(20)
+        s.connect(socket.getaddrinfo(HOST, PORT)[0][-1])
+
+        def flush():
+            d = c.out()
+            while d is not None:
+                s.write(d)
+                d = c.out()
+
+        got = []
+
+        def until(kind, key=None):
+            # Events until one of kind (with ev[1] == key), messages kept.
+            while True:
+                ev = c.event()
+                if ev is None:
+                    flush()
+                    data = s.recv(512)
+                    if not data:
+                        raise OSError("closed")
+                    while data:
+                        data = data[c.feed(data):]
+                    continue
+                if ev[0] == 2:
+                    got.append(ev)
+                if ev[0] == kind and (key is None or ev[1] == key):
+                    return ev
+
+        c.connect(CLIENT_ID, None, None, 30, True, None, {"session_expiry_interval": 10})
+        print("connack", until(1)[1])
+        print("receive_maximum", c.connack_properties().get("receive_maximum"))
+        pid = c.subscribe(TOPIC, 1, False, False, 0, {"subscription_identifier": 5})
+        ev = until(4, pid)
+        print("granted", ev[3], ev[2])
+        pid = c.publish(TOPIC, b"five", 1, False, {"user_property": [("k", "v")]})
+        ev = until(3, pid)
+        print("puback", ev[3], ev[2])
+        ev = got[0] if got else until(2)
+        print("message", ev[2], sorted(ev[4].items()))
+        c.disconnect(0, {"reason_string": "bye"})
+        flush()
+        s.close()
+    """, p, extra=[board.mpy_file("_conn.mpy"), board.mpy_file("_conn5.mpy")])
+    r = proc.wait(60).check()
+    assert "connack False" in r.lines, r
+    assert "receive_maximum 20" in r.lines, r  # Mosquitto 2.0's default
+    assert "granted 1 None" in r.lines and "puback 0 None" in r.lines, r
+    assert ("message b'five' [('subscription_identifier', [5]), ('user_property', [('k', 'v')])]"
+            in r.lines), r
