@@ -493,13 +493,9 @@ class MQTTClient:
             t.cancel()
             self._retry_task = None
         if up:
-            await self._send()
             if _MICROPYTHON:
-                # Another task's _send may hold the lock, writing our
-                # DISCONNECT among its bytes: let it finish before the
-                # stream is closed under it.
-                async with self._lock:
-                    pass
+                await self._send_all()
+            else:
                 await self._send()
         self._drop()
         c.closed()
@@ -508,6 +504,26 @@ class MQTTClient:
         self._arrived.set()
         self._wake_room(True)
         self._fail_requests()
+
+    if _MICROPYTHON:
+
+        async def _send_all(self):
+            # disconnect(): everything queued (the DISCONNECT last) written
+            # and drained before the stream is closed. The lock waits for a
+            # drain in progress (another task's _send, perhaps with our
+            # DISCONNECT among its bytes) and keeps new ones out meanwhile.
+            w = self._w
+            try:
+                async with self._lock:
+                    while w is self._w:
+                        data = self._c.out()
+                        if data is not None:
+                            w.write(data)
+                        elif not w.out_buf:
+                            return
+                        await w.drain()
+            except Exception as e:
+                self._lost(e, w)
 
     def _fail_requests(self):
         pubs, reqs = self._pubs, self._reqs
