@@ -20,6 +20,8 @@ import time
 
 import pytest
 
+from harness import fakebroker as fb
+
 AIO = """
 import asyncio
 from umqtt.aio import MQTTClient as AClient
@@ -141,6 +143,43 @@ def test_1000_qos1_from_100_tasks_pipelined(runtime, broker, observer, mkparams)
     assert sorted(m.payload for m in msgs) == sorted(b"%d-%d" % (i, j) for i in range(100)
                                                      for j in range(10))
     print("[%s] 1000 QoS 1 from 100 tasks: %s ms" % (runtime.name, r.get("MS")))
+
+
+def test_concurrent_large_qos0_publishers_wait_their_turn(runtime, fake_broker, mkparams):
+    # 4 tasks publishing 64 KB QoS 0 messages in a loop to a broker that reads
+    # nothing for a second (a small receive window): the socket fills, and each
+    # publish waits its turn (on MicroPython for the task whose drain() is in
+    # progress) instead of spinning without yielding or queueing without bound.
+    # Every message arrives whole, DISCONNECT last.
+    import socket
+    fake_broker.listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    proc = runtime.start(prelude("""
+        async def amain():
+            c = aclient()
+            await c.connect()
+            big = b"x" * 65536
+            async def writer(i):
+                for j in range(40):
+                    await c.publish(TOPIC, big)
+                return j + 1
+            print("SENT", sum(await asyncio.gather(*[writer(i) for i in range(4)])))
+            await c.disconnect()
+    """), mkparams(fake_broker))
+    fake_broker.accept()
+    fake_broker.expect(fb.CONNECT)
+    fake_broker.send(fb.packet(fb.CONNACK, 0, b"\x00\x00"))
+    time.sleep(1.0)  # the client's writes back up meanwhile
+    published = 0
+    while True:
+        pkt = fake_broker.read_packet(timeout=30)
+        if pkt.type != fb.PUBLISH:
+            break
+        assert len(pkt.body) > 65536, len(pkt.body)
+        published += 1
+    assert pkt.type == fb.DISCONNECT, pkt
+    assert published == 160
+    r = proc.wait(60).check()
+    assert r.get("SENT") == "160"
 
 
 def test_background_keepalive_and_dead_broker(runtime, broker, mkparams):

@@ -92,6 +92,9 @@ _READ = 4096
 # Inbound messages held for messages() before the client stops reading the
 # socket (MQTTClient(queue_size=...)).
 QUEUE_SIZE = 32
+# Seconds disconnect() waits for what is queued (its DISCONNECT last) to be
+# written before it closes the connection.
+DISCONNECT_TIMEOUT = 10
 
 
 if _MICROPYTHON or not hasattr(asyncio, "timeout"):
@@ -493,10 +496,11 @@ class MQTTClient:
             t.cancel()
             self._retry_task = None
         if up:
-            if _MICROPYTHON:
-                await self._send_all()
-            else:
-                await self._send()
+            try:
+                await _within(self._send_all(), DISCONNECT_TIMEOUT)
+            except asyncio.TimeoutError:
+                # A broker that reads nothing: closed all the same.
+                pass
         self._drop()
         c.closed()
         self.up.clear()
@@ -525,6 +529,22 @@ class MQTTClient:
             except Exception as e:
                 self._lost(e, w)
 
+    else:
+
+        async def _send_all(self):
+            # The same: drain() only waits for the buffer to fall below its
+            # high-water mark, and what close() leaves buffered is lost when
+            # the event loop ends, so the limit goes to 0 first.
+            w = self._w
+            try:
+                data = self._c.out()
+                if data is not None:
+                    w.write(data)
+                w.transport.set_write_buffer_limits(0)
+                await w.drain()
+            except Exception as e:
+                self._lost(e, w)
+
     def _fail_requests(self):
         pubs, reqs = self._pubs, self._reqs
         self._pubs, self._reqs = {}, {}
@@ -536,17 +556,26 @@ class MQTTClient:
 
     if _MICROPYTHON:
 
-        async def _send(self):
+        async def _send(self, wait=False):
             # Write everything the connection has queued. A write the socket
             # takes whole needs no lock (no await). When it takes only part,
             # the lock keeps one drain at a time (MicroPython's StreamWriter
             # allows no more, and loses bytes written during one); operations
             # queued meanwhile find it held and leave their bytes to the
-            # holder, which loops until none are left. (drain() with nothing
-            # pending only yields, a pass of the scheduler per packet;
-            # CPython's does not.)
+            # holder, which loops until none are left; with wait (a QoS 0
+            # publish) they wait for it, as CPython's drain() does. (drain()
+            # with nothing pending only yields, a pass of the scheduler per
+            # packet; CPython's does not.)
             w = self._w
-            if w is None or self._lock.locked():
+            if w is None:
+                return None
+            if self._lock.locked():
+                # Not the reader: it must go on reading while the broker
+                # reads nothing until it can write. A QoS 0 publisher in a
+                # loop would neither yield nor stop queueing.
+                if wait:
+                    async with self._lock:
+                        pass
                 return None
             c = self._c
             try:
@@ -598,9 +627,10 @@ class MQTTClient:
             except Exception as e:
                 self._lost(e, w)
 
-        async def _send(self):
+        async def _send(self, wait=False):
             # The same; CPython's StreamWriter buffers every write and lets
-            # several tasks wait in drain(), so no lock.
+            # several tasks wait in drain() (which waits for room whatever
+            # wait says), so no lock.
             w = self._w
             if w is None:
                 return None
@@ -752,7 +782,7 @@ class MQTTClient:
             else:
                 pid = c.publish(topic, msg, qos, retain, properties)
             if not pid:
-                e = await self._send()
+                e = await self._send(True)
                 if e is None:
                     return
                 if not c.reconnect_on() or self._closing:
