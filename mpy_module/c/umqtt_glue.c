@@ -767,35 +767,9 @@ static mp_obj_t mqtt_ws_open(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, m
         umqtt_ws_open(e->rust, e, NULL, &out);
         return mp_const_none;
     }
-    size_t n;
-    mp_obj_t *t;
-    mp_obj_get_array(v[1], &n, &t);
-    if (n != 4) {
-        mp_raise_TypeError("_ws_open: bad target");
-    }
     umqtt_ws_args_t a;
-    mp_fun_table.memset_(&a, 0, sizeof(a));
-    a.host = get_bytes(t[0], MP_QSTR_server);
-    a.port = (uint32_t)mp_obj_get_int(t[1]);
-    a.tls = mp_obj_is_true(t[2]);
-    a.path = get_bytes(t[3], MP_QSTR_ws_path);
-    // Up to 16 headers (the core refuses more).
     umqtt_bytes_t hb[32];
-    mp_obj_t *items;
-    mp_obj_get_array(v[2], &a.n_headers, &items);
-    if (a.n_headers <= 16) {
-        for (size_t i = 0; i < a.n_headers; i++) {
-            size_t two;
-            mp_obj_t *kv;
-            mp_obj_get_array(items[i], &two, &kv);
-            if (two != 2) {
-                mp_raise_TypeError("ws_headers: (name, value) pairs");
-            }
-            hb[2 * i] = get_bytes(kv[0], MP_QSTR_headers);
-            hb[2 * i + 1] = get_bytes(kv[1], MP_QSTR_headers);
-        }
-        a.headers = hb;
-    }
+    ws_args_of(v[1], v[2], &a, hb);
     a.timeout_ms = v[3] == mp_const_none ? -1 : timeout_to_mode(v[3]);
     call_t c;
     begin(&c, v[0], true);
@@ -839,6 +813,18 @@ static mp_obj_t module_init(mp_obj_fun_bc_t *self) {
     mp_store_global(MP_QSTR__retry_failed, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_retry_failed));
     mp_store_global(MP_QSTR__ws_target, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_ws_target));
     mp_store_global(MP_QSTR__ws_open, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_ws_open));
+#if UMQTT_WS
+    // umqtt.aio over WebSockets (ws_aio.c).
+    wsl_register();
+    mp_store_global(MP_QSTR__wsl_request, MP_DYNRUNTIME_MAKE_FUNCTION(wsl_request));
+    mp_store_global(MP_QSTR__wsl_accept, MP_DYNRUNTIME_MAKE_FUNCTION(wsl_accept));
+    mp_store_global(MP_QSTR__wsl_frame, MP_DYNRUNTIME_MAKE_FUNCTION(wsl_frame));
+    mp_store_global(MP_QSTR__wsl_decode, MP_DYNRUNTIME_MAKE_FUNCTION(wsl_decode));
+    mp_store_global(MP_QSTR__wsl_due, MP_DYNRUNTIME_MAKE_FUNCTION(wsl_due));
+    mp_store_global(MP_QSTR__wsl_reply, MP_DYNRUNTIME_MAKE_FUNCTION(wsl_reply));
+    mp_store_global(MP_QSTR__wsl_check, MP_DYNRUNTIME_MAKE_FUNCTION(wsl_check));
+    mp_store_global(MP_QSTR__wsl_close, MP_DYNRUNTIME_MAKE_FUNCTION(wsl_close));
+#endif
     mp_store_global(MP_QSTR__props, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_props));
     mp_store_global(MP_QSTR__v5props, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_v5props));
     mp_store_global(MP_QSTR__reauthenticate, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_reauthenticate));

@@ -14,6 +14,7 @@ mod heap;
 mod host;
 mod v5;
 mod ws;
+mod ws_aio;
 
 use core::ffi::c_void;
 use ffi::{

@@ -74,6 +74,46 @@ impl umqtt_core::ws::Entropy for MpHost<'_> {
     }
 }
 
+/// Run `f` with the upgrade request `a` describes (host, path, up to
+/// [`MAX_HEADERS`] headers: strings of the glue).
+///
+/// # Safety
+/// `a`'s buffers alive for the call, `headers` pointing to
+/// `2 * n_headers` of them.
+#[cfg(feature = "ws")]
+pub(crate) unsafe fn with_request<R>(
+    a: &WsArgs,
+    f: impl FnOnce(&umqtt_core::ws::Request<'_>) -> Result<R, Error>,
+) -> Result<R, Error> {
+    use umqtt_core::ws::{Request, WsError};
+    let pairs = if a.n_headers == 0 || a.headers.is_null() {
+        &[][..]
+    } else {
+        // SAFETY: the glue passes 2 * n_headers strings, alive for the call.
+        unsafe { core::slice::from_raw_parts(a.headers, a.n_headers.saturating_mul(2)) }
+    };
+    if a.n_headers > MAX_HEADERS {
+        return Err(Error::WebSocket(WsError::InvalidHeader));
+    }
+    let mut headers = [("", ""); MAX_HEADERS];
+    for (slot, kv) in headers.iter_mut().zip(pairs.chunks_exact(2)) {
+        if let [k, v] = kv {
+            *slot = (
+                text(*k, WsError::InvalidHeader)?,
+                text(*v, WsError::InvalidHeader)?,
+            );
+        }
+    }
+    let req = Request {
+        host: text(a.host, WsError::InvalidHost)?,
+        port: u16::try_from(a.port).unwrap_or(0),
+        tls: a.tls != 0,
+        path: text(a.path, WsError::InvalidPath)?,
+        headers: headers.get(..a.n_headers).unwrap_or(&[]),
+    };
+    f(&req)
+}
+
 /// A Python string argument as `&str` (the glue passes str objects).
 #[cfg(feature = "ws")]
 fn text<'a>(b: Bytes, bad: umqtt_core::ws::WsError) -> Result<&'a str, Error> {
@@ -132,9 +172,15 @@ pub unsafe extern "C" fn umqtt_ws_target(
     }
     #[cfg(not(feature = "ws"))]
     {
-        let _ = (server, port, ssl, path);
-        // Built without WebSockets (UMQTT_WS=0 build.sh).
-        if ws {
+        let _ = (port, ssl, path);
+        // Built without WebSockets (UMQTT_WS=0 build.sh): the transport and
+        // a ws:// or wss:// URL as server are refused.
+        // SAFETY: Python buffer alive for the call.
+        let s = unsafe { server.as_slice() };
+        let url = [&b"ws://"[..], b"wss://"]
+            .iter()
+            .any(|p| s.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p)));
+        if ws || url {
             return fail(
                 err,
                 Error::InvalidArgument(umqtt_core::ArgError::InvalidTransport),
@@ -161,7 +207,6 @@ pub unsafe extern "C" fn umqtt_ws_open(
     let (engine, out) = unsafe { parts(eng, out) };
     #[cfg(feature = "ws")]
     {
-        use umqtt_core::ws::{Request, WsError};
         if let Some(link) = engine.link.get() {
             link.reset();
         }
@@ -170,39 +215,6 @@ pub unsafe extern "C" fn umqtt_ws_open(
         }
         // SAFETY: non-null and valid (the glue's contract).
         let a = unsafe { &*args };
-        let pairs = if a.n_headers == 0 || a.headers.is_null() {
-            &[][..]
-        } else {
-            // SAFETY: the glue passes 2 * n_headers strings, alive for the call.
-            unsafe { core::slice::from_raw_parts(a.headers, a.n_headers.saturating_mul(2)) }
-        };
-        if a.n_headers > MAX_HEADERS {
-            return fail(out, Error::WebSocket(WsError::InvalidHeader));
-        }
-        let mut headers = [("", ""); MAX_HEADERS];
-        for (slot, kv) in headers.iter_mut().zip(pairs.chunks_exact(2)) {
-            if let [k, v] = kv {
-                match text(*k, WsError::InvalidHeader)
-                    .and_then(|k| Ok((k, text(*v, WsError::InvalidHeader)?)))
-                {
-                    Ok(pair) => *slot = pair,
-                    Err(e) => return fail(out, e),
-                }
-            }
-        }
-        let headers = headers.get(..a.n_headers).unwrap_or(&[]);
-        let req = match text(a.host, WsError::InvalidHost)
-            .and_then(|h| Ok((h, text(a.path, WsError::InvalidPath)?)))
-        {
-            Ok((host, path)) => Request {
-                host,
-                port: u16::try_from(a.port).unwrap_or(0),
-                tls: a.tls != 0,
-                path,
-                headers,
-            },
-            Err(e) => return fail(out, e),
-        };
         let timeout = (a.timeout_ms >= 0).then(|| u32::try_from(a.timeout_ms).unwrap_or(u32::MAX));
         let write_timeout_ms = u64::from(engine.client.socket_timeout_ms());
         let mut host = MpHost {
@@ -218,7 +230,10 @@ pub unsafe extern "C" fn umqtt_ws_open(
                 },
             );
         };
-        status(out, link.open(&mut host, &req, timeout))
+        // SAFETY: the glue's strings are alive for the call.
+        status(out, unsafe {
+            with_request(a, |req| link.open(&mut host, req, timeout))
+        })
     }
     #[cfg(not(feature = "ws"))]
     {

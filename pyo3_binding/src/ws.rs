@@ -65,6 +65,11 @@ impl WsConfig {
         })
     }
 
+    /// The extra request headers.
+    pub fn headers(&self) -> &[(String, String)] {
+        &self.headers
+    }
+
     /// The WebSocket target for `server`/`port`/`ssl`, or None for MQTT
     /// over TCP. Bad URLs, paths and headers are a ValueError.
     fn target<'a>(

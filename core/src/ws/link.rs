@@ -7,11 +7,14 @@
 //!
 //! It uses only the inner host's clock and byte stream, plus [`Entropy`]
 //! for the handshake nonce and the frame masks (the core has no random
-//! source).
+//! source). The protocol itself is the sans-IO [`Layer`] (which
+//! `umqtt.aio` drives over its asyncio streams): this file adds the
+//! blocking reads and writes, the deadline and the write pieces.
 
 use super::decoder::Decoder;
 use super::frame::{self, Opcode, MAX_CLIENT_HEADER, MAX_CONTROL_PAYLOAD};
-use super::handshake::{Handshake, Request};
+use super::handshake::Request;
+use super::layer::Layer;
 use super::WsError;
 use crate::buffer::Buffer;
 use crate::client::{Host, ReadResult, ReadWait, DEFAULT_TIMEOUT_MS};
@@ -41,7 +44,7 @@ pub trait Entropy {
 #[derive(Debug, Clone)]
 pub struct Link<B> {
     active: bool,
-    dec: Decoder,
+    layer: Layer,
     early: [u8; EARLY],
     early_at: usize,
     early_len: usize,
@@ -57,7 +60,7 @@ impl<B: Buffer> Link<B> {
     pub const fn new(max_frame: usize, scratch: B) -> Self {
         Link {
             active: false,
-            dec: Decoder::new(max_frame),
+            layer: Layer::new(max_frame),
             early: [0; EARLY],
             early_at: 0,
             early_len: 0,
@@ -75,13 +78,13 @@ impl<B: Buffer> Link<B> {
 
     /// The decoder of the server's frames (its state, for diagnostics).
     pub fn decoder(&self) -> &Decoder {
-        &self.dec
+        self.layer.decoder()
     }
 
     /// Back to inactive (a new connection, or MQTT over TCP).
     pub fn reset(&mut self) {
         self.active = false;
-        self.dec.reset();
+        self.layer.reset();
         self.early_at = 0;
         self.early_len = 0;
     }
@@ -106,14 +109,14 @@ impl<B: Buffer> Link<B> {
             .saturating_add(u64::from(timeout_ms.unwrap_or(HANDSHAKE_TIMEOUT_MS)));
         let mut nonce = [0u8; 16];
         io.fill_random(&mut nonce)?;
-        let n = match req.encode(&nonce, scratch.bytes_mut()) {
+        let layer = &mut self.layer;
+        let n = match layer.request(req, &nonce, scratch.bytes_mut()) {
             Err(WsError::BufferTooSmall { needed }) if scratch.grow(needed) => {
-                req.encode(&nonce, scratch.bytes_mut())
+                layer.request(req, &nonce, scratch.bytes_mut())
             }
             r => r,
         }?;
         io.write(scratch.bytes().get(..n).unwrap_or(&[]))?;
-        let mut hs = Handshake::new(&nonce);
         loop {
             let left = deadline.saturating_sub(io.now_ms());
             let wait = ReadWait::Force(u32::try_from(left).unwrap_or(u32::MAX));
@@ -121,7 +124,7 @@ impl<B: Buffer> Link<B> {
                 ReadResult::Data(got) if left > 0 => got,
                 _ => return Err(Error::Timeout),
             };
-            if let Some(used) = hs.push(self.early.get(..got).unwrap_or(&[]))? {
+            if let Some(used) = layer.accept(self.early.get(..got).unwrap_or(&[]))? {
                 self.early_at = used;
                 self.early_len = got;
                 self.active = true;
@@ -145,19 +148,6 @@ impl<B: Buffer> Link<B> {
         Ok(m)
     }
 
-    /// Send one control frame (best effort is the caller's choice).
-    fn control<H: Host + Entropy>(
-        &mut self,
-        io: &mut H,
-        op: Opcode,
-        payload: &[u8],
-    ) -> Result<(), Error> {
-        let mask = self.mask(io)?;
-        let mut out = [0u8; CONTROL];
-        let n = frame::encode(op, payload, mask, &mut out)?;
-        io.write(out.get(..n).unwrap_or(&[]))
-    }
-
     /// Write `data` (one MQTT packet) as one binary frame: one write when
     /// the scratch buffer can hold the frame, else header and payload in
     /// pieces of its size. A failure after the first piece is `Io` (the
@@ -169,7 +159,7 @@ impl<B: Buffer> Link<B> {
         let scratch = &mut self.scratch;
         let total = frame::frame_len(data.len());
         if scratch.grow(total) {
-            let n = frame::encode(Opcode::Binary, data, mask, scratch.bytes_mut())?;
+            let n = self.layer.frame(data, mask, scratch.bytes_mut())?;
             return io.write(scratch.bytes().get(..n).unwrap_or(&[]));
         }
         // Pieces as large as the buffer may grow to (or already is).
@@ -220,15 +210,15 @@ impl<B: Buffer> Link<B> {
         wait: ReadWait,
     ) -> Result<ReadResult, Error> {
         loop {
-            if self.dec.is_closed() {
+            if let Some(closed) = self.layer.closed() {
                 // Best effort: the connection is over anyway.
                 let mut out = [0u8; 16];
                 if let Ok(mask) = self.mask(io) {
-                    if let Ok(n) = self.dec.encode_close_reply(mask, &mut out) {
+                    if let Ok(n) = self.layer.reply(mask, &mut out) {
                         let _ = io.write(out.get(..n).unwrap_or(&[]));
                     }
                 }
-                return Err(WsError::Closed(self.dec.close_code()).into());
+                return Err(closed.into());
             }
             let got = if self.early_at < self.early_len {
                 let src = self.early.get(self.early_at..self.early_len).unwrap_or(&[]);
@@ -244,13 +234,11 @@ impl<B: Buffer> Link<B> {
                     other => return Ok(other),
                 }
             };
-            let n = self
-                .dec
-                .decode_in_place(buf.get_mut(..got).unwrap_or(&mut []))?;
-            if self.dec.pong_due() {
+            let n = self.layer.decode(buf.get_mut(..got).unwrap_or(&mut []))?;
+            if self.layer.reply_due() && self.layer.closed().is_none() {
                 let mask = self.mask(io)?;
                 let mut out = [0u8; CONTROL];
-                let len = self.dec.encode_pong(mask, &mut out)?;
+                let len = self.layer.reply(mask, &mut out)?;
                 io.write(out.get(..len).unwrap_or(&[]))?;
             }
             if n > 0 {
@@ -269,7 +257,12 @@ impl<B: Buffer> Link<B> {
             return Ok(());
         }
         self.active = false;
-        self.control(io, Opcode::Close, &1000u16.to_be_bytes())
+        let mask = self.mask(io)?;
+        let mut out = [0u8; CONTROL];
+        match self.layer.close(mask, &mut out)? {
+            0 => Ok(()),
+            n => io.write(out.get(..n).unwrap_or(&[])),
+        }
     }
 }
 

@@ -13,7 +13,10 @@
 //! - [`decoder`]: the server's frames in, MQTT bytes out (zero-copy
 //!   slices of the input), plus pings and closes to answer.
 //!
-//! - [`link`]: all of the above driven over a byte stream: [`Link`] (the
+//! - [`layer`]: all of the above as one sans-IO state ([`Layer`]): the
+//!   request out, the answer in, frames out, MQTT bytes and the control
+//!   frames to answer back. `umqtt.aio` drives it over asyncio streams.
+//! - [`link`]: the [`Layer`] driven over a blocking byte stream: [`Link`] (the
 //!   handshake with a deadline, then [`WsHost`], a `client::Host` that
 //!   frames writes and unframes reads). Both bindings use it.
 //!
@@ -59,12 +62,14 @@
 pub mod decoder;
 pub mod frame;
 pub mod handshake;
+pub mod layer;
 pub mod link;
 pub mod url;
 
 pub use decoder::{Decoder, Event};
 pub use frame::Opcode;
 pub use handshake::{Handshake, Request};
+pub use layer::Layer;
 pub use link::{Entropy, Link, WsHost};
 pub use url::{parse_url, WsUrl};
 

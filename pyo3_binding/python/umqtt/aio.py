@@ -224,7 +224,20 @@ class MQTTClient:
         ssl_params={},
         protocol=4,
         queue_size=QUEUE_SIZE,
+        transport="tcp",
+        ws_path="/mqtt",
+        ws_headers=None,
     ):
+        # MQTT over WebSockets (umqtt/_aio_ws.py): the blocking client's
+        # arguments and rules (the core's ws_target: ValueError here).
+        self._ws = None
+        if transport != "tcp" or (isinstance(server, str) and "://" in server):
+            from umqtt import _aio_ws
+
+            t = _aio_ws.target(server, port, ssl, transport, ws_path)
+            if t:
+                port = t[1]
+                self._ws = (transport, ws_path, ws_headers)
         if port == 0:
             port = 8883 if ssl else 1883
         self.client_id = client_id
@@ -366,14 +379,21 @@ class MQTTClient:
         return 1 if sp else 0
 
     async def _open(self):
+        ws = self._ws
+        if ws is None:
+            return await self._tcp(self.server, self.port, self.ssl)
+        from umqtt import _aio_ws
+
+        return await _aio_ws.open(self, *ws)
+
+    async def _tcp(self, server, port, ssl):
         # TLS through the runtime's own asyncio streams; ssl=True builds a
         # context from ssl_params as each runtime's blocking client does
         # (CPython: ca_certs, cert_reqs; MicroPython: cadata, cert_reqs,
         # server_hostname).
-        ssl = self.ssl
         if not ssl:
-            return await asyncio.open_connection(self.server, self.port)
-        name = self.server
+            return await asyncio.open_connection(server, port)
+        name = server
         if ssl is True:
             import ssl as _ssl
 
@@ -389,7 +409,7 @@ class MQTTClient:
                 if p.get("cert_reqs", _ssl.CERT_REQUIRED) == _ssl.CERT_NONE:
                     ssl.check_hostname = False
                     ssl.verify_mode = _ssl.CERT_NONE
-        return await asyncio.open_connection(self.server, self.port, ssl=ssl, server_hostname=name)
+        return await asyncio.open_connection(server, port, ssl=ssl, server_hostname=name)
 
     async def _resubscribe(self):
         c = self._c
