@@ -6,10 +6,11 @@
 #   umqtt/_conn.mpy   the sans-IO connection for umqtt.aio (its own module too)
 #   umqtt/_conn5.mpy  the same with MQTT 5 (crate feature v5), loaded by umqtt.aio
 #                     only for protocol=5, so _conn.mpy stays small
-#   umqtt/robust.mpy, umqtt/cloud.mpy, umqtt/aio.mpy, umqtt/_aio_ws.mpy (umqtt.aio over
-#                     WebSockets; and umqtt/board.mpy for x64, the
-#                     unix port): the pure-Python modules that CPython's
-#                     wheel ships, compiled to bytecode
+#   umqtt/robust.mpy, umqtt/cloud.mpy, umqtt/aio.mpy, umqtt/_aio_io.mpy (the
+#                     runtime half of umqtt.aio), umqtt/_aio_ws.mpy (umqtt.aio
+#                     over WebSockets; and umqtt/board.mpy for x64, the unix
+#                     port): the pure-Python modules that CPython's wheel
+#                     ships, compiled to bytecode
 #   package.json      for `mpremote mip install <url of this file>`
 
 # --- 9a. Small native modules: umqtt/_sign.mpy, umqtt/_conn.mpy, _conn5.mpy ---
@@ -66,7 +67,7 @@ fi
 
 # --- 9b. Pure-Python modules (one source with the CPython package) ------------
 PY_SRC="$HERE/../pyo3_binding/python/umqtt"
-PY_MODULES=(robust cloud aio _aio_ws)
+PY_MODULES=(robust cloud aio _aio_io _aio_ws)
 [ "$ARCH" = x64 ] && PY_MODULES+=(board)
 for m in "${PY_MODULES[@]}"; do
     (cd "$PY_SRC" && "$MPY_CROSS" "${MARCH[@]}" -o "$DEST/$m.mpy" "$m.py")

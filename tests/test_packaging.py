@@ -79,7 +79,7 @@ def test_wheel_is_manylinux2014_with_readme(tmp_path, broker):
     assert "-cp310-abi3-" in wheel.name, wheel
     with zipfile.ZipFile(wheel) as z:
         names = z.namelist()
-        for module in ("simple", "robust", "cloud", "board", "aio", "_aio_ws"):
+        for module in ("simple", "robust", "cloud", "board", "aio", "_aio_io", "_aio_ws"):
             assert "umqtt/%s.py" % module in names, names
         meta = z.read("umqtt-%s.dist-info/METADATA" % VERSION).decode()
         (so_name,) = [n for n in names if n.endswith(".so")]
@@ -146,7 +146,7 @@ def test_mip_package_installs_on_unix_port(tmp_path, mip_server):
               cwd=tmp_path, env=env, timeout=120)
     assert "Done" in out, out
     installed = sorted(p.name for p in (lib / "umqtt").iterdir())
-    assert installed == ["_aio_ws.mpy", "_conn.mpy", "_conn5.mpy", "_sign.mpy", "aio.mpy",
+    assert installed == ["_aio_io.mpy", "_aio_ws.mpy", "_conn.mpy", "_conn5.mpy", "_sign.mpy", "aio.mpy",
                          "board.mpy", "cloud.mpy", "robust.mpy", "simple.mpy",
                          "simple.py"], installed
     built = Runtime.mpy_dir() / "umqtt"

@@ -57,8 +57,8 @@ class _Writer:
     def __init__(self, w, layer):
         self._w = w
         self._l = layer
-        # What aio.py uses besides write/drain/close: the socket (MicroPython,
-        # _drop), the transport (CPython, _send_all).
+        # What umqtt.aio uses besides write/drain/close: the socket
+        # (MicroPython, _close), the transport (CPython, _send_all).
         if _MICROPYTHON:
             self.s = w.s
         else:
@@ -74,7 +74,8 @@ class _Writer:
 
         @property
         def out_buf(self):
-            # What the socket has not taken yet (aio.py's _send drains then).
+            # What the socket has not taken yet (_aio_io.py's _send drains
+            # then).
             return self._w.out_buf
 
     def close(self):
@@ -112,7 +113,7 @@ class _Reader:
             if l.reply_due():
                 f = l.reply(_mask())
                 if _MICROPYTHON:
-                    # Not during another task's drain (aio.py's _send: its
+                    # Not during another task's drain (_aio_io.py's _send: its
                     # StreamWriter would lose the bytes): under its lock,
                     # then what others queued meanwhile goes out.
                     w = self._w

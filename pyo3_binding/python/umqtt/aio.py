@@ -11,77 +11,16 @@
 
 The protocol runs in the Rust core's sans-IO connection (``Conn``: the
 ``umqtt._umqtt`` extension on CPython, the native module ``umqtt/_conn.mpy``
-on MicroPython, ``umqtt/_conn5.mpy`` for protocol=5); this file only moves bytes between asyncio streams and it,
-sleeps until its deadlines and turns its events into waiters. See
-spec/PYAPI.md "umqtt.aio".
+on MicroPython, ``umqtt/_conn5.mpy`` for protocol=5); this file only moves
+bytes between asyncio streams and it, sleeps until its deadlines and turns its
+events into waiters. What differs between the runtimes' asyncio is in
+umqtt/_aio_io.py. See spec/PYAPI.md "umqtt.aio".
 """
-import sys
+from collections import deque
 
 import asyncio
 
-_MICROPYTHON = sys.implementation.name == "micropython"
-
-try:
-    from umqtt._umqtt import Conn, MQTTException
-except ImportError:
-    from umqtt.simple import MQTTException
-
-    # The native modules' functions (they bind self like methods; the engine
-    # is self._e): umqtt/_conn.mpy (3.1.1), umqtt/_conn5.mpy (also MQTT 5,
-    # loaded only for protocol=5 so boards on 3.1.1 do not carry it).
-    _NAMES = (
-        "connect",
-        "publish",
-        "subscribe",
-        "unsubscribe",
-        "disconnect",
-        "out",
-        "feed",
-        "event",
-        "deadline",
-        "timeout",
-        "lost",
-        "closed",
-        "connected",
-        "room",
-        "set_reconnect",
-        "reconnect_on",
-        "reconnect_begin",
-        "reconnect_failed",
-        "should_reconnect",
-        "resubscribe",
-        "timed_out",
-    )
-    _classes = {}
-
-    def _native(n, names):
-        class Conn:
-            def __init__(self, protocol=4):
-                self._e = n._Engine(protocol)
-
-        for k in names:
-            setattr(Conn, k, getattr(n, k))
-        return Conn
-
-    def Conn(protocol=4):
-        v5 = protocol == 5
-        cls = _classes.get(v5)
-        if cls is None:
-            if v5:
-                try:
-                    from umqtt import _conn5 as n
-                except ImportError:
-                    raise ValueError("protocol=5: this build has no MQTT 5")
-                cls = _native(n, _NAMES + ("connack_properties",))
-            else:
-                from umqtt import _conn as n
-
-                cls = _native(n, _NAMES)
-            _classes[v5] = cls
-        return cls(protocol)
-
-
-from collections import deque
+from umqtt._aio_io import Conn, MQTTException, _close, _seed, _tls, _Wait, _within, _Writer
 
 __all__ = ["MQTTClient", "MQTTException", "MessageDetails"]
 
@@ -95,25 +34,6 @@ QUEUE_SIZE = 32
 # Seconds disconnect() waits for what is queued (its DISCONNECT last) to be
 # written before it closes the connection.
 DISCONNECT_TIMEOUT = 10
-
-
-if _MICROPYTHON or not hasattr(asyncio, "timeout"):
-    _within = asyncio.wait_for
-else:
-
-    async def _within(aw, seconds):
-        # wait_for() without its task per call (CPython 3.11+).
-        async with asyncio.timeout(seconds):
-            return await aw
-
-
-def _seed():
-    try:
-        import time
-
-        return time.ticks_us() & 0xFFFFFFFF
-    except AttributeError:
-        return time.time_ns() & 0xFFFFFFFF
 
 
 class MessageDetails:
@@ -139,49 +59,6 @@ class _Retry(Exception):
     # The connection went down under a request that is sent again after a
     # reconnect (SUBSCRIBE, UNSUBSCRIBE: the session forgets them).
     pass
-
-
-if _MICROPYTHON:
-
-    class _Wait:
-        # A one-shot result (MicroPython's asyncio has no Future).
-        def __init__(self):
-            self.ev = asyncio.Event()
-            self.value = None
-            self.exc = None
-
-        def set(self, value=None, exc=None):
-            if not self.ev.is_set():
-                self.value = value
-                self.exc = exc
-                self.ev.set()
-
-        def done(self):
-            return self.ev.is_set()
-
-        async def wait(self):
-            await self.ev.wait()
-            if self.exc is not None:
-                raise self.exc
-            return self.value
-
-else:
-
-    class _Wait(asyncio.Future):
-        # The same as a Future: publish() awaits it directly (no coroutine
-        # per wait), and an error nobody awaited (the waiter was cancelled)
-        # is not logged.
-        def set(self, value=None, exc=None):
-            # A cancelled waiter cancelled the future: nothing to tell.
-            if not self.done():
-                if exc is None:
-                    self.set_result(value)
-                else:
-                    self.set_exception(exc)
-                    self._log_traceback = False
-
-        def wait(self):
-            return self
 
 
 class _Messages:
@@ -211,7 +88,7 @@ class _Messages:
         return ev[1], ev[2]
 
 
-class MQTTClient:
+class MQTTClient(_Writer):
     def __init__(
         self,
         client_id,
@@ -387,28 +264,10 @@ class MQTTClient:
         return await _aio_ws.open(self, *ws)
 
     async def _tcp(self, server, port, ssl):
-        # TLS through the runtime's own asyncio streams; ssl=True builds a
-        # context from ssl_params as each runtime's blocking client does
-        # (CPython: ca_certs, cert_reqs; MicroPython: cadata, cert_reqs,
-        # server_hostname).
+        # TLS through the runtime's own asyncio streams.
         if not ssl:
             return await asyncio.open_connection(server, port)
-        name = server
-        if ssl is True:
-            import ssl as _ssl
-
-            p = self.ssl_params
-            if _MICROPYTHON:
-                ssl = _ssl.SSLContext(_ssl.PROTOCOL_TLS_CLIENT)
-                if "cadata" in p:
-                    ssl.load_verify_locations(cadata=p["cadata"])
-                ssl.verify_mode = p.get("cert_reqs", _ssl.CERT_NONE)
-                name = p.get("server_hostname", name)
-            else:
-                ssl = _ssl.create_default_context(cafile=p.get("ca_certs"))
-                if p.get("cert_reqs", _ssl.CERT_REQUIRED) == _ssl.CERT_NONE:
-                    ssl.check_hostname = False
-                    ssl.verify_mode = _ssl.CERT_NONE
+        ssl, name = _tls(ssl, self.ssl_params, server)
         return await asyncio.open_connection(server, port, ssl=ssl, server_hostname=name)
 
     async def _resubscribe(self):
@@ -434,11 +293,7 @@ class MQTTClient:
         self._w = None
         if w is not None:
             try:
-                w.close()
-                if _MICROPYTHON:
-                    # Its StreamWriter.close() leaves the socket open
-                    # (wait_closed() closes it).
-                    w.s.close()
+                _close(w)
             except Exception:
                 pass
         t = self._task
@@ -529,42 +384,6 @@ class MQTTClient:
         self._wake_room(True)
         self._fail_requests()
 
-    if _MICROPYTHON:
-
-        async def _send_all(self):
-            # disconnect(): everything queued (the DISCONNECT last) written
-            # and drained before the stream is closed. The lock waits for a
-            # drain in progress (another task's _send, perhaps with our
-            # DISCONNECT among its bytes) and keeps new ones out meanwhile.
-            w = self._w
-            try:
-                async with self._lock:
-                    while w is self._w:
-                        data = self._c.out()
-                        if data is not None:
-                            w.write(data)
-                        elif not w.out_buf:
-                            return
-                        await w.drain()
-            except Exception as e:
-                self._lost(e, w)
-
-    else:
-
-        async def _send_all(self):
-            # The same: drain() only waits for the buffer to fall below its
-            # high-water mark, and what close() leaves buffered is lost when
-            # the event loop ends, so the limit goes to 0 first.
-            w = self._w
-            try:
-                data = self._c.out()
-                if data is not None:
-                    w.write(data)
-                w.transport.set_write_buffer_limits(0)
-                await w.drain()
-            except Exception as e:
-                self._lost(e, w)
-
     def _fail_requests(self):
         pubs, reqs = self._pubs, self._reqs
         self._pubs, self._reqs = {}, {}
@@ -572,97 +391,7 @@ class MQTTClient:
         for p in list(pubs.values()) + list(reqs.values()):
             p.set(exc=e)
 
-    # --- I/O -----------------------------------------------------------------
-
-    if _MICROPYTHON:
-
-        async def _send(self, wait=False):
-            # Write everything the connection has queued. A write the socket
-            # takes whole needs no lock (no await). When it takes only part,
-            # the lock keeps one drain at a time (MicroPython's StreamWriter
-            # allows no more, and loses bytes written during one); operations
-            # queued meanwhile find it held and leave their bytes to the
-            # holder, which loops until none are left; with wait (a QoS 0
-            # publish) they wait for it, as CPython's drain() does. (drain()
-            # with nothing pending only yields, a pass of the scheduler per
-            # packet; CPython's does not.)
-            w = self._w
-            if w is None:
-                return None
-            if self._lock.locked():
-                # Not the reader: it must go on reading while the broker
-                # reads nothing until it can write. A QoS 0 publisher in a
-                # loop would neither yield nor stop queueing.
-                if wait:
-                    async with self._lock:
-                        pass
-                return None
-            c = self._c
-            try:
-                while True:
-                    data = c.out()
-                    if data is None:
-                        return None
-                    w.write(data)
-                    if w.out_buf:
-                        async with self._lock:
-                            await w.drain()
-                        if w is not self._w:
-                            return None
-            except Exception as e:
-                self._lost(e, w)
-                return e
-
-        def _kick(self):
-            # Write what publish() queued once the tasks ready now have run:
-            # the QoS 1/2 publishes of many tasks go out in one write.
-            # (MicroPython's asyncio has no call_soon(): a task does it.)
-            if not self._flushing:
-                self._flushing = True
-                asyncio.create_task(self._flush())
-
-        async def _flush(self):
-            self._flushing = False
-            await self._send()
-
-    else:
-
-        def _kick(self):
-            # Write what publish() queued at the end of this pass of the event
-            # loop: the QoS 1/2 publishes of many tasks go out in one write.
-            # No drain(): the window bounds what they can queue.
-            if not self._flushing:
-                self._flushing = True
-                asyncio.get_running_loop().call_soon(self._flush)
-
-        def _flush(self):
-            self._flushing = False
-            w = self._w
-            if w is None:
-                return
-            try:
-                data = self._c.out()
-                if data is not None:
-                    w.write(data)
-            except Exception as e:
-                self._lost(e, w)
-
-        async def _send(self, wait=False):
-            # The same; CPython's StreamWriter buffers every write and lets
-            # several tasks wait in drain() (which waits for room whatever
-            # wait says), so no lock.
-            w = self._w
-            if w is None:
-                return None
-            try:
-                data = self._c.out()
-                if data is not None:
-                    w.write(data)
-                    await w.drain()
-            except Exception as e:
-                self._lost(e, w)
-                return e
-            return None
+    # --- I/O (writing: _Writer in umqtt/_aio_io.py) --------------------------
 
     async def _run(self, r, w):
         # The connection's reader: bytes in, events out, the deadlines.

@@ -1,0 +1,290 @@
+"""The runtime half of umqtt.aio: what CPython's and MicroPython's asyncio do
+differently (loading the core's connection, one-shot waiters, TLS contexts,
+closing a stream, writing and draining). aio.py holds the client, the same on
+both; this file is where the two runtimes part.
+"""
+import sys
+
+import asyncio
+
+_MICROPYTHON = sys.implementation.name == "micropython"
+
+try:
+    from umqtt._umqtt import Conn, MQTTException
+except ImportError:
+    from umqtt.simple import MQTTException
+
+    # The native modules' functions (they bind self like methods; the engine
+    # is self._e): umqtt/_conn.mpy (3.1.1), umqtt/_conn5.mpy (also MQTT 5,
+    # loaded only for protocol=5 so boards on 3.1.1 do not carry it).
+    _NAMES = (
+        "connect",
+        "publish",
+        "subscribe",
+        "unsubscribe",
+        "disconnect",
+        "out",
+        "feed",
+        "event",
+        "deadline",
+        "timeout",
+        "lost",
+        "closed",
+        "connected",
+        "room",
+        "set_reconnect",
+        "reconnect_on",
+        "reconnect_begin",
+        "reconnect_failed",
+        "should_reconnect",
+        "resubscribe",
+        "timed_out",
+    )
+    _classes = {}
+
+    def _native(n, names):
+        class Conn:
+            def __init__(self, protocol=4):
+                self._e = n._Engine(protocol)
+
+        for k in names:
+            setattr(Conn, k, getattr(n, k))
+        return Conn
+
+    def Conn(protocol=4):
+        v5 = protocol == 5
+        cls = _classes.get(v5)
+        if cls is None:
+            if v5:
+                try:
+                    from umqtt import _conn5 as n
+                except ImportError:
+                    raise ValueError("protocol=5: this build has no MQTT 5")
+                cls = _native(n, _NAMES + ("connack_properties",))
+            else:
+                from umqtt import _conn as n
+
+                cls = _native(n, _NAMES)
+            _classes[v5] = cls
+        return cls(protocol)
+
+
+if _MICROPYTHON or not hasattr(asyncio, "timeout"):
+    _within = asyncio.wait_for
+else:
+
+    async def _within(aw, seconds):
+        # wait_for() without its task per call (CPython 3.11+).
+        async with asyncio.timeout(seconds):
+            return await aw
+
+
+def _seed():
+    try:
+        import time
+
+        return time.ticks_us() & 0xFFFFFFFF
+    except AttributeError:
+        return time.time_ns() & 0xFFFFFFFF
+
+
+if _MICROPYTHON:
+
+    class _Wait:
+        # A one-shot result (MicroPython's asyncio has no Future).
+        def __init__(self):
+            self.ev = asyncio.Event()
+            self.value = None
+            self.exc = None
+
+        def set(self, value=None, exc=None):
+            if not self.ev.is_set():
+                self.value = value
+                self.exc = exc
+                self.ev.set()
+
+        def done(self):
+            return self.ev.is_set()
+
+        async def wait(self):
+            await self.ev.wait()
+            if self.exc is not None:
+                raise self.exc
+            return self.value
+
+else:
+
+    class _Wait(asyncio.Future):
+        # The same as a Future: publish() awaits it directly (no coroutine
+        # per wait), and an error nobody awaited (the waiter was cancelled)
+        # is not logged.
+        def set(self, value=None, exc=None):
+            # A cancelled waiter cancelled the future: nothing to tell.
+            if not self.done():
+                if exc is None:
+                    self.set_result(value)
+                else:
+                    self.set_exception(exc)
+                    self._log_traceback = False
+
+        def wait(self):
+            return self
+
+
+def _tls(ssl, p, server):
+    # ssl=True: a context from ssl_params as each runtime's blocking client
+    # builds one (CPython: ca_certs, cert_reqs; MicroPython: cadata,
+    # cert_reqs, server_hostname). Returns (context, server_hostname).
+    if ssl is not True:
+        return ssl, server
+    import ssl as _ssl
+
+    if _MICROPYTHON:
+        ctx = _ssl.SSLContext(_ssl.PROTOCOL_TLS_CLIENT)
+        if "cadata" in p:
+            ctx.load_verify_locations(cadata=p["cadata"])
+        ctx.verify_mode = p.get("cert_reqs", _ssl.CERT_NONE)
+        return ctx, p.get("server_hostname", server)
+    ctx = _ssl.create_default_context(cafile=p.get("ca_certs"))
+    if p.get("cert_reqs", _ssl.CERT_REQUIRED) == _ssl.CERT_NONE:
+        ctx.check_hostname = False
+        ctx.verify_mode = _ssl.CERT_NONE
+    return ctx, server
+
+
+def _close(w):
+    w.close()
+    if _MICROPYTHON:
+        # Its StreamWriter.close() leaves the socket open (wait_closed()
+        # closes it).
+        w.s.close()
+
+
+class _Writer:
+    # MQTTClient's writing: self._c (the connection), self._w (the stream
+    # writer or None), self._lock, self._flushing, self._lost(e, w).
+
+    if _MICROPYTHON:
+
+        async def _send_all(self):
+            # disconnect(): everything queued (the DISCONNECT last) written
+            # and drained before the stream is closed. The lock waits for a
+            # drain in progress (another task's _send, perhaps with our
+            # DISCONNECT among its bytes) and keeps new ones out meanwhile.
+            w = self._w
+            try:
+                async with self._lock:
+                    while w is self._w:
+                        data = self._c.out()
+                        if data is not None:
+                            w.write(data)
+                        elif not w.out_buf:
+                            return
+                        await w.drain()
+            except Exception as e:
+                self._lost(e, w)
+
+        async def _send(self, wait=False):
+            # Write everything the connection has queued. A write the socket
+            # takes whole needs no lock (no await). When it takes only part,
+            # the lock keeps one drain at a time (MicroPython's StreamWriter
+            # allows no more, and loses bytes written during one); operations
+            # queued meanwhile find it held and leave their bytes to the
+            # holder, which loops until none are left; with wait (a QoS 0
+            # publish) they wait for it, as CPython's drain() does. (drain()
+            # with nothing pending only yields, a pass of the scheduler per
+            # packet; CPython's does not.)
+            w = self._w
+            if w is None:
+                return None
+            if self._lock.locked():
+                # Not the reader: it must go on reading while the broker
+                # reads nothing until it can write. A QoS 0 publisher in a
+                # loop would neither yield nor stop queueing.
+                if wait:
+                    async with self._lock:
+                        pass
+                return None
+            c = self._c
+            try:
+                while True:
+                    data = c.out()
+                    if data is None:
+                        return None
+                    w.write(data)
+                    if w.out_buf:
+                        async with self._lock:
+                            await w.drain()
+                        if w is not self._w:
+                            return None
+            except Exception as e:
+                self._lost(e, w)
+                return e
+
+        def _kick(self):
+            # Write what publish() queued once the tasks ready now have run:
+            # the QoS 1/2 publishes of many tasks go out in one write.
+            # (MicroPython's asyncio has no call_soon(): a task does it.)
+            if not self._flushing:
+                self._flushing = True
+                asyncio.create_task(self._flush())
+
+        async def _flush(self):
+            self._flushing = False
+            await self._send()
+
+    else:
+
+        async def _send_all(self):
+            # disconnect(): everything queued written and drained before
+            # the stream is closed. drain() only waits for the buffer to
+            # fall below its high-water mark, and what close() leaves
+            # buffered is lost when the event loop ends, so the limit goes
+            # to 0 first.
+            w = self._w
+            try:
+                data = self._c.out()
+                if data is not None:
+                    w.write(data)
+                w.transport.set_write_buffer_limits(0)
+                await w.drain()
+            except Exception as e:
+                self._lost(e, w)
+
+        def _kick(self):
+            # Write what publish() queued at the end of this pass of the event
+            # loop: the QoS 1/2 publishes of many tasks go out in one write.
+            # No drain(): the window bounds what they can queue.
+            if not self._flushing:
+                self._flushing = True
+                asyncio.get_running_loop().call_soon(self._flush)
+
+        def _flush(self):
+            self._flushing = False
+            w = self._w
+            if w is None:
+                return
+            try:
+                data = self._c.out()
+                if data is not None:
+                    w.write(data)
+            except Exception as e:
+                self._lost(e, w)
+
+        async def _send(self, wait=False):
+            # Write everything the connection has queued. CPython's
+            # StreamWriter buffers every write and lets several tasks wait
+            # in drain() (which waits for room whatever wait says), so no
+            # lock.
+            w = self._w
+            if w is None:
+                return None
+            try:
+                data = self._c.out()
+                if data is not None:
+                    w.write(data)
+                    await w.drain()
+            except Exception as e:
+                self._lost(e, w)
+                return e
+            return None
