@@ -16,7 +16,7 @@ use std::collections::HashMap;
 
 use proptest::prelude::*;
 use umqtt_core::codec::v5::{
-    decode, reason, Ack, Auth, ConnAck, Connect, Context, Disconnect, Filters, Kind, Packet,
+    decode, reason, Ack, Auth, ConnAck, Connect, Context, Disconnect, Filters, Flat, Kind, Packet,
     Properties, PropertyBuilder, PropertyId, Publish, Role, SubAck, SubOptions, Subscribe,
     Unsubscribe, Value, Will,
 };
@@ -200,6 +200,21 @@ proptest! {
             };
             prop_assert!(same);
         }
+    }
+
+    /// The flat form a C binding carries (mpy_module/c/props.h): every
+    /// received value flattened and pushed back by name builds the same list.
+    #[test]
+    fn flat_values_round_trip((ctx, role, it) in (prop::sample::select(Context::ALL.to_vec()), role())
+        .prop_flat_map(|(c, r)| (Just(c), Just(r), items(c, r)))) {
+        let mut buf = vec![0u8; 4096];
+        let p = build(&mut buf, ctx, role, &it);
+        let mut again = vec![0u8; 4096];
+        let mut b = PropertyBuilder::new(&mut again, ctx, role);
+        for (id, v) in p.iter() {
+            b.push_dynamic(id.name(), Flat::from(v).dynamic()).unwrap();
+        }
+        prop_assert_eq!(b.finish().as_bytes(), p.as_bytes());
     }
 
     #[test]
@@ -425,4 +440,25 @@ proptest! {
             prop_assert!(open <= max);
         }
     }
+}
+
+#[test]
+fn flat_values_a_builder_refuses() {
+    use umqtt_core::codec::v5::Dynamic;
+    let flat = |kind, a: &'static [u8], b: &'static [u8]| Flat { kind, num: 7, a, b };
+    // Not UTF-8 where text is needed, or a kind no property has: WrongType.
+    assert_eq!(flat(Flat::STR, b"\xff", b"").dynamic(), Dynamic::Other);
+    assert_eq!(flat(Flat::PAIR, b"k", b"\xfe").dynamic(), Dynamic::Other);
+    assert_eq!(flat(9, b"", b"").dynamic(), Dynamic::Other);
+    // Binary data need not be text; an integer is taken at any size.
+    assert_eq!(
+        flat(Flat::BYTES, b"\xff", b"").dynamic(),
+        Dynamic::Value(Value::Binary(b"\xff"))
+    );
+    assert_eq!(flat(Flat::INT, b"", b"").dynamic(), Dynamic::Int(7));
+    let mut buf = [0u8; 16];
+    let mut b = PropertyBuilder::new(&mut buf, Context::Publish, Role::Client);
+    assert!(b
+        .push_dynamic("content_type", flat(Flat::STR, b"\xff", b"").dynamic())
+        .is_err());
 }

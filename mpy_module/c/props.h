@@ -23,7 +23,7 @@ typedef struct {
 #define CTX_UNSUBSCRIBE 7
 #define CTX_DISCONNECT 9
 
-// Item kinds (any other: a type no property has).
+// Item kinds, umqtt_core::codec::v5::Flat's (any other: a type no property has).
 #define PROP_INT 0
 #define PROP_STR 1
 #define PROP_BYTES 2

@@ -12,19 +12,9 @@ use umqtt_core::ArgError;
 use {
     crate::ffi::{Bytes, ConnectArgs},
     crate::Engine,
-    umqtt_core::codec::v5::{self, Context, Dynamic, Properties, PropertyBuilder, Role, Value},
+    umqtt_core::codec::v5::{self, Context, Flat, Properties, PropertyBuilder, Role},
     umqtt_core::{Error, ExcKind, ProtocolVersion},
 };
-
-/// `PropItem::kind` (any other: a value of a type no property has).
-#[cfg(feature = "v5")]
-pub const PROP_INT: i32 = 0;
-#[cfg(feature = "v5")]
-pub const PROP_STR: i32 = 1;
-#[cfg(feature = "v5")]
-pub const PROP_BYTES: i32 = 2;
-#[cfg(feature = "v5")]
-pub const PROP_PAIR: i32 = 3;
 
 /// The core's packet context numbered as `Context` (Connect = 0 ...).
 #[cfg(feature = "v5")]
@@ -75,15 +65,14 @@ pub unsafe extern "C" fn umqtt_props_encode(
             // SAFETY: guaranteed by the caller.
             let (name, a, bb) = unsafe { (it.name.as_slice(), it.a.as_slice(), it.b.as_slice()) };
             // MicroPython's str objects hold UTF-8.
-            let text = core::str::from_utf8;
-            let value = match (it.kind, text(a), text(bb)) {
-                (PROP_INT, ..) => Dynamic::Int(it.num),
-                (PROP_STR, Ok(s), _) => Dynamic::Value(Value::Str(s)),
-                (PROP_BYTES, ..) => Dynamic::Value(Value::Binary(a)),
-                (PROP_PAIR, Ok(k), Ok(v)) => Dynamic::Value(Value::Pair(k, v)),
-                _ => Dynamic::Other,
+            let value = Flat {
+                kind: it.kind,
+                num: it.num,
+                a,
+                b: bb,
             };
-            if let Err(e) = b.push_dynamic(text(name).unwrap_or(""), value) {
+            let name = core::str::from_utf8(name).unwrap_or("");
+            if let Err(e) = b.push_dynamic(name, value.dynamic()) {
                 return fail(out, e);
             }
         }
@@ -126,12 +115,8 @@ pub unsafe extern "C" fn umqtt_prop_at(
         };
         item.name = bytes(id.name().as_bytes());
         item.list = i32::from(id.is_list());
-        (item.kind, item.num, item.a, item.b) = match v {
-            Value::Int(n) => (PROP_INT, i64::from(n), bytes(&[]), bytes(&[])),
-            Value::Str(s) => (PROP_STR, 0, bytes(s.as_bytes()), bytes(&[])),
-            Value::Binary(b) => (PROP_BYTES, 0, bytes(b), bytes(&[])),
-            Value::Pair(k, v) => (PROP_PAIR, 0, bytes(k.as_bytes()), bytes(v.as_bytes())),
-        };
+        let f = Flat::from(v);
+        (item.kind, item.num, item.a, item.b) = (f.kind, f.num, bytes(f.a), bytes(f.b));
         1
     }
     #[cfg(not(feature = "v5"))]

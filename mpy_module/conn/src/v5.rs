@@ -5,16 +5,8 @@
 //! ranges, which packet allows what) is the core's.
 use super::{Bytes, Core, Io, OP_PROPS, OP_PROP_AT};
 use super::{OP_CONNECT, OP_DISCONNECT, OP_PUBLISH, OP_SUBSCRIBE, OP_UNSUBSCRIBE};
-use umqtt_core::codec::v5::{
-    self, Context, Dynamic, Properties, PropertyBuilder, Role, SubOptions, Value,
-};
+use umqtt_core::codec::v5::{self, Context, Flat, Properties, PropertyBuilder, Role, SubOptions};
 use umqtt_core::{args, ArgError, Error};
-
-/// `PropItem::kind` (any other: a value of a type no property has).
-const PROP_INT: i32 = 0;
-const PROP_STR: i32 = 1;
-const PROP_BYTES: i32 = 2;
-const PROP_PAIR: i32 = 3;
 
 /// The core's packet context numbered as `Context` (Connect = 0 ...).
 fn context(ctx: i64) -> Context {
@@ -139,16 +131,14 @@ fn encode(v5: bool, io: &mut Io) -> Result<(), Error> {
     let mut b = PropertyBuilder::new(buf, context(io.i[0]), Role::Client);
     for it in items {
         // MicroPython's str objects hold UTF-8.
-        let text = core::str::from_utf8;
-        let (a, bb) = (it.a.or_empty(), it.b.or_empty());
-        let value = match (it.kind, text(a), text(bb)) {
-            (PROP_INT, ..) => Dynamic::Int(it.num),
-            (PROP_STR, Ok(s), _) => Dynamic::Value(Value::Str(s)),
-            (PROP_BYTES, ..) => Dynamic::Value(Value::Binary(a)),
-            (PROP_PAIR, Ok(k), Ok(v)) => Dynamic::Value(Value::Pair(k, v)),
-            _ => Dynamic::Other,
+        let value = Flat {
+            kind: it.kind,
+            num: it.num,
+            a: it.a.or_empty(),
+            b: it.b.or_empty(),
         };
-        b.push_dynamic(text(it.name.or_empty()).unwrap_or(""), value)?;
+        let name = core::str::from_utf8(it.name.or_empty()).unwrap_or("");
+        b.push_dynamic(name, value.dynamic())?;
     }
     io.r[0] = i64::try_from(b.len()).unwrap_or(i64::MAX);
     Ok(())
@@ -178,11 +168,7 @@ fn prop_at(c: &Core, io: &mut Io) {
     let it = &mut io.item;
     it.name = bytes(id.name().as_bytes());
     it.list = i32::from(id.is_list());
-    (it.kind, it.num, it.a, it.b) = match v {
-        Value::Int(n) => (PROP_INT, i64::from(n), Bytes::NONE, Bytes::NONE),
-        Value::Str(s) => (PROP_STR, 0, bytes(s.as_bytes()), Bytes::NONE),
-        Value::Binary(b) => (PROP_BYTES, 0, bytes(b), Bytes::NONE),
-        Value::Pair(k, v) => (PROP_PAIR, 0, bytes(k.as_bytes()), bytes(v.as_bytes())),
-    };
+    let f = Flat::from(v);
+    (it.kind, it.num, it.a, it.b) = (f.kind, f.num, bytes(f.a), bytes(f.b));
     io.r[0] = 1;
 }

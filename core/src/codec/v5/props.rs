@@ -247,7 +247,7 @@ fn value_len(v: &Value<'_>, kind: Kind) -> usize {
 
 /// A property value as a dynamically typed language hands it over
 /// ([`PropertyBuilder::push_dynamic`]).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dynamic<'a> {
     /// An integer of any size.
     Int(i64),
@@ -255,6 +255,59 @@ pub enum Dynamic<'a> {
     Value(Value<'a>),
     /// Anything else.
     Other,
+}
+
+/// A property value as a C binding carries it (`mpy_module/c/props.h`): a
+/// kind code ([`Flat::INT`], [`Flat::STR`], [`Flat::BYTES`], [`Flat::PAIR`];
+/// any other is a value of a type no property has), an integer and up to
+/// two byte strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flat<'a> {
+    /// What the value is.
+    pub kind: i32,
+    /// `INT`: the integer, of any size.
+    pub num: i64,
+    /// `STR`, `BYTES`: the value; `PAIR`: the name.
+    pub a: &'a [u8],
+    /// `PAIR`: the value.
+    pub b: &'a [u8],
+}
+
+impl<'a> Flat<'a> {
+    /// An integer in `num`.
+    pub const INT: i32 = 0;
+    /// A UTF-8 string in `a`.
+    pub const STR: i32 = 1;
+    /// Binary data in `a`.
+    pub const BYTES: i32 = 2;
+    /// A user property: UTF-8 name in `a`, UTF-8 value in `b`.
+    pub const PAIR: i32 = 3;
+
+    /// What [`PropertyBuilder::push_dynamic`] takes: text that is not
+    /// UTF-8, or an unknown kind, is [`Dynamic::Other`] (`WrongType`).
+    pub fn dynamic(self) -> Dynamic<'a> {
+        let text = core::str::from_utf8;
+        match (self.kind, text(self.a), text(self.b)) {
+            (Self::INT, ..) => Dynamic::Int(self.num),
+            (Self::STR, Ok(s), _) => Dynamic::Value(Value::Str(s)),
+            (Self::BYTES, ..) => Dynamic::Value(Value::Binary(self.a)),
+            (Self::PAIR, Ok(k), Ok(v)) => Dynamic::Value(Value::Pair(k, v)),
+            _ => Dynamic::Other,
+        }
+    }
+}
+
+impl<'a> From<Value<'a>> for Flat<'a> {
+    fn from(v: Value<'a>) -> Self {
+        let none: &[u8] = &[];
+        let (kind, num, a, b) = match v {
+            Value::Int(n) => (Self::INT, i64::from(n), none, none),
+            Value::Str(s) => (Self::STR, 0, s.as_bytes(), none),
+            Value::Binary(b) => (Self::BYTES, 0, b, none),
+            Value::Pair(k, v) => (Self::PAIR, 0, k.as_bytes(), v.as_bytes()),
+        };
+        Flat { kind, num, a, b }
+    }
 }
 
 impl<'b> PropertyBuilder<'b> {
