@@ -5,6 +5,8 @@ UART link. Only the public umqtt.simple API is used.
 
 A missing QEMU, firmware or .mpy fails these tests; scripts/test.sh builds them."""
 
+import textwrap
+
 import pytest
 
 from harness import fakebroker as fb
@@ -190,60 +192,68 @@ def test_cortex_m3_refuses_armv7emsp_module(tmp_path):
     assert "ValueError: incompatible .mpy arch" in r.stdout, r
 
 
+# The firmware has no asyncio (boards/README.md), so a script drives the sans-IO
+# connection the way aio.py does, synchronously: bytes from out() to the socket,
+# bytes from the socket into feed(), events out. until(kind, key) runs events until
+# one of kind (with ev[1] == key), keeping the messages in got.
+CONN_DRIVER = """
+import socket
+from umqtt import %s as n
+
+class Conn:
+    def __init__(self):
+        self._e = n._Engine(%d)
+
+for k in ("connect", "publish", "subscribe", "disconnect", "out", "feed", "event",
+          "connack_properties"):
+    f = getattr(n, k, None)
+    if f is not None:
+        setattr(Conn, k, f)
+
+c = Conn()
+s = socket.socket()
+s.settimeout(20)
+s.connect(socket.getaddrinfo(HOST, PORT)[0][-1])
+got = []
+
+def flush():
+    d = c.out()
+    while d is not None:
+        s.write(d)
+        d = c.out()
+
+def until(kind, key=None):
+    while True:
+        ev = c.event()
+        if ev is None:
+            flush()
+            data = s.recv(512)
+            if not data:
+                raise OSError("closed")
+            while data:
+                data = data[c.feed(data):]
+            continue
+        if ev[0] == 2:
+            got.append(ev)
+            print("MSG", repr(ev[1]), repr(ev[2]))
+        if ev[0] == kind and (key is None or ev[1] == key):
+            return ev
+"""
+
+
+def conn_script(module, protocol, body):
+    return CONN_DRIVER % (module, protocol) + textwrap.dedent(body)
+
+
 def test_sans_io_conn_module_round_trips(board, mosquitto, observer, mkparams):
     # umqtt/_conn.mpy (the core's sans-IO connection that umqtt.aio drives) on the
-    # board's machine code. The firmware has no asyncio (boards/README.md), so the
-    # script drives the engine the way aio.py does, synchronously: bytes from
-    # out() to the socket, bytes from the socket into feed(), events out.
+    # board's machine code, driven by CONN_DRIVER.
     b = mosquitto()
     p = mkparams(b)
     obs = observer(b)
     obs.subscribe(p["TOPIC"] + "/up/#", qos=2)
     obs.subscribe(p["TOPIC"] + "/will", qos=1)
-    proc = board.start("""
-        import socket
-        from umqtt import _conn as n
-
-        class Conn:
-            def __init__(self):
-                self._e = n._Engine(4)
-            connect = n.connect
-            publish = n.publish
-            subscribe = n.subscribe
-            out = n.out
-            feed = n.feed
-            event = n.event
-
-        c = Conn()
-        s = socket.socket()
-        s.settimeout(20)
-        s.connect(socket.getaddrinfo(HOST, PORT)[0][-1])
-        got = []
-
-        def flush():
-            d = c.out()
-            while d is not None:
-                s.write(d)
-                d = c.out()
-
-        def until(kind, key=None):
-            # Events until one of kind (with ev[1] == key), messages kept.
-            while True:
-                ev = c.event()
-                if ev is None:
-                    flush()
-                    data = s.recv(512)
-                    if not data:
-                        raise OSError("closed")
-                    while data:
-                        data = data[c.feed(data):]
-                    continue
-                if ev[0] == 2:
-                    got.append((ev[1], ev[2], (ev[3] >> 1) & 3))
-                    print("MSG", repr(ev[1]), repr(ev[2]))
-                if ev[0] == kind and (key is None or ev[1] == key):
-                    return ev
-
+    proc = board.start(conn_script("_conn", 4, """
         c.connect(CLIENT_ID, None, None, 30, True, (TOPIC + "/will", b"conn gone", 1, False))
         print("connack", until(1)[1])
         pid = c.subscribe(TOPIC + "/down/#", 2)
@@ -261,7 +271,7 @@ def test_sans_io_conn_module_round_trips(board, mosquitto, observer, mkparams):
         flush()
         # Gone without DISCONNECT: the broker publishes the will.
         s.close()
-    """, p, extra=[board.mpy_file("_conn.mpy")])
+    """), p, extra=[board.mpy_file("_conn.mpy")])
     proc.expect("READY", timeout=60)
     for q in (0, 1, 2):
         obs.publish(p["TOPIC"] + "/down/%d" % q, b"host q%d" % q, qos=q)
@@ -282,52 +292,7 @@ def test_sans_io_conn5_module_mqtt5(board, mosquitto, mkparams):
     # QoS 1 publish with user properties coming back with them and reason code 0.
     b = mosquitto()
     p = mkparams(b)
-    proc = board.start("""
-        import socket
-        from umqtt import _conn5 as n
-
-        class Conn:
-            def __init__(self):
-                self._e = n._Engine(5)
-            connect = n.connect
-            publish = n.publish
-            subscribe = n.subscribe
-            disconnect = n.disconnect
-            out = n.out
-            feed = n.feed
-            event = n.event
-            connack_properties = n.connack_properties
-
-        c = Conn()
-        s = socket.socket()
-        s.settimeout(20)
-        s.connect(socket.getaddrinfo(HOST, PORT)[0][-1])
-
-        def flush():
-            d = c.out()
-            while d is not None:
-                s.write(d)
-                d = c.out()
-
-        got = []
-
-        def until(kind, key=None):
-            # Events until one of kind (with ev[1] == key), messages kept.
-            while True:
-                ev = c.event()
-                if ev is None:
-                    flush()
-                    data = s.recv(512)
-                    if not data:
-                        raise OSError("closed")
-                    while data:
-                        data = data[c.feed(data):]
-                    continue
-                if ev[0] == 2:
-                    got.append(ev)
-                if ev[0] == kind and (key is None or ev[1] == key):
-                    return ev
-
+    proc = board.start(conn_script("_conn5", 5, """
         c.connect(CLIENT_ID, None, None, 30, True, None, {"session_expiry_interval": 10})
         print("connack", until(1)[1])
         print("receive_maximum", c.connack_properties().get("receive_maximum"))
@@ -342,7 +307,7 @@ def test_sans_io_conn5_module_mqtt5(board, mosquitto, mkparams):
         c.disconnect(0, {"reason_string": "bye"})
         flush()
         s.close()
-    """, p, extra=[board.mpy_file("_conn.mpy"), board.mpy_file("_conn5.mpy")])
+    """), p, extra=[board.mpy_file("_conn.mpy"), board.mpy_file("_conn5.mpy")])
     r = proc.wait(60).check()
     assert "connack False" in r.lines, r
     assert "receive_maximum 20" in r.lines, r  # Mosquitto 2.0's default
