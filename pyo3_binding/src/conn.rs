@@ -302,15 +302,12 @@ impl Conn {
     /// What the next buffered frame meant, or None (see spec/PYAPI.md).
     fn event<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
         let now = self.now();
-        let ev = loop {
-            match self.core.poll_event(now) {
-                Ok(Some(ev)) => break ev,
-                Ok(None) => return Ok(None),
-                // Skipped, the connection stays usable (the blocking
-                // client raises it; a stream of messages goes on).
-                Err(Error::FrameTooLarge { .. }) => continue,
-                Err(e) => return Err(self.err(py, e)),
-            }
+        // An error with the connection still up (FrameTooLarge, 258: the
+        // packet was skipped) is for umqtt.aio's messages() to raise.
+        let ev = match self.core.poll_event(now) {
+            Ok(Some(ev)) => ev,
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(self.err(py, e)),
         };
         // The request this ack completes failed (the core's rule).
         let failed =

@@ -387,17 +387,11 @@ fn run(e: &mut Engine, op: i32, io: &mut Io) -> Result<(), Error> {
 /// its values, p/q a message's topic and payload; `failed` with the error
 /// report when the acknowledged request failed (the core's rule).
 fn event(c: &mut Core, now: u64, v5: bool, io: &mut Io) -> Result<(), Error> {
-    let ev = loop {
-        match c.poll_event(now) {
-            Ok(Some(ev)) => break ev,
-            Ok(None) => {
-                io.r[0] = 0;
-                return Ok(());
-            }
-            // Skipped; the connection stays usable.
-            Err(Error::FrameTooLarge { .. }) => continue,
-            Err(e) => return Err(e),
-        }
+    // An error with the connection still up (FrameTooLarge, 258: the
+    // packet was skipped) is for umqtt.aio's messages() to raise.
+    let Some(ev) = c.poll_event(now)? else {
+        io.r[0] = 0;
+        return Ok(());
     };
     io.failed = 0;
     #[cfg(feature = "v5")]

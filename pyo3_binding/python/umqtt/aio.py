@@ -26,6 +26,8 @@ __all__ = ["MQTTClient", "MQTTException", "MessageDetails"]
 
 # Conn.event() kinds.
 _CONNECTED, _MESSAGE, _PUBLISHED, _SUBSCRIBED, _UNSUBSCRIBED = 1, 2, 3, 4, 5
+# Not the connection's: an error it survived, queued for messages().
+_SKIPPED = 0
 # Bytes asked of the socket per read.
 _READ = 4096
 # Inbound messages held for messages() before the client stops reading the
@@ -83,6 +85,8 @@ class _Messages:
         # (kind, topic, msg, first byte[, MQTT 5 properties])
         ev = c._q.popleft()
         c._space.set()
+        if ev[0] == _SKIPPED:
+            raise ev[1]
         if self._details:
             return ev[1], ev[2], MessageDetails(ev[3], ev[4] if len(ev) > 4 else None)
         return ev[1], ev[2]
@@ -432,11 +436,18 @@ class MQTTClient(_Writer):
             n = c.feed(data)
             data = data[n:]
             while True:
-                ev = c.event()
+                try:
+                    ev = c.event()
+                except Exception as e:
+                    if not c.connected():
+                        raise
+                    # The connection goes on (258: an oversized packet was
+                    # skipped): messages() raises it in the message's place.
+                    ev = (_SKIPPED, e)
                 if ev is None:
                     break
                 k = ev[0]
-                if k == _MESSAGE:
+                if k == _MESSAGE or k == _SKIPPED:
                     q = self._q
                     q.append(ev)
                     self._arrived.set()
