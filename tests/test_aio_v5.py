@@ -26,21 +26,7 @@ import pytest
 
 from harness import fakebroker as fb
 from test_aio import prelude, run_async
-from test_v5_api import V5Observer
-
-
-@pytest.fixture
-def v5obs():
-    made = []
-
-    def make(b, topic):
-        o = V5Observer(b, topic)
-        made.append(o)
-        return o
-
-    yield make
-    for o in made:
-        o.close()
+from test_v5_api import v5obs  # noqa: F401 (a fixture: paho observers over MQTT 5)
 
 
 def detail_lines(r):

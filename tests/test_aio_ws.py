@@ -17,6 +17,7 @@ import struct
 from harness.fake_ws import BINARY, CLOSE, PING, frame
 from harness.fakebroker import CONNECT, DISCONNECT, PUBLISH, SUBSCRIBE, connack, publish, suback
 from test_aio import run_async
+from test_websockets import connect_fake
 
 ROUND_TRIP = """
     async def amain():
@@ -114,13 +115,6 @@ def test_arguments(runtime):
         "80", "443", "443", "9001", "1883"]
     for k in ("BADTRANSPORT", "BADURL", "BADPATH", "BADHEADER"):
         assert r.exc(k).name == "ValueError", (k, r.get(k))
-
-
-def connect_fake(proc, fb, answer=None):
-    fb.accept(answer=answer)
-    assert fb.read_packet().type == CONNECT
-    fb.send(connack())
-    proc.expect("READY")
 
 
 def start_script(runtime, body, p):
