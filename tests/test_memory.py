@@ -1,5 +1,6 @@
 """Heap use: steady-state QoS 0 publish allocates nothing (MicroPython); clients
-dropped without disconnect() are freed (both runtimes).
+dropped without disconnect() are freed, and made while the collector runs at every
+allocation (both runtimes).
 
 MicroPython-only by nature (gc.mem_alloc); on CPython the same publish path is
 exercised by every other test. Pure-Python umqtt.simple allocates ~128 bytes per
@@ -80,3 +81,31 @@ def test_dropped_clients_are_freed(runtime, broker, mkparams):
     assert free[2] - free[-1] < 8000, free
     if runtime.name == "cpython":
         assert r.get("ALIVE") == "False"
+
+
+def test_clients_made_while_the_collector_runs(runtime, broker, mkparams):
+    # A collection at every allocation while clients (and a subclass, as
+    # umqtt.robust's) are made, connected and dropped. CPython's collector once
+    # visited a client that object.__new__ had tracked but pyo3 had not filled in yet
+    # (its __dict__ is allocated in between): a segfault, found by
+    # tests/test_args_property.py on a fresh machine.
+    r = runtime.run("""
+    import gc
+    if RUNTIME == "cpython":
+        gc.set_threshold(1)
+    else:
+        gc.threshold(1)
+
+    class Sub(MQTTClient):
+        pass
+
+    for i in range(300):
+        c = (Sub if i % 2 else MQTTClient)("gc-%d" % i, HOST, PORT)
+        c.extra = [c]
+        if i % 50 == 0:
+            c.connect()
+            c.disconnect()
+    print("MADE", i + 1)
+    """, mkparams(broker))
+    r.check()
+    assert r.get("MADE") == "300"

@@ -130,6 +130,8 @@ pub struct MQTTClient {
     cb_details: bool,
     /// set_auth(): enhanced authentication.
     auth: Option<v5::Auth>,
+    /// The fields are written (see `__traverse__`).
+    ready: bool,
 }
 
 fn new_core() -> Core {
@@ -198,6 +200,7 @@ impl MQTTClient {
             lw_properties: none(),
             cb_details: false,
             auth: None,
+            ready: true,
         }
     }
 
@@ -744,6 +747,13 @@ impl MQTTClient {
     }
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        // The collector can run while the object is being made (the base
+        // `object.__new__` allocates its __dict__ after the object is
+        // tracked), before pyo3 writes the fields: the memory is zeroed
+        // then, and its null object pointers must not be visited.
+        if !self.ready {
+            return Ok(());
+        }
         for obj in [
             &self.client_id,
             &self.sock,
