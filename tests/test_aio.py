@@ -113,6 +113,61 @@ def test_errors_are_the_blocking_clients(runtime, mosquitto, mkparams):
     assert nc.name == "MQTTException" and nc.code == 259, nc
 
 
+def test_subscribe_list_one_suback(runtime, mosquitto, mkparams):
+    """spec/PYAPI.md "umqtt.aio": subscribe() of a list of (filter, qos) pairs sends
+    one SUBSCRIBE and returns every code without raising (a refused filter is 128 in
+    the list), as the blocking client's; each filter delivers; bad items are
+    TypeError; one SUBSCRIBE carries up to 16 filters (more: ValueError, the blocking
+    client's too). On MQTT 5 the options apply to each filter."""
+    b = mosquitto(deny_subscribe=["denied/#"])
+    r = run_async(runtime, """
+        async def amain():
+            async with aclient() as c:
+                await aattempt("LIST", c.subscribe([(TOPIC + "/a", 1), ("denied/x", 1),
+                                                    (TOPIC + "/b", 2)]))
+                await aattempt("ONE", c.subscribe([(TOPIC + "/c", 0)]))
+                await aattempt("BADITEM", c.subscribe([TOPIC + "/d"]))
+                await aattempt("BADQOS", c.subscribe([(TOPIC + "/d", 3)]))
+                await aattempt("MANY", c.subscribe([(TOPIC + "/m%d" % i, 0) for i in range(17)]))
+                for t, q in (("a", 1), ("b", 2), ("c", 0)):
+                    await c.publish(TOPIC + "/" + t, t.upper(), qos=q)
+                got = []
+                async for topic, msg, d in c.messages(details=True):
+                    got.append((topic, msg, d.qos))
+                    if len(got) == 3:
+                        break
+                print("GOT", repr(sorted(got)))
+            async with aclient(CLIENT_ID + "-5", protocol=5) as c:
+                await aattempt("LIST5", c.subscribe([(TOPIC + "/e", 1), (TOPIC + "/f", 0)],
+                                                    no_local=True))
+                await c.publish(TOPIC + "/e", "own", qos=1)
+                try:
+                    await asyncio.wait_for(c.messages().__anext__(), 0.5)
+                    print("OWN got")
+                except asyncio.TimeoutError:
+                    print("OWN none")
+        from umqtt.simple import MQTTClient as S
+        s = S(CLIENT_ID + "-blocking", HOST, PORT)
+        s.set_callback(lambda t, m: None)
+        s.connect()
+        attempt("MANYBLOCKING", s.subscribe, [(TOPIC + "/m%d" % i, 0) for i in range(17)])
+        attempt("SIXTEEN", s.subscribe, [(TOPIC + "/m%d" % i, 0) for i in range(16)])
+        s.disconnect()
+    """, mkparams(b)).check()
+    t = mkparams(b)["TOPIC"].encode()
+    assert r.value("LIST") == [1, 128, 2], r
+    assert r.value("ONE") == [0], r
+    assert r.exc("BADITEM").name == "TypeError", r
+    assert r.exc("BADQOS").name == "ValueError", r
+    assert r.exc("MANY").name == "ValueError", r
+    assert r.get("MANY") == r.get("MANYBLOCKING"), r
+    assert r.value("SIXTEEN") == [0] * 16, r
+    assert r.get("GOT") == repr(sorted([(t + b"/a", b"A", 1), (t + b"/b", b"B", 2),
+                                        (t + b"/c", b"C", 0)])), r
+    assert r.value("LIST5") == [1, 0], r
+    assert "OWN none" in r.lines, r
+
+
 def test_1000_qos1_from_100_tasks_pipelined(runtime, broker, observer, mkparams):
     p = mkparams(broker)
     obs = observer(broker)

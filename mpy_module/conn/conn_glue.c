@@ -20,6 +20,13 @@ typedef struct {
     size_t len;
 } bytes_t;
 
+// A (filter, qos) pair of subscribe()'s list (same layout as `Filter` in
+// src/lib.rs).
+typedef struct {
+    bytes_t topic;
+    int64_t qos;
+} filter_t;
+
 // Same layout as `Io` in src/lib.rs.
 typedef struct {
     size_t ticks, mask;
@@ -38,6 +45,8 @@ typedef struct {
     umqtt_prop_t item;  // OP_PROP_AT
     int32_t reason;  // the error is an MQTT 5 refusal: msg is its reason string
     int32_t failed;  // OP_EVENT: the acknowledged request failed (the error)
+    const filter_t *filters;  // OP_SUBSCRIBE: a list of n_filters (NULL: a, i[0])
+    size_t n_filters;
 } io_t;
 
 size_t umqtt_conn_size(void);
@@ -470,8 +479,28 @@ static mp_obj_t conn_publish(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_
 static mp_obj_t conn_subscribe(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
     io_t io;
     engine_t *e = begin_n(n_args, n_kw, args, 3, 7, &io);
-    io.a = get_bytes(args[1], MP_QSTR_topic);
-    io.i[0] = get_int(args[2]);
+    if (mp_obj_is_type(args[1], &mp_type_list)) {
+        // One SUBSCRIBE of (filter, qos) pairs; qos is not used.
+        mp_obj_t *items;
+        mp_obj_get_array(args[1], &io.n_filters, &items);
+        filter_t *fl = m_new(filter_t, io.n_filters + 1);
+        for (size_t i = 0; i < io.n_filters; i++) {
+            size_t two = 0;
+            mp_obj_t *fq = NULL;
+            if (mp_obj_is_type(items[i], &mp_type_tuple)) {
+                mp_obj_get_array(items[i], &two, &fq);
+            }
+            if (two != 2) {
+                mp_raise_TypeError("topic list items must be (filter, qos) pairs");
+            }
+            fl[i].topic = get_bytes(fq[0], MP_QSTR_topic);
+            fl[i].qos = get_int(fq[1]);
+        }
+        io.filters = fl;
+    } else {
+        io.a = get_bytes(args[1], MP_QSTR_topic);
+        io.i[0] = get_int(args[2]);
+    }
     io.i[1] = n_args > 3 && mp_obj_is_true(args[3]);
     io.i[2] = n_args > 4 && mp_obj_is_true(args[4]);
     io.i[3] = n_args > 5 ? get_int(args[5]) : 0;
@@ -563,12 +592,16 @@ static mp_obj_t conn_event(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_ob
             return mp_obj_new_tuple(4, t);
         case 3:  // PUBLISHED, SUBSCRIBED, UNSUBSCRIBED: id, the refusal's exception
         case 4:  // or None, the reason code / granted QoS (None: 3.1.1's PUBACK, UNSUBACK)
-        case 5:
+        case 5:  // [, SUBSCRIBED: every code of the SUBACK as bytes]
             if (io.failed) {
                 t[2] = make_exc(&io);
             }
             if (io.r[2] >= 0) {
                 t[3] = MP_OBJ_NEW_SMALL_INT(io.r[2]);
+            }
+            if (k == 4) {
+                t[4] = mp_obj_new_bytes(io.p.ptr, io.p.len);
+                return mp_obj_new_tuple(5, t);
             }
             return mp_obj_new_tuple(4, t);
         default:

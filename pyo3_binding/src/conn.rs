@@ -21,10 +21,10 @@ use umqtt_core::codec::{Connect, Will};
 use umqtt_core::connection::{ack_error, Connection, Event, Policy, RetryAction};
 use umqtt_core::session::{Config, State};
 use umqtt_core::subscriptions::Subscriptions;
-use umqtt_core::{args, ArgError, Error, PacketId, ProtocolVersion};
+use umqtt_core::{args, ArgError, Error, PacketId, ProtocolVersion, QoS};
 
 use crate::buf::{VecBuf, MAX_PACKET};
-use crate::convert::{to_bytes, to_keepalive, to_opt_bytes, to_protocol, to_qos};
+use crate::convert::{to_bytes, to_filters, to_keepalive, to_opt_bytes, to_protocol, to_qos};
 use crate::errors::{classify, to_pyerr};
 use crate::v5::{from_py, to_py, with_reason};
 
@@ -211,8 +211,9 @@ impl Conn {
         r.map(pid).map_err(err)
     }
 
-    /// Queue a SUBSCRIBE of one filter; returns its packet id. The options
-    /// and properties need MQTT 5.
+    /// Queue a SUBSCRIBE of one filter, or of a list of `(filter, qos)`
+    /// pairs (`qos` unused); returns its packet id. The options (for each
+    /// filter) and properties need MQTT 5.
     #[pyo3(signature = (topic, qos, no_local=false, retain_as_published=false, retain_handling=0, properties=None))]
     fn subscribe(
         &mut self,
@@ -223,22 +224,28 @@ impl Conn {
         retain_handling: u8,
         properties: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<u16> {
-        let (topic, qos) = (to_bytes(topic, "topic")?, to_qos(qos)?);
+        let (owned, _) = to_filters(topic, Some(qos))?;
+        let filters: Vec<(&[u8], QoS)> = owned.iter().map(|(f, q)| (f.as_bytes(), *q)).collect();
         let p = from_py(properties, Context::Subscribe, self.v5)?;
         let now = self.now();
         let r = if self.v5 {
-            let o = SubOptions {
-                qos,
-                no_local,
-                retain_as_published,
-                retain_handling,
-            };
-            self.core
-                .subscribe_v5(&[(topic.as_bytes(), o)], p.get(), now)
+            let with: Vec<_> = filters
+                .iter()
+                .map(|&(f, qos)| {
+                    let o = SubOptions {
+                        qos,
+                        no_local,
+                        retain_as_published,
+                        retain_handling,
+                    };
+                    (f, o)
+                })
+                .collect();
+            self.core.subscribe_v5(&with, p.get(), now)
         } else if no_local || retain_as_published || retain_handling != 0 {
             Err(ArgError::PropertiesNeedV5.into())
         } else {
-            self.core.subscribe(&[(topic.as_bytes(), qos)], now)
+            self.core.subscribe(&filters, now)
         };
         r.map(|p| p.get()).map_err(err)
     }
@@ -333,9 +340,12 @@ impl Conn {
             Event::Published(id) => {
                 (EV_PUBLISHED, id.get(), failed, self.code()).into_pyobject(py)?
             }
+            // (.., the granted QoS, every code of the SUBACK as bytes)
             Event::Subscribed { packet_id, .. } => {
-                let granted = self.core.last_suback().first().copied();
-                (EV_SUBSCRIBED, packet_id.get(), failed, granted).into_pyobject(py)?
+                let codes = self.core.last_suback();
+                let granted = codes.first().copied();
+                let all = PyBytes::new(py, codes);
+                (EV_SUBSCRIBED, packet_id.get(), failed, granted, all).into_pyobject(py)?
             }
             Event::Unsubscribed(id) => {
                 (EV_UNSUBSCRIBED, id.get(), failed, self.code()).into_pyobject(py)?

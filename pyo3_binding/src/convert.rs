@@ -2,7 +2,7 @@
 //! wrong ones, in one place so every method behaves the same.
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyInt, PyMemoryView, PyString};
+use pyo3::types::{PyByteArray, PyBytes, PyInt, PyList, PyMemoryView, PyString};
 use umqtt_core::{args, QoS};
 
 use crate::errors::to_pyerr;
@@ -48,6 +48,29 @@ pub fn to_protocol(obj: &Bound<'_, PyAny>) -> PyResult<umqtt_core::ProtocolVersi
 /// A QoS argument: an int, checked by the core (TypeError for non-ints).
 pub fn to_qos(obj: &Bound<'_, PyAny>) -> PyResult<QoS> {
     core_int(obj, "qos", args::qos)
+}
+
+/// Filters of a SUBSCRIBE, as `bytes` objects.
+pub type Filters<'py> = Vec<(Bound<'py, PyBytes>, QoS)>;
+
+/// subscribe()'s filters: a list of `(filter, qos)` pairs (`true`: it was a
+/// list), or the topic at `qos` (None: 0).
+pub fn to_filters<'py>(
+    topic: &Bound<'py, PyAny>,
+    qos: Option<&Bound<'py, PyAny>>,
+) -> PyResult<(Filters<'py>, bool)> {
+    let Ok(items) = topic.cast::<PyList>() else {
+        let qos = qos.map_or(Ok(QoS::AtMostOnce), to_qos)?;
+        return Ok((vec![(to_bytes(topic, "topic")?, qos)], false));
+    };
+    let mut filters = Vec::with_capacity(items.len());
+    for item in items.iter() {
+        let (f, q): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item
+            .extract()
+            .map_err(|_| PyTypeError::new_err("topic list items must be (filter, qos) pairs"))?;
+        filters.push((to_bytes(&f, "topic")?, to_qos(&q)?));
+    }
+    Ok((filters, true))
 }
 
 /// An int argument checked by a core rule; an int too big for i64 is out of

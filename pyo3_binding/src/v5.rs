@@ -13,7 +13,7 @@ use umqtt_core::codec::v5::{
 };
 use umqtt_core::{ArgError, Error, QoS};
 
-use crate::convert::{to_bytes, to_qos};
+use crate::convert::to_filters;
 use crate::drive::Meta;
 use crate::errors::{to_pyerr, MQTTException};
 use crate::MQTTClient;
@@ -216,23 +216,7 @@ pub fn subscribe(
         return Err(core_err(ArgError::PropertiesNeedV5.into()));
     }
     let props = from_py(properties, Context::Subscribe, v5)?;
-    let list = topic.cast::<PyList>().ok();
-    let mut owned = Vec::new();
-    match &list {
-        Some(items) => {
-            for item in items.iter() {
-                let (f, q): (Bound<'_, PyAny>, Bound<'_, PyAny>) =
-                    item.extract().map_err(|_| {
-                        PyTypeError::new_err("topic list items must be (filter, qos) pairs")
-                    })?;
-                owned.push((to_bytes(&f, "topic")?, to_qos(&q)?));
-            }
-        }
-        None => owned.push((
-            to_bytes(topic, "topic")?,
-            qos.map_or(Ok(QoS::AtMostOnce), to_qos)?,
-        )),
-    }
+    let (owned, list) = to_filters(topic, qos)?;
     let plain: Vec<(&[u8], QoS)> = owned.iter().map(|(f, q)| (f.as_bytes(), *q)).collect();
     let with_options: Vec<SubFilter<'_>> = plain
         .iter()
@@ -248,7 +232,7 @@ pub fn subscribe(
     };
     MQTTClient::perform(slf, Request::new(op), true)?;
     let codes: Vec<u8> = MQTTClient::guard(slf)?.core.last_suback().to_vec();
-    if list.is_some() {
+    if list {
         return Ok(PyList::new(py, codes)?.into_any().unbind());
     }
     // A nested subscribe() from a callback may have replaced the codes:

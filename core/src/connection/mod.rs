@@ -25,7 +25,7 @@ use crate::codec;
 use crate::framer::Framer;
 use crate::session::{Config, Session, State, Transmit};
 use crate::subscriptions::Subscriptions;
-use crate::{Error, PacketId, QoS};
+use crate::{ArgError, Error, PacketId, QoS};
 
 mod receive;
 mod reconnect;
@@ -584,8 +584,13 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>
         Ok((at, id))
     }
 
-    /// Queue a SUBSCRIBE ([`Event::Subscribed`] follows).
+    /// Queue a SUBSCRIBE ([`Event::Subscribed`] follows) of at most
+    /// [`RESUBSCRIBE_BATCH`] filters, so that every code of its SUBACK is
+    /// kept ([`Self::last_suback`]); more: `TooManyFilters`, as on MQTT 5.
     pub fn subscribe(&mut self, filters: &[(&[u8], QoS)], now: u64) -> Result<PacketId, Error> {
+        if filters.len() > RESUBSCRIBE_BATCH {
+            return Err(ArgError::TooManyFilters.into());
+        }
         let (at, id) = self.queue(now, |s, out| s.subscribe(filters, now, out))?;
         self.track_subscribe(at, id, filters)
     }

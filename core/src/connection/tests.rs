@@ -342,3 +342,26 @@ fn ack_error_is_the_one_refusal_rule() {
         );
     }
 }
+
+#[test]
+fn a_subscribe_carries_at_most_the_codes_it_can_keep() {
+    // Every code of its SUBACK is kept (last_suback), so a longer list is
+    // refused before anything is queued, on 3.1.1 as on MQTT 5.
+    let mut c = connected(false);
+    let filters = [(&b"f/x"[..], QoS::AtMostOnce); RESUBSCRIBE_BATCH + 1];
+    assert_eq!(
+        c.subscribe(&filters, 0),
+        Err(Error::InvalidArgument(ArgError::TooManyFilters))
+    );
+    assert_eq!(c.poll_transmit(0), Ok(None));
+    let id = c.subscribe(&filters[..RESUBSCRIBE_BATCH], 0).unwrap();
+    take_all(&mut c, 0);
+    let mut suback = [0u8; 4 + RESUBSCRIBE_BATCH];
+    suback[..4].copy_from_slice(&[0x90, 2 + RESUBSCRIBE_BATCH as u8, 0, id.get() as u8]);
+    c.handle_input(&suback);
+    assert!(matches!(
+        c.poll_event(0),
+        Ok(Some(Event::Subscribed { .. }))
+    ));
+    assert_eq!(c.last_suback(), &[0; RESUBSCRIBE_BATCH]);
+}

@@ -86,6 +86,41 @@ pub struct PropItem {
     list: i32,
 }
 
+/// A (filter, qos) pair of subscribe()'s list (same layout as `filter_t`
+/// in conn_glue.c).
+#[repr(C)]
+pub struct Filter {
+    topic: Bytes,
+    qos: i64,
+}
+
+/// Most filters in one SUBSCRIBE from a list (they are not allocated; as
+/// simple.mpy's subscribe()).
+const LIST_FILTERS: usize = 16;
+
+/// OP_SUBSCRIBE's filters into `into`: the glue's list, or the topic `a` at
+/// QoS `i[0]`; their number.
+fn filters<'a>(
+    io: &'a Io,
+    into: &mut [(&'a [u8], umqtt_core::QoS); LIST_FILTERS],
+) -> Result<usize, Error> {
+    if io.filters.is_null() {
+        if let Some(slot) = into.first_mut() {
+            *slot = (io.a.or_empty(), args::qos(io.i[0])?);
+        }
+        return Ok(1);
+    }
+    if io.n_filters > LIST_FILTERS {
+        return Err(umqtt_core::ArgError::TooManyFilters.into());
+    }
+    // SAFETY: the glue passes n_filters pairs alive for the call.
+    let list = unsafe { core::slice::from_raw_parts(io.filters, io.n_filters) };
+    for (slot, f) in into.iter_mut().zip(list) {
+        *slot = (f.topic.or_empty(), args::qos(f.qos)?);
+    }
+    Ok(list.len())
+}
+
 /// Arguments in, results out (same layout in conn_glue.c).
 #[repr(C)]
 pub struct Io {
@@ -121,6 +156,9 @@ pub struct Io {
     reason: i32,
     /// OP_EVENT: the acknowledged request failed; the error report says how.
     failed: i32,
+    /// OP_SUBSCRIBE: a list of `n_filters` pairs (null: the topic `a`).
+    filters: *const Filter,
+    n_filters: usize,
 }
 
 // Operations (same numbers in conn_glue.c).
@@ -309,12 +347,13 @@ fn run(e: &mut Engine, op: i32, io: &mut Io) -> Result<(), Error> {
             io.r[0] = pid(c.publish(t, m, args::qos(i0)?, i1 != 0, now)?);
         }
         OP_SUBSCRIBE => {
-            let qos = args::qos(i0)?;
+            let mut list = [(&[][..], umqtt_core::QoS::AtMostOnce); LIST_FILTERS];
+            let n = filters(io, &mut list)?;
             // The MQTT 5 subscription options.
             if (i1, i2, i3) != (0, 0, 0) {
                 return Err(umqtt_core::ArgError::PropertiesNeedV5.into());
             }
-            let id = c.subscribe(&[(io.a.or_empty(), qos)], now)?;
+            let id = c.subscribe(list.get(..n).unwrap_or(&[]), now)?;
             io.r[0] = i64::from(id.get());
         }
         OP_UNSUBSCRIBE => io.r[0] = i64::from(c.unsubscribe(&[io.a.or_empty()], now)?.get()),
@@ -413,9 +452,11 @@ fn event(c: &mut Core, now: u64, v5: bool, io: &mut Io) -> Result<(), Error> {
             [2, i64::from(first), 0]
         }
         Event::Published(id) => [3, i64::from(id.get()), code],
-        // r[2]: the granted QoS (the SUBACK's first code).
+        // r[2]: the granted QoS (the SUBACK's first code); p: every code.
         Event::Subscribed { packet_id, .. } => {
-            let granted = c.last_suback().first().map_or(0, |&q| i64::from(q));
+            let codes = c.last_suback();
+            io.p.set(codes);
+            let granted = codes.first().map_or(0, |&q| i64::from(q));
             [4, i64::from(packet_id.get()), granted]
         }
         Event::Unsubscribed(id) => [5, i64::from(id.get()), code],

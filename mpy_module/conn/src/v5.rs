@@ -3,10 +3,10 @@
 //! hands over as items (../c/props.h) encoded by the core's builder, and
 //! received ones handed back item by item. Every rule (names, types,
 //! ranges, which packet allows what) is the core's.
-use super::{Bytes, Core, Io, OP_PROPS, OP_PROP_AT};
+use super::{filters, Bytes, Core, Io, LIST_FILTERS, OP_PROPS, OP_PROP_AT};
 use super::{OP_CONNECT, OP_DISCONNECT, OP_PUBLISH, OP_SUBSCRIBE, OP_UNSUBSCRIBE};
 use umqtt_core::codec::v5::{self, Context, Flat, Properties, PropertyBuilder, Role, SubOptions};
-use umqtt_core::{args, ArgError, Error};
+use umqtt_core::{args, ArgError, Error, QoS};
 
 /// The core's packet context numbered as `Context` (Connect = 0 ...).
 fn context(ctx: i64) -> Context {
@@ -53,14 +53,20 @@ fn run_v5(c: &mut Core, now: u64, op: i32, io: &mut Io) -> Option<Result<(), Err
             Ok(())
         })(),
         OP_SUBSCRIBE => (|| {
-            let o = SubOptions {
-                qos: args::qos(i0)?,
-                no_local: i1 != 0,
-                retain_as_published: i2 != 0,
-                retain_handling: u8::try_from(i3).unwrap_or(u8::MAX),
-            };
+            let mut list = [(&[][..], QoS::AtMostOnce); LIST_FILTERS];
+            let n = filters(io, &mut list)?;
+            // The options apply to each filter.
+            let with = list.map(|(f, qos)| {
+                let o = SubOptions {
+                    qos,
+                    no_local: i1 != 0,
+                    retain_as_published: i2 != 0,
+                    retain_handling: u8::try_from(i3).unwrap_or(u8::MAX),
+                };
+                (f, o)
+            });
             let p = props(&io.f, Context::Subscribe)?;
-            let id = c.subscribe_v5(&[(io.a.or_empty(), o)], p, now)?;
+            let id = c.subscribe_v5(with.get(..n).unwrap_or(&[]), p, now)?;
             io.r[0] = i64::from(id.get());
             Ok(())
         })(),

@@ -463,7 +463,8 @@ class MQTTClient(_Writer):
                     p = self._reqs.pop(ev[1], None)
                     self._wake_room()
                     if p is not None:
-                        p.set(ev[3], ev[2])
+                        # (granted QoS, every code as bytes)
+                        p.set(ev[3:], ev[2])
                 elif k == _UNSUBSCRIBED:
                     p = self._reqs.pop(ev[1], None)
                     self._wake_room()
@@ -579,13 +580,17 @@ class MQTTClient(_Writer):
     ):
         """Subscribe; returns the granted QoS when SUBACK arrives
         (MQTTException 128 when the broker refuses; MQTT 5:
-        MQTTException(code, reason_string)). The options and properties
-        need MQTT 5."""
+        MQTTException(code, reason_string)). topic may be a list of
+        (filter, qos) pairs: one SUBSCRIBE, the list of codes returned
+        without raising. The options (for each filter) and properties need
+        MQTT 5."""
         c = self._c
         if no_local or retain_as_published or retain_handling or properties is not None:
             opts = (no_local, retain_as_published, retain_handling, properties)
-            return await self._request(lambda: c.subscribe(topic, qos, *opts))
-        return await self._request(lambda: c.subscribe(topic, qos))
+            got = await self._request(lambda: c.subscribe(topic, qos, *opts))
+        else:
+            got = await self._request(lambda: c.subscribe(topic, qos))
+        return list(got[1]) if isinstance(topic, list) else got[0]
 
     async def unsubscribe(self, topic, properties=None):
         """Unsubscribe; returns on UNSUBACK: its reason code on MQTT 5
