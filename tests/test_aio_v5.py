@@ -26,6 +26,7 @@ import pytest
 
 from harness import fakebroker as fb
 from test_aio import prelude, run_async
+from test_v5_api import AUTH, auth_packet
 from test_v5_api import v5obs  # noqa: F401 (a fixture: paho observers over MQTT 5)
 
 
@@ -317,6 +318,69 @@ def test_server_disconnect(runtime, fake_broker, mkparams):
     assert r.get("UP") == "False"
     assert r.get("RECONNECTED") == "0"
     assert r.value("MSG_RC") == (b"t", b"after")
+
+
+def test_enhanced_authentication_and_reauthenticate(runtime, fake_broker, mkparams):
+    """set_auth(method, data, on_challenge) as the blocking client's: the CONNECT
+    carries the method and data, each AUTH challenge is answered with on_challenge(data)
+    until the CONNACK; reauthenticate(data) sends AUTH 0x19, answers the challenges and
+    returns on the broker's AUTH success, a message arriving meanwhile still delivered;
+    an exception in on_challenge comes out of connect(); without set_auth()
+    reauthenticate() is ValueError, set_auth() on protocol 4 too (a fake broker:
+    Mosquitto has no AUTH methods without a plugin)."""
+    proc = runtime.start(prelude("""
+        async def amain():
+            c = aclient(protocol=5)
+            await c.connect()
+            await aattempt("PLAIN", c.reauthenticate(b"x"))
+            await c.disconnect()
+            c.set_auth("X-TEST", b"hello", lambda d: b"answer:" + d)
+            await aattempt("CONNECT", c.connect())
+            print("METHOD", c.connack_properties.get("authentication_method"))
+            await aattempt("REAUTH", c.reauthenticate(b"again"))
+            await aattempt("MSG", c.messages().__anext__())
+            await c.disconnect()
+            def refuse(d):
+                raise ValueError("no answer for " + repr(d))
+            c.set_auth("X-TEST", None, refuse)
+            await aattempt("RAISED", c.connect())
+            try:
+                aclient().set_auth("X", b"", refuse)
+            except ValueError as e:
+                print("V4", exc_text(e))
+    """), mkparams(fake_broker))
+    fake_broker.accept()
+    fake_broker.expect(fb.CONNECT)
+    fake_broker.send(v5_connack())
+    fake_broker.expect(fb.DISCONNECT)
+    fake_broker.accept()
+    p = fake_broker.expect(fb.CONNECT)
+    assert b"X-TEST" in p.body and b"hello" in p.body
+    fake_broker.send(auth_packet(0x18, "X-TEST", b"ch1"))
+    a = fake_broker.expect(AUTH)
+    assert a.body[0] == 0x18 and b"answer:ch1" in a.body
+    fake_broker.send(v5_connack(b"\x15" + fb.mqtt_str("X-TEST")))
+    a = fake_broker.expect(AUTH)
+    assert a.body[0] == 0x19 and b"again" in a.body, a
+    fake_broker.send(fb.packet(fb.PUBLISH, 0, fb.mqtt_str("t") + b"\x00meanwhile"))
+    fake_broker.send(auth_packet(0x18, "X-TEST", b"ch3"))
+    a = fake_broker.expect(AUTH)
+    assert a.body[0] == 0x18 and b"answer:ch3" in a.body, a
+    fake_broker.send(auth_packet(0x00, "X-TEST", b""))
+    fake_broker.expect(fb.DISCONNECT)
+    fake_broker.accept()
+    fake_broker.expect(fb.CONNECT)
+    fake_broker.send(auth_packet(0x18, "X-TEST", b"ch2"))
+    assert fake_broker.closed_by_client()
+    r = proc.wait(30).check()
+    assert r.exc("PLAIN").name == "ValueError", r
+    assert r.value("CONNECT") == 0, r
+    assert r.get("METHOD") == "X-TEST", r
+    assert r.value("REAUTH") is None, r
+    assert r.value("MSG") == (b"t", b"meanwhile"), r
+    e = r.exc("RAISED")
+    assert e.name == "ValueError" and "ch2" in e.args[0], e
+    assert r.get("V4").startswith("EXC ValueError"), r
 
 
 def test_window_follows_receive_maximum(runtime, mosquitto, fake_broker, mkparams):

@@ -57,7 +57,7 @@ enum {
     OP_CONNECT = 1, OP_PUBLISH, OP_SUBSCRIBE, OP_UNSUBSCRIBE, OP_DISCONNECT, OP_OUT, OP_TRANSMITTED,
     OP_FEED, OP_EVENT, OP_DEADLINE, OP_TIMEOUT, OP_LOST, OP_CLOSED, OP_CONNECTED, OP_ROOM,
     OP_SET_RECONNECT, OP_RECONNECT_ON, OP_RECONNECT_BEGIN, OP_RECONNECT_FAILED, OP_SHOULD_RECONNECT,
-    OP_RESUBSCRIBE, OP_ERROR, OP_PROTOCOL, OP_ARG, OP_PROPS, OP_PROP_AT,
+    OP_RESUBSCRIBE, OP_ERROR, OP_PROTOCOL, OP_ARG, OP_PROPS, OP_PROP_AT, OP_AUTH_CONTINUE, OP_REAUTH,
 };
 #define ERR_CLOSED 1
 #define ERR_SUBSCRIBE_REFUSED 2
@@ -539,6 +539,24 @@ static mp_obj_t conn_connack_properties(mp_obj_fun_bc_t *f, size_t n_args, size_
     io_t io;
     return props_dict(begin(n_args, n_kw, args, 1, &io), 0);
 }
+
+// auth_continue(self, data): answer the broker's AUTH challenge (event 8);
+// reauthenticate(self, data): start a re-authentication (AUTH 0x19)
+static mp_obj_t auth_op(size_t n_args, size_t n_kw, mp_obj_t *args, int op) {
+    io_t io;
+    engine_t *e = begin(n_args, n_kw, args, 2, &io);
+    io.a = get_bytes(args[1], MP_QSTR_data);
+    run(e, op, &io);
+    return mp_const_none;
+}
+
+static mp_obj_t conn_auth_continue(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    return auth_op(n_args, n_kw, args, OP_AUTH_CONTINUE);
+}
+
+static mp_obj_t conn_reauthenticate(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    return auth_op(n_args, n_kw, args, OP_REAUTH);
+}
 #endif
 
 // out(self) -> bytes to write (taken), or None
@@ -604,6 +622,9 @@ static mp_obj_t conn_event(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_ob
                 return mp_obj_new_tuple(5, t);
             }
             return mp_obj_new_tuple(4, t);
+        case 8:  // AUTH challenge: its authentication_data
+            t[1] = mp_obj_new_bytes(io.p.ptr, io.p.len);
+            return mp_obj_new_tuple(2, t);
         default:
             return mp_obj_new_tuple(2, t);
     }
@@ -698,6 +719,8 @@ static mp_obj_t module_init(mp_obj_fun_bc_t *self) {
     mp_store_global(MP_QSTR_timed_out, MP_DYNRUNTIME_MAKE_FUNCTION(conn_timed_out));
     #if UMQTT_CONN_V5
     mp_store_global(MP_QSTR_connack_properties, MP_DYNRUNTIME_MAKE_FUNCTION(conn_connack_properties));
+    mp_store_global(MP_QSTR_auth_continue, MP_DYNRUNTIME_MAKE_FUNCTION(conn_auth_continue));
+    mp_store_global(MP_QSTR_reauthenticate, MP_DYNRUNTIME_MAKE_FUNCTION(conn_reauthenticate));
     #endif
     MP_DYNRUNTIME_INIT_EXIT
 }

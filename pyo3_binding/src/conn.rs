@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
-use umqtt_core::codec::v5::{self as codec5, Context, SubOptions};
+use umqtt_core::codec::v5::{self as codec5, Context, PropertyId, SubOptions};
 use umqtt_core::codec::{Connect, Will};
 use umqtt_core::connection::{ack_error, Connection, Event, Policy, RetryAction};
 use umqtt_core::session::{Config, State};
@@ -36,6 +36,7 @@ const EV_SUBSCRIBED: u8 = 4;
 const EV_UNSUBSCRIBED: u8 = 5;
 const EV_PONG: u8 = 6;
 const EV_OTHER: u8 = 7;
+const EV_AUTH: u8 = 8;
 
 /// `reconnect_failed()` answers besides a delay.
 const GIVE_UP: i64 = -1;
@@ -182,6 +183,21 @@ impl Conn {
     /// The CONNACK's properties (a dict; `{}` on 3.1.1).
     fn connack_properties<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         to_py(py, self.core.connack_properties())
+    }
+
+    /// Answer the broker's AUTH challenge (an `EV_AUTH` event) with `data`.
+    fn auth_continue(&mut self, data: &Bound<'_, PyAny>) -> PyResult<()> {
+        let data = to_bytes(data, "data")?;
+        let now = self.now();
+        self.core.auth_continue(data.as_bytes(), now).map_err(err)
+    }
+
+    /// Start a re-authentication (AUTH 0x19 with `data`) after a CONNECT
+    /// with an authentication method; its end is `(EV_OTHER, 0xF0)`.
+    fn reauthenticate(&mut self, data: &Bound<'_, PyAny>) -> PyResult<()> {
+        let data = to_bytes(data, "data")?;
+        let now = self.now();
+        self.core.reauthenticate(data.as_bytes(), now).map_err(err)
     }
 
     /// Queue a PUBLISH; returns its packet id (0 for QoS 0).
@@ -352,8 +368,12 @@ impl Conn {
             }
             Event::Pong { requested } => (EV_PONG, requested).into_pyobject(py)?,
             Event::Other(first) => (EV_OTHER, first).into_pyobject(py)?,
-            // No enhanced authentication in umqtt.aio (no method is sent).
-            Event::AuthChallenge => (EV_OTHER, 0xF0u8).into_pyobject(py)?,
+            // (EV_AUTH, the challenge's authentication_data)
+            Event::AuthChallenge => {
+                let p = self.core.last_properties();
+                let data = p.get_binary(PropertyId::AuthenticationData);
+                (EV_AUTH, PyBytes::new(py, data.unwrap_or_default())).into_pyobject(py)?
+            }
         };
         // The acknowledgement of this frame joins the bytes of out().
         self.core.queue_pending(now).map_err(err)?;

@@ -190,6 +190,10 @@ const OP_ARG: i32 = 24;
 const OP_PROPS: i32 = 25;
 #[cfg(feature = "v5")]
 const OP_PROP_AT: i32 = 26;
+#[cfg(feature = "v5")]
+const OP_AUTH_CONTINUE: i32 = 27;
+#[cfg(feature = "v5")]
+const OP_REAUTH: i32 = 28;
 
 // OP_ERROR / OP_ARG selectors.
 const ERR_CLOSED: i64 = 1;
@@ -462,9 +466,15 @@ fn event(c: &mut Core, now: u64, v5: bool, io: &mut Io) -> Result<(), Error> {
         Event::Unsubscribed(id) => [5, i64::from(id.get()), code],
         Event::Pong { requested } => [6, i64::from(requested), 0],
         Event::Other(first) => [7, i64::from(first), 0],
-        // No enhanced authentication in umqtt.aio (no method is sent).
+        // p: the challenge's authentication_data (OP_AUTH_CONTINUE answers).
         #[cfg(feature = "v5")]
-        Event::AuthChallenge => [7, 0xF0, 0],
+        Event::AuthChallenge => {
+            let data = c
+                .last_properties()
+                .get_binary(umqtt_core::codec::v5::PropertyId::AuthenticationData);
+            io.p.set(data.unwrap_or_default());
+            [8, 0, 0]
+        }
     };
     // The acknowledgement joins the bytes of the next OP_OUT (the message
     // stays readable: queueing touches only the transmit buffer).

@@ -3,7 +3,9 @@
 //! hands over as items (../c/props.h) encoded by the core's builder, and
 //! received ones handed back item by item. Every rule (names, types,
 //! ranges, which packet allows what) is the core's.
-use super::{filters, Bytes, Core, Io, LIST_FILTERS, OP_PROPS, OP_PROP_AT};
+use super::{
+    filters, Bytes, Core, Io, LIST_FILTERS, OP_AUTH_CONTINUE, OP_PROPS, OP_PROP_AT, OP_REAUTH,
+};
 use super::{OP_CONNECT, OP_DISCONNECT, OP_PUBLISH, OP_SUBSCRIBE, OP_UNSUBSCRIBE};
 use umqtt_core::codec::v5::{self, Context, Flat, Properties, PropertyBuilder, Role, SubOptions};
 use umqtt_core::{args, ArgError, Error, QoS};
@@ -81,6 +83,8 @@ fn run_v5(c: &mut Core, now: u64, op: i32, io: &mut Io) -> Option<Result<(), Err
             let p = props(&io.f, Context::Disconnect)?;
             c.disconnect_v5(reason, p, now)
         })(),
+        OP_AUTH_CONTINUE => c.auth_continue(io.a.or_empty(), now),
+        OP_REAUTH => c.reauthenticate(io.a.or_empty(), now),
         _ => return None,
     };
     Some(r)

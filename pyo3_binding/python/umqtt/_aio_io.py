@@ -60,7 +60,7 @@ except ImportError:
                     from umqtt import _conn5 as n
                 except ImportError:
                     raise ValueError("protocol=5: this build has no MQTT 5")
-                cls = _native(n, _NAMES + ("connack_properties",))
+                cls = _native(n, _NAMES + ("connack_properties", "auth_continue", "reauthenticate"))
             else:
                 from umqtt import _conn as n
 

@@ -26,6 +26,7 @@ __all__ = ["MQTTClient", "MQTTException", "MessageDetails"]
 
 # Conn.event() kinds.
 _CONNECTED, _MESSAGE, _PUBLISHED, _SUBSCRIBED, _UNSUBSCRIBED = 1, 2, 3, 4, 5
+_OTHER, _AUTH = 7, 8
 # Not the connection's: an error it survived, queued for messages().
 _SKIPPED = 0
 # Bytes asked of the socket per read.
@@ -148,6 +149,9 @@ class MQTTClient(_Writer):
         self._error = None
         self._last = None
         self._on_reconnect = None
+        # set_auth()'s (method, data, on_challenge); reauthenticate()'s wait.
+        self._auth = None
+        self._reauth = None
         # packet id -> _Wait: QoS 1/2 publishes, and SUBSCRIBE/UNSUBSCRIBE.
         self._pubs = {}
         self._reqs = {}
@@ -173,6 +177,18 @@ class MQTTClient(_Writer):
             raise TypeError("on_reconnect must be callable or None")
         self._c.set_reconnect(attempts, min_delay, max_delay)
         self._on_reconnect = on_reconnect
+
+    def set_auth(self, method, data, on_challenge):
+        """MQTT 5 enhanced authentication, as the blocking client's: the next
+        connect() sends authentication_method and authentication_data;
+        on_challenge(data) -> bytes answers each AUTH challenge (of connect()
+        and reauthenticate(); it must not call the client), and what it
+        raises comes out of the call waiting. On protocol 4: ValueError."""
+        if self.protocol != 5:
+            raise ValueError("set_auth() needs protocol=5")
+        if not callable(on_challenge):
+            raise TypeError("on_challenge must be callable")
+        self._auth = (method, data, on_challenge)
 
     # --- connection ----------------------------------------------------------
 
@@ -221,9 +237,16 @@ class MQTTClient(_Writer):
         c = self._c
         self._drop()
         lw = self.lw
-        if self._cp is not None:
+        cp = self._cp
+        a = self._auth
+        if a is not None:
+            cp = dict(cp or {})
+            cp["authentication_method"] = a[0]
+            if a[1] is not None:
+                cp["authentication_data"] = a[1]
+        if cp is not None:
             # (The core refuses non-empty properties on 3.1.1.)
-            c.connect(self.client_id, self.user, self.pswd, self.keepalive, clean, lw, self._cp)
+            c.connect(self.client_id, self.user, self.pswd, self.keepalive, clean, lw, cp)
         else:
             c.connect(self.client_id, self.user, self.pswd, self.keepalive, clean, lw)
         self._connecting = True
@@ -317,6 +340,7 @@ class MQTTClient(_Writer):
         self.down.set()
         if self._connack is not None and not self._connack.done():
             self._connack.set(exc=e)
+        self._end_reauth(exc=e)
         reqs = self._reqs
         self._reqs = {}
         for r in reqs.values():
@@ -394,6 +418,7 @@ class MQTTClient(_Writer):
         e = OSError(-1)
         for p in list(pubs.values()) + list(reqs.values()):
             p.set(exc=e)
+        self._end_reauth(exc=e)
 
     # --- I/O (writing: _Writer in umqtt/_aio_io.py) --------------------------
 
@@ -473,6 +498,23 @@ class MQTTClient(_Writer):
                 elif k == _CONNECTED:
                     if self._connack is not None:
                         self._connack.set(ev[1])
+                elif k == _AUTH:
+                    self._challenge(ev[1])
+                elif k == _OTHER and ev[1] == 0xF0:
+                    # The broker's AUTH success: re-authentication done.
+                    self._end_reauth()
+
+    def _challenge(self, data):
+        # Answer an AUTH challenge through set_auth()'s on_challenge. What it
+        # raises ends the reader, so the connection (the broker waits for an
+        # answer), and comes out of connect() or reauthenticate().
+        self._c.auth_continue(self._auth[2](data))
+
+    def _end_reauth(self, exc=None):
+        w = self._reauth
+        self._reauth = None
+        if w is not None:
+            w.set(None, exc)
 
     def _wake_room(self, everyone=False):
         # Wake as many waiting publishers as the window has room for (all
@@ -591,6 +633,25 @@ class MQTTClient(_Writer):
         else:
             got = await self._request(lambda: c.subscribe(topic, qos))
         return list(got[1]) if isinstance(topic, list) else got[0]
+
+    async def reauthenticate(self, data=None, timeout=30):
+        """MQTT 5 re-authentication (sec 4.12.1) after a connect() with
+        set_auth(): AUTH 0x19 with data, each challenge answered by
+        on_challenge; returns when the broker's AUTH success came, else
+        OSError(ETIMEDOUT) after timeout seconds. Without set_auth():
+        ValueError."""
+        await self._ready()
+        c = self._c
+        c.reauthenticate(b"" if data is None else data)
+        w = self._reauth = _Wait()
+        await self._send()
+        try:
+            return await _within(w.wait(), timeout)
+        except asyncio.TimeoutError:
+            raise c.timed_out()
+        finally:
+            if self._reauth is w:
+                self._reauth = None
 
     async def unsubscribe(self, topic, properties=None):
         """Unsubscribe; returns on UNSUBACK: its reason code on MQTT 5
