@@ -81,6 +81,9 @@ def test_wheel_is_manylinux2014_with_readme(tmp_path, broker):
         names = z.namelist()
         for module in ("simple", "robust", "cloud", "board", "aio", "_aio_io", "_aio_ws"):
             assert "umqtt/%s.py" % module in names, names
+        # Type information: PEP 561's marker and the stubs.
+        for typed in ("py.typed", "_umqtt.pyi", "simple.pyi", "aio.pyi"):
+            assert "umqtt/%s" % typed in names, names
         meta = z.read("umqtt-%s.dist-info/METADATA" % VERSION).decode()
         (so_name,) = [n for n in names if n.endswith(".so")]
         so = z.read(so_name)
