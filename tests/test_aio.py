@@ -442,31 +442,48 @@ def test_qos1_qos2_through_5_broker_restarts(runtime, mosquitto, mkparams):
             print("BAD", seen["bad"])
     """ % FAST), p, name="sub")
     sub.expect("SUB_READY", timeout=30)
+    restarts = (200, 600, 1000, 1300, 1600)
     pub = runtime.start(prelude("""
         async def amain():
+            # At each of RESTARTS the tasks stop taking new messages until the
+            # publisher has reconnected (the test restarts the broker there; those
+            # in flight are caught by it): a fast publisher cannot finish, or pass
+            # the next restart point, before the test has made the restart.
+            resumed = asyncio.Event()
+            resumed.set()
+            def on_reconnect(sp):
+                print("PUB_RECONNECTED", sp)
+                resumed.set()
             c = aclient(CLIENT_ID + "-pub", keepalive=5)
-            c.set_reconnect(%s, on_reconnect=lambda sp: print("PUB_RECONNECTED", sp))
+            c.set_reconnect(%s, on_reconnect=on_reconnect)
             await c.connect(False)
             state = {"sent": 0}
             async def pub(k):
                 for i in range(k, N, 20):
+                    await resumed.wait()
                     m = b"%%d" %% i
                     await c.publish(TOPIC + "/q1", m, False, 1)
                     await c.publish(TOPIC + "/q2", m, False, 2)
                     state["sent"] += 1
                     if state["sent"] %% 100 == 0:
                         print("SENT", state["sent"])
+                    if state["sent"] in RESTARTS:
+                        resumed.clear()
             await asyncio.gather(*[pub(k) for k in range(20)])
             await c.disconnect()
-    """ % FAST), p, name="pub")
-    for at in (200, 600, 1000, 1300, 1600):
+    """ % FAST), dict(p, RESTARTS=restarts), name="pub")
+    for at in restarts:
         pub.expect("SENT %d" % at, timeout=60)
         b.restart()
+        # Both are back before the next restart: two restarts within one reconnect
+        # backoff would be one reconnect.
+        pub.expect("PUB_RECONNECTED", timeout=60)
+        sub.expect("SUB_RECONNECTED", timeout=60)
     rp = pub.wait(120).check()
     rs = sub.wait(90).check()
     # Every restart was noticed by both, and the broker kept both sessions.
-    assert [ln for ln in rp.lines if ln.startswith("PUB_RECONNECTED")] == ["PUB_RECONNECTED 1"] * 5
-    assert [ln for ln in rs.lines if ln.startswith("SUB_RECONNECTED")] == ["SUB_RECONNECTED 1"] * 5
+    assert [ln for ln in rp.lines if ln.startswith("PUB_RECONNECTED")] == ["PUB_RECONNECTED 1"] * 5, rp
+    assert [ln for ln in rs.lines if ln.startswith("SUB_RECONNECTED")] == ["SUB_RECONNECTED 1"] * 5, rs
     counts = {}
     for ln in rs.lines:
         if ln.startswith("COUNT "):

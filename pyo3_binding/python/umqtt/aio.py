@@ -29,6 +29,8 @@ _CONNECTED, _MESSAGE, _PUBLISHED, _SUBSCRIBED, _UNSUBSCRIBED = 1, 2, 3, 4, 5
 _OTHER, _AUTH = 7, 8
 # Not the connection's: an error it survived, queued for messages().
 _SKIPPED = 0
+# What a publisher waiting for room is woken with to look again.
+_AGAIN = object()
 # Bytes asked of the socket per read.
 _READ = 4096
 # Inbound messages held for messages() before the client stops reading the
@@ -155,10 +157,9 @@ class MQTTClient(_Writer):
         # packet id -> _Wait: QoS 1/2 publishes, and SUBSCRIBE/UNSUBSCRIBE.
         self._pubs = {}
         self._reqs = {}
-        # Publishers waiting for room in the window, first come first served.
+        # QoS 1/2 publishes waiting for room in the window, first come first
+        # served: [waiter, topic, msg, qos, retain, properties].
         self._roomq = []
-        # Of them, woken and not yet running.
-        self._woken = 0
         # A write of what publish() queued is scheduled (_kick).
         self._flushing = False
         self._qmax = queue_size
@@ -517,14 +518,32 @@ class MQTTClient(_Writer):
             w.set(None, exc)
 
     def _wake_room(self, everyone=False):
-        # Wake as many waiting publishers as the window has room for (all
-        # of them when the connection ends: they see why).
+        # Publish the waiting QoS 1/2 messages the window has room for, here:
+        # their waiters then wait for the ack without running in between
+        # (a pass of the event loop per message fewer). everyone: wake them
+        # all to look again (the connection ended; they see why).
         q = self._roomq
-        n = len(q) if everyone else self._c.room() - self._woken
-        while n > 0 and q:
-            q.pop(0).set()
-            self._woken += 1
-            n -= 1
+        if everyone:
+            self._roomq = []
+            for e in q:
+                e[0].set(_AGAIN)
+            return
+        c = self._c
+        sent = False
+        while q and c.connected() and c.room() > 0:
+            w, topic, msg, qos, retain, properties = q.pop(0)
+            try:
+                if properties is None:
+                    pid = c.publish(topic, msg, qos, retain)
+                else:
+                    pid = c.publish(topic, msg, qos, retain, properties)
+            except Exception as e:
+                w.set(exc=e)
+                continue
+            self._pubs[pid] = w
+            sent = True
+        if sent:
+            self._kick()
 
     async def _hold(self):
         # The queue is full: stop reading (TCP back-pressure) until the
@@ -563,22 +582,22 @@ class MQTTClient(_Writer):
                 if c.connected():
                     continue
                 # Not connected, reconnect off: c.publish() raises why.
-            elif qos and c.room() <= self._woken:
-                # The window is full (or its room promised to publishers
-                # woken before us): wait for an acknowledgement, woken alone.
+            elif qos and (self._roomq or c.room() <= 0):
+                # The window is full (or others wait for it first): queued;
+                # _wake_room() publishes it when an ack makes room, and the
+                # same waiter then gets the ack. Cancelled before that, it is
+                # not sent; after, it stays in the session (below).
                 w = _Wait()
-                self._roomq.append(w)
+                e = [w, topic, msg, qos, retain, properties]
+                self._roomq.append(e)
                 try:
-                    await w.wait()
+                    r = await w.wait()
                 except BaseException:
-                    if w in self._roomq:
-                        self._roomq.remove(w)
-                    else:
-                        # Woken and cancelled: the room goes to the next.
-                        self._woken -= 1
-                        self._wake_room()
+                    if e in self._roomq:
+                        self._roomq.remove(e)
                     raise
-                self._woken -= 1
+                if r is not _AGAIN:
+                    return r
                 continue
             if properties is None:
                 pid = c.publish(topic, msg, qos, retain)
