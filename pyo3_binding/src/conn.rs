@@ -322,7 +322,8 @@ impl Conn {
         self.core.handle_input(data)
     }
 
-    /// What the next buffered frame meant, or None (see spec/PYAPI.md).
+    /// What the next buffered frame meant, or None: a tuple whose first
+    /// item is one of the `EV_*` kinds above (umqtt/aio.py reads them).
     fn event<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
         let now = self.now();
         // An error with the connection still up (FrameTooLarge, 258: the

@@ -427,8 +427,9 @@ fn run(e: &mut Engine, op: i32, io: &mut Io) -> Result<(), Error> {
 }
 
 /// OP_EVENT: r[0] the kind (0: none; as pyo3_binding/src/conn.rs), r[1..]
-/// its values, p/q a message's topic and payload; `failed` with the error
-/// report when the acknowledged request failed (the core's rule).
+/// its values, p/q a message's topic and payload (p: a SUBACK's codes, an
+/// AUTH challenge's data); `failed` with the error report when the
+/// acknowledged request failed (the core's rule).
 fn event(c: &mut Core, now: u64, v5: bool, io: &mut Io) -> Result<(), Error> {
     // An error with the connection still up (FrameTooLarge, 258: the
     // packet was skipped) is for umqtt.aio's messages() to raise.
