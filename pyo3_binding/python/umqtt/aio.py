@@ -511,6 +511,12 @@ class MQTTClient(_Writer):
         # answer), and comes out of connect() or reauthenticate().
         self._c.auth_continue(self._auth[2](data))
 
+    def _queue_publish(self, topic, msg, qos, retain, properties):
+        # The PUBLISH into the connection; its packet id (0 for QoS 0).
+        if properties is None:
+            return self._c.publish(topic, msg, qos, retain)
+        return self._c.publish(topic, msg, qos, retain, properties)
+
     def _end_reauth(self, exc=None):
         w = self._reauth
         self._reauth = None
@@ -531,12 +537,10 @@ class MQTTClient(_Writer):
         c = self._c
         sent = False
         while q and c.connected() and c.room() > 0:
-            w, topic, msg, qos, retain, properties = q.pop(0)
+            entry = q.pop(0)
+            w = entry[0]
             try:
-                if properties is None:
-                    pid = c.publish(topic, msg, qos, retain)
-                else:
-                    pid = c.publish(topic, msg, qos, retain, properties)
+                pid = self._queue_publish(*entry[1:])
             except Exception as e:
                 w.set(exc=e)
                 continue
@@ -599,10 +603,7 @@ class MQTTClient(_Writer):
                 if r is not _AGAIN:
                     return r
                 continue
-            if properties is None:
-                pid = c.publish(topic, msg, qos, retain)
-            else:
-                pid = c.publish(topic, msg, qos, retain, properties)
+            pid = self._queue_publish(topic, msg, qos, retain, properties)
             if not pid:
                 e = await self._send(True)
                 if e is None:
