@@ -21,7 +21,7 @@ mkdir -p "$CACHE" "$OUT"
 # C glue (umqtt_glue.c holds mpy_init, the entry point).
 CSRC=("$HERE/c/umqtt_glue.c" "$HERE/c/args.c" "$HERE/c/v5.c" "$HERE/c/sock.c" "$HERE/c/runtime.c" "$HERE/c/ws_aio.c" "$HERE/c/shims.c")
 # Rust symbols the C glue calls (roots for ld --gc-sections).
-EXPORTS=(umqtt_engine_size umqtt_engine_init umqtt_check_connect umqtt_connect
+EXPORTS=(umqtt_engine_size umqtt_engine_init umqtt_check_connect umqtt_connect_step_ms umqtt_connect
          umqtt_request umqtt_run umqtt_flush
          umqtt_ping umqtt_disconnect umqtt_is_connected umqtt_last_pid umqtt_set_pid
          umqtt_abandon

@@ -374,6 +374,40 @@ def test_slow_consumer_back_pressure(runtime, mosquitto, observer, mkparams):
 FAST = "attempts=0, min_delay=0.05, max_delay=0.5"
 
 
+def test_connect_deadline_is_message_timeout(runtime, mkparams):
+    """spec/PYAPI.md "umqtt.aio": without connect(timeout=), a TCP connect that gets
+    no answer, and a server that takes the connection but sends no CONNACK, end
+    after message_timeout with the blocking client's OSError(110)."""
+    import socket
+
+    from harness.broker import SilentListener
+
+    mute = socket.socket()  # takes connections (the kernel's backlog), never answers
+    mute.bind(("127.0.0.1", 0))
+    mute.listen(4)
+    body = """
+        async def amain():
+            for label, port in (("NO_SYN_ACK", PORT), ("NO_CONNACK", MUTE)):
+                c = AClient(CLIENT_ID, HOST, port, message_timeout=1)
+                t0 = ticks_ms()
+                await aattempt(label, c.connect())
+                print(label + "_MS", ticks_diff(ticks_ms(), t0))
+            attempt("NEGATIVE", AClient, CLIENT_ID, HOST, PORT, message_timeout=-1)
+    """
+    try:
+        with SilentListener() as silent:
+            r = run_async(runtime, body, mkparams(silent, MUTE=mute.getsockname()[1]),
+                          timeout=30).check()
+    finally:
+        mute.close()
+    for label in ("NO_SYN_ACK", "NO_CONNACK"):
+        e = r.exc(label)
+        assert e.oserror and e.code == 110, (label, e)
+        # The client's own clock; the upper bound is slack for a busy machine.
+        assert 900 <= int(r.get(label + "_MS")) < 15000, r
+    assert r.exc("NEGATIVE").name == "ValueError", r
+
+
 def test_connect_while_broker_down(runtime, mosquitto, mkparams, tmp_path):
     from harness.broker import Mosquitto
     b = Mosquitto(tmp_path / "late")

@@ -85,3 +85,61 @@ def test_user_and_will_attributes_read_at_connect(runtime, mosquitto, observer, 
     proc.kill()
     got = obs.wait_messages(1)
     assert [m.payload for m in got] == [b"attr-will"], proc.wait()
+
+
+def test_connect_tries_every_address(runtime, broker, mkparams):
+    """spec/PYAPI.md "connect": each address getaddrinfo gives, in order, until one
+    takes the connection (a name with a dead first address still works), on both
+    runtimes; when none does, the last failure."""
+    from harness.broker import free_port
+
+    r = runtime.run("""
+        import socket
+        real = socket.getaddrinfo
+        ASKED = []
+        def addresses(host, port, *a):
+            ASKED.append(port)
+            # A refusing address first (another port of the same host), then `port`.
+            return real(host, DEAD, *a)[:1] + real(host, port, *a)[:1]
+        try:
+            socket.getaddrinfo = addresses
+        except AttributeError:
+            # MicroPython's built-in modules are read-only: a stand-in module.
+            class Socket:
+                pass
+            shim = Socket()
+            for k in dir(socket):
+                setattr(shim, k, getattr(socket, k))
+            shim.getaddrinfo = addresses
+            sys.modules["socket"] = shim
+        c = new_client()
+        attempt("CONNECT", c.connect)
+        attempt("PUB", c.publish, TOPIC, b"x", False, 1)
+        c.disconnect()
+        c = MQTTClient(CLIENT_ID + "-2", HOST, DEAD)
+        attempt("ALL_DEAD", c.connect)
+        print("ASKED", len(ASKED))
+    """, mkparams(broker, DEAD=free_port())).check()
+    assert r.value("CONNECT") == 0
+    assert r.value("PUB") is None
+    assert r.exc("ALL_DEAD").code == 111, r
+    assert r.get("ASKED") == "2", r
+
+
+def test_connect_without_timeout_has_a_deadline(runtime, mkparams):
+    """spec/PYAPI.md "Timeouts": without connect(timeout=), a TCP connect that gets
+    no answer ends after message_timeout (OSError 110), not the OS's minutes."""
+    from harness.broker import SilentListener
+
+    with SilentListener() as silent:
+        r = runtime.run("""
+            c = new_client(message_timeout=1)
+            t0 = ticks_ms()
+            attempt("CONNECT", c.connect)
+            print("MS", ticks_diff(ticks_ms(), t0))
+        """, mkparams(silent), timeout=30).check()
+    e = r.exc("CONNECT")
+    assert e.oserror and e.code == 110, e
+    # The client's own clock: at least the deadline; the upper bound is slack
+    # for a busy machine (the OS would retry SYNs for about two minutes).
+    assert 900 <= int(r.get("MS")) < 15000, r

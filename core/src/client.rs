@@ -202,7 +202,7 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
     /// SUBACK, UNSUBACK, PUBACK and PUBCOMP may take.
     pub fn set_timeouts(&mut self, socket_ms: u32, message_ms: u32) {
         self.socket_timeout_ms = socket_ms;
-        self.conn.session_mut().config_mut().response_timeout_ms = message_ms;
+        self.conn.set_message_timeout_ms(message_ms);
     }
 
     /// The longest one write may wait for a socket that takes no data (ms).
@@ -280,7 +280,7 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
         let mut now = host.now_ms();
         queue(&mut self.conn, now)?;
         self.send(host, now)?;
-        let wait = timeout_ms.unwrap_or(self.conn.session().config().response_timeout_ms);
+        let wait = self.conn.connect_step_timeout_ms(timeout_ms);
         let deadline = now.saturating_add(u64::from(wait));
         let session_present = loop {
             match self.conn.poll_event(now) {

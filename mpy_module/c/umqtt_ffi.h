@@ -148,6 +148,7 @@ typedef struct {
 size_t umqtt_engine_size(void);
 int umqtt_engine_init(void *eng);
 int umqtt_check_connect(const umqtt_connect_args_t *args, umqtt_out_t *out);
+uint32_t umqtt_connect_step_ms(void *eng, int64_t timeout_ms);
 int umqtt_connect(void *eng, void *io, const umqtt_connect_args_t *args, umqtt_out_t *out);
 int umqtt_request(void *eng, void *io, const umqtt_req_t *req, uint32_t *waiting, umqtt_out_t *out);
 size_t umqtt_codes(void *eng, uint8_t *buf, size_t cap);

@@ -444,17 +444,19 @@ static void check_connect_args(const umqtt_connect_args_t *a) {
     }
 }
 
-// _check_connect(self, clean_session): validate the attributes before
-// connect() opens a socket, with the clean_session of this very call.
+// _check_connect(self, clean_session, timeout) -> ms: validate the
+// attributes before connect() opens a socket, with the clean_session of this
+// very call; returns how long opening the socket (TCP and TLS) may take.
 static mp_obj_t mqtt_check_connect(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
-    const qstr names[2] = { MP_QSTR_self, MP_QSTR_clean_session };
-    mp_obj_t v[2] = { MP_OBJ_NULL, MP_OBJ_NULL };
-    parse_args(n_args, n_kw, args, 2, 2, names, v);
+    const qstr names[3] = { MP_QSTR_self, MP_QSTR_clean_session, MP_QSTR_timeout };
+    mp_obj_t v[3] = { MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL };
+    parse_args(n_args, n_kw, args, 3, 3, names, v);
     umqtt_connect_args_t a;
     connect_args(v[0], &a);
     a.clean_session = mp_obj_is_true(v[1]);
     check_connect_args(&a);
-    return mp_const_none;
+    // timeout None: MODE_BLOCKING (-1), "none given" to the core.
+    return mp_obj_new_int_from_uint(umqtt_connect_step_ms(engine_of(v[0])->rust, timeout_to_mode(v[2])));
 }
 
 // _connect(self, clean_session, timeout): MQTT handshake on self.sock.

@@ -58,6 +58,7 @@ enum {
     OP_FEED, OP_EVENT, OP_DEADLINE, OP_TIMEOUT, OP_LOST, OP_CLOSED, OP_CONNECTED, OP_ROOM,
     OP_SET_RECONNECT, OP_RECONNECT_ON, OP_RECONNECT_BEGIN, OP_RECONNECT_FAILED, OP_SHOULD_RECONNECT,
     OP_RESUBSCRIBE, OP_ERROR, OP_PROTOCOL, OP_ARG, OP_PROPS, OP_PROP_AT, OP_AUTH_CONTINUE, OP_REAUTH,
+    OP_MESSAGE_TIMEOUT, OP_CONNECT_STEP,
 };
 #define ERR_CLOSED 1
 #define ERR_SUBSCRIBE_REFUSED 2
@@ -652,6 +653,23 @@ static mp_obj_t conn_timed_out(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, m
     return core_error(begin(n_args, n_kw, args, 1, &io), ERR_TIMEOUT);
 }
 
+// set_message_timeout(self, seconds): CONNACK (and the socket's opening)
+// and the acknowledgements.
+static mp_obj_t conn_set_message_timeout(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    io_t io;
+    engine_t *e = begin(n_args, n_kw, args, 2, &io);
+    io.i[0] = get_ms(args[1]);
+    run(e, OP_MESSAGE_TIMEOUT, &io);
+    return mp_const_none;
+}
+
+// connect_step_ms(self) -> how long opening the socket may take (ms)
+static mp_obj_t conn_connect_step_ms(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    io_t io;
+    run(begin(n_args, n_kw, args, 1, &io), OP_CONNECT_STEP, &io);
+    return mp_obj_new_int(io.r[0]);
+}
+
 // set_reconnect(self, attempts, min_delay, max_delay): seconds
 static mp_obj_t conn_set_reconnect(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
     io_t io;
@@ -717,6 +735,8 @@ static mp_obj_t module_init(mp_obj_fun_bc_t *self) {
     mp_store_global(MP_QSTR_should_reconnect, MP_DYNRUNTIME_MAKE_FUNCTION(conn_should_reconnect));
     mp_store_global(MP_QSTR_resubscribe, MP_DYNRUNTIME_MAKE_FUNCTION(conn_resubscribe));
     mp_store_global(MP_QSTR_timed_out, MP_DYNRUNTIME_MAKE_FUNCTION(conn_timed_out));
+    mp_store_global(MP_QSTR_set_message_timeout, MP_DYNRUNTIME_MAKE_FUNCTION(conn_set_message_timeout));
+    mp_store_global(MP_QSTR_connect_step_ms, MP_DYNRUNTIME_MAKE_FUNCTION(conn_connect_step_ms));
     #if UMQTT_CONN_V5
     mp_store_global(MP_QSTR_connack_properties, MP_DYNRUNTIME_MAKE_FUNCTION(conn_connack_properties));
     mp_store_global(MP_QSTR_auth_continue, MP_DYNRUNTIME_MAKE_FUNCTION(conn_auth_continue));

@@ -86,6 +86,25 @@ class MessageDetails:
         )
 
 
+# A TCP connection to the first address of host that takes one, in
+# getaddrinfo's order (as CPython's socket.create_connection); else the
+# last failure. `timeout` stays on the socket for the TLS handshake.
+def _tcp(host, port, timeout):
+    import socket
+
+    err = OSError("getaddrinfo returned no address")
+    for ai in socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM):
+        s = socket.socket(ai[0], socket.SOCK_STREAM)
+        try:
+            s.settimeout(timeout)
+            s.connect(ai[-1])
+            return s
+        except OSError as e:
+            s.close()
+            err = e
+    raise err
+
+
 class MQTTClient:
     # transport, ws_path, ws_headers; an instance keeps its own only when
     # they differ (no heap for a TCP client's defaults).
@@ -167,10 +186,9 @@ class MQTTClient:
         self.lw_retain = retain
 
     def _open(self, clean_session, timeout):
-        import socket
-
-        # Bad attributes fail before any network I/O.
-        _check_connect(self, clean_session)
+        # Bad attributes fail before any network I/O; then the deadline of
+        # TCP + TLS (connect()'s timeout, else message_timeout).
+        step = _check_connect(self, clean_session, timeout) / 1000
         old = self.sock
         if old is not None:
             # A reconnect replaces the socket; do not leak the old one.
@@ -185,12 +203,8 @@ class MQTTClient:
         if t:
             # wss:// with ssl=None: TLS with ssl_params.
             host, port, ssl_ = t[0], t[1], ssl_ or t[2]
-        ai = socket.getaddrinfo(host, port)[0]
-        s = socket.socket(ai[0], socket.SOCK_STREAM)
+        s = _tcp(host, port, step)
         try:
-            if timeout is not None:
-                s.settimeout(timeout)
-            s.connect(ai[-1])
             try:
                 # IPPROTO_TCP, TCP_NODELAY: one packet per write, no Nagle
                 # delay on request/acknowledge round trips.

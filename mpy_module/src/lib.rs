@@ -214,6 +214,26 @@ pub unsafe extern "C" fn umqtt_check_connect(args: *const ConnectArgs, out: *mut
     status(out, unsafe { connect_packet(a) }.map(drop))
 }
 
+/// A timeout from the glue: -1 when none was given; past u32 milliseconds
+/// (~49 days): as long as possible.
+pub(crate) fn given_timeout(ms: i64) -> Option<u32> {
+    (ms >= 0).then(|| u32::try_from(ms).unwrap_or(u32::MAX))
+}
+
+/// How long each step of connect() may take (ms; the core's rule) for
+/// connect()'s `timeout_ms` (-1: none given).
+///
+/// # Safety
+/// `eng` must be an initialised engine.
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_connect_step_ms(eng: *mut c_void, timeout_ms: i64) -> u32 {
+    // SAFETY: the glue passes its engine.
+    let engine = unsafe { &*eng.cast::<Engine>() };
+    engine
+        .client
+        .connect_step_timeout_ms(given_timeout(timeout_ms))
+}
+
 /// Send CONNECT and wait for CONNACK. `out.value` = session present.
 ///
 /// # Safety
@@ -229,8 +249,7 @@ pub unsafe extern "C" fn umqtt_connect(
     let (engine, out) = unsafe { parts(eng, out) };
     // SAFETY: the glue passes a valid ConnectArgs whose buffers outlive the call.
     let a = unsafe { &*args };
-    // -1: no timeout given; past u32 milliseconds (~49 days): as long as possible.
-    let timeout = (a.timeout_ms >= 0).then(|| u32::try_from(a.timeout_ms).unwrap_or(u32::MAX));
+    let timeout = given_timeout(a.timeout_ms);
     let (client, mut host) = engine.split(io);
     let r = match a.protocol {
         #[cfg(feature = "v5")]

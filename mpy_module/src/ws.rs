@@ -215,7 +215,12 @@ pub unsafe extern "C" fn umqtt_ws_open(
         }
         // SAFETY: non-null and valid (the glue's contract).
         let a = unsafe { &*args };
-        let timeout = (a.timeout_ms >= 0).then(|| u32::try_from(a.timeout_ms).unwrap_or(u32::MAX));
+        // Bounded like every step of connect() (the core's rule).
+        let timeout = Some(
+            engine
+                .client
+                .connect_step_timeout_ms(crate::given_timeout(a.timeout_ms)),
+        );
         let write_timeout_ms = u64::from(engine.client.socket_timeout_ms());
         let mut host = MpHost {
             io,

@@ -24,7 +24,9 @@ use umqtt_core::subscriptions::Subscriptions;
 use umqtt_core::{args, ArgError, Error, PacketId, ProtocolVersion, QoS};
 
 use crate::buf::{VecBuf, MAX_PACKET};
-use crate::convert::{to_bytes, to_filters, to_keepalive, to_opt_bytes, to_protocol, to_qos};
+use crate::convert::{
+    to_bytes, to_filters, to_keepalive, to_ms, to_opt_bytes, to_protocol, to_qos,
+};
 use crate::errors::{classify, to_pyerr};
 use crate::v5::{from_py, to_py, with_reason};
 
@@ -398,6 +400,22 @@ impl Conn {
     fn lost(&mut self, py: Python<'_>) -> Py<PyAny> {
         self.core.fail(&Error::ConnectionClosed);
         err(Error::ConnectionClosed).into_value(py).into_any()
+    }
+
+    /// `message_timeout` in seconds (the blocking client's argument):
+    /// CONNACK, and with it the opening of the socket, and the
+    /// acknowledgements. Negative: ValueError.
+    fn set_message_timeout(&mut self, seconds: &Bound<'_, PyAny>) -> PyResult<()> {
+        if let Some(ms) = to_ms(Some(seconds), "message_timeout")? {
+            self.core.set_message_timeout_ms(ms);
+        }
+        Ok(())
+    }
+
+    /// How long opening the socket (TCP, TLS, WebSocket) may take, in ms:
+    /// the core's `connect_step_timeout_ms` (message_timeout).
+    fn connect_step_ms(&self) -> u32 {
+        self.core.connect_step_timeout_ms(None)
     }
 
     /// The exception of a wait that timed out (the blocking client's OSError).

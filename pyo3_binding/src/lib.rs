@@ -438,9 +438,19 @@ impl MQTTClient {
             Some(p) => (&p.host, &p.port, &p.ssl),
             None => (&server, &port, &ssl),
         };
-        let sock = net::open(py, server, port, timeout_ms.map(secs), ssl, &ssl_params)?;
+        // Each step (TCP + TLS, WebSocket, CONNACK) has a deadline.
+        let step_ms = Self::guard(slf)?.core.connect_step_timeout_ms(timeout_ms);
+        let sock = net::open(
+            py,
+            server,
+            port,
+            secs(step_ms),
+            timeout_ms.map(secs),
+            ssl,
+            &ssl_params,
+        )?;
         if let Some(p) = &plan {
-            let link = ws::handshake(slf, &ws, p, &sock, timeout_ms).inspect_err(|_| {
+            let link = ws::handshake(slf, &ws, p, &sock, step_ms).inspect_err(|_| {
                 close_quietly(&sock);
             })?;
             Self::guard(slf)?.ws_link = Some(link);

@@ -1,12 +1,8 @@
 //! Opening `self.sock`: TCP connect (every address `getaddrinfo` returns, in
 //! order, like `socket.create_connection`), TCP_NODELAY, optional TLS.
-use pyo3::exceptions::{PyOSError, PyTypeError};
+use pyo3::exceptions::{PyOSError, PyTimeoutError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyMapping};
-
-/// Bound for TCP connect + TLS handshake when `connect()` got no timeout, so
-/// an unreachable broker cannot hang the caller for the OS default minutes.
-const DEFAULT_CONNECT_TIMEOUT_S: f64 = 30.0;
 
 /// How to wrap the TCP socket: `wrapper.wrap_socket(sock, **kwargs)`.
 struct Tls<'py> {
@@ -14,12 +10,15 @@ struct Tls<'py> {
     kwargs: Bound<'py, PyDict>,
 }
 
-/// Connect to `server:port`; returns the (TLS-wrapped) socket, left with
-/// `timeout` (seconds, `None` = blocking) as its timeout.
+/// Connect to `server:port` within `step` seconds for the TCP connect and
+/// the TLS handshake each (the core's `connect_step_timeout_ms`); returns
+/// the (TLS-wrapped) socket, left with `timeout` (seconds, `None` =
+/// blocking) as its timeout.
 pub fn open<'py>(
     py: Python<'py>,
     server: &Bound<'py, PyAny>,
     port: &Bound<'py, PyAny>,
+    step: f64,
     timeout: Option<f64>,
     ssl: &Bound<'py, PyAny>,
     ssl_params: &Bound<'py, PyAny>,
@@ -39,7 +38,7 @@ pub fn open<'py>(
         let [family, kind, proto, addr] = [0, 1, 2, 4].map(|i| info.get_item(i));
         let (family, kind, proto, addr) = (family?, kind?, proto?, addr?);
         let sock = socket.call_method1("socket", (&family, kind, proto))?;
-        match connect_one(&socket, &sock, &family, &addr, timeout) {
+        match connect_one(&socket, &sock, &family, &addr, step) {
             Ok(()) => {
                 connected = Some(sock);
                 break;
@@ -63,6 +62,7 @@ pub fn open<'py>(
             .call_method("wrap_socket", (&sock,), Some(&t.kwargs)),
         None => Ok(sock.clone()),
     };
+    let wrapped = wrapped.map_err(|e| timed_out(py, e));
     match wrapped.and_then(|s| s.call_method1("settimeout", (timeout,)).map(|_| s)) {
         Ok(s) => Ok(s),
         Err(e) => {
@@ -72,19 +72,29 @@ pub fn open<'py>(
     }
 }
 
+/// CPython's socket timeout (`TimeoutError("timed out")`, no errno) as the
+/// core's timeout, `OSError(110)`, as on MicroPython (spec/PYAPI.md
+/// "Timeouts").
+fn timed_out(py: Python<'_>, e: PyErr) -> PyErr {
+    let no_errno = e.value(py).getattr("errno").is_ok_and(|n| n.is_none());
+    if e.is_instance_of::<PyTimeoutError>(py) && no_errno {
+        crate::errors::to_pyerr(umqtt_core::Error::Timeout, None)
+    } else {
+        e
+    }
+}
+
 fn connect_one(
     socket: &Bound<'_, PyModule>,
     sock: &Bound<'_, PyAny>,
     family: &Bound<'_, PyAny>,
     addr: &Bound<'_, PyAny>,
-    timeout: Option<f64>,
+    step: f64,
 ) -> PyResult<()> {
     // The TLS handshake that follows runs under this timeout too.
-    sock.call_method1(
-        "settimeout",
-        (timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT_S),),
-    )?;
-    sock.call_method1("connect", (addr,))?;
+    sock.call_method1("settimeout", (step,))?;
+    sock.call_method1("connect", (addr,))
+        .map_err(|e| timed_out(sock.py(), e))?;
     // Each packet is one write; Nagle would hold back small ones (acks,
     // QoS 0 publishes) for up to 40 ms.
     let inet = [socket.getattr("AF_INET")?, socket.getattr("AF_INET6")?];

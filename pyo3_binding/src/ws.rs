@@ -142,14 +142,13 @@ pub fn plan<'py>(
 }
 
 /// The opening handshake on the freshly opened `sock` (TCP, or TLS for
-/// wss), within `timeout_ms` (the core's 30 s if None); the socket's own
-/// mode is left as it was.
+/// wss), within `timeout_ms`; the socket's own mode is left as it was.
 pub fn handshake(
     slf: &Bound<'_, MQTTClient>,
     cfg: &WsConfig,
     plan: &Plan<'_>,
     sock: &Bound<'_, PyAny>,
-    timeout_ms: Option<u32>,
+    timeout_ms: u32,
 ) -> PyResult<WsLink> {
     let headers: Vec<(&str, &str)> = cfg
         .headers
@@ -168,7 +167,7 @@ pub fn handshake(
     let this = &mut *guard;
     let write_timeout = this.core.socket_timeout_ms();
     let mut host = PyHost::new(sock.clone(), this.epoch, &mut this.io, write_timeout);
-    ws.open(&mut host, &req, timeout_ms)
+    ws.open(&mut host, &req, Some(timeout_ms))
         .map_err(|e| to_pyerr(e, host.error.take()))?;
     Ok(ws)
 }

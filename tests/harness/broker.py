@@ -22,6 +22,34 @@ def free_port():
         return s.getsockname()[1]
 
 
+class SilentListener:
+    """A loopback listener whose accept queue is full, so the kernel drops
+    further SYNs: a connect to (host, port) gets no answer until the client
+    gives up. A context manager."""
+
+    def __init__(self):
+        self.srv = socket.socket()
+        self.srv.bind(("127.0.0.1", 0))
+        self.srv.listen(0)
+        self.host, self.port = self.srv.getsockname()
+        self.fillers = []
+        for _ in range(2):
+            s = socket.socket()
+            s.settimeout(0.3)
+            try:
+                s.connect((self.host, self.port))
+            except OSError:
+                pass
+            self.fillers.append(s)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for s in self.fillers + [self.srv]:
+            s.close()
+
+
 def wait_port(port, deadline_s, proc=None):
     """Wait until HOST:port accepts a TCP connection; False if the deadline passes or
     `proc` exits first."""

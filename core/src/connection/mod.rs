@@ -271,6 +271,21 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>
         &mut self.session
     }
 
+    /// `message_timeout` (ms, spec/PYAPI.md "Timeouts"): how long CONNACK
+    /// and the acknowledgements of requests may take.
+    pub fn set_message_timeout_ms(&mut self, ms: u32) {
+        self.session.config_mut().response_timeout_ms = ms;
+    }
+
+    /// How long one step of opening a connection may take (ms): the TCP
+    /// connect with the TLS handshake, the WebSocket handshake, the
+    /// CONNACK. The caller's `timeout_ms` (the whole `connect()`'s budget,
+    /// or what is left of it), else `message_timeout` (spec/PYAPI.md
+    /// "Timeouts"): no step waits without a deadline.
+    pub fn connect_step_timeout_ms(&self, timeout_ms: Option<u32>) -> u32 {
+        timeout_ms.unwrap_or(self.session.config().response_timeout_ms)
+    }
+
     /// The receive framer (buffer inspection).
     pub fn framer(&self) -> &Framer<RB> {
         &self.framer

@@ -103,6 +103,20 @@ fn connect_queues_connect_and_reports_connack() {
 }
 
 #[test]
+fn each_connect_step_is_bounded_by_the_callers_budget_else_message_timeout() {
+    let mut c = new_conn();
+    assert_eq!(c.connect_step_timeout_ms(None), 30_000);
+    c.set_message_timeout_ms(1_500);
+    assert_eq!(c.connect_step_timeout_ms(None), 1_500);
+    assert_eq!(c.connect_step_timeout_ms(Some(7)), 7);
+    // The CONNACK wait follows the same rule.
+    c.connect(&connect_packet(true, 0), 100).unwrap();
+    take_all(&mut c, 100);
+    assert!(c.handle_timeout(1_599).is_ok());
+    assert_eq!(c.handle_timeout(1_600), Err(Error::Timeout));
+}
+
+#[test]
 fn qos1_publish_is_stored_resent_with_dup_and_forgotten_on_puback() {
     let mut c = connected(false);
     let id = c

@@ -186,6 +186,8 @@ const OP_RESUBSCRIBE: i32 = 21;
 const OP_ERROR: i32 = 22;
 const OP_PROTOCOL: i32 = 23;
 const OP_ARG: i32 = 24;
+const OP_MESSAGE_TIMEOUT: i32 = 29;
+const OP_CONNECT_STEP: i32 = 30;
 #[cfg(feature = "v5")]
 const OP_PROPS: i32 = 25;
 #[cfg(feature = "v5")]
@@ -389,6 +391,8 @@ fn run(e: &mut Engine, op: i32, io: &mut Io) -> Result<(), Error> {
             let p = Policy::new(i0, args::duration_ms(i1)?, args::duration_ms(i2)?)?;
             c.set_reconnect(Some(p));
         }
+        OP_MESSAGE_TIMEOUT => c.set_message_timeout_ms(args::duration_ms(i0)?),
+        OP_CONNECT_STEP => io.r[0] = i64::from(c.connect_step_timeout_ms(None)),
         OP_RECONNECT_ON => io.r[0] = i64::from(c.reconnect_policy().is_some()),
         OP_RECONNECT_BEGIN => c.reconnect_begin(i0 as u32),
         OP_RECONNECT_FAILED => {

@@ -39,6 +39,8 @@ except ImportError:
         "should_reconnect",
         "resubscribe",
         "timed_out",
+        "set_message_timeout",
+        "connect_step_ms",
     )
     _classes = {}
 

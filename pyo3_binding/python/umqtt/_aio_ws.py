@@ -8,7 +8,6 @@ both runtimes; see spec/PYAPI.md "umqtt.aio".
 """
 import os
 
-import asyncio
 
 try:
     from umqtt._umqtt import WsLayer, ws_target as target
@@ -42,9 +41,6 @@ except ImportError:
             reply = _s._wsl_reply
             check = _s._wsl_check
             close = _s._wsl_close
-
-# The handshake's bound without connect(timeout=) (the blocking client's).
-HANDSHAKE_S = 30
 
 
 def _mask():
@@ -151,11 +147,9 @@ async def open(client, transport, ws_path, ws_headers):
     # again with the nonce below).
     l.request(bytes(16))
     r, w = await client._tcp(t[0], t[1], client.ssl or t[2])
+    # Bounded with the rest of the opening (MQTTClient._opened).
     try:
-        try:
-            rest = await asyncio.wait_for(_handshake(r, w, l), HANDSHAKE_S)
-        except asyncio.TimeoutError:
-            raise client._c.timed_out()
+        rest = await _handshake(r, w, l)
     except BaseException:
         w.close()
         if _MICROPYTHON:

@@ -111,6 +111,7 @@ class MQTTClient(_Writer):
         transport="tcp",
         ws_path="/mqtt",
         ws_headers=None,
+        message_timeout=None,
     ):
         # MQTT over WebSockets (umqtt/_aio_ws.py): the blocking client's
         # arguments and rules (the core's ws_target: ValueError here).
@@ -138,6 +139,9 @@ class MQTTClient(_Writer):
         self.connack_properties = {}
         self._cp = None
         self._c = Conn(protocol)
+        # The blocking client's message_timeout (None: the core's 30 s).
+        if message_timeout is not None:
+            self._c.set_message_timeout(message_timeout)
         self.up = asyncio.Event()
         self.down = asyncio.Event()
         self.down.set()
@@ -252,7 +256,7 @@ class MQTTClient(_Writer):
             c.connect(self.client_id, self.user, self.pswd, self.keepalive, clean, lw)
         self._connecting = True
         try:
-            r, w = await self._open()
+            r, w = await self._opened()
             self._w = w
             self._connack = _Wait()
             self._task = asyncio.create_task(self._run(r, w))
@@ -282,6 +286,15 @@ class MQTTClient(_Writer):
         self.up.set()
         self._wake_room()
         return 1 if sp else 0
+
+    async def _opened(self):
+        # The socket (and TLS, WebSocket) opens within the core's step
+        # deadline (message_timeout), as the CONNACK after it.
+        c = self._c
+        try:
+            return await _within(self._open(), c.connect_step_ms() / 1000)
+        except asyncio.TimeoutError:
+            raise c.timed_out()
 
     async def _open(self):
         ws = self._ws

@@ -49,7 +49,8 @@ class MQTTClient:
                  keepalive: int = 60, ssl: Any = None, ssl_params: Dict[str, Any] = {},
                  protocol: int = 4, queue_size: int = 32, transport: str = "tcp",
                  ws_path: str = "/mqtt",
-                 ws_headers: Optional[Dict[str, str]] = None) -> None: ...
+                 ws_headers: Optional[Dict[str, str]] = None,
+                 message_timeout: Optional[float] = None) -> None: ...
 
     def set_last_will(self, topic: _Data, msg: _Data, retain: bool = False, qos: int = 0,
                       properties: Optional[_Properties] = None) -> None: ...
