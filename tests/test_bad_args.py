@@ -150,6 +150,10 @@ CONNECT_ARGS = """
     attempt("CID_INT", MQTTClient, 5, HOST, PORT)
     attempt("USER_INT", MQTTClient, "k", HOST, PORT, 5)
     attempt("KA_MAX", lambda: MQTTClient("k", HOST, PORT, None, None, 65535).keepalive)
+    # An int port outside 0..65535 is refused by connect(), not wrapped to another port.
+    attempt("PORT_BIG", MQTTClient("k", HOST, PORT + 65536).connect)
+    attempt("PORT_NEG", MQTTClient("k", HOST, -1).connect)
+    attempt("PORT_HUGE", MQTTClient("k", HOST, 2 ** 70).connect)
     c = new_client()
     c.set_callback(on_msg)
     # Attributes changed after construction are checked by connect(), before any I/O.
@@ -157,6 +161,9 @@ CONNECT_ARGS = """
     attempt("ATTR_KA", c.connect)
     attempt("ATTR_KA_SOCK", lambda: c.sock is None)
     c.keepalive = 30
+    c.port = PORT + 65536
+    attempt("ATTR_PORT", c.connect)
+    c.port = PORT
     c.client_id = "i" * 65536
     attempt("ATTR_CID_LONG", c.connect)
     c.client_id = CLIENT_ID
@@ -188,11 +195,14 @@ def test_bad_connect_arguments(runtime, broker, mkparams):
                 "USER_INT": "TypeError", "ATTR_KA": "ValueError",
                 "ATTR_CID_LONG": "ValueError", "WILL_LONG": "ValueError",
                 "WILL_WILDCARD": "ValueError", "WILL_ATTR_QOS": "ValueError",
-                "PASSWORD_NO_USER": "ValueError"}
+                "PASSWORD_NO_USER": "ValueError", "PORT_BIG": "ValueError",
+                "PORT_NEG": "ValueError", "PORT_HUGE": "ValueError", "ATTR_PORT": "ValueError"}
     wrong = {k: r.get(k) for k, name in expected.items()
              if not r.get(k).startswith("EXC %s " % name)}
     assert not wrong, wrong
     assert "keepalive" in r.get("KA_BIG") and "keepalive" in r.get("ATTR_KA")
+    assert all("port must be 0..65535" in r.get(k)
+               for k in ("PORT_BIG", "PORT_NEG", "PORT_HUGE", "ATTR_PORT"))
     assert r.value("KA_MAX") == 65535
     assert r.value("ATTR_KA_SOCK") is True   # nothing was opened
     assert r.value("CONNECT") == 0

@@ -44,6 +44,12 @@ pub fn keepalive(v: i64) -> Result<u16, Error> {
     u16::try_from(v).map_err(|_| ArgError::KeepaliveRange.into())
 }
 
+/// An int `port`: 0..=65535 (0: the default, see [`port`]). A socket
+/// would take another one modulo 65,536, i.e. some other port.
+pub fn port_number(v: i64) -> Result<u16, Error> {
+    u16::try_from(v).map_err(|_| ArgError::PortRange.into())
+}
+
 /// `pid`: 0..=65535.
 pub fn packet_id(v: i64) -> Result<u16, Error> {
     u16::try_from(v).map_err(|_| ArgError::PacketIdRange.into())

@@ -94,10 +94,12 @@ pub enum Progress<'a> {
     Message(codec::Publish<'a>),
     /// The awaited acknowledgement arrived.
     Done,
-    /// Non-blocking: no whole packet available (yet).
+    /// Nothing for the caller (umqtt.simple's `wait_msg()` returns `None`):
+    /// no whole packet available yet (non-blocking), or the PINGRESP of the
+    /// application's own [`Client::ping`].
     Idle,
-    /// `OnePacket`/`NonBlocking`: a packet other than a new message was
-    /// processed; this is its first byte.
+    /// `OnePacket`/`NonBlocking`: another packet (not a new message, not a
+    /// PINGRESP) was processed; this is its first byte, `wait_msg()`'s result.
     Packet(u8),
 }
 
@@ -470,8 +472,9 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
             // The end of a re-authentication (a challenge is the event above).
             #[cfg(feature = "v5")]
             Event::Other(0xF0) if matches!(until, WaitFor::Auth(_)) => Some(Step::Done),
-            // Our own keepalive ping is no news for wait_msg.
-            Event::Pong { requested } => (single && requested).then_some(Step::Packet(first)),
+            // Our own keepalive ping is no news for wait_msg; the answer to
+            // the application's ping() ends it with None.
+            Event::Pong { requested } => (single && requested).then_some(Step::Idle),
             _ => single.then_some(Step::Packet(first)),
         })
     }

@@ -92,6 +92,8 @@ pub enum ArgError {
     NotAnAck,
     /// Keepalive outside 0..=65535 seconds.
     KeepaliveRange,
+    /// An int port outside 0..=65535.
+    PortRange,
     /// `set_last_will` with an empty topic.
     EmptyWillTopic,
     /// A timeout or delay that is negative or not a number.
@@ -285,6 +287,7 @@ impl ArgError {
             ArgError::PacketIdMismatch => "packet id (and dup) only allowed with qos > 0",
             ArgError::NotAnAck => "not an acknowledgement packet type",
             ArgError::KeepaliveRange => "keepalive must be 0..65535",
+            ArgError::PortRange => "port must be 0..65535",
             ArgError::EmptyWillTopic => "last will topic must not be empty",
             ArgError::NegativeTime => "timeouts and delays must be numbers >= 0",
             ArgError::MaxDelayBelowMin => "max_delay must be >= min_delay",

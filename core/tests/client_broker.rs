@@ -109,10 +109,7 @@ fn qos_0_1_2_roundtrip_through_mosquitto() {
     let un = c.start_unsubscribe(&mut h, &[b"rt/#"]).unwrap();
     wait_ack(&mut c, &mut h, un, &mut got);
     c.ping(&mut h).unwrap();
-    assert_eq!(
-        c.run(&mut h, WaitFor::OnePacket),
-        Ok(Progress::Packet(0xd0))
-    );
+    assert_eq!(c.run(&mut h, WaitFor::OnePacket), Ok(Progress::Idle));
     c.disconnect(&mut h).unwrap();
     assert_eq!(c.session().inflight_len(), 0);
     assert_eq!(c.session().inbound_len(), 0);

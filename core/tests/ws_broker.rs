@@ -147,10 +147,7 @@ fn full_session_over_websockets_through_mosquitto() {
     let un = c.start_unsubscribe(&mut h, &[b"ws/#"]).unwrap();
     wait_ack(&mut c, &mut h, un, &mut got);
     c.ping(&mut h).unwrap();
-    assert_eq!(
-        c.run(&mut h, WaitFor::OnePacket),
-        Ok(Progress::Packet(0xd0))
-    );
+    assert_eq!(c.run(&mut h, WaitFor::OnePacket), Ok(Progress::Idle));
     c.disconnect(&mut h).unwrap();
     h.link.close(&mut h.raw).unwrap();
     // The broker closes: its close frame (answered) or the end of the stream.
@@ -242,10 +239,7 @@ fn one_megabyte_both_ways_through_aedes() {
     assert_eq!(qos, [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce]);
     assert!(got.iter().all(|g| g.0 == b"big/x" && g.1 == big));
     c.ping(&mut h).unwrap();
-    assert_eq!(
-        c.run(&mut h, WaitFor::OnePacket),
-        Ok(Progress::Packet(0xd0))
-    );
+    assert_eq!(c.run(&mut h, WaitFor::OnePacket), Ok(Progress::Idle));
     c.disconnect(&mut h).unwrap();
 }
 

@@ -704,10 +704,10 @@ static mp_obj_t mqtt_wait_msg(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, 
         // As umqtt.simple: the PUBLISH's first byte (48 | flags).
         return first;
     }
-    if (st == ST_PACKET && c.out.value != 0xd0) {
+    if (st == ST_PACKET) {
         return MP_OBJ_NEW_SMALL_INT(c.out.value);
     }
-    // A PINGRESP, or nothing on a non-blocking socket.
+    // ST_IDLE: the PINGRESP of ping(), or nothing on a non-blocking socket.
     return mp_const_none;
 }
 

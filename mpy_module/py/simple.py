@@ -189,6 +189,9 @@ class MQTTClient:
         # Bad attributes fail before any network I/O; then the deadline of
         # TCP + TLS (connect()'s timeout, else message_timeout).
         step = _check_connect(self, clean_session, timeout) / 1000
+        if isinstance(self.port, int):
+            # 7: the core's port range (a socket would wrap it modulo 65,536).
+            _arg(self.port, 7)
         old = self.sock
         if old is not None:
             # A reconnect replaces the socket; do not leak the old one.

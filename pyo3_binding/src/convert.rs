@@ -1,6 +1,6 @@
 //! Python argument conversions: the accepted types and the exceptions for
 //! wrong ones, in one place so every method behaves the same.
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyInt, PyList, PyMemoryView, PyString};
 use umqtt_core::{args, QoS};
@@ -103,14 +103,14 @@ pub fn to_pid(obj: &Bound<'_, PyAny>) -> PyResult<u16> {
     core_int(obj, "pid", args::packet_id)
 }
 
-/// An int `port` must be 0..=65535 (socket.getaddrinfo would raise
-/// OverflowError past a C long). Anything else goes to getaddrinfo as is,
-/// as in umqtt.simple (a service name such as "1883" works there).
+/// An int `port` must be 0..=65535 (the core's rule). Anything else goes
+/// to getaddrinfo as is, as in umqtt.simple (a service name such as "1883"
+/// works there).
 pub fn check_port(obj: &Bound<'_, PyAny>) -> PyResult<()> {
-    if obj.is_instance_of::<PyInt>() && obj.extract::<u16>().is_err() {
-        return Err(PyValueError::new_err(format!(
-            "port must be 0..65535, not {obj}"
-        )));
+    if obj.is_instance_of::<PyInt>() {
+        // Past i64: out of range all the same.
+        let v = obj.extract::<i64>().unwrap_or(-1);
+        args::port_number(v).map_err(|e| to_pyerr(e, None))?;
     }
     Ok(())
 }

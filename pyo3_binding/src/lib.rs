@@ -48,8 +48,6 @@ type Core = Client<VecBuf, VecBuf, VecBuf, 16, VecBuf>;
 /// MAX_PACKET (the MQTT limit), so any legal packet fits.
 const RX_INITIAL: usize = 4096;
 const TX_INITIAL: usize = 1024;
-/// PINGRESP first byte: wait_msg() returns None for it, like umqtt.simple.
-const PINGRESP: u8 = 0xD0;
 
 /// MQTT 3.1.1 client, compatible with micropython-lib's umqtt.simple 1.8.0.
 ///
@@ -691,7 +689,7 @@ impl MQTTClient {
                 };
                 delivered.and(flushed).map(|()| Some(first))
             }
-            Step::Packet(PINGRESP) | Step::Done | Step::Idle => Ok(None),
+            Step::Done | Step::Idle => Ok(None),
             Step::Packet(op) => Ok(Some(op)),
         }
     }
