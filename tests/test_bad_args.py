@@ -164,6 +164,16 @@ CONNECT_ARGS = """
     c.port = PORT + 65536
     attempt("ATTR_PORT", c.connect)
     c.port = PORT
+    attempt("TIMEOUT_STR", c.connect, True, "1")
+    attempt("TIMEOUT_NEG", c.connect, True, -1)
+    attempt("TIMEOUT_SOCK", lambda: c.sock is None)
+    attempt("SOCKET_TIMEOUT_STR", MQTTClient, "k", HOST, PORT, socket_timeout="1")
+    attempt("MESSAGE_TIMEOUT_NEG", MQTTClient, "k", HOST, PORT, message_timeout=-0.5)
+    # spec/PYAPI.md "Differences between the runtimes": a property on CPython,
+    # checked when set; a plain attribute on MicroPython, checked by connect().
+    attempt("SET_PID", setattr, c, "pid", 70000)
+    attempt("PID_CONNECT", c.connect)
+    c.pid = 0
     c.client_id = "i" * 65536
     attempt("ATTR_CID_LONG", c.connect)
     c.client_id = CLIENT_ID
@@ -196,13 +206,20 @@ def test_bad_connect_arguments(runtime, broker, mkparams):
                 "ATTR_CID_LONG": "ValueError", "WILL_LONG": "ValueError",
                 "WILL_WILDCARD": "ValueError", "WILL_ATTR_QOS": "ValueError",
                 "PASSWORD_NO_USER": "ValueError", "PORT_BIG": "ValueError",
-                "PORT_NEG": "ValueError", "PORT_HUGE": "ValueError", "ATTR_PORT": "ValueError"}
+                "PORT_NEG": "ValueError", "PORT_HUGE": "ValueError", "ATTR_PORT": "ValueError",
+                "TIMEOUT_STR": "TypeError", "TIMEOUT_NEG": "ValueError",
+                "SOCKET_TIMEOUT_STR": "TypeError", "MESSAGE_TIMEOUT_NEG": "ValueError"}
     wrong = {k: r.get(k) for k, name in expected.items()
              if not r.get(k).startswith("EXC %s " % name)}
     assert not wrong, wrong
     assert "keepalive" in r.get("KA_BIG") and "keepalive" in r.get("ATTR_KA")
     assert all("port must be 0..65535" in r.get(k)
                for k in ("PORT_BIG", "PORT_NEG", "PORT_HUGE", "ATTR_PORT"))
+    assert all("timeouts and delays must be numbers >= 0" in r.get(k)
+               for k in ("TIMEOUT_NEG", "MESSAGE_TIMEOUT_NEG"))
+    assert r.value("TIMEOUT_SOCK") is True   # refused before any socket was opened
+    pid = r.get("SET_PID") if runtime.name == "cpython" else r.get("PID_CONNECT")
+    assert pid.startswith("EXC ValueError ") and "pid must be 0..65535" in pid, r
     assert r.value("KA_MAX") == 65535
     assert r.value("ATTR_KA_SOCK") is True   # nothing was opened
     assert r.value("CONNECT") == 0

@@ -2,6 +2,7 @@
 // the natives that only configure the engine or ask the core a rule
 // (set_reconnect, timeouts, _arg, _will, the reconnect policy, _ws_target).
 #include "glue.h"
+#include "ms.h"
 
 // bytes/str/bytearray argument -> (ptr, len); TypeError otherwise.
 umqtt_bytes_t get_bytes(mp_obj_t o, qstr what) {
@@ -77,22 +78,9 @@ mp_int_t get_qos(mp_obj_t o) {
     return o == mp_const_none ? 0 : get_arg(o, ARG_QOS);
 }
 
-// Seconds (int or float) to ms for the core, which checks the range:
-// int(t * 1000) through the runtime (floats may not exist on this port).
+// Seconds to ms for the core (c/ms.h); None: the default.
 int64_t get_ms(mp_obj_t t) {
-    if (t == mp_const_none) {
-        return MS_DEFAULT;
-    }
-    mp_obj_t ms = mp_binary_op(MP_BINARY_OP_MULTIPLY, t, MP_OBJ_NEW_SMALL_INT(1000));
-    mp_obj_t ms_int = mp_call_function_n_kw(mp_load_global(MP_QSTR_int), 1, 0, &ms);
-    if (!mp_obj_is_small_int(ms_int)) {
-        // Past a machine word: as long as possible, or invalid if negative.
-        mp_obj_t neg = mp_binary_op(MP_BINARY_OP_LESS, ms_int, MP_OBJ_NEW_SMALL_INT(0));
-        return mp_obj_is_true(neg) ? -1 : INT64_MAX;
-    }
-    mp_int_t v = MP_OBJ_SMALL_INT_VALUE(ms_int);
-    // A tiny positive time is still a time.
-    return (v == 0 && mp_obj_is_true(t)) ? 1 : v;
+    return t == mp_const_none ? MS_DEFAULT : seconds_to_ms(t);
 }
 
 // The core's exception class id and code of a Python exception, for its

@@ -1,5 +1,6 @@
 // _Sock: the wrapper around the socket that connect() makes.
 #include "glue.h"
+#include "ms.h"
 
 mp_obj_full_type_t sockp_type;
 mp_stream_p_t sockp_stream_p;
@@ -46,30 +47,19 @@ static void sockp_sync(sockp_t *p) {
     p->applied = p->mode;
 }
 
-// settimeout()'s argument in ms: -1 for None, else at least 1 if positive.
+// settimeout()'s argument in ms: -1 for None, else at least 1 if positive
+// (c/ms.h); negative: the core's ValueError.
 mp_int_t timeout_to_mode(mp_obj_t t) {
     if (t == mp_const_none) {
         return MODE_BLOCKING;
     }
-    // int(t * 1000) through the runtime: floats may not exist on this port.
-    mp_obj_t ms = mp_binary_op(MP_BINARY_OP_MULTIPLY, t, MP_OBJ_NEW_SMALL_INT(1000));
-    mp_obj_t ms_int = mp_call_function_n_kw(mp_load_global(MP_QSTR_int), 1, 0, &ms);
-    mp_int_t v;
-    if (mp_obj_is_small_int(ms_int)) {
-        v = MP_OBJ_SMALL_INT_VALUE(ms_int);
-    } else {
-        // Past a machine word (mp_obj_get_int would truncate it to anything,
-        // even a tiny timeout): as long as possible, or invalid if negative.
-        mp_obj_t neg = mp_binary_op(MP_BINARY_OP_LESS, ms_int, MP_OBJ_NEW_SMALL_INT(0));
-        v = mp_obj_is_true(neg) ? -1 : MP_SMALL_INT_MAX;
+    int64_t v = seconds_to_ms(t);
+    umqtt_out_t out;
+    umqtt_bytes_t none = { 0, 0 };
+    if (umqtt_check_arg(ARG_DURATION, v, none, &out) == ST_ERROR) {
+        raise_out(&out);
     }
-    if (v < 0) {
-        mp_raise_ValueError("timeout must be >= 0");
-    }
-    if (v == 0 && mp_obj_is_true(t)) {
-        v = 1;  // a tiny positive timeout is still a timeout
-    }
-    return v;
+    return v > MP_SMALL_INT_MAX ? MP_SMALL_INT_MAX : (mp_int_t)v;
 }
 
 static mp_obj_t sockp_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {

@@ -34,6 +34,7 @@
 #define ARG_WILL_TOPIC 4
 #define ARG_REASON_V4 5  // + 1: of an MQTT 5 client
 #define ARG_PORT 7
+#define ARG_DURATION 8  // a time in ms (negative: ValueError)
 
 // "Not given" for umqtt_set_timeouts.
 #define MS_DEFAULT INT64_MIN

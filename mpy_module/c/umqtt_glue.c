@@ -455,6 +455,8 @@ static mp_obj_t mqtt_check_connect(mp_obj_fun_bc_t *fun, size_t n_args, size_t n
     connect_args(v[0], &a);
     a.clean_session = mp_obj_is_true(v[1]);
     check_connect_args(&a);
+    // A plain attribute here (a property on CPython): its range at connect().
+    get_arg(mp_load_attr(v[0], MP_QSTR_pid), ARG_PID);
     // timeout None: MODE_BLOCKING (-1), "none given" to the core.
     return mp_obj_new_int_from_uint(umqtt_connect_step_ms(engine_of(v[0])->rust, timeout_to_mode(v[2])));
 }

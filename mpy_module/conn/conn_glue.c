@@ -10,6 +10,7 @@
 #include "py/dynruntime.h"
 #include "py/smallint.h"
 #include "../c/props.h"
+#include "../c/ms.h"
 
 #ifndef UMQTT_CONN_V5
 #define UMQTT_CONN_V5 0
@@ -342,14 +343,9 @@ static int64_t get_int(mp_obj_t o) {
     return INT64_MAX;
 }
 
-// Seconds (int or float) to ms, through the runtime (no floats in C here).
+// Seconds to ms for the core (c/ms.h).
 static int64_t get_ms(mp_obj_t t) {
-    mp_obj_t ms = mp_binary_op(MP_BINARY_OP_MULTIPLY, t, MP_OBJ_NEW_SMALL_INT(1000));
-    mp_obj_t i = mp_call_function_n_kw(mp_load_global(MP_QSTR_int), 1, 0, &ms);
-    if (!mp_obj_is_small_int(i)) {
-        return mp_obj_is_true(mp_binary_op(MP_BINARY_OP_LESS, i, MP_OBJ_NEW_SMALL_INT(0))) ? -1 : INT64_MAX;
-    }
-    return MP_OBJ_SMALL_INT_VALUE(i);
+    return seconds_to_ms(t);
 }
 
 static void check_arg(engine_t *e, int what, mp_obj_t v) {

@@ -660,7 +660,7 @@ pub unsafe extern "C" fn umqtt_set_timeouts(
 
 /// Argument rules for the glue: `what` 0 = qos, 1 = keepalive, 2 = pid,
 /// 3 = protocol, 4 = will topic (`topic`), 5/6 = disconnect reason of a
-/// 3.1.1/MQTT 5 client, 7 = an int port; see core `args`.
+/// 3.1.1/MQTT 5 client, 7 = an int port, 8 = a time in ms; see core `args`.
 ///
 /// # Safety
 /// `out` must be valid; `topic` alive for the call.
@@ -676,6 +676,7 @@ pub unsafe extern "C" fn umqtt_check_arg(what: i32, v: i64, topic: Bytes, out: *
         5 => args::disconnect_reason(v, false).map(drop),
         6 => args::disconnect_reason(v, true).map(drop),
         7 => args::port_number(v).map(drop),
+        8 => args::duration_ms(v).map(drop),
         // SAFETY: Python buffer alive for the call.
         _ => args::will_topic(unsafe { topic.as_slice() }),
     };
