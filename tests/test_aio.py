@@ -98,6 +98,8 @@ def test_errors_are_the_blocking_clients(runtime, mosquitto, mkparams):
             await aattempt("BADQOS", c.publish(TOPIC, "x", qos=3))
             await aattempt("BADTOPIC", c.publish(None, "x"))
             await c.disconnect()
+            # An int port past 0..65535: the core's ValueError, not another port.
+            await aattempt("BADPORT", AClient(CLIENT_ID, HOST, PORT + 65536).connect())
         try:
             from umqtt.simple import MQTTClient as S
             S(CLIENT_ID, HOST, PORT, user="u", password="wrong").connect()
@@ -109,6 +111,7 @@ def test_errors_are_the_blocking_clients(runtime, mosquitto, mkparams):
     assert r.get("REFUSED") == r.get("BLOCKING")
     assert r.exc("BADQOS").name == "ValueError"
     assert r.exc("BADTOPIC").name == "TypeError"
+    assert r.get("BADPORT") == "EXC ValueError oserror=0 args=('port must be 0..65535',)", r
     nc = r.exc("NOTCONN")
     assert nc.name == "MQTTException" and nc.code == 259, nc
 

@@ -67,6 +67,7 @@ enum {
 #define ERR_NEED_V5 4
 #define ARG_QOS 1
 #define ARG_KEEPALIVE 2
+#define ARG_PORT 3
 // The core's ExcKind values.
 #define EXC_MQTT 0
 #define EXC_OSERROR 1
@@ -659,6 +660,13 @@ static mp_obj_t conn_set_message_timeout(mp_obj_fun_bc_t *f, size_t n_args, size
     return mp_const_none;
 }
 
+// check_port(self, port): an int port's range (the core's rule)
+static mp_obj_t conn_check_port(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    io_t io;
+    check_arg(begin(n_args, n_kw, args, 2, &io), ARG_PORT, args[1]);
+    return mp_const_none;
+}
+
 // connect_step_ms(self) -> how long opening the socket may take (ms)
 static mp_obj_t conn_connect_step_ms(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
     io_t io;
@@ -733,6 +741,7 @@ static mp_obj_t module_init(mp_obj_fun_bc_t *self) {
     mp_store_global(MP_QSTR_timed_out, MP_DYNRUNTIME_MAKE_FUNCTION(conn_timed_out));
     mp_store_global(MP_QSTR_set_message_timeout, MP_DYNRUNTIME_MAKE_FUNCTION(conn_set_message_timeout));
     mp_store_global(MP_QSTR_connect_step_ms, MP_DYNRUNTIME_MAKE_FUNCTION(conn_connect_step_ms));
+    mp_store_global(MP_QSTR_check_port, MP_DYNRUNTIME_MAKE_FUNCTION(conn_check_port));
     #if UMQTT_CONN_V5
     mp_store_global(MP_QSTR_connack_properties, MP_DYNRUNTIME_MAKE_FUNCTION(conn_connack_properties));
     mp_store_global(MP_QSTR_auth_continue, MP_DYNRUNTIME_MAKE_FUNCTION(conn_auth_continue));

@@ -25,7 +25,7 @@ use umqtt_core::{args, ArgError, Error, PacketId, ProtocolVersion, QoS};
 
 use crate::buf::{VecBuf, MAX_PACKET};
 use crate::convert::{
-    to_bytes, to_filters, to_keepalive, to_ms, to_opt_bytes, to_protocol, to_qos,
+    check_port, to_bytes, to_filters, to_keepalive, to_ms, to_opt_bytes, to_protocol, to_qos,
 };
 use crate::errors::{classify, to_pyerr};
 use crate::v5::{from_py, to_py, with_reason};
@@ -410,6 +410,11 @@ impl Conn {
             self.core.set_message_timeout_ms(ms);
         }
         Ok(())
+    }
+
+    /// An int port's range (the core's rule; a socket would wrap it).
+    fn check_port(&self, port: &Bound<'_, PyAny>) -> PyResult<()> {
+        check_port(port)
     }
 
     /// How long opening the socket (TCP, TLS, WebSocket) may take, in ms:

@@ -204,6 +204,7 @@ const ERR_TIMEOUT: i64 = 3;
 const ERR_NEED_V5: i64 = 4;
 const ARG_QOS: i64 = 1;
 const ARG_KEEPALIVE: i64 = 2;
+const ARG_PORT: i64 = 3;
 
 const ST_OK: i32 = 0;
 const ST_ERROR: i32 = 1;
@@ -422,6 +423,7 @@ fn run(e: &mut Engine, op: i32, io: &mut Io) -> Result<(), Error> {
             match i0 {
                 ARG_QOS => drop(args::qos(i1)?),
                 ARG_KEEPALIVE => drop(args::keepalive(i1)?),
+                ARG_PORT => drop(args::port_number(i1)?),
                 _ => {}
             };
         }

@@ -41,6 +41,7 @@ except ImportError:
         "timed_out",
         "set_message_timeout",
         "connect_step_ms",
+        "check_port",
     )
     _classes = {}
 

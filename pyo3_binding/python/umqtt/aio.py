@@ -305,6 +305,8 @@ class MQTTClient(_Writer):
         return await _aio_ws.open(self, *ws)
 
     async def _tcp(self, server, port, ssl):
+        if isinstance(port, int):
+            self._c.check_port(port)
         # TLS through the runtime's own asyncio streams.
         if not ssl:
             return await asyncio.open_connection(server, port)
