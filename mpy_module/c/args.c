@@ -84,27 +84,9 @@ int64_t get_ms(mp_obj_t t) {
 }
 
 // The core's exception class id and code of a Python exception, for its
-// retry rules.
+// retry rules (c/exc.h).
 void classify(mp_obj_t exc, int *kind, int *code) {
-    mp_obj_t a[2] = { exc, MP_OBJ_FROM_PTR(&mqtt_exc_type) };
-    mp_obj_t isinst = mp_load_global(MP_QSTR_isinstance);
-    *kind = EXC_PENDING;
-    *code = 0;
-    if (mp_obj_is_true(mp_call_function_n_kw(isinst, 2, 0, a))) {
-        *kind = EXC_MQTT;
-    } else {
-        a[1] = mp_load_global(MP_QSTR_OSError);
-        if (!mp_obj_is_true(mp_call_function_n_kw(isinst, 2, 0, a))) {
-            return;
-        }
-        *kind = EXC_OSERROR;
-    }
-    size_t n;
-    mp_obj_t *items;
-    mp_obj_get_array(mp_load_attr(exc, MP_QSTR_args), &n, &items);
-    if (n > 0 && mp_obj_is_small_int(items[0])) {
-        *code = MP_OBJ_SMALL_INT_VALUE(items[0]);
-    }
+    classify_exc(exc, MP_OBJ_FROM_PTR(&mqtt_exc_type), kind, code);
 }
 
 // _set_reconnect(self, attempts, min_delay, max_delay): the core's policy.

@@ -1,5 +1,5 @@
 // Seconds (int or float) as milliseconds for the core, shared by c/args.c
-// and c/sock.c (simple.mpy) and conn/conn_glue.c (_conn*.mpy): int(t * 1000)
+// (simple.mpy) and conn/conn_glue.c (_conn*.mpy): int(t * 1000)
 // through the runtime (C here may have no floats). A non-number is a
 // TypeError, as on CPython (a str would multiply into a string of digits);
 // past a machine word: as long as possible, or -1 if negative; a

@@ -1,6 +1,5 @@
 // _Sock: the wrapper around the socket that connect() makes.
 #include "glue.h"
-#include "ms.h"
 
 mp_obj_full_type_t sockp_type;
 mp_stream_p_t sockp_stream_p;
@@ -48,12 +47,12 @@ static void sockp_sync(sockp_t *p) {
 }
 
 // settimeout()'s argument in ms: -1 for None, else at least 1 if positive
-// (c/ms.h); negative: the core's ValueError.
+// (get_ms); negative: the core's ValueError.
 mp_int_t timeout_to_mode(mp_obj_t t) {
     if (t == mp_const_none) {
         return MODE_BLOCKING;
     }
-    int64_t v = seconds_to_ms(t);
+    int64_t v = get_ms(t);
     umqtt_out_t out;
     umqtt_bytes_t none = { 0, 0 };
     if (umqtt_check_arg(ARG_DURATION, v, none, &out) == ST_ERROR) {

@@ -11,14 +11,8 @@
 
 #define GLUE_EXC (-1)
 
-// Exception classes: the values of the core's ExcKind (core/src/error.rs).
-#define EXC_MQTT 0
-#define EXC_OSERROR 1
-#define EXC_VALUEERROR 2
-#define EXC_TYPEERROR 3
-#define EXC_MEMORYERROR 4
-#define EXC_RUNTIMEERROR 5
-#define EXC_PENDING 6
+// EXC_*: the core's exception classes (shared with conn/conn_glue.c).
+#include "exc.h"
 
 // umqtt_error codes.
 #define ERR_BUSY 0

@@ -11,6 +11,7 @@
 #include "py/smallint.h"
 #include "../c/props.h"
 #include "../c/ms.h"
+#include "../c/exc.h"
 
 #ifndef UMQTT_CONN_V5
 #define UMQTT_CONN_V5 0
@@ -68,12 +69,6 @@ enum {
 #define ARG_QOS 1
 #define ARG_KEEPALIVE 2
 #define ARG_PORT 3
-// The core's ExcKind values.
-#define EXC_MQTT 0
-#define EXC_OSERROR 1
-#define EXC_VALUEERROR 2
-#define EXC_TYPEERROR 3
-#define EXC_MEMORYERROR 4
 
 static mp_obj_t module_init(mp_obj_fun_bc_t *self);
 
@@ -138,27 +133,13 @@ static mp_obj_t make_exc(const io_t *io) {
     return mp_call_function_n_kw(cls, n, 0, args);
 }
 
-// The core's class id and code of a Python exception, for its retry rules.
+// The core's class id and code of a Python exception, for its retry rules
+// (../c/exc.h).
 static void classify(mp_obj_t exc, int64_t *kind, int64_t *code) {
-    mp_obj_t isinst = mp_load_global(MP_QSTR_isinstance);
-    mp_obj_t a[2] = { exc, mqtt_exception() };
-    *kind = 2;
-    *code = 0;
-    if (mp_obj_is_true(mp_call_function_n_kw(isinst, 2, 0, a))) {
-        *kind = EXC_MQTT;
-    } else {
-        a[1] = mp_load_global(MP_QSTR_OSError);
-        if (!mp_obj_is_true(mp_call_function_n_kw(isinst, 2, 0, a))) {
-            return;
-        }
-        *kind = EXC_OSERROR;
-    }
-    size_t n;
-    mp_obj_t *items;
-    mp_obj_get_array(mp_load_attr(exc, MP_QSTR_args), &n, &items);
-    if (n > 0 && mp_obj_is_small_int(items[0])) {
-        *code = MP_OBJ_SMALL_INT_VALUE(items[0]);
-    }
+    int k, c;
+    classify_exc(exc, mqtt_exception(), &k, &c);
+    *kind = k;
+    *code = c;
 }
 
 // ---------------------------------------------------------------------------
