@@ -13,9 +13,8 @@ use pyo3::types::{PyBool, PyDict, PyList, PyTuple};
 use pyo3::{intern, PyTraverseError, PyVisit};
 use umqtt_core::client::{Client, Op, Request, WaitFor, DEFAULT_TIMEOUT_MS};
 use umqtt_core::codec::v5::Context;
-use umqtt_core::error::code;
 use umqtt_core::session::{Config, State};
-use umqtt_core::{args, ArgError, Error, ProtocolVersion, QoS};
+use umqtt_core::{args, ArgError, ProtocolVersion, QoS};
 
 mod buf;
 mod conn;
@@ -607,17 +606,11 @@ impl MQTTClient {
             Request::new(Op::Subscribe(topic.as_bytes(), qos)),
             true,
         )?;
+        // A refusal was the core's SubscribeRefused. No code only when a
+        // nested subscribe() from a callback replaced the codes: the granted
+        // QoS is unknown, report the requested one.
         let code = Self::with_core(slf, |core, _| Ok(core.last_suback().first().copied()))?;
-        match code {
-            Some(c) if i32::from(c) == code::SUBSCRIBE_REFUSED => {
-                Err(to_pyerr(Error::SubscribeRefused, None))
-            }
-            Some(granted) => Ok(granted),
-            // Only when a nested subscribe() from a callback replaced the
-            // codes: the granted QoS is unknown, report the requested one.
-            None => Ok(qos as u8),
-        }
-        .map(|c| int(slf.py(), u16::from(c)).unbind())
+        Ok(int(slf.py(), u16::from(code.unwrap_or(qos as u8))).unbind())
     }
 
     /// Unsubscribe from a topic filter and wait for UNSUBACK. MQTT 5:
