@@ -102,6 +102,9 @@ def _tcp(host, port, timeout):
         except OSError as e:
             s.close()
             err = e
+        except BaseException:
+            s.close()
+            raise
     raise err
 
 
