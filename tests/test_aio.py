@@ -100,6 +100,11 @@ def test_errors_are_the_blocking_clients(runtime, mosquitto, mkparams):
             await c.disconnect()
             # An int port past 0..65535: the core's ValueError, not another port.
             await aattempt("BADPORT", AClient(CLIENT_ID, HOST, PORT + 65536).connect())
+            # Timeouts: the blocking client's rule (TypeError, negative ValueError).
+            await aattempt("NEGTIMEOUT", aclient().connect(timeout=-1))
+            await aattempt("STRTIMEOUT", aclient().connect(timeout="1"))
+            await aattempt("NEGREAUTH", c.reauthenticate(timeout=-1))
+            attempt("BLOCKING_NEGTIMEOUT", MQTTClient(CLIENT_ID, HOST, PORT).connect, True, -1)
         try:
             from umqtt.simple import MQTTClient as S
             S(CLIENT_ID, HOST, PORT, user="u", password="wrong").connect()
@@ -112,6 +117,9 @@ def test_errors_are_the_blocking_clients(runtime, mosquitto, mkparams):
     assert r.exc("BADQOS").name == "ValueError"
     assert r.exc("BADTOPIC").name == "TypeError"
     assert r.get("BADPORT") == "EXC ValueError oserror=0 args=('port must be 0..65535',)", r
+    assert r.get("NEGTIMEOUT") == r.get("NEGREAUTH") == r.get("BLOCKING_NEGTIMEOUT"), r
+    assert r.exc("NEGTIMEOUT").name == "ValueError", r
+    assert r.exc("STRTIMEOUT").name == "TypeError", r
     nc = r.exc("NOTCONN")
     assert nc.name == "MQTTException" and nc.code == 259, nc
 

@@ -69,6 +69,7 @@ enum {
 #define ARG_QOS 1
 #define ARG_KEEPALIVE 2
 #define ARG_PORT 3
+#define ARG_DURATION 4
 
 static mp_obj_t module_init(mp_obj_fun_bc_t *self);
 
@@ -641,6 +642,16 @@ static mp_obj_t conn_set_message_timeout(mp_obj_fun_bc_t *f, size_t n_args, size
     return mp_const_none;
 }
 
+// check_timeout(self, seconds): the blocking client's rule for a timeout
+static mp_obj_t conn_check_timeout(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    io_t io;
+    engine_t *e = begin(n_args, n_kw, args, 2, &io);
+    io.i[0] = ARG_DURATION;
+    io.i[1] = get_ms(args[1]);
+    run(e, OP_ARG, &io);
+    return mp_const_none;
+}
+
 // check_port(self, port): an int port's range (the core's rule)
 static mp_obj_t conn_check_port(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
     io_t io;
@@ -723,6 +734,7 @@ static mp_obj_t module_init(mp_obj_fun_bc_t *self) {
     mp_store_global(MP_QSTR_set_message_timeout, MP_DYNRUNTIME_MAKE_FUNCTION(conn_set_message_timeout));
     mp_store_global(MP_QSTR_connect_step_ms, MP_DYNRUNTIME_MAKE_FUNCTION(conn_connect_step_ms));
     mp_store_global(MP_QSTR_check_port, MP_DYNRUNTIME_MAKE_FUNCTION(conn_check_port));
+    mp_store_global(MP_QSTR_check_timeout, MP_DYNRUNTIME_MAKE_FUNCTION(conn_check_timeout));
     #if UMQTT_CONN_V5
     mp_store_global(MP_QSTR_connack_properties, MP_DYNRUNTIME_MAKE_FUNCTION(conn_connack_properties));
     mp_store_global(MP_QSTR_auth_continue, MP_DYNRUNTIME_MAKE_FUNCTION(conn_auth_continue));

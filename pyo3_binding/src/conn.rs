@@ -412,6 +412,12 @@ impl Conn {
         Ok(())
     }
 
+    /// A `timeout` argument in seconds: the blocking client's rule
+    /// (TypeError for a non-number, ValueError when negative).
+    fn check_timeout(&self, seconds: &Bound<'_, PyAny>) -> PyResult<()> {
+        to_ms(Some(seconds), "timeout").map(drop)
+    }
+
     /// An int port's range (the core's rule; a socket would wrap it).
     fn check_port(&self, port: &Bound<'_, PyAny>) -> PyResult<()> {
         check_port(port)

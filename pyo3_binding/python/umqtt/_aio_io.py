@@ -42,6 +42,7 @@ except ImportError:
         "set_message_timeout",
         "connect_step_ms",
         "check_port",
+        "check_timeout",
     )
     _classes = {}
 

@@ -210,6 +210,8 @@ class MQTTClient(_Writer):
         (so this may be called while the broker is down). MQTT 5: the
         CONNECT's properties, kept for later connects and reconnects ({}
         clears them); afterwards c.connack_properties."""
+        if timeout is not None:
+            self._c.check_timeout(timeout)
         if properties is not None:
             self._cp = properties
         self._closing = False
@@ -675,8 +677,9 @@ class MQTTClient(_Writer):
         on_challenge; returns when the broker's AUTH success came, else
         OSError(ETIMEDOUT) after timeout seconds. Without set_auth():
         ValueError."""
-        await self._ready()
         c = self._c
+        c.check_timeout(timeout)
+        await self._ready()
         c.reauthenticate(b"" if data is None else data)
         w = self._reauth = _Wait()
         await self._send()
