@@ -105,6 +105,11 @@ def test_errors_are_the_blocking_clients(runtime, mosquitto, mkparams):
             await aattempt("STRTIMEOUT", aclient().connect(timeout="1"))
             await aattempt("NEGREAUTH", c.reauthenticate(timeout=-1))
             attempt("BLOCKING_NEGTIMEOUT", MQTTClient(CLIENT_ID, HOST, PORT).connect, True, -1)
+            # set_last_will(): the blocking client's checks, when it is called.
+            for label, args in (("WILL_EMPTY", ("", "x")), ("WILL_QOS", ("w", "x", False, 3)),
+                                ("WILL_MSG", ("w", None))):
+                attempt("AIO_" + label, aclient().set_last_will, *args)
+                attempt("BLK_" + label, MQTTClient(CLIENT_ID, HOST, PORT).set_last_will, *args)
         try:
             from umqtt.simple import MQTTClient as S
             S(CLIENT_ID, HOST, PORT, user="u", password="wrong").connect()
@@ -120,6 +125,10 @@ def test_errors_are_the_blocking_clients(runtime, mosquitto, mkparams):
     assert r.get("NEGTIMEOUT") == r.get("NEGREAUTH") == r.get("BLOCKING_NEGTIMEOUT"), r
     assert r.exc("NEGTIMEOUT").name == "ValueError", r
     assert r.exc("STRTIMEOUT").name == "TypeError", r
+    for label, name in (("WILL_EMPTY", "ValueError"), ("WILL_QOS", "ValueError"),
+                        ("WILL_MSG", "TypeError")):
+        assert r.exc("AIO_" + label).name == name, (label, r)
+        assert r.get("AIO_" + label) == r.get("BLK_" + label), (label, r)
     nc = r.exc("NOTCONN")
     assert nc.name == "MQTTException" and nc.code == 259, nc
 

@@ -70,6 +70,7 @@ enum {
 #define ARG_KEEPALIVE 2
 #define ARG_PORT 3
 #define ARG_DURATION 4
+#define ARG_WILL_TOPIC 5
 
 static mp_obj_t module_init(mp_obj_fun_bc_t *self);
 
@@ -642,6 +643,18 @@ static mp_obj_t conn_set_message_timeout(mp_obj_fun_bc_t *f, size_t n_args, size
     return mp_const_none;
 }
 
+// check_will(self, topic, msg, qos): set_last_will()'s checks (the core's)
+static mp_obj_t conn_check_will(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    io_t io;
+    engine_t *e = begin(n_args, n_kw, args, 4, &io);
+    io.a = get_bytes(args[1], MP_QSTR_topic);
+    get_bytes(args[2], MP_QSTR_msg);
+    io.i[0] = ARG_WILL_TOPIC;
+    run(e, OP_ARG, &io);
+    check_arg(e, ARG_QOS, args[3]);
+    return mp_const_none;
+}
+
 // check_timeout(self, seconds): the blocking client's rule for a timeout
 static mp_obj_t conn_check_timeout(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
     io_t io;
@@ -735,6 +748,7 @@ static mp_obj_t module_init(mp_obj_fun_bc_t *self) {
     mp_store_global(MP_QSTR_connect_step_ms, MP_DYNRUNTIME_MAKE_FUNCTION(conn_connect_step_ms));
     mp_store_global(MP_QSTR_check_port, MP_DYNRUNTIME_MAKE_FUNCTION(conn_check_port));
     mp_store_global(MP_QSTR_check_timeout, MP_DYNRUNTIME_MAKE_FUNCTION(conn_check_timeout));
+    mp_store_global(MP_QSTR_check_will, MP_DYNRUNTIME_MAKE_FUNCTION(conn_check_will));
     #if UMQTT_CONN_V5
     mp_store_global(MP_QSTR_connack_properties, MP_DYNRUNTIME_MAKE_FUNCTION(conn_connack_properties));
     mp_store_global(MP_QSTR_auth_continue, MP_DYNRUNTIME_MAKE_FUNCTION(conn_auth_continue));

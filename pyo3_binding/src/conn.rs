@@ -412,6 +412,19 @@ impl Conn {
         Ok(())
     }
 
+    /// set_last_will()'s checks, the blocking client's (the core's rules):
+    /// topic and msg bytes or str, the topic not empty, qos 0..2.
+    fn check_will(
+        &self,
+        topic: &Bound<'_, PyAny>,
+        msg: &Bound<'_, PyAny>,
+        qos: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        args::will_topic(to_bytes(topic, "topic")?.as_bytes()).map_err(err)?;
+        to_bytes(msg, "msg")?;
+        to_qos(qos).map(drop)
+    }
+
     /// A `timeout` argument in seconds: the blocking client's rule
     /// (TypeError for a non-number, ValueError when negative).
     fn check_timeout(&self, seconds: &Bound<'_, PyAny>) -> PyResult<()> {

@@ -206,6 +206,7 @@ const ARG_QOS: i64 = 1;
 const ARG_KEEPALIVE: i64 = 2;
 const ARG_PORT: i64 = 3;
 const ARG_DURATION: i64 = 4;
+const ARG_WILL_TOPIC: i64 = 5;
 
 const ST_OK: i32 = 0;
 const ST_ERROR: i32 = 1;
@@ -426,6 +427,7 @@ fn run(e: &mut Engine, op: i32, io: &mut Io) -> Result<(), Error> {
                 ARG_KEEPALIVE => drop(args::keepalive(i1)?),
                 ARG_PORT => drop(args::port_number(i1)?),
                 ARG_DURATION => drop(args::duration_ms(i1)?),
+                ARG_WILL_TOPIC => args::will_topic(io.a.or_empty())?,
                 _ => {}
             };
         }

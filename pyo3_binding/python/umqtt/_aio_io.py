@@ -43,6 +43,7 @@ except ImportError:
         "connect_step_ms",
         "check_port",
         "check_timeout",
+        "check_will",
     )
     _classes = {}
 

@@ -174,7 +174,9 @@ class MQTTClient(_Writer):
     # --- settings ------------------------------------------------------------
 
     def set_last_will(self, topic, msg, retain=False, qos=0, properties=None):
-        """The will, sent with the next connect() (MQTT 5: with properties)."""
+        """The will, sent with the next connect() (MQTT 5: with properties).
+        Bad arguments raise here, as in the blocking client."""
+        self._c.check_will(topic, msg, qos)
         self.lw = (topic, msg, qos, retain, properties)
 
     def set_reconnect(self, attempts=10, min_delay=0.5, max_delay=30.0, on_reconnect=None):
