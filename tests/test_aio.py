@@ -105,6 +105,12 @@ def test_errors_are_the_blocking_clients(runtime, mosquitto, mkparams):
             await aattempt("STRTIMEOUT", aclient().connect(timeout="1"))
             await aattempt("NEGREAUTH", c.reauthenticate(timeout=-1))
             attempt("BLOCKING_NEGTIMEOUT", MQTTClient(CLIENT_ID, HOST, PORT).connect, True, -1)
+            # The constructor: the blocking client's checks.
+            for label, args in (("CID_INT", (5, HOST, PORT)),
+                                ("USER_INT", (CLIENT_ID, HOST, PORT, 5)),
+                                ("KA_NEG", (CLIENT_ID, HOST, PORT, None, None, -1))):
+                attempt("AIO_" + label, AClient, *args)
+                attempt("BLK_" + label, MQTTClient, *args)
             # set_last_will(): the blocking client's checks, when it is called.
             for label, args in (("WILL_EMPTY", ("", "x")), ("WILL_QOS", ("w", "x", False, 3)),
                                 ("WILL_MSG", ("w", None))):
@@ -126,7 +132,8 @@ def test_errors_are_the_blocking_clients(runtime, mosquitto, mkparams):
     assert r.exc("NEGTIMEOUT").name == "ValueError", r
     assert r.exc("STRTIMEOUT").name == "TypeError", r
     for label, name in (("WILL_EMPTY", "ValueError"), ("WILL_QOS", "ValueError"),
-                        ("WILL_MSG", "TypeError")):
+                        ("WILL_MSG", "TypeError"), ("CID_INT", "TypeError"),
+                        ("USER_INT", "TypeError"), ("KA_NEG", "ValueError")):
         assert r.exc("AIO_" + label).name == name, (label, r)
         assert r.get("AIO_" + label) == r.get("BLK_" + label), (label, r)
     nc = r.exc("NOTCONN")

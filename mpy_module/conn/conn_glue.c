@@ -643,6 +643,18 @@ static mp_obj_t conn_set_message_timeout(mp_obj_fun_bc_t *f, size_t n_args, size
     return mp_const_none;
 }
 
+// check_client(self, client_id, user, password, keepalive): the
+// constructor's checks (the blocking client's)
+static mp_obj_t conn_check_client(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    io_t io;
+    engine_t *e = begin(n_args, n_kw, args, 5, &io);
+    get_bytes(args[1], MP_QSTR_client_id);
+    get_opt_bytes(args[2], MP_QSTR_user);
+    get_opt_bytes(args[3], MP_QSTR_password);
+    check_arg(e, ARG_KEEPALIVE, args[4]);
+    return mp_const_none;
+}
+
 // check_will(self, topic, msg, qos): set_last_will()'s checks (the core's)
 static mp_obj_t conn_check_will(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
     io_t io;
@@ -749,6 +761,7 @@ static mp_obj_t module_init(mp_obj_fun_bc_t *self) {
     mp_store_global(MP_QSTR_check_port, MP_DYNRUNTIME_MAKE_FUNCTION(conn_check_port));
     mp_store_global(MP_QSTR_check_timeout, MP_DYNRUNTIME_MAKE_FUNCTION(conn_check_timeout));
     mp_store_global(MP_QSTR_check_will, MP_DYNRUNTIME_MAKE_FUNCTION(conn_check_will));
+    mp_store_global(MP_QSTR_check_client, MP_DYNRUNTIME_MAKE_FUNCTION(conn_check_client));
     #if UMQTT_CONN_V5
     mp_store_global(MP_QSTR_connack_properties, MP_DYNRUNTIME_MAKE_FUNCTION(conn_connack_properties));
     mp_store_global(MP_QSTR_auth_continue, MP_DYNRUNTIME_MAKE_FUNCTION(conn_auth_continue));

@@ -412,6 +412,21 @@ impl Conn {
         Ok(())
     }
 
+    /// The constructor's checks, the blocking client's: client_id, user and
+    /// password bytes or str (None for the last two), keepalive 0..65535.
+    fn check_client(
+        &self,
+        client_id: &Bound<'_, PyAny>,
+        user: &Bound<'_, PyAny>,
+        password: &Bound<'_, PyAny>,
+        keepalive: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        to_bytes(client_id, "client_id")?;
+        to_opt_bytes(user, "user")?;
+        to_opt_bytes(password, "password")?;
+        to_keepalive(keepalive).map(drop)
+    }
+
     /// set_last_will()'s checks, the blocking client's (the core's rules):
     /// topic and msg bytes or str, the topic not empty, qos 0..2.
     fn check_will(

@@ -44,6 +44,7 @@ except ImportError:
         "check_port",
         "check_timeout",
         "check_will",
+        "check_client",
     )
     _classes = {}
 

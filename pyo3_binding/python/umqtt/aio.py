@@ -139,6 +139,8 @@ class MQTTClient(_Writer):
         self.connack_properties = {}
         self._cp = None
         self._c = Conn(protocol)
+        # Bad arguments raise here, as in the blocking client.
+        self._c.check_client(client_id, user, password, keepalive)
         # The blocking client's message_timeout (None: the core's 30 s).
         if message_timeout is not None:
             self._c.set_message_timeout(message_timeout)
