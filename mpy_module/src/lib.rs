@@ -324,68 +324,99 @@ pub unsafe extern "C" fn umqtt_request(
     let (r, waiting) = unsafe { (&*req, &mut *waiting) };
     // SAFETY: Python buffers alive for the call.
     let (t, m) = unsafe { (r.topic.as_slice(), r.msg.as_slice()) };
-    let mut filters = [(&[][..], QoS::AtMostOnce); LIST_FILTERS];
-    let n = match list_filters(r, &mut filters) {
-        Ok(n) => n,
-        Err(e) => return fail(out, e),
-    };
     let v5 = engine.client.protocol() == ProtocolVersion::V5;
     let options = (r.no_local, r.retain_as_published, r.retain_handling);
     if !v5 && options != (0, 0, 0) {
         return fail(out, umqtt_core::ArgError::PropertiesNeedV5.into());
     }
     #[cfg(feature = "v5")]
-    let (props, with_options) = {
+    let props = {
         let ctx = match r.kind {
             REQ_PUBLISH => umqtt_core::codec::v5::Context::Publish,
             REQ_UNSUBSCRIBE => umqtt_core::codec::v5::Context::Unsubscribe,
             _ => umqtt_core::codec::v5::Context::Subscribe,
         };
         // SAFETY: the glue's encoding, alive for the call.
-        let props = match unsafe { v5::properties(r.properties, ctx) } {
+        match unsafe { v5::properties(r.properties, ctx) } {
             Ok(p) => p,
             Err(e) => return fail(out, e),
-        };
-        let opts = |qos| umqtt_core::codec::v5::SubOptions {
-            qos,
-            no_local: r.no_local != 0,
-            retain_as_published: r.retain_as_published != 0,
-            retain_handling: u8::try_from(r.retain_handling).unwrap_or(u8::MAX),
-        };
-        (props, filters.map(|(f, q)| (f, opts(q))))
+        }
     };
-    let filters = filters.get(..n).unwrap_or_default();
-    let first = filters.first().copied().unwrap_or((t, QoS::AtMostOnce));
+    let qos = match qos(r.qos) {
+        Ok(q) => q,
+        Err(e) => return fail(out, e),
+    };
+    let retain = r.retain != 0;
+    // A publish (the hot path) builds no filter arrays.
     let op = match (r.kind, v5) {
         (REQ_PUBLISH, false) => Op::Publish {
             topic: t,
             payload: m,
-            qos: first.1,
-            retain: r.retain != 0,
+            qos,
+            retain,
         },
-        (REQ_SUBSCRIBE, false) => Op::Subscribe(t, first.1),
-        (REQ_SUBSCRIBE_LIST, false) => Op::SubscribeAll(filters),
-        (REQ_UNSUBSCRIBE, false) => Op::Unsubscribe(t),
         #[cfg(feature = "v5")]
         (REQ_PUBLISH, true) => Op::PublishV5 {
             topic: t,
             payload: m,
-            qos: first.1,
-            retain: r.retain != 0,
+            qos,
+            retain,
             properties: props,
         },
-        #[cfg(feature = "v5")]
-        (REQ_SUBSCRIBE | REQ_SUBSCRIBE_LIST, true) => Op::SubscribeV5 {
-            filters: with_options.get(..n).unwrap_or_default(),
-            properties: props,
-        },
+        (REQ_UNSUBSCRIBE, false) => Op::Unsubscribe(t),
         #[cfg(feature = "v5")]
         (REQ_UNSUBSCRIBE, true) => Op::UnsubscribeV5 {
-            filters: core::slice::from_ref(&first.0),
+            filters: core::slice::from_ref(&t),
             properties: props,
         },
+        (REQ_SUBSCRIBE | REQ_SUBSCRIBE_LIST, _) => {
+            let mut filters = [(&[][..], QoS::AtMostOnce); LIST_FILTERS];
+            let n = match r.kind {
+                REQ_SUBSCRIBE_LIST => match list_filters(r, &mut filters) {
+                    Ok(n) => n,
+                    Err(e) => return fail(out, e),
+                },
+                _ => {
+                    filters[0] = (t, qos);
+                    1
+                }
+            };
+            #[cfg(feature = "v5")]
+            if v5 {
+                let opts = |qos| umqtt_core::codec::v5::SubOptions {
+                    qos,
+                    no_local: r.no_local != 0,
+                    retain_as_published: r.retain_as_published != 0,
+                    retain_handling: u8::try_from(r.retain_handling).unwrap_or(u8::MAX),
+                };
+                let with_options = filters.map(|(f, q)| (f, opts(q)));
+                let op = Op::SubscribeV5 {
+                    filters: with_options.get(..n).unwrap_or_default(),
+                    properties: props,
+                };
+                return run_request(engine, io, r, op, waiting, out);
+            }
+            let op = match r.kind {
+                REQ_SUBSCRIBE => Op::Subscribe(t, qos),
+                _ => Op::SubscribeAll(filters.get(..n).unwrap_or_default()),
+            };
+            return run_request(engine, io, r, op, waiting, out);
+        }
         _ => Op::Resubscribe,
     };
+    run_request(engine, io, r, op, waiting, out)
+}
+
+/// One round of `op` on the glue's stream `io`: the rest of [`umqtt_request`].
+fn run_request(
+    engine: &mut Engine,
+    io: *mut c_void,
+    r: &ReqArgs,
+    op: Op<'_>,
+    waiting: &mut u32,
+    out: &mut Out,
+) -> i32 {
+    let v5 = engine.client.protocol() == ProtocolVersion::V5;
     let id = u16::try_from(*waiting).ok().and_then(PacketId::new);
     let mut req = Request::resume(op, id);
     let (client, mut host) = engine.split(io);
@@ -403,14 +434,8 @@ pub unsafe extern "C" fn umqtt_request(
     st
 }
 
-/// The (filter, QoS) pairs of a request: the glue's list, or its topic and
-/// QoS; their number.
+/// The (filter, QoS) pairs of a subscribe() with a list; their number.
 fn list_filters(r: &ReqArgs, into: &mut [(&[u8], QoS); LIST_FILTERS]) -> Result<usize, Error> {
-    if r.kind != REQ_SUBSCRIBE_LIST {
-        // SAFETY: Python buffer alive for the call.
-        into[0] = (unsafe { r.topic.as_slice() }, qos(r.qos)?);
-        return Ok(1);
-    }
     if r.n_filters > LIST_FILTERS {
         return Err(umqtt_core::ArgError::TooManyFilters.into());
     }
