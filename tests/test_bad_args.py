@@ -91,6 +91,12 @@ BAD = [
     ("SUB_QOS_NEG", "subscribe", ("a", -5), "ValueError", "qos"),
     ("SUB_QOS_BIG", "subscribe", ("a", 2 ** 70), "ValueError", "qos"),
     ("SUB_TOO_LONG", "subscribe", (LONG,), "ValueError", "65535"),
+    # A list (one SUBSCRIBE): each item a (filter, qos) pair with the same rules.
+    ("SUB_LIST_ITEM", "subscribe", ([("a",)],), "TypeError", "pairs"),
+    ("SUB_LIST_NOT_TUPLE", "subscribe", (["a"],), "TypeError", "pairs"),
+    ("SUB_LIST_TOPIC", "subscribe", ([(None, 0)],), "TypeError", "topic"),
+    ("SUB_LIST_QOS", "subscribe", ([("a", 1), ("b", 3)],), "ValueError", "qos"),
+    ("SUB_LIST_FILTER", "subscribe", ([("a/#/b", 0)],), "ValueError", "filter"),
     ("UNSUB_NONE", "unsubscribe", (None,), "TypeError", "topic"),
     ("UNSUB_EMPTY", "unsubscribe", ("",), "ValueError", "empty"),
     ("UNSUB_BAD_HASH", "unsubscribe", ("#/a",), "ValueError", "filter"),

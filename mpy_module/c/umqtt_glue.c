@@ -12,6 +12,7 @@
 // - No initialised data (.data): types and tables live in .bss and are filled
 //   in mpy_init; heap objects are only referenced from heap objects.
 #include "glue.h"
+#include "pairs.h"
 
 // mpy_ld jumps to mpy_init from the start of the text with a short branch
 // (+-2 KiB on Thumb-1): keep the entry point first (built with
@@ -567,14 +568,7 @@ static mp_obj_t mqtt_subscribe(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw,
         mp_obj_get_array(topic, &req.n_filters, &items);
         umqtt_filter_t *f = m_new(umqtt_filter_t, req.n_filters + 1);
         for (size_t i = 0; i < req.n_filters; i++) {
-            size_t two = 0;
-            mp_obj_t *fq = NULL;
-            if (mp_obj_is_type(items[i], &mp_type_tuple)) {
-                mp_obj_get_array(items[i], &two, &fq);
-            }
-            if (two != 2) {
-                mp_raise_TypeError("topic list items must be (filter, qos) pairs");
-            }
+            mp_obj_t *fq = filter_pair(items[i]);
             f[i].topic = get_bytes(fq[0], MP_QSTR_topic);
             f[i].qos = get_qos(fq[1]);
         }

@@ -12,6 +12,7 @@
 #include "../c/props.h"
 #include "../c/ms.h"
 #include "../c/exc.h"
+#include "../c/pairs.h"
 
 #ifndef UMQTT_CONN_V5
 #define UMQTT_CONN_V5 0
@@ -466,14 +467,7 @@ static mp_obj_t conn_subscribe(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, m
         mp_obj_get_array(args[1], &io.n_filters, &items);
         filter_t *fl = m_new(filter_t, io.n_filters + 1);
         for (size_t i = 0; i < io.n_filters; i++) {
-            size_t two = 0;
-            mp_obj_t *fq = NULL;
-            if (mp_obj_is_type(items[i], &mp_type_tuple)) {
-                mp_obj_get_array(items[i], &two, &fq);
-            }
-            if (two != 2) {
-                mp_raise_TypeError("topic list items must be (filter, qos) pairs");
-            }
+            mp_obj_t *fq = filter_pair(items[i]);
             fl[i].topic = get_bytes(fq[0], MP_QSTR_topic);
             fl[i].qos = get_int(fq[1]);
         }
