@@ -20,6 +20,9 @@ mkdir -p "$CACHE" "$OUT"
 
 # C glue (umqtt_glue.c holds mpy_init, the entry point).
 CSRC=("$HERE/c/umqtt_glue.c" "$HERE/c/args.c" "$HERE/c/v5.c" "$HERE/c/sock.c" "$HERE/c/runtime.c" "$HERE/c/ws_aio.c" "$HERE/c/shims.c")
+# Headers whose qstrs the glue uses (mpy_ld --preprocess reads only the files
+# it is given, not what they include).
+QSTR_HEADERS=("$HERE/c/convert.h")
 # Rust symbols the C glue calls (roots for ld --gc-sections).
 EXPORTS=(umqtt_engine_size umqtt_engine_init umqtt_check_connect umqtt_connect_step_ms umqtt_connect
          umqtt_request umqtt_run umqtt_flush
@@ -104,7 +107,7 @@ for ARCH in "${ARCHES[@]}"; do
     echo "== $ARCH ($TARGET)"
 
     # --- 4. Config header (qstrs used by the glue) ----------------------------
-    "${LINKER[@]}" --arch "$ARCH" --preprocess -o "$OBJ/umqtt.config.h" "${CSRC[@]}"
+    "${LINKER[@]}" --arch "$ARCH" --preprocess -o "$OBJ/umqtt.config.h" "${CSRC[@]}" "${QSTR_HEADERS[@]}"
 
     # --- 5. Rust engine: static library -> one relocatable object -------------
     FEATURES=""

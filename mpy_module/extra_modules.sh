@@ -25,7 +25,7 @@ small_module() {
     local features="${MOD_FEATURES:-}" target="$CACHE/target"
     [ -z "$features" ] || target="$CACHE/target-$name"
     mkdir -p "$obj"
-    "${LINKER[@]}" --arch "$ARCH" --preprocess -o "$obj/umqtt.config.h" "${csrc[@]}"
+    "${LINKER[@]}" --arch "$ARCH" --preprocess -o "$obj/umqtt.config.h" "${csrc[@]}" "${QSTR_HEADERS[@]}"
     (cd "$dir" && CARGO_TARGET_DIR="$target" RUSTFLAGS="-C relocation-model=pic $RUST_ARCH_FLAGS $REMAP" \
         cargo build --release -j2 --quiet --target "$TARGET" ${features:+--features "$features"})
     for s in "$@"; do uflags+=(-u "$s"); done

@@ -116,6 +116,12 @@ def test_errors_are_the_blocking_clients(runtime, mosquitto, mkparams):
                                 ("WILL_MSG", ("w", None))):
                 attempt("AIO_" + label, aclient().set_last_will, *args)
                 attempt("BLK_" + label, MQTTClient(CLIENT_ID, HOST, PORT).set_last_will, *args)
+            # Wrong types: the blocking client's TypeError texts.
+            for label, args in (("RC_STR", ("3",)), ("RC_DELAY", (3, "1"))):
+                attempt("AIO_" + label, aclient().set_reconnect, *args)
+                attempt("BLK_" + label, MQTTClient(CLIENT_ID, HOST, PORT).set_reconnect, *args)
+            await aattempt("AIO_PUB_QOS", aclient().publish(TOPIC, "x", False, "1"))
+            attempt("BLK_PUB_QOS", MQTTClient(CLIENT_ID, HOST, PORT).publish, TOPIC, "x", False, "1")
         try:
             from umqtt.simple import MQTTClient as S
             S(CLIENT_ID, HOST, PORT, user="u", password="wrong").connect()
@@ -133,7 +139,9 @@ def test_errors_are_the_blocking_clients(runtime, mosquitto, mkparams):
     assert r.exc("STRTIMEOUT").name == "TypeError", r
     for label, name in (("WILL_EMPTY", "ValueError"), ("WILL_QOS", "ValueError"),
                         ("WILL_MSG", "TypeError"), ("CID_INT", "TypeError"),
-                        ("USER_INT", "TypeError"), ("KA_NEG", "ValueError")):
+                        ("USER_INT", "TypeError"), ("KA_NEG", "ValueError"),
+                        ("RC_STR", "TypeError"), ("RC_DELAY", "TypeError"),
+                        ("PUB_QOS", "TypeError")):
         assert r.exc("AIO_" + label).name == name, (label, r)
         assert r.get("AIO_" + label) == r.get("BLK_" + label), (label, r)
     nc = r.exc("NOTCONN")

@@ -230,3 +230,53 @@ def test_bad_connect_arguments(runtime, broker, mkparams):
     assert r.value("ATTR_KA_SOCK") is True   # nothing was opened
     assert r.value("CONNECT") == 0
     assert [m for _, m in r.msgs()] == [b"fixed"]
+
+
+TYPE_ERRORS = [
+    ("CID", "MQTTClient", (None, "h"), "client_id must be bytes or str, not NoneType"),
+    ("USER", "MQTTClient", ("c", "h", 0, 5), "user must be bytes or str, not int"),
+    ("KA", "MQTTClient", ("c", "h", 0, None, None, "60"), "keepalive must be an int, not str"),
+    ("KA_FLOAT", "MQTTClient", ("c", "h", 0, None, None, 1.5),
+     "keepalive must be an int, not float"),
+    ("PROTOCOL", "MQTTClient", ("c", "h", 0, None, None, 0, None, {}, None, None, "tcp",
+                                "/mqtt", None, "5"), "protocol must be an int, not str"),
+    ("WILL_TOPIC", "set_last_will", (None, b"x"), "topic must be bytes or str, not NoneType"),
+    ("WILL_MSG", "set_last_will", ("w", 5), "msg must be bytes or str, not int"),
+    ("WILL_QOS", "set_last_will", ("w", b"x", False, "1"), "qos must be an int, not str"),
+    ("ATTEMPTS", "set_reconnect", ("3",), "attempts must be an int, not str"),
+    ("MIN_DELAY", "set_reconnect", (3, "1"), "min_delay must be a number, not str"),
+    ("MAX_DELAY", "set_reconnect", (3, 1, []), "max_delay must be a number, not list"),
+    ("TIMEOUT", "connect", (True, "1"), "timeout must be a number, not str"),
+    ("PUB_TOPIC", "publish", (5, b"m"), "topic must be bytes or str, not int"),
+    ("PUB_MSG", "publish", ("t", 1.5), "msg must be bytes or str, not float"),
+    ("PUB_QOS", "publish", ("t", b"m", False, "1"), "qos must be an int, not str"),
+    ("PUB_QOS_FLOAT", "publish", ("t", b"m", False, 1.0), "qos must be an int, not float"),
+    ("SUB_TOPIC", "subscribe", (None,), "topic must be bytes or str, not NoneType"),
+    ("SUB_QOS", "subscribe", ("t", "1"), "qos must be an int, not str"),
+    ("SUB_LIST_QOS", "subscribe", ([("a", "1")],), "qos must be an int, not str"),
+    ("UNSUB_TOPIC", "unsubscribe", (5,), "topic must be bytes or str, not int"),
+]
+
+TYPE_SCRIPT = """
+    c = new_client()
+    c.set_callback(on_msg)
+    c.connect()
+    for label, name, args, _ in TYPE_ERRORS:
+        attempt(label, MQTTClient if name == "MQTTClient" else getattr(c, name), *args)
+    c.publish(TOPIC, b"after", qos=1)
+    c.disconnect()
+"""
+
+
+def test_type_errors_name_the_argument(runtime, broker, mkparams):
+    """spec/PYAPI.md "Exceptions": an argument of the wrong type is a TypeError
+    naming the argument and the type given, with the same text on both runtimes
+    (MicroPython said "can't convert str to int" or "unsupported types for
+    __sub__" for some of these); the client stays usable."""
+    r = runtime.run(TYPE_SCRIPT, mkparams(broker, TYPE_ERRORS=TYPE_ERRORS)).check()
+    wrong = {}
+    for label, _, _, text in TYPE_ERRORS:
+        e = r.exc(label)
+        if e.name != "TypeError" or tuple(e.args) != (text,):
+            wrong[label] = r.get(label)
+    assert not wrong, wrong

@@ -2,16 +2,12 @@
 // the natives that only configure the engine or ask the core a rule
 // (set_reconnect, timeouts, _arg, _will, the reconnect policy, _ws_target).
 #include "glue.h"
-#include "ms.h"
+#include "convert.h"
 
 // bytes/str/bytearray argument -> (ptr, len); TypeError otherwise.
 umqtt_bytes_t get_bytes(mp_obj_t o, qstr what) {
     mp_buffer_info_t bi;
-    if (!mp_get_buffer(o, &bi, MP_BUFFER_READ)) {
-        mp_obj_t name = MP_OBJ_NEW_QSTR(what);
-        mp_obj_t msg = mp_binary_op(MP_BINARY_OP_ADD, name, mp_obj_new_str(" must be bytes or str", 21));
-        nlr_raise(mp_call_function_n_kw(mp_load_global(MP_QSTR_TypeError), 1, 0, &msg));
-    }
+    buffer_arg(o, what, &bi);
     umqtt_bytes_t b = { bi.buf, bi.len };
     return b;
 }
@@ -50,21 +46,33 @@ void parse_args(size_t n_args, size_t n_kw, const mp_obj_t *args, size_t n_req, 
     }
 }
 
-// An int argument. The dynruntime's mp_obj_get_int truncates a big int to its
-// low bits (2**70 + 1 would be 1): any int past a small int is out of range,
-// reported as -1. Non-ints still raise TypeError there.
-mp_int_t get_int_or_neg(mp_obj_t o) {
-    if (mp_obj_is_small_int(o)) {
-        return MP_OBJ_SMALL_INT_VALUE(o);
+// An int argument named `what` (c/convert.h); a big int is -1, out of
+// every range.
+mp_int_t get_int_or_neg(mp_obj_t o, qstr what) {
+    return (mp_int_t)int_arg(o, what, -1);
+}
+
+// The argument name of the core's rule ARG_* (for a TypeError).
+static qstr arg_name(int what) {
+    switch (what) {
+        case ARG_QOS:
+            return MP_QSTR_qos;
+        case ARG_KEEPALIVE:
+            return MP_QSTR_keepalive;
+        case ARG_PID:
+            return MP_QSTR_pid;
+        case ARG_PROTOCOL:
+            return MP_QSTR_protocol;
+        case ARG_PORT:
+            return MP_QSTR_port;
+        default:
+            return MP_QSTR_reason;
     }
-    mp_int_t v = mp_obj_get_int(o);
-    // True/False are ints too; anything else that got here is a big int.
-    return (o == mp_const_true || o == mp_const_false) ? v : -1;
 }
 
 // An int argument checked by the core's rule ARG_*.
 mp_int_t get_arg(mp_obj_t o, int what) {
-    mp_int_t v = get_int_or_neg(o);
+    mp_int_t v = get_int_or_neg(o, arg_name(what));
     umqtt_out_t out;
     umqtt_bytes_t none = { 0, 0 };
     if (umqtt_check_arg(what, v, none, &out) == ST_ERROR) {
@@ -78,9 +86,9 @@ mp_int_t get_qos(mp_obj_t o) {
     return o == mp_const_none ? 0 : get_arg(o, ARG_QOS);
 }
 
-// Seconds to ms for the core (c/ms.h); None: the default.
-int64_t get_ms(mp_obj_t t) {
-    return t == mp_const_none ? MS_DEFAULT : seconds_to_ms(t);
+// Seconds to ms for the core (c/convert.h); None: the default.
+int64_t get_ms(mp_obj_t t, qstr what) {
+    return t == mp_const_none ? MS_DEFAULT : seconds_to_ms(t, what);
 }
 
 // The core's exception class id and code of a Python exception, for its
@@ -95,8 +103,9 @@ mp_obj_t mqtt_set_reconnect(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp
     mp_obj_t v[4] = { MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL };
     parse_args(n_args, n_kw, args, 4, 4, names, v);
     umqtt_out_t out;
-    if (umqtt_set_reconnect(engine_of(v[0])->rust, get_int_or_neg(v[1]), get_ms(v[2]), get_ms(v[3]), &out)
-        == ST_ERROR) {
+    mp_int_t attempts = get_int_or_neg(v[1], MP_QSTR_attempts);
+    int64_t min_delay = get_ms(v[2], MP_QSTR_min_delay), max_delay = get_ms(v[3], MP_QSTR_max_delay);
+    if (umqtt_set_reconnect(engine_of(v[0])->rust, attempts, min_delay, max_delay, &out) == ST_ERROR) {
         raise_out(&out);
     }
     return mp_const_none;
@@ -108,7 +117,8 @@ mp_obj_t mqtt_set_timeouts(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_
     mp_obj_t v[3] = { MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL };
     parse_args(n_args, n_kw, args, 3, 3, names, v);
     umqtt_out_t out;
-    if (umqtt_set_timeouts(engine_of(v[0])->rust, get_ms(v[1]), get_ms(v[2]), &out) == ST_ERROR) {
+    int64_t socket_ms = get_ms(v[1], MP_QSTR_socket_timeout), message_ms = get_ms(v[2], MP_QSTR_message_timeout);
+    if (umqtt_set_timeouts(engine_of(v[0])->rust, socket_ms, message_ms, &out) == ST_ERROR) {
         raise_out(&out);
     }
     return mp_const_none;
@@ -120,6 +130,21 @@ mp_obj_t mqtt_arg(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *ar
     mp_obj_t v[2] = { MP_OBJ_NULL, MP_OBJ_NULL };
     parse_args(n_args, n_kw, args, 2, 2, names, v);
     return MP_OBJ_NEW_SMALL_INT(get_arg(v[0], MP_OBJ_SMALL_INT_VALUE(v[1])));
+}
+
+// _check_client(client_id, user, password, keepalive): the constructor's
+// checks, before any I/O (user and password may be None).
+mp_obj_t mqtt_check_client(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    const qstr names[4] = { MP_QSTR_client_id, MP_QSTR_user, MP_QSTR_password, MP_QSTR_keepalive };
+    mp_obj_t v[4] = { MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL };
+    parse_args(n_args, n_kw, args, 4, 4, names, v);
+    for (int i = 0; i < 3; i++) {
+        if (i == 0 || v[i] != mp_const_none) {
+            get_bytes(v[i], names[i]);
+        }
+    }
+    get_arg(v[3], ARG_KEEPALIVE);
+    return mp_const_none;
 }
 
 // _will(topic, msg, qos) -> qos: set_last_will()'s checks (core rules).

@@ -82,15 +82,16 @@ engine_t *engine_of(mp_obj_t self);
 umqtt_bytes_t get_bytes(mp_obj_t o, qstr what);
 void parse_args(size_t n_args, size_t n_kw, const mp_obj_t *args, size_t n_req, size_t n_names,
     const qstr *names, mp_obj_t *vals);
-mp_int_t get_int_or_neg(mp_obj_t o);
+mp_int_t get_int_or_neg(mp_obj_t o, qstr what);
 mp_int_t get_arg(mp_obj_t o, int what);
 mp_int_t get_qos(mp_obj_t o);
-int64_t get_ms(mp_obj_t t);
+int64_t get_ms(mp_obj_t t, qstr what);
 void classify(mp_obj_t exc, int *kind, int *code);
 #define NATIVE(name) mp_obj_t name(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args)
 NATIVE(mqtt_set_reconnect);
 NATIVE(mqtt_set_timeouts);
 NATIVE(mqtt_arg);
+NATIVE(mqtt_check_client);
 NATIVE(mqtt_will);
 NATIVE(mqtt_retry_begin);
 NATIVE(mqtt_retry_failed);

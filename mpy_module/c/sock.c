@@ -52,7 +52,7 @@ mp_int_t timeout_to_mode(mp_obj_t t) {
     if (t == mp_const_none) {
         return MODE_BLOCKING;
     }
-    int64_t v = get_ms(t);
+    int64_t v = get_ms(t, MP_QSTR_timeout);
     umqtt_out_t out;
     umqtt_bytes_t none = { 0, 0 };
     if (umqtt_check_arg(ARG_DURATION, v, none, &out) == ST_ERROR) {

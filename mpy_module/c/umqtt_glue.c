@@ -12,7 +12,7 @@
 // - No initialised data (.data): types and tables live in .bss and are filled
 //   in mpy_init; heap objects are only referenced from heap objects.
 #include "glue.h"
-#include "pairs.h"
+#include "convert.h"
 
 // mpy_ld jumps to mpy_init from the start of the text with a short branch
 // (+-2 KiB on Thumb-1): keep the entry point first (built with
@@ -387,7 +387,7 @@ static umqtt_bytes_t props_arg(mp_obj_fun_bc_t *fun, mp_obj_t self, mp_obj_t pro
         return none;
     }
     mp_obj_t a[3] = { props, MP_OBJ_NEW_SMALL_INT(ctx), mp_const_false };
-    a[2] = mp_obj_new_bool(get_int_or_neg(mp_load_attr(self, MP_QSTR_protocol)) == 5);
+    a[2] = mp_obj_new_bool(get_int_or_neg(mp_load_attr(self, MP_QSTR_protocol), MP_QSTR_protocol) == 5);
     mp_obj_t encode = mp_load_attr(MP_OBJ_FROM_PTR(&fun->context->module), MP_QSTR__encode);
     mp_obj_t enc = mp_call_function_n_kw(encode, 3, 0, a);
     return enc == mp_const_none ? none : get_bytes(enc, MP_QSTR_properties);
@@ -423,10 +423,10 @@ static void connect_args(mp_obj_t self, umqtt_connect_args_t *a) {
             a->will_retain = mp_obj_is_true(mp_load_attr(self, MP_QSTR_lw_retain));
         }
     }
-    a->keepalive = get_int_or_neg(mp_load_attr(self, MP_QSTR_keepalive));
+    a->keepalive = get_int_or_neg(mp_load_attr(self, MP_QSTR_keepalive), MP_QSTR_keepalive);
     a->timeout_ms = -1;
     // MQTT 5: the encoded properties simple.py keeps, set_auth()'s callback.
-    a->protocol = get_int_or_neg(mp_load_attr(self, MP_QSTR_protocol));
+    a->protocol = get_int_or_neg(mp_load_attr(self, MP_QSTR_protocol), MP_QSTR_protocol);
     mp_obj_t props = mp_load_attr(self, MP_QSTR__cprops);
     if (props != mp_const_none) {
         a->properties = get_bytes(props, MP_QSTR_properties);
@@ -493,7 +493,7 @@ static mp_obj_t mqtt_disconnect(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw
     mp_obj_t v[3] = { MP_OBJ_NULL, MP_OBJ_NEW_SMALL_INT(0), mp_const_none };
     parse_args(n_args, n_kw, args, 1, 3, names, v);
     mp_obj_t self = v[0];
-    bool v5 = get_int_or_neg(mp_load_attr(self, MP_QSTR_protocol)) == 5;
+    bool v5 = get_int_or_neg(mp_load_attr(self, MP_QSTR_protocol), MP_QSTR_protocol) == 5;
     mp_int_t reason = get_arg(v[1], ARG_REASON_V4 + v5);
     umqtt_bytes_t props = props_arg(fun, self, v[2], CTX_DISCONNECT);
     call_t c;
@@ -560,7 +560,7 @@ static mp_obj_t mqtt_subscribe(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw,
     req.kind = REQ_SUBSCRIBE;
     req.no_local = mp_obj_is_true(args[3]);
     req.retain_as_published = mp_obj_is_true(args[4]);
-    req.retain_handling = get_int_or_neg(args[5]);
+    req.retain_handling = get_int_or_neg(args[5], MP_QSTR_retain_handling);
     req.properties = props_arg(fun, self, args[6], CTX_SUBSCRIBE);
     bool list = mp_obj_is_type(topic, &mp_type_list);
     if (list) {
@@ -806,6 +806,7 @@ static mp_obj_t module_init(mp_obj_fun_bc_t *self) {
     mp_store_global(MP_QSTR__set_reconnect, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_set_reconnect));
     mp_store_global(MP_QSTR__set_timeouts, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_set_timeouts));
     mp_store_global(MP_QSTR__arg, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_arg));
+    mp_store_global(MP_QSTR__check_client, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_check_client));
     mp_store_global(MP_QSTR__will, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_will));
     mp_store_global(MP_QSTR__retry_begin, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_retry_begin));
     mp_store_global(MP_QSTR__retry_failed, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_retry_failed));

@@ -10,9 +10,8 @@
 #include "py/dynruntime.h"
 #include "py/smallint.h"
 #include "../c/props.h"
-#include "../c/ms.h"
 #include "../c/exc.h"
-#include "../c/pairs.h"
+#include "../c/convert.h"
 
 #ifndef UMQTT_CONN_V5
 #define UMQTT_CONN_V5 0
@@ -302,10 +301,7 @@ static bytes_t encode(engine_t *e, mp_obj_t d, int ctx) {
 
 static bytes_t get_bytes(mp_obj_t o, qstr what) {
     mp_buffer_info_t bi;
-    if (!mp_get_buffer(o, &bi, MP_BUFFER_READ)) {
-        mp_obj_t msg = mp_binary_op(MP_BINARY_OP_ADD, MP_OBJ_NEW_QSTR(what), mp_obj_new_str(" must be bytes or str", 21));
-        nlr_raise(mp_call_function_n_kw(mp_load_global(MP_QSTR_TypeError), 1, 0, &msg));
-    }
+    buffer_arg(o, what, &bi);
     bytes_t b = { bi.buf, bi.len };
     return b;
 }
@@ -316,27 +312,17 @@ static bytes_t get_opt_bytes(mp_obj_t o, qstr what) {
     return o == mp_const_none ? none : get_bytes(o, what);
 }
 
-// An int for the core to check; a big int is out of every range.
-static int64_t get_int(mp_obj_t o) {
-    if (mp_obj_is_small_int(o)) {
-        return MP_OBJ_SMALL_INT_VALUE(o);
-    }
-    if (o == mp_const_true || o == mp_const_false) {
-        return mp_obj_is_true(o);
-    }
-    mp_obj_get_int(o);  // TypeError for a non-int
-    return INT64_MAX;
+// An int argument for the core to check (c/convert.h); a big int is out of
+// every range.
+static int64_t get_int(mp_obj_t o, qstr what) {
+    return int_arg(o, what, INT64_MAX);
 }
 
-// Seconds to ms for the core (c/ms.h).
-static int64_t get_ms(mp_obj_t t) {
-    return seconds_to_ms(t);
-}
-
-static void check_arg(engine_t *e, int what, mp_obj_t v) {
+// The core's rule ARG_* `what` for the int argument `name`.
+static void check_arg(engine_t *e, int what, mp_obj_t v, qstr name) {
     io_t io;
     io.i[0] = what;
-    io.i[1] = get_int(v);
+    io.i[1] = get_int(v, name);
     run(e, OP_ARG, &io);
 }
 
@@ -389,7 +375,7 @@ static mp_obj_t engine_make_new(const mp_obj_type_t *type, size_t n_args, size_t
     }
     if (n_args == 1) {
         io_t io;
-        io.i[0] = get_int(args[0]);
+        io.i[0] = get_int(args[0], MP_QSTR_protocol);
         run(e, OP_PROTOCOL, &io);
         if (io.r[0] != 4 && !UMQTT_CONN_V5) {
             mp_raise_ValueError("umqtt.aio: protocol=5 needs umqtt/_conn5.mpy");
@@ -419,8 +405,8 @@ static mp_obj_t conn_connect(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_
     io.a = get_bytes(args[1], MP_QSTR_client_id);
     io.b = get_opt_bytes(args[2], MP_QSTR_user);
     io.c = get_opt_bytes(args[3], MP_QSTR_password);
-    check_arg(e, ARG_KEEPALIVE, args[4]);
-    io.i[0] = get_int(args[4]);
+    check_arg(e, ARG_KEEPALIVE, args[4], MP_QSTR_keepalive);
+    io.i[0] = get_int(args[4], MP_QSTR_keepalive);
     io.i[1] = mp_obj_is_true(args[5]);
     if (will != mp_const_none) {
         size_t n;
@@ -434,8 +420,8 @@ static mp_obj_t conn_connect(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_
         }
         io.d = get_bytes(w[0], MP_QSTR_topic);
         io.e = get_bytes(w[1], MP_QSTR_msg);
-        check_arg(e, ARG_QOS, w[2]);
-        io.i[2] = get_int(w[2]);
+        check_arg(e, ARG_QOS, w[2], MP_QSTR_qos);
+        io.i[2] = get_int(w[2], MP_QSTR_qos);
         io.i[3] = mp_obj_is_true(w[3]);
     }
     run(e, OP_CONNECT, &io);
@@ -448,7 +434,7 @@ static mp_obj_t conn_publish(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_
     engine_t *e = begin_n(n_args, n_kw, args, 5, 6, &io);
     io.a = get_bytes(args[1], MP_QSTR_topic);
     io.b = get_bytes(args[2], MP_QSTR_msg);
-    io.i[0] = get_int(args[3]);
+    io.i[0] = get_int(args[3], MP_QSTR_qos);
     io.i[1] = mp_obj_is_true(args[4]);
     if (n_args == 6) {
         io.f = encode(e, args[5], CTX_PUBLISH);
@@ -469,16 +455,16 @@ static mp_obj_t conn_subscribe(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, m
         for (size_t i = 0; i < io.n_filters; i++) {
             mp_obj_t *fq = filter_pair(items[i]);
             fl[i].topic = get_bytes(fq[0], MP_QSTR_topic);
-            fl[i].qos = get_int(fq[1]);
+            fl[i].qos = get_int(fq[1], MP_QSTR_qos);
         }
         io.filters = fl;
     } else {
         io.a = get_bytes(args[1], MP_QSTR_topic);
-        io.i[0] = get_int(args[2]);
+        io.i[0] = get_int(args[2], MP_QSTR_qos);
     }
     io.i[1] = n_args > 3 && mp_obj_is_true(args[3]);
     io.i[2] = n_args > 4 && mp_obj_is_true(args[4]);
-    io.i[3] = n_args > 5 ? get_int(args[5]) : 0;
+    io.i[3] = n_args > 5 ? get_int(args[5], MP_QSTR_retain_handling) : 0;
     if (n_args > 6) {
         io.f = encode(e, args[6], CTX_SUBSCRIBE);
     }
@@ -500,7 +486,7 @@ static mp_obj_t conn_unsubscribe(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw,
 static mp_obj_t conn_disconnect(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
     io_t io;
     engine_t *e = begin_n(n_args, n_kw, args, 1, 3, &io);
-    io.i[0] = n_args > 1 ? get_int(args[1]) : 0;
+    io.i[0] = n_args > 1 ? get_int(args[1], MP_QSTR_reason) : 0;
     if (n_args > 2) {
         io.f = encode(e, args[2], CTX_DISCONNECT);
     }
@@ -632,7 +618,7 @@ static mp_obj_t conn_timed_out(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, m
 static mp_obj_t conn_set_message_timeout(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
     io_t io;
     engine_t *e = begin(n_args, n_kw, args, 2, &io);
-    io.i[0] = get_ms(args[1]);
+    io.i[0] = seconds_to_ms(args[1], MP_QSTR_message_timeout);
     run(e, OP_MESSAGE_TIMEOUT, &io);
     return mp_const_none;
 }
@@ -645,7 +631,7 @@ static mp_obj_t conn_check_client(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw
     get_bytes(args[1], MP_QSTR_client_id);
     get_opt_bytes(args[2], MP_QSTR_user);
     get_opt_bytes(args[3], MP_QSTR_password);
-    check_arg(e, ARG_KEEPALIVE, args[4]);
+    check_arg(e, ARG_KEEPALIVE, args[4], MP_QSTR_keepalive);
     return mp_const_none;
 }
 
@@ -657,7 +643,7 @@ static mp_obj_t conn_check_will(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, 
     get_bytes(args[2], MP_QSTR_msg);
     io.i[0] = ARG_WILL_TOPIC;
     run(e, OP_ARG, &io);
-    check_arg(e, ARG_QOS, args[3]);
+    check_arg(e, ARG_QOS, args[3], MP_QSTR_qos);
     return mp_const_none;
 }
 
@@ -666,7 +652,7 @@ static mp_obj_t conn_check_timeout(mp_obj_fun_bc_t *f, size_t n_args, size_t n_k
     io_t io;
     engine_t *e = begin(n_args, n_kw, args, 2, &io);
     io.i[0] = ARG_DURATION;
-    io.i[1] = get_ms(args[1]);
+    io.i[1] = seconds_to_ms(args[1], MP_QSTR_timeout);
     run(e, OP_ARG, &io);
     return mp_const_none;
 }
@@ -674,7 +660,7 @@ static mp_obj_t conn_check_timeout(mp_obj_fun_bc_t *f, size_t n_args, size_t n_k
 // check_port(self, port): an int port's range (the core's rule)
 static mp_obj_t conn_check_port(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
     io_t io;
-    check_arg(begin(n_args, n_kw, args, 2, &io), ARG_PORT, args[1]);
+    check_arg(begin(n_args, n_kw, args, 2, &io), ARG_PORT, args[1], MP_QSTR_port);
     return mp_const_none;
 }
 
@@ -689,9 +675,9 @@ static mp_obj_t conn_connect_step_ms(mp_obj_fun_bc_t *f, size_t n_args, size_t n
 static mp_obj_t conn_set_reconnect(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
     io_t io;
     engine_t *e = begin(n_args, n_kw, args, 4, &io);
-    io.i[0] = get_int(args[1]);
-    io.i[1] = get_ms(args[2]);
-    io.i[2] = get_ms(args[3]);
+    io.i[0] = get_int(args[1], MP_QSTR_attempts);
+    io.i[1] = seconds_to_ms(args[2], MP_QSTR_min_delay);
+    io.i[2] = seconds_to_ms(args[3], MP_QSTR_max_delay);
     run(e, OP_SET_RECONNECT, &io);
     return mp_const_none;
 }
@@ -700,7 +686,7 @@ static mp_obj_t conn_set_reconnect(mp_obj_fun_bc_t *f, size_t n_args, size_t n_k
 static mp_obj_t conn_reconnect_begin(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
     io_t io;
     engine_t *e = begin(n_args, n_kw, args, 2, &io);
-    io.i[0] = get_int(args[1]) & 0xFFFFFFFF;
+    io.i[0] = get_int(args[1], MP_QSTR_seed) & 0xFFFFFFFF;
     run(e, OP_RECONNECT_BEGIN, &io);
     return mp_const_none;
 }

@@ -10,7 +10,7 @@
 # themselves (a native function in a class body binds self like a method),
 # so publish()/wait_msg()/check_msg() add no Python frame. Every argument
 # rule, error code and retry decision is the core's (_arg, _will,
-# _set_reconnect, _retry_failed); this file opens sockets and sleeps.
+# _set_reconnect, _retry_failed, _check_client); this file opens sockets and sleeps.
 
 
 # Which umqtt.simple this is: a board that still has micropython-lib's
@@ -32,11 +32,6 @@ def _headers(h):
 
 
 _TCP = ("tcp", "/mqtt", ())
-
-
-def _text(v, name):
-    if not isinstance(v, (bytes, str, bytearray, memoryview)):
-        raise TypeError(name + " must be bytes or str")
 
 
 # MQTT 5 properties (spec/PYAPI.md "MQTT 5"): a dict, None or {} for a
@@ -138,12 +133,7 @@ class MQTTClient:
         t = _ws_target(server, port, ssl, ws[0], ws[1])
         if port == 0:
             port = t[1] if t else 8883 if ssl else 1883
-        _text(client_id, "client_id")
-        if user is not None:
-            _text(user, "user")
-        if password is not None:
-            _text(password, "password")
-        _arg(keepalive, 1)
+        _check_client(client_id, user, password, keepalive)
         # 4 or 5 (a build without MQTT 5 refuses 5: the core's ValueError).
         self.protocol = _arg(protocol, 3)
         self.client_id = client_id

@@ -18,14 +18,15 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
 use umqtt_core::codec::v5::{self as codec5, Context, PropertyId, SubOptions};
 use umqtt_core::codec::{Connect, Will};
-use umqtt_core::connection::{ack_error, Connection, Event, Policy, RetryAction};
+use umqtt_core::connection::{ack_error, Connection, Event, RetryAction};
 use umqtt_core::session::{Config, State};
 use umqtt_core::subscriptions::Subscriptions;
 use umqtt_core::{args, ArgError, Error, PacketId, ProtocolVersion, QoS};
 
 use crate::buf::{VecBuf, MAX_PACKET};
 use crate::convert::{
-    check_port, to_bytes, to_filters, to_keepalive, to_ms, to_opt_bytes, to_protocol, to_qos,
+    check_port, to_bytes, to_filters, to_keepalive, to_ms, to_opt_bytes, to_policy, to_protocol,
+    to_qos,
 };
 use crate::errors::{classify, to_pyerr};
 use crate::v5::{from_py, to_py, with_reason};
@@ -482,9 +483,13 @@ impl Conn {
     }
 
     /// set_reconnect(): the core's policy (checked there); attempts < 0 off.
-    fn set_reconnect(&mut self, attempts: i64, min_delay: f64, max_delay: f64) -> PyResult<()> {
-        let ms = |s: f64| args::millis(s).map_err(err);
-        let policy = Policy::new(attempts, ms(min_delay)?, ms(max_delay)?).map_err(err)?;
+    fn set_reconnect(
+        &mut self,
+        attempts: &Bound<'_, PyAny>,
+        min_delay: &Bound<'_, PyAny>,
+        max_delay: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let policy = to_policy(Some(attempts), Some(min_delay), Some(max_delay))?;
         self.core.set_reconnect(Some(policy));
         Ok(())
     }

@@ -3,6 +3,7 @@
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyInt, PyList, PyMemoryView, PyString};
+use umqtt_core::client::Policy;
 use umqtt_core::{args, QoS};
 
 use crate::errors::to_pyerr;
@@ -118,13 +119,33 @@ pub fn check_port(obj: &Bound<'_, PyAny>) -> PyResult<()> {
 /// A duration in seconds (int or float) as milliseconds, checked by the
 /// core; `None` stays `None` (no limit / the default).
 pub fn to_ms(obj: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<u32>> {
-    let Some(obj) = obj.filter(|o| !o.is_none()) else {
-        return Ok(None);
-    };
+    obj.filter(|o| !o.is_none())
+        .map(|o| seconds_to_ms(o, what))
+        .transpose()
+}
+
+/// A duration in seconds (int or float) as milliseconds (core rule).
+fn seconds_to_ms(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<u32> {
     let secs: f64 = obj.extract().map_err(|_| {
         PyTypeError::new_err(format!("{what} must be a number, not {}", type_name(obj)))
     })?;
-    args::millis(secs).map(Some).map_err(|e| to_pyerr(e, None))
+    args::millis(secs).map_err(|e| to_pyerr(e, None))
+}
+
+/// set_reconnect()'s policy (core rules): `attempts` an int, the delays
+/// seconds; None (or left out) is the default 10, 0.5 s, 30 s.
+pub fn to_policy(
+    attempts: Option<&Bound<'_, PyAny>>,
+    min_delay: Option<&Bound<'_, PyAny>>,
+    max_delay: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Policy> {
+    let attempts = match attempts.filter(|a| !a.is_none()) {
+        Some(a) => core_int(a, "attempts", Ok)?,
+        None => 10,
+    };
+    let min = to_ms(min_delay, "min_delay")?.unwrap_or(500);
+    let max = to_ms(max_delay, "max_delay")?.unwrap_or(30_000);
+    Policy::new(attempts, min, max).map_err(|e| to_pyerr(e, None))
 }
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {

@@ -723,12 +723,15 @@ impl MQTTClient {
     /// self.reconnect() and carry on (a publish waits for its own resent
     /// message). attempts=0: no limit. on_reconnect(session_present) is
     /// called after each reconnect. See README "Reconnect".
-    #[pyo3(signature = (attempts=10, min_delay=0.5, max_delay=30.0, on_reconnect=None))]
+    #[pyo3(
+        signature = (attempts=None, min_delay=None, max_delay=None, on_reconnect=None),
+        text_signature = "($self, attempts=10, min_delay=0.5, max_delay=30.0, on_reconnect=None)"
+    )]
     fn set_reconnect(
         slf: &Bound<'_, Self>,
-        attempts: i64,
-        min_delay: f64,
-        max_delay: f64,
+        attempts: Option<&Bound<'_, PyAny>>,
+        min_delay: Option<&Bound<'_, PyAny>>,
+        max_delay: Option<&Bound<'_, PyAny>>,
         on_reconnect: Option<Py<PyAny>>,
     ) -> PyResult<()> {
         let on_reconnect = on_reconnect.unwrap_or_else(|| slf.py().None());

@@ -14,10 +14,10 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use umqtt_core::client::{Op, Policy, Request, RetryAction};
 use umqtt_core::session::State;
-use umqtt_core::{args, Error};
+use umqtt_core::Error;
 
 use crate::drive::close_quietly;
-use crate::errors::{classify, to_pyerr};
+use crate::errors::classify;
 use crate::host::PyHost;
 use crate::{Core, MQTTClient};
 
@@ -31,9 +31,9 @@ pub enum Attempt<T> {
 /// set_reconnect(): the policy goes to the core, the callback stays here.
 pub fn policy(
     py: Python<'_>,
-    attempts: i64,
-    min_delay: f64,
-    max_delay: f64,
+    attempts: Option<&Bound<'_, PyAny>>,
+    min_delay: Option<&Bound<'_, PyAny>>,
+    max_delay: Option<&Bound<'_, PyAny>>,
     on_reconnect: &Py<PyAny>,
 ) -> PyResult<Policy> {
     if !on_reconnect.is_none(py) && !on_reconnect.bind(py).is_callable() {
@@ -41,8 +41,7 @@ pub fn policy(
             "on_reconnect must be callable or None",
         ));
     }
-    let ms = |s: f64| args::millis(s).map_err(|e| to_pyerr(e, None));
-    Policy::new(attempts, ms(min_delay)?, ms(max_delay)?).map_err(|e| to_pyerr(e, None))
+    crate::convert::to_policy(attempts, min_delay, max_delay)
 }
 
 fn sleep_ms(py: Python<'_>, ms: u32) -> PyResult<()> {

@@ -1,0 +1,73 @@
+// Argument conversions shared by simple.mpy's glue (c/) and _conn*.mpy's
+// (conn/conn_glue.c), with the CPython binding's TypeError texts
+// (pyo3_binding/src/convert.rs): "<name> must be <kind>, not <type>".
+// The ranges are the core's to check.
+#ifndef UMQTT_CONVERT_H
+#define UMQTT_CONVERT_H
+
+#include "py/dynruntime.h"
+
+// TypeError("<what> must be <kind>, not <o's type>"); kind: a literal.
+#define raise_type(o, what, kind) \
+    raise_type_text((o), (what), " must be " kind ", not ", sizeof(" must be " kind ", not ") - 1)
+
+static inline void raise_type_text(mp_obj_t o, qstr what, const char *text, size_t len) {
+    mp_obj_t msg = mp_binary_op(MP_BINARY_OP_ADD, MP_OBJ_NEW_QSTR(what), mp_obj_new_str(text, len));
+    msg = mp_binary_op(MP_BINARY_OP_ADD, msg, MP_OBJ_NEW_QSTR(mp_obj_get_type(o)->name));
+    nlr_raise(mp_call_function_n_kw(mp_load_global(MP_QSTR_TypeError), 1, 0, &msg));
+}
+
+// bytes, str, bytearray, memoryview: their buffer.
+static inline void buffer_arg(mp_obj_t o, qstr what, mp_buffer_info_t *bi) {
+    if (!mp_get_buffer(o, bi, MP_BUFFER_READ)) {
+        raise_type(o, what, "bytes or str");
+    }
+}
+
+// An int (True/False: 1/0). The dynruntime's mp_obj_get_int truncates a
+// big int to its low bits (2**70 + 1 would be 1): an int past a small int
+// is out of every range, reported as `big`.
+static inline int64_t int_arg(mp_obj_t o, qstr what, int64_t big) {
+    if (mp_obj_is_small_int(o)) {
+        return MP_OBJ_SMALL_INT_VALUE(o);
+    }
+    if (o == mp_const_true || o == mp_const_false) {
+        return o == mp_const_true;
+    }
+    if (mp_obj_get_type(o)->name != MP_QSTR_int) {
+        raise_type(o, what, "an int");
+    }
+    return big;
+}
+
+// Seconds (int or float) as milliseconds: int(t * 1000) through the runtime
+// (C here may have no floats); past a machine word as long as possible, or
+// -1 if negative; a tiny positive time is still 1 ms.
+static inline int64_t seconds_to_ms(mp_obj_t t, qstr what) {
+    qstr type = mp_obj_get_type(t)->name;
+    if (type != MP_QSTR_int && type != MP_QSTR_float && type != MP_QSTR_bool) {
+        raise_type(t, what, "a number");
+    }
+    mp_obj_t ms = mp_binary_op(MP_BINARY_OP_MULTIPLY, t, MP_OBJ_NEW_SMALL_INT(1000));
+    mp_obj_t i = mp_call_function_n_kw(mp_load_global(MP_QSTR_int), 1, 0, &ms);
+    if (!mp_obj_is_small_int(i)) {
+        return mp_obj_is_true(mp_binary_op(MP_BINARY_OP_LESS, i, MP_OBJ_NEW_SMALL_INT(0))) ? -1 : INT64_MAX;
+    }
+    mp_int_t v = MP_OBJ_SMALL_INT_VALUE(i);
+    return (v == 0 && mp_obj_is_true(t)) ? 1 : v;
+}
+
+// The two items of one (filter, qos) pair of a subscribe() list.
+static inline mp_obj_t *filter_pair(mp_obj_t item) {
+    size_t two = 0;
+    mp_obj_t *fq = NULL;
+    if (mp_obj_is_type(item, &mp_type_tuple)) {
+        mp_obj_get_array(item, &two, &fq);
+    }
+    if (two != 2) {
+        mp_raise_TypeError("topic list items must be (filter, qos) pairs");
+    }
+    return fq;
+}
+
+#endif
