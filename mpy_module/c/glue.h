@@ -60,6 +60,7 @@ struct _engine_t {
     mp_int_t busy;
     mp_int_t user_timeout;  // the caller's socket timeout ran out
     mp_obj_t auth_cb;      // set_auth()'s on_challenge for this connect (v5.c)
+    const mp_obj_type_t *bytes_type;  // for message_bytes (convert.h)
     uint64_t rust[];       // the Rust engine (8-byte aligned)
 };
 

@@ -1,5 +1,6 @@
 // _Sock: the wrapper around the socket that connect() makes.
 #include "glue.h"
+#include "convert.h"
 
 mp_obj_full_type_t sockp_type;
 mp_stream_p_t sockp_stream_p;
@@ -15,10 +16,7 @@ static MP_DEFINE_CONST_DICT(sockp_locals_dict, sockp_locals_table);
 
 // mp_obj_malloc() of dynruntime writes through a NULL block on OOM.
 void *new_obj(size_t size, const mp_obj_type_t *type) {
-    mp_obj_base_t *o = m_malloc(size);
-    if (o == NULL) {
-        nlr_raise(mp_load_global(MP_QSTR_MemoryError));
-    }
+    mp_obj_base_t *o = alloc_or_raise(size);
     o->type = type;
     return o;
 }

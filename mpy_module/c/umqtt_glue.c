@@ -68,6 +68,7 @@ static mp_obj_t engine_make_new(const mp_obj_type_t *type, size_t n_args, size_t
     e->busy = 0;
     e->user_timeout = 0;
     e->auth_cb = MP_OBJ_NULL;
+    e->bytes_type = &mp_type_bytes;
     clear_stack();
     if (umqtt_engine_init(e->rust) != 0) {
         mp_raise_msg(&mp_type_RuntimeError, "cannot allocate MQTT buffers");
@@ -301,8 +302,8 @@ static void begin_op(call_t *c, mp_obj_t self) {
 static void take_message(call_t *c, mp_obj_t *args) {
     glue_nlr_buf_t nlr;
     if (GLUE_NLR_PUSH(&nlr) == 0) {
-        args[0] = mp_obj_new_bytes(c->out.topic, c->out.topic_len);
-        args[1] = mp_obj_new_bytes(c->out.payload, c->out.payload_len);
+        args[0] = message_bytes(c->e->bytes_type, c->out.topic, c->out.topic_len);
+        args[1] = message_bytes(c->e->bytes_type, c->out.payload, c->out.payload_len);
         mp_fun_table.nlr_pop();
         return;
     }

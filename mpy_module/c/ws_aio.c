@@ -3,6 +3,7 @@
 // umqtt/_aio_ws.py's WsLayer, whose self._e is the _WsLayer. Conversions
 // only: every rule and error is the core's.
 #include "glue.h"
+#include "convert.h"
 
 // The upgrade request's arguments from a _ws_target() result and a list of
 // (name, value) pairs (_ws_open and _wsl_request); hb: room for 16 pairs
@@ -87,12 +88,13 @@ NATIVE(wsl_request) {
     // Enough for the request's own lines; grown once if the core asks.
     size_t n, cap = 320 + a.host.len + a.path.len;
     umqtt_bytes_t nonce = get_bytes(args[3], MP_QSTR_nonce);
-    uint8_t *buf = m_malloc(cap);
+    uint8_t *buf = alloc_or_raise(cap);
     umqtt_out_t out;
     int st = umqtt_wsl_request(l, &a, nonce, buf, cap, &n, &out);
     if (st == ST_IDLE) {
         cap = n;
-        buf = m_realloc(buf, cap);
+        m_free(buf);
+        buf = alloc_or_raise(cap);
         st = umqtt_wsl_request(l, &a, nonce, buf, cap, &n, &out);
     }
     if (st != ST_OK) {
@@ -119,7 +121,7 @@ NATIVE(wsl_frame) {
     void *l = layer_of(n_args, n_kw, args, 2);
     umqtt_bytes_t d = get_bytes(args[1], MP_QSTR_data);
     size_t len = wsl(l, WSL_FRAME_LEN, d, none, NULL, 0);
-    uint8_t *buf = m_malloc(len);
+    uint8_t *buf = alloc_or_raise(len);
     wsl(l, WSL_FRAME, d, get_bytes(args[2], MP_QSTR_mask), buf, len);
     return mp_obj_new_bytearray_by_ref(len, buf);
 }
@@ -128,7 +130,7 @@ NATIVE(wsl_frame) {
 NATIVE(wsl_decode) {
     void *l = layer_of(n_args, n_kw, args, 1);
     umqtt_bytes_t d = get_bytes(args[1], MP_QSTR_data);
-    uint8_t *buf = m_malloc(d.len ? d.len : 1);
+    uint8_t *buf = alloc_or_raise(d.len ? d.len : 1);
     mp_fun_table.memmove_(buf, d.ptr, d.len);
     size_t n = wsl(l, WSL_DECODE, none, none, buf, d.len);
     return mp_obj_new_bytearray_by_ref(n, buf);

@@ -97,6 +97,7 @@ typedef struct {
     mp_obj_base_t base;
     mp_obj_t ticks_ms;
     mp_int_t v5;  // protocol=5
+    const mp_obj_type_t *bytes_type;  // for message_bytes (convert.h)
     uint64_t rust[];  // the Rust engine (8-byte aligned)
 } engine_t;
 
@@ -366,9 +367,10 @@ static mp_obj_t engine_make_new(const mp_obj_type_t *type, size_t n_args, size_t
     mp_arg_check_num(n_args, n_kw, 0, 1, false);
     mp_obj_t ticks = mp_load_attr(mp_import_name(MP_QSTR_time, mp_const_none, MP_OBJ_NEW_SMALL_INT(0)),
         MP_QSTR_ticks_ms);
-    engine_t *e = m_malloc(sizeof(engine_t) + umqtt_conn_size());
+    engine_t *e = alloc_or_raise(sizeof(engine_t) + umqtt_conn_size());
     e->base.type = type;
     e->ticks_ms = ticks;
+    e->bytes_type = &mp_type_bytes;
     clear_stack();
     if (umqtt_conn_init(e->rust) != 0) {
         mp_raise_msg(&mp_type_RuntimeError, "cannot allocate MQTT buffers");
@@ -559,8 +561,8 @@ static mp_obj_t conn_event(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_ob
             t[1] = mp_obj_new_bool(io.r[1] != 0);
             return mp_obj_new_tuple(2, t);
         case 2:  // MESSAGE: topic, payload, first byte[, MQTT 5 properties]
-            t[1] = mp_obj_new_bytes(io.p.ptr, io.p.len);
-            t[2] = mp_obj_new_bytes(io.q.ptr, io.q.len);
+            t[1] = message_bytes(e->bytes_type, io.p.ptr, io.p.len);
+            t[2] = message_bytes(e->bytes_type, io.q.ptr, io.q.len);
             t[3] = MP_OBJ_NEW_SMALL_INT(io.r[1]);
             #if UMQTT_CONN_V5
             if (e->v5) {
