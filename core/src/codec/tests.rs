@@ -158,6 +158,30 @@ fn topic_names() {
     assert_eq!(check_topic_name(&long), Err(ArgError::StringTooLong));
 }
 
+/// The ASCII fast path of `check_topic_name` answers as the full checks do
+/// (UTF-8 first, then wildcards), for every byte at every position.
+#[test]
+fn topic_name_fast_path_agrees() {
+    fn full(t: &[u8]) -> Result<(), ArgError> {
+        check_mqtt_str(t)?;
+        if t.iter().any(|&b| b == b'+' || b == b'#') {
+            return Err(ArgError::WildcardInTopic);
+        }
+        Ok(())
+    }
+    for b in 0..=255u8 {
+        for t in [
+            &[b][..],
+            &[b'a', b, b'/', b'z'],
+            &[b'#', b],
+            &[0xc3, b],
+            &[b, 0xa9, b'+'],
+        ] {
+            assert_eq!(check_topic_name(t), full(t), "{t:?}");
+        }
+    }
+}
+
 #[test]
 fn topic_filters() {
     // Valid examples from sec 4.7.1.
