@@ -117,7 +117,8 @@ def test_errors_are_the_blocking_clients(runtime, mosquitto, mkparams):
                 attempt("AIO_" + label, aclient().set_last_will, *args)
                 attempt("BLK_" + label, MQTTClient(CLIENT_ID, HOST, PORT).set_last_will, *args)
             # Wrong types: the blocking client's TypeError texts.
-            for label, args in (("RC_STR", ("3",)), ("RC_DELAY", (3, "1"))):
+            for label, args in (("RC_STR", ("3",)), ("RC_DELAY", (3, "1")),
+                                ("RC_NONE", (None, None, 0.1))):
                 attempt("AIO_" + label, aclient().set_reconnect, *args)
                 attempt("BLK_" + label, MQTTClient(CLIENT_ID, HOST, PORT).set_reconnect, *args)
             await aattempt("AIO_PUB_QOS", aclient().publish(TOPIC, "x", False, "1"))
@@ -141,6 +142,7 @@ def test_errors_are_the_blocking_clients(runtime, mosquitto, mkparams):
                         ("WILL_MSG", "TypeError"), ("CID_INT", "TypeError"),
                         ("USER_INT", "TypeError"), ("KA_NEG", "ValueError"),
                         ("RC_STR", "TypeError"), ("RC_DELAY", "TypeError"),
+                        ("RC_NONE", "ValueError"),
                         ("PUB_QOS", "TypeError")):
         assert r.exc("AIO_" + label).name == name, (label, r)
         assert r.get("AIO_" + label) == r.get("BLK_" + label), (label, r)

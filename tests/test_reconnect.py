@@ -275,8 +275,15 @@ def test_set_reconnect_rejects_bad_arguments(runtime, mkparams):
         attempt("MAX_LT_MIN", c.set_reconnect, 3, 2.0, 1.0)
         attempt("NOT_CALLABLE", c.set_reconnect, 3, 0.5, 1.0, 42)
         attempt("OK", c.set_reconnect, 0, 0, 0, None)
+        # None is the argument's default (10, 0.5 s, 30 s), as left out.
+        attempt("ALL_NONE", c.set_reconnect, None, None, None, None)
+        attempt("MAX_LT_DEFAULT_MIN", c.set_reconnect, None, None, 0.1)
+        attempt("MIN_GT_DEFAULT_MAX", c.set_reconnect, 3, 40, None)
+        attempt("MAX_AT_DEFAULT_MIN", c.set_reconnect, 3, None, 0.5)
     """, mkparams(Nowhere)).check()
-    for label in ("NEG_ATTEMPTS", "NEG_DELAY", "MAX_LT_MIN"):
+    assert r.value("ALL_NONE") is None and r.value("MAX_AT_DEFAULT_MIN") is None
+    for label in ("NEG_ATTEMPTS", "NEG_DELAY", "MAX_LT_MIN", "MAX_LT_DEFAULT_MIN",
+                  "MIN_GT_DEFAULT_MAX"):
         assert r.exc(label).name == "ValueError", label
     for label in ("STR_ATTEMPTS", "NOT_CALLABLE"):
         assert r.exc(label).name == "TypeError", label

@@ -86,6 +86,19 @@ pub fn duration_ms(ms: i64) -> Result<u32, Error> {
     Ok(u32::try_from(ms).unwrap_or(u32::MAX))
 }
 
+/// What a binding whose C interface has no `Option` passes for an
+/// argument that was `None` or left out (NOT_GIVEN in the MicroPython glue).
+pub const NOT_GIVEN: i64 = i64::MIN;
+
+/// `None` for [`NOT_GIVEN`]: the argument's default applies.
+pub const fn given(v: i64) -> Option<i64> {
+    if v == NOT_GIVEN {
+        None
+    } else {
+        Some(v)
+    }
+}
+
 /// `set_last_will(topic, ...)`: the topic must not be empty (the codec
 /// checks the rest when CONNECT is encoded).
 pub fn will_topic(topic: &[u8]) -> Result<(), Error> {

@@ -88,7 +88,7 @@ mp_int_t get_qos(mp_obj_t o) {
 
 // Seconds to ms for the core (c/convert.h); None: the default.
 int64_t get_ms(mp_obj_t t, qstr what) {
-    return t == mp_const_none ? MS_DEFAULT : seconds_to_ms(t, what);
+    return t == mp_const_none ? NOT_GIVEN : seconds_to_ms(t, what);
 }
 
 // The core's exception class id and code of a Python exception, for its
@@ -103,7 +103,7 @@ mp_obj_t mqtt_set_reconnect(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp
     mp_obj_t v[4] = { MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL };
     parse_args(n_args, n_kw, args, 4, 4, names, v);
     umqtt_out_t out;
-    mp_int_t attempts = get_int_or_neg(v[1], MP_QSTR_attempts);
+    int64_t attempts = v[1] == mp_const_none ? NOT_GIVEN : get_int_or_neg(v[1], MP_QSTR_attempts);
     int64_t min_delay = get_ms(v[2], MP_QSTR_min_delay), max_delay = get_ms(v[3], MP_QSTR_max_delay);
     if (umqtt_set_reconnect(engine_of(v[0])->rust, attempts, min_delay, max_delay, &out) == ST_ERROR) {
         raise_out(&out);

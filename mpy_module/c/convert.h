@@ -7,6 +7,10 @@
 
 #include "py/dynruntime.h"
 
+// An int64 argument of the core that was None or left out: its default
+// (the core's args::NOT_GIVEN).
+#define NOT_GIVEN INT64_MIN
+
 // TypeError("<what> must be <kind>, not <o's type>"); kind: a literal.
 #define raise_type(o, what, kind) \
     raise_type_text((o), (what), " must be " kind ", not ", sizeof(" must be " kind ", not ") - 1)

@@ -30,9 +30,6 @@
 #define ARG_PORT 7
 #define ARG_DURATION 8  // a time in ms (negative: ValueError)
 
-// "Not given" for umqtt_set_timeouts.
-#define MS_DEFAULT INT64_MIN
-
 // Status codes of every umqtt_* entry point.
 #define ST_OK 0
 #define ST_MESSAGE 1

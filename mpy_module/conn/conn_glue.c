@@ -677,9 +677,10 @@ static mp_obj_t conn_connect_step_ms(mp_obj_fun_bc_t *f, size_t n_args, size_t n
 static mp_obj_t conn_set_reconnect(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
     io_t io;
     engine_t *e = begin(n_args, n_kw, args, 4, &io);
-    io.i[0] = get_int(args[1], MP_QSTR_attempts);
-    io.i[1] = seconds_to_ms(args[2], MP_QSTR_min_delay);
-    io.i[2] = seconds_to_ms(args[3], MP_QSTR_max_delay);
+    // None: the core's default, as in the blocking client.
+    io.i[0] = args[1] == mp_const_none ? NOT_GIVEN : get_int(args[1], MP_QSTR_attempts);
+    io.i[1] = args[2] == mp_const_none ? NOT_GIVEN : seconds_to_ms(args[2], MP_QSTR_min_delay);
+    io.i[2] = args[3] == mp_const_none ? NOT_GIVEN : seconds_to_ms(args[3], MP_QSTR_max_delay);
     run(e, OP_SET_RECONNECT, &io);
     return mp_const_none;
 }

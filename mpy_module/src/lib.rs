@@ -642,7 +642,7 @@ pub unsafe extern "C" fn umqtt_set_pid(eng: *mut c_void, pid: u32) {
 }
 
 /// set_reconnect(): `attempts` and the delays in ms (converted by the
-/// glue, checked here).
+/// glue, checked here; NOT_GIVEN: the default).
 ///
 /// # Safety
 /// See [`parts`].
@@ -656,12 +656,13 @@ pub unsafe extern "C" fn umqtt_set_reconnect(
 ) -> i32 {
     // SAFETY: forwarded contract.
     let (engine, out) = unsafe { parts(eng, out) };
-    let policy = args::duration_ms(min_ms)
-        .and_then(|lo| Policy::new(attempts, lo, args::duration_ms(max_ms)?));
+    let ms = |v| args::given(v).map(args::duration_ms).transpose();
+    let policy = ms(min_ms)
+        .and_then(|lo| Policy::with_defaults(args::given(attempts), lo, ms(max_ms)?));
     status(out, policy.map(|p| engine.client.set_reconnect(Some(p))))
 }
 
-/// MQTTClient(..., socket_timeout, message_timeout) in ms; `i64::MIN`:
+/// MQTTClient(..., socket_timeout, message_timeout) in ms; NOT_GIVEN:
 /// the default.
 ///
 /// # Safety
@@ -675,10 +676,7 @@ pub unsafe extern "C" fn umqtt_set_timeouts(
 ) -> i32 {
     // SAFETY: forwarded contract.
     let (engine, out) = unsafe { parts(eng, out) };
-    let ms = |v: i64| match v {
-        i64::MIN => Ok(DEFAULT_TIMEOUT_MS),
-        v => args::duration_ms(v),
-    };
+    let ms = |v| args::given(v).map_or(Ok(DEFAULT_TIMEOUT_MS), args::duration_ms);
     let r = ms(socket_ms).and_then(|s| Ok((s, ms(message_ms)?)));
     status(out, r.map(|(s, m)| engine.client.set_timeouts(s, m)))
 }

@@ -133,19 +133,19 @@ fn seconds_to_ms(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<u32> {
 }
 
 /// set_reconnect()'s policy (core rules): `attempts` an int, the delays
-/// seconds; None (or left out) is the default 10, 0.5 s, 30 s.
+/// seconds; None (or left out) is the core's default.
 pub fn to_policy(
     attempts: Option<&Bound<'_, PyAny>>,
     min_delay: Option<&Bound<'_, PyAny>>,
     max_delay: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Policy> {
-    let attempts = match attempts.filter(|a| !a.is_none()) {
-        Some(a) => core_int(a, "attempts", Ok)?,
-        None => 10,
-    };
-    let min = to_ms(min_delay, "min_delay")?.unwrap_or(500);
-    let max = to_ms(max_delay, "max_delay")?.unwrap_or(30_000);
-    Policy::new(attempts, min, max).map_err(|e| to_pyerr(e, None))
+    let attempts = attempts
+        .filter(|a| !a.is_none())
+        .map(|a| core_int(a, "attempts", Ok))
+        .transpose()?;
+    let min = to_ms(min_delay, "min_delay")?;
+    let max = to_ms(max_delay, "max_delay")?;
+    Policy::with_defaults(attempts, min, max).map_err(|e| to_pyerr(e, None))
 }
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {

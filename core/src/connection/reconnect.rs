@@ -65,6 +65,21 @@ impl Policy {
             max_ms,
         })
     }
+
+    /// [`Policy::new`] where `None` (an argument left out or given as
+    /// `None`) is that argument's default: 10 attempts, 0.5 s, 30 s.
+    pub fn with_defaults(
+        attempts: Option<i64>,
+        min_ms: Option<u32>,
+        max_ms: Option<u32>,
+    ) -> Result<Policy, Error> {
+        let d = Policy::default();
+        Policy::new(
+            attempts.unwrap_or(i64::from(d.attempts)),
+            min_ms.unwrap_or(d.min_ms),
+            max_ms.unwrap_or(d.max_ms),
+        )
+    }
 }
 
 /// What the driver does after a failed attempt of `reconnect()`.

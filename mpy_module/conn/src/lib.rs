@@ -391,7 +391,8 @@ fn run(e: &mut Engine, op: i32, io: &mut Io) -> Result<(), Error> {
         OP_CONNECTED => io.r[0] = i64::from(c.session().state() == State::Connected),
         OP_ROOM => io.r[0] = c.session().publish_room() as i64,
         OP_SET_RECONNECT => {
-            let p = Policy::new(i0, args::duration_ms(i1)?, args::duration_ms(i2)?)?;
+            let ms = |v| args::given(v).map(args::duration_ms).transpose();
+            let p = Policy::with_defaults(args::given(i0), ms(i1)?, ms(i2)?)?;
             c.set_reconnect(Some(p));
         }
         OP_MESSAGE_TIMEOUT => c.set_message_timeout_ms(args::duration_ms(i0)?),
