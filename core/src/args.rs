@@ -192,6 +192,23 @@ mod tests {
     }
 
     #[test]
+    fn not_given_is_none_and_the_policy_default() {
+        use crate::connection::Policy;
+        assert_eq!(
+            (given(NOT_GIVEN), given(-1), given(0)),
+            (None, Some(-1), Some(0))
+        );
+        assert_eq!(
+            Policy::with_defaults(None, None, None),
+            Ok(Policy::default())
+        );
+        let p = Policy::with_defaults(Some(3), None, Some(600)).unwrap();
+        assert_eq!((p.attempts, p.min_ms, p.max_ms), (3, 500, 600));
+        assert!(Policy::with_defaults(None, None, Some(100)).is_err());
+        assert!(Policy::with_defaults(None, Some(40_000), None).is_err());
+    }
+
+    #[test]
     fn transports_and_ports() {
         assert_eq!(websockets(b"tcp"), Ok(false));
         assert_eq!(websockets(b"websockets"), Ok(true));
