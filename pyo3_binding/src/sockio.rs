@@ -34,8 +34,9 @@ pub struct Methods {
     pub send: Option<Py<PyAny>>,
     pub recv: Option<Py<PyAny>>,
     pub gettimeout: Option<Py<PyAny>>,
-    /// `fileno` (plain sockets).
+    /// `fileno` and `recv_into` (plain sockets).
     pub fileno: Option<Py<PyAny>>,
+    pub recv_into: Option<Py<PyAny>>,
     /// The bound `poll` of a `select.poll()` with this descriptor registered.
     poller: Option<(i64, Py<PyAny>)>,
 }
@@ -45,13 +46,15 @@ impl Methods {
         let py = sock.py();
         let mut kind = kind_of(sock);
         let get = |name| sock.getattr(name).ok().map(Bound::unbind);
-        let (mut send, mut recv, mut gettimeout, mut fileno) = (None, None, None, None);
+        let (mut send, mut recv, mut gettimeout) = (None, None, None);
+        let (mut fileno, mut recv_into) = (None, None);
         if kind != Kind::Other {
             send = get(intern!(py, "send"));
             recv = get(intern!(py, "recv"));
             gettimeout = get(intern!(py, "gettimeout"));
             if kind == Kind::Plain {
                 fileno = get(intern!(py, "fileno"));
+                recv_into = get(intern!(py, "recv_into"));
             }
             if send.is_none() || recv.is_none() || gettimeout.is_none() {
                 kind = Kind::Other;
@@ -64,6 +67,7 @@ impl Methods {
             recv,
             gettimeout,
             fileno,
+            recv_into,
             poller: None,
         }
     }
@@ -137,7 +141,7 @@ impl SockState {
     pub fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
         if let Some(m) = &self.methods {
             visit.call(&m.sock)?;
-            for f in [&m.send, &m.recv, &m.gettimeout, &m.fileno] {
+            for f in [&m.send, &m.recv, &m.gettimeout, &m.fileno, &m.recv_into] {
                 visit.call(f)?;
             }
             if let Some((_, p)) = &m.poller {
