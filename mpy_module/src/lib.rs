@@ -657,8 +657,8 @@ pub unsafe extern "C" fn umqtt_set_reconnect(
     // SAFETY: forwarded contract.
     let (engine, out) = unsafe { parts(eng, out) };
     let ms = |v| args::given(v).map(args::duration_ms).transpose();
-    let policy = ms(min_ms)
-        .and_then(|lo| Policy::with_defaults(args::given(attempts), lo, ms(max_ms)?));
+    let policy =
+        ms(min_ms).and_then(|lo| Policy::with_defaults(args::given(attempts), lo, ms(max_ms)?));
     status(out, policy.map(|p| engine.client.set_reconnect(Some(p))))
 }
 
