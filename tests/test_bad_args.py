@@ -280,3 +280,54 @@ def test_type_errors_name_the_argument(runtime, broker, mkparams):
         if e.name != "TypeError" or tuple(e.args) != (text,):
             wrong[label] = r.get(label)
     assert not wrong, wrong
+
+
+SUB_OPTIONS = [
+    # (label, keyword arguments, None for "accepted" else the exception text)
+    ("RH_NONE", {"retain_handling": None}, None),
+    ("RH_3", {"retain_handling": 3}, ("ValueError", "retain_handling must be 0, 1 or 2")),
+    ("RH_NEG", {"retain_handling": -1}, ("ValueError", "retain_handling must be 0, 1 or 2")),
+    ("RH_BIG", {"retain_handling": 300}, ("ValueError", "retain_handling must be 0, 1 or 2")),
+    ("RH_STR", {"retain_handling": "1"}, ("TypeError", "retain_handling must be an int, not str")),
+    ("NL_INT", {"no_local": 1}, None),
+    ("RAP_STR", {"retain_as_published": "yes"}, None),
+]
+
+
+def test_subscribe_options_are_checked_alike(runtime, broker, mkparams):
+    """spec/PYAPI.md "MQTT 5": subscribe()'s options on an MQTT 5 client, blocking and
+    umqtt.aio: no_local and retain_as_published are taken by truth value,
+    retain_handling is an int 0..2 (None: 0) checked by the core, with the same
+    exception and text on both runtimes (CPython raised OverflowError for 300 or -1
+    and TypeError for no_local=1, where MicroPython took them)."""
+    r = runtime.run("""
+        import asyncio
+        from umqtt.aio import MQTTClient as AClient
+        c = new_client(protocol=5)
+        c.set_callback(on_msg)
+        c.connect()
+        for label, kw, _ in SUB_OPTIONS:
+            attempt("BLK_" + label, c.subscribe, TOPIC, 1, **kw)
+        c.disconnect()
+
+        async def amain():
+            async with AClient(CLIENT_ID + "-aio", HOST, PORT, protocol=5) as a:
+                for label, kw, _ in SUB_OPTIONS:
+                    try:
+                        print("AIO_" + label, "OK", repr(await a.subscribe(TOPIC, 1, **kw)))
+                    except Exception as e:
+                        print("AIO_" + label, exc_text(e))
+        asyncio.run(amain())
+    """, mkparams(broker, SUB_OPTIONS=SUB_OPTIONS)).check()
+    wrong = {}
+    for label, _, want in SUB_OPTIONS:
+        for side in ("BLK_", "AIO_"):
+            got = r.get(side + label)
+            if want is None:
+                ok = r.value(side + label) == 1
+            else:
+                e = r.exc(side + label)
+                ok = (e.name, tuple(e.args)) == (want[0], (want[1],))
+            if not ok:
+                wrong[side + label] = got
+    assert not wrong, wrong

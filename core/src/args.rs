@@ -39,6 +39,15 @@ pub fn disconnect_reason(v: i64, v5: bool) -> Result<u8, Error> {
     u8::try_from(v).map_err(|_| out_of_range.into())
 }
 
+/// `subscribe(retain_handling=)`: 0, 1 or 2 (an MQTT 5 subscription option).
+#[cfg(feature = "v5")]
+pub fn retain_handling(v: i64) -> Result<u8, Error> {
+    u8::try_from(v)
+        .ok()
+        .filter(|r| *r <= 2)
+        .ok_or(Error::InvalidArgument(ArgError::InvalidSubscriptionOptions))
+}
+
 /// `keepalive`: 0..=65535 seconds.
 pub fn keepalive(v: i64) -> Result<u16, Error> {
     u16::try_from(v).map_err(|_| ArgError::KeepaliveRange.into())
@@ -188,6 +197,12 @@ mod tests {
         assert_eq!(keepalive(65_535), Ok(65_535));
         assert!(keepalive(65_536).is_err() && keepalive(-1).is_err());
         assert!(packet_id(70_000).is_err());
+        #[cfg(feature = "v5")]
+        {
+            assert_eq!(retain_handling(2), Ok(2));
+            assert!(retain_handling(3).is_err() && retain_handling(-1).is_err());
+            assert!(retain_handling(256).is_err());
+        }
         assert!(will_topic(b"").is_err() && will_topic(b"t").is_ok());
     }
 

@@ -561,7 +561,8 @@ static mp_obj_t mqtt_subscribe(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw,
     req.kind = REQ_SUBSCRIBE;
     req.no_local = mp_obj_is_true(args[3]);
     req.retain_as_published = mp_obj_is_true(args[4]);
-    req.retain_handling = get_int_or_neg(args[5], MP_QSTR_retain_handling);
+    // None: the default 0, as in the CPython binding.
+    req.retain_handling = args[5] == mp_const_none ? 0 : get_int_or_neg(args[5], MP_QSTR_retain_handling);
     req.properties = props_arg(fun, self, args[6], CTX_SUBSCRIBE);
     bool list = mp_obj_is_type(topic, &mp_type_list);
     if (list) {

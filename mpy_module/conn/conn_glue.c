@@ -466,7 +466,7 @@ static mp_obj_t conn_subscribe(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, m
     }
     io.i[1] = n_args > 3 && mp_obj_is_true(args[3]);
     io.i[2] = n_args > 4 && mp_obj_is_true(args[4]);
-    io.i[3] = n_args > 5 ? get_int(args[5], MP_QSTR_retain_handling) : 0;
+    io.i[3] = n_args > 5 && args[5] != mp_const_none ? get_int(args[5], MP_QSTR_retain_handling) : 0;
     if (n_args > 6) {
         io.f = encode(e, args[6], CTX_SUBSCRIBE);
     }

@@ -383,11 +383,15 @@ pub unsafe extern "C" fn umqtt_request(
             };
             #[cfg(feature = "v5")]
             if v5 {
+                let retain_handling = match args::retain_handling(r.retain_handling.into()) {
+                    Ok(v) => v,
+                    Err(e) => return fail(out, e),
+                };
                 let opts = |qos| umqtt_core::codec::v5::SubOptions {
                     qos,
                     no_local: r.no_local != 0,
                     retain_as_published: r.retain_as_published != 0,
-                    retain_handling: u8::try_from(r.retain_handling).unwrap_or(u8::MAX),
+                    retain_handling,
                 };
                 let with_options = filters.map(|(f, q)| (f, opts(q)));
                 let op = Op::SubscribeV5 {

@@ -26,7 +26,7 @@ use umqtt_core::{args, ArgError, Error, PacketId, ProtocolVersion, QoS};
 use crate::buf::{VecBuf, MAX_PACKET};
 use crate::convert::{
     check_port, to_bytes, to_filters, to_keepalive, to_ms, to_opt_bytes, to_policy, to_protocol,
-    to_qos,
+    to_qos, to_sub_options,
 };
 use crate::errors::{classify, to_pyerr};
 use crate::v5::{from_py, to_py, with_reason};
@@ -233,16 +233,18 @@ impl Conn {
     /// Queue a SUBSCRIBE of one filter, or of a list of `(filter, qos)`
     /// pairs (`qos` unused); returns its packet id. The options (for each
     /// filter) and properties need MQTT 5.
-    #[pyo3(signature = (topic, qos, no_local=false, retain_as_published=false, retain_handling=0, properties=None))]
+    #[pyo3(signature = (topic, qos, no_local=None, retain_as_published=None, retain_handling=None, properties=None))]
     fn subscribe(
         &mut self,
         topic: &Bound<'_, PyAny>,
         qos: &Bound<'_, PyAny>,
-        no_local: bool,
-        retain_as_published: bool,
-        retain_handling: u8,
+        no_local: Option<&Bound<'_, PyAny>>,
+        retain_as_published: Option<&Bound<'_, PyAny>>,
+        retain_handling: Option<&Bound<'_, PyAny>>,
         properties: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<u16> {
+        let (no_local, retain_as_published, retain_handling) =
+            to_sub_options(no_local, retain_as_published, retain_handling)?;
         let (owned, _) = to_filters(topic, Some(qos))?;
         let filters: Vec<(&[u8], QoS)> = owned.iter().map(|(f, q)| (f.as_bytes(), *q)).collect();
         let p = from_py(properties, Context::Subscribe, self.v5)?;

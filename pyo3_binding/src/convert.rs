@@ -94,6 +94,22 @@ fn core_int<T>(
     rule(v).map_err(|e| to_pyerr(e, None))
 }
 
+/// subscribe()'s MQTT 5 options `(no_local, retain_as_published,
+/// retain_handling)`: the flags by truth value, `retain_handling` an int
+/// the core checks (None: the defaults).
+pub fn to_sub_options(
+    no_local: Option<&Bound<'_, PyAny>>,
+    retain_as_published: Option<&Bound<'_, PyAny>>,
+    retain_handling: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(bool, bool, u8)> {
+    let flag = |o: Option<&Bound<'_, PyAny>>| o.map_or(Ok(false), |o| o.is_truthy());
+    let rh = match retain_handling {
+        Some(o) if !o.is_none() => core_int(o, "retain_handling", args::retain_handling)?,
+        _ => 0,
+    };
+    Ok((flag(no_local)?, flag(retain_as_published)?, rh))
+}
+
 /// The keepalive attribute: seconds (core rule).
 pub fn to_keepalive(obj: &Bound<'_, PyAny>) -> PyResult<u16> {
     core_int(obj, "keepalive", args::keepalive)

@@ -32,7 +32,7 @@ mod ws;
 mod ws_aio;
 
 use buf::{VecBuf, MAX_PACKET};
-use convert::{to_bytes, to_keepalive, to_ms, to_opt_bytes, to_protocol, to_qos};
+use convert::{to_bytes, to_keepalive, to_ms, to_opt_bytes, to_protocol, to_qos, to_sub_options};
 use drive::{close_quietly, Step};
 use errors::{to_pyerr, MQTTException};
 use params::ConnectParams;
@@ -573,21 +573,23 @@ impl MQTTClient {
     /// list of codes is returned without raising. The options and
     /// `properties` need MQTT 5 (spec/PYAPI.md "MQTT 5").
     #[pyo3(
-        signature = (topic, qos=None, no_local=false, retain_as_published=false, retain_handling=0, properties=None),
+        signature = (topic, qos=None, no_local=None, retain_as_published=None, retain_handling=None, properties=None),
         text_signature = "(self, topic, qos=0, no_local=False, retain_as_published=False, retain_handling=0, properties=None)"
     )]
     fn subscribe(
         slf: &Bound<'_, Self>,
         topic: &Bound<'_, PyAny>,
         qos: Option<&Bound<'_, PyAny>>,
-        no_local: bool,
-        retain_as_published: bool,
-        retain_handling: u8,
+        no_local: Option<&Bound<'_, PyAny>>,
+        retain_as_published: Option<&Bound<'_, PyAny>>,
+        retain_handling: Option<&Bound<'_, PyAny>>,
         properties: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         if Self::guard(slf)?.cb.is_none(slf.py()) {
             return Err(to_pyerr(ArgError::NoCallback.into(), None));
         }
+        let (no_local, retain_as_published, retain_handling) =
+            to_sub_options(no_local, retain_as_published, retain_handling)?;
         let options = v5::SubscribeOptions {
             no_local,
             retain_as_published,

@@ -57,13 +57,14 @@ fn run_v5(c: &mut Core, now: u64, op: i32, io: &mut Io) -> Option<Result<(), Err
         OP_SUBSCRIBE => (|| {
             let mut list = [(&[][..], QoS::AtMostOnce); LIST_FILTERS];
             let n = filters(io, &mut list)?;
+            let retain_handling = args::retain_handling(i3)?;
             // The options apply to each filter.
             let with = list.map(|(f, qos)| {
                 let o = SubOptions {
                     qos,
                     no_local: i1 != 0,
                     retain_as_published: i2 != 0,
-                    retain_handling: u8::try_from(i3).unwrap_or(u8::MAX),
+                    retain_handling,
                 };
                 (f, o)
             });
