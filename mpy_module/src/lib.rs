@@ -26,15 +26,12 @@ use umqtt_core::client::{
     publish_first_byte, Client, Op, Policy, Progress, Request, RetryAction, WaitFor,
     DEFAULT_TIMEOUT_MS,
 };
-use umqtt_core::codec::{Connect, Will, MAX_REMAINING_LEN};
+use umqtt_core::codec::{Connect, Will, MAX_PACKET};
 use umqtt_core::session::{Config, State};
 use umqtt_core::{args, Error, PacketId, ProtocolVersion, QoS};
 
 /// QoS 1/2 messages in flight at once (and stored frames).
 pub(crate) const INFLIGHT: usize = 16;
-/// Largest MQTT packet; in practice the heap runs out first on a board, and
-/// then an oversized incoming packet is skipped (MQTTException 258).
-pub(crate) const MAX_PACKET: usize = MAX_REMAINING_LEN + 5;
 /// First size of the receive and transmit buffers (they grow on demand).
 const INITIAL_BUF: usize = 256;
 
@@ -296,7 +293,7 @@ const REQ_UNSUBSCRIBE: i32 = 2;
 const REQ_SUBSCRIBE_LIST: i32 = 4;
 
 /// Most filters one subscribe() with a list takes here (no allocation).
-const LIST_FILTERS: usize = 16;
+const LIST_FILTERS: usize = umqtt_core::client::RESUBSCRIBE_BATCH;
 
 /// One round of a publish / subscribe / unsubscribe / resubscription
 /// (`req.kind`) by the core's [`umqtt_core::client::Request`]: `*waiting`

@@ -52,7 +52,7 @@ impl LinkBox {
             }
             let scratch = crate::heap::HeapBuf::empty(WS_SCRATCH);
             // SAFETY: p is aligned and points to enough writable bytes.
-            unsafe { p.write(Link::new(crate::MAX_PACKET + 5, scratch)) };
+            unsafe { p.write(Link::new(umqtt_core::ws::MAX_FRAME, scratch)) };
             self.ptr = p;
         }
         self.get()

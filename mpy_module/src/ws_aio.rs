@@ -140,7 +140,7 @@ pub unsafe extern "C" fn umqtt_wsl(
                 return fail(err, Error::BufferTooSmall { needed });
             }
             // SAFETY: aligned, umqtt_wsl_size() writable bytes.
-            unsafe { p.write(Layer::new(crate::MAX_PACKET + 5)) };
+            unsafe { p.write(Layer::new(umqtt_core::ws::MAX_FRAME)) };
             return ST_OK;
         }
         // SAFETY: an initialised layer (the glue's contract) and buffers.

@@ -1,10 +1,7 @@
 //! Growable buffers for the core: CPython can allocate, so frames and
 //! packets of any MQTT-legal size get through.
-use umqtt_core::codec::MAX_REMAINING_LEN;
+pub use umqtt_core::codec::MAX_PACKET;
 use umqtt_core::Buffer;
-
-/// Largest MQTT packet: 1 type byte + 4 length bytes + the maximum body.
-pub const MAX_PACKET: usize = MAX_REMAINING_LEN + 5;
 
 /// A `Vec<u8>` that grows on request up to `max` bytes.
 pub struct VecBuf {

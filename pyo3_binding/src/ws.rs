@@ -8,7 +8,8 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes};
 use umqtt_core::args::{self, WsTarget};
-use umqtt_core::ws::{Entropy, Link, Request};
+use umqtt_core::ws::frame::frame_len;
+use umqtt_core::ws::{Entropy, Link, Request, MAX_FRAME};
 use umqtt_core::Error;
 
 use crate::buf::{VecBuf, MAX_PACKET};
@@ -16,9 +17,6 @@ use crate::errors::to_pyerr;
 use crate::host::PyHost;
 use crate::MQTTClient;
 
-/// A server frame may carry the largest MQTT packet (and its 5-byte fixed
-/// header); a longer one is refused (`WsError::FrameTooLarge`).
-const MAX_FRAME: usize = MAX_PACKET + 5;
 /// The upgrade request and small frames fit without growing.
 const SCRATCH: usize = 1024;
 
@@ -162,7 +160,7 @@ pub fn handshake(
         path: &plan.path,
         headers: &headers,
     };
-    let mut ws = Link::new(MAX_FRAME, VecBuf::new(SCRATCH, MAX_PACKET + 14));
+    let mut ws = Link::new(MAX_FRAME, VecBuf::new(SCRATCH, frame_len(MAX_PACKET)));
     let mut guard = MQTTClient::guard(slf)?;
     let this = &mut *guard;
     let write_timeout = this.core.socket_timeout_ms();

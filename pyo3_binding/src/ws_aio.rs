@@ -8,10 +8,9 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use umqtt_core::args;
 use umqtt_core::ws::frame::{frame_len, MAX_CLIENT_HEADER, MAX_CONTROL_PAYLOAD};
-use umqtt_core::ws::{Layer, Request, WsError};
+use umqtt_core::ws::{Layer, Request, WsError, MAX_FRAME};
 use umqtt_core::Error;
 
-use crate::buf::MAX_PACKET;
 use crate::convert::to_bytes;
 use crate::errors::to_pyerr;
 use crate::ws::WsConfig;
@@ -62,7 +61,7 @@ impl WsLayer {
     ) -> PyResult<Self> {
         let cfg = WsConfig::new(None, None, headers.as_ref())?;
         Ok(WsLayer {
-            layer: Layer::new(MAX_PACKET + 5),
+            layer: Layer::new(MAX_FRAME),
             target,
             headers: cfg.headers().to_vec(),
         })

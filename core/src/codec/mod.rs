@@ -25,6 +25,10 @@ use crate::error::{ArgError, Error, ProtocolError};
 /// Largest remaining length MQTT can express (4 varint bytes).
 pub const MAX_REMAINING_LEN: usize = 268_435_455;
 
+/// The largest MQTT packet: the first byte, 4 length bytes and
+/// [`MAX_REMAINING_LEN`] (the limit of the bindings' growable buffers).
+pub const MAX_PACKET: usize = MAX_REMAINING_LEN + 5;
+
 /// Bytes needed to encode `n` as a remaining-length varint: 1..=4.
 /// Values above [`MAX_REMAINING_LEN`] report 4 (they cannot be encoded;
 /// [`encode_varint`] rejects them).

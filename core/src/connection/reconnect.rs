@@ -113,8 +113,8 @@ impl Retry {
     }
 }
 
-/// Filters per resubscription SUBSCRIBE (the SUBACK codes kept by
-/// [`Connection::last_suback`] are as many).
+/// Filters per SUBSCRIBE of a list or a resubscription (the SUBACK codes
+/// kept by [`Connection::last_suback`] are as many).
 pub const RESUBSCRIBE_BATCH: usize = 16;
 
 impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>

@@ -70,6 +70,10 @@ pub use decoder::{Decoder, Event};
 pub use frame::Opcode;
 pub use handshake::{Handshake, Request};
 pub use layer::Layer;
+
+/// The longest data frame a client accepts from the server: one carrying
+/// the largest MQTT packet (longer: [`WsError::FrameTooLarge`]).
+pub const MAX_FRAME: usize = crate::codec::MAX_PACKET;
 pub use link::{Entropy, Link, WsHost};
 pub use url::{parse_url, WsUrl};
 

@@ -16,7 +16,7 @@ mod v5;
 
 use core::ffi::c_void;
 use heap::HeapBuf;
-use umqtt_core::codec::{Connect, Will, MAX_REMAINING_LEN};
+use umqtt_core::codec::{Connect, Will, MAX_PACKET};
 use umqtt_core::connection::{Connection, Event, Policy, RetryAction};
 use umqtt_core::session::{Config, State};
 use umqtt_core::subscriptions::Subscriptions;
@@ -30,7 +30,6 @@ mod ffi {
     }
 }
 
-const MAX_PACKET: usize = MAX_REMAINING_LEN + 5;
 type Core = Connection<HeapBuf, HeapBuf, HeapBuf, HeapBuf, 16>;
 
 /// The engine inside the glue's GC block (scanned conservatively: every
@@ -96,7 +95,7 @@ pub struct Filter {
 
 /// Most filters in one SUBSCRIBE from a list (they are not allocated; as
 /// simple.mpy's subscribe()).
-const LIST_FILTERS: usize = 16;
+const LIST_FILTERS: usize = umqtt_core::connection::RESUBSCRIBE_BATCH;
 
 /// OP_SUBSCRIBE's filters into `into`: the glue's list, or the topic `a` at
 /// QoS `i[0]`; their number.
