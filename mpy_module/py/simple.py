@@ -277,7 +277,7 @@ class MQTTClient:
                 s.close()
             except Exception:
                 pass
-        _retry_begin(self, time.ticks_us() ^ id(self))
+        _retry_begin(self, time.ticks_us())
         sp = None
         # No break/continue inside try: build.sh refuses them (the 1.23
         # mpy-tool --merge miscomputes the UNWIND_JUMP they compile to).

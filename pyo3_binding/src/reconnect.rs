@@ -51,12 +51,11 @@ fn sleep_ms(py: Python<'_>, ms: u32) -> PyResult<()> {
         .map(drop)
 }
 
-fn seed(slf: &Bound<'_, MQTTClient>) -> u32 {
-    let nanos = SystemTime::now()
+/// The clock part of the jitter's seed (the core mixes in the client).
+fn seed() -> u32 {
+    SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    // Two clients started together still draw different delays.
-    nanos ^ (slf.as_ptr() as usize as u32)
+        .map_or(0, |d| d.subsec_nanos())
 }
 
 impl MQTTClient {
@@ -105,7 +104,7 @@ impl MQTTClient {
     /// delay, give up) are the core's; this loop only sleeps and calls.
     pub(crate) fn reconnect_loop(slf: &Bound<'_, Self>) -> PyResult<u8> {
         let py = slf.py();
-        let seed = seed(slf);
+        let seed = seed();
         Self::guard(slf)?.core.reconnect_begin(seed);
         let on_reconnect = Self::guard(slf)?.on_reconnect.clone_ref(py);
         close_quietly(Self::guard(slf)?.sock.bind(py));

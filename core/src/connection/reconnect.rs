@@ -150,10 +150,14 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>
     }
 
     /// Start a `reconnect()`: delays from the policy (the default one when
-    /// automatic reconnect is off), jittered from `seed`.
+    /// automatic reconnect is off), jittered from `seed` (the driver's
+    /// clock) mixed with this connection's address, so that two clients
+    /// started together still draw different delays.
     /// The driver closes the socket first, so the connection is down from
     /// here on, whatever the session thought.
     pub fn reconnect_begin(&mut self, seed: u32) {
+        // The low bits of the address differ between live connections.
+        let seed = seed ^ (core::ptr::from_ref(self) as usize as u32);
         if self.session.state() != State::Disconnected {
             self.session.connection_lost();
             self.subs.connection_lost();

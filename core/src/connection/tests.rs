@@ -379,3 +379,20 @@ fn a_subscribe_carries_at_most_the_codes_it_can_keep() {
     ));
     assert_eq!(c.last_suback(), &[0; RESUBSCRIBE_BATCH]);
 }
+
+#[test]
+fn two_connections_with_one_seed_draw_different_delays() {
+    // Two clients whose drivers read the same clock: the core mixes in
+    // each connection's address, so their retries do not fall in step.
+    let delays = |c: &mut Conn| {
+        c.reconnect_begin(12_345);
+        (0..4)
+            .map(|_| match c.reconnect_failed(crate::ExcKind::OsError, 111) {
+                RetryAction::Sleep(ms) => ms,
+                other => panic!("{other:?}"),
+            })
+            .collect::<heapless::Vec<u32, 4>>()
+    };
+    let (mut a, mut b) = (new_conn(), new_conn());
+    assert_ne!(delays(&mut a), delays(&mut b));
+}
