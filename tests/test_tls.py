@@ -92,7 +92,13 @@ def test_tls_port_defaults_to_8883(runtime, mkparams, broker):
         attempt("TLS", lambda: MQTTClient("x", HOST, ssl=True).port)
         attempt("PLAIN", lambda: MQTTClient("x", HOST).port)
         attempt("EXPLICIT", lambda: MQTTClient("x", HOST, 1234, ssl=True).port)
+        from umqtt.aio import MQTTClient as AClient
+        attempt("AIO_TLS", lambda: AClient("x", HOST, ssl=True).port)
+        attempt("AIO_PLAIN", lambda: AClient("x", HOST).port)
+        attempt("AIO_EXPLICIT", lambda: AClient("x", HOST, 1234, ssl=True).port)
     """, mkparams(broker)).check()
-    assert r.value("TLS") == 8883
-    assert r.value("PLAIN") == 1883
-    assert r.value("EXPLICIT") == 1234
+    # The core's rule (args::port) on both clients.
+    for p in ("", "AIO_"):
+        assert r.value(p + "TLS") == 8883
+        assert r.value(p + "PLAIN") == 1883
+        assert r.value(p + "EXPLICIT") == 1234

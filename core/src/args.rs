@@ -139,7 +139,6 @@ pub const fn port(port: u16, tls: bool, websockets: bool) -> u16 {
 
 /// Where and how a WebSocket connection goes: the binding opens TCP (and
 /// TLS if `tls`) to `host:port`, then sends the upgrade for `path`.
-#[cfg(feature = "ws")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WsTarget<'a> {
     /// TLS under the WebSocket (`wss`).
@@ -183,6 +182,27 @@ pub fn ws_target<'a>(
         port: self::port(port, ssl, true),
         path: ws_path,
     }))
+}
+
+/// A build without the `ws` feature: WebSockets (the transport, or a
+/// `ws://` / `wss://` URL as `server`) are `InvalidTransport`.
+#[cfg(not(feature = "ws"))]
+pub fn ws_target<'a>(
+    server: &'a str,
+    _port: u16,
+    _ssl: bool,
+    websockets: bool,
+    _ws_path: &'a str,
+) -> Result<Option<WsTarget<'a>>, Error> {
+    let url = ["ws://", "wss://"].iter().any(|p| {
+        server
+            .get(..p.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(p))
+    });
+    if websockets || url {
+        return Err(ArgError::InvalidTransport.into());
+    }
+    Ok(None)
 }
 
 #[cfg(test)]

@@ -186,8 +186,9 @@ mp_obj_t mqtt_retry_failed(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_
     return mp_obj_new_int_from_uint((mp_uint_t)ms);
 }
 
-// _ws_target(server, port, ssl, transport, ws_path) -> None (MQTT over TCP)
-// or (host, port, tls, path): the core's rules for transport= and ws:// URLs.
+// _ws_target(server, port, ssl, transport, ws_path) -> (host, port, tls, path):
+// the core's rules for transport=, ws:// URLs and the default port; path None
+// for MQTT over TCP.
 mp_obj_t mqtt_ws_target(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
     const qstr names[5] = { MP_QSTR_server, MP_QSTR_port, MP_QSTR_ssl, MP_QSTR_transport, MP_QSTR_ws_path };
     mp_obj_t v[5] = { MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL };
@@ -204,12 +205,11 @@ mp_obj_t mqtt_ws_target(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj
         get_bytes(v[3], MP_QSTR_transport), get_bytes(v[4], MP_QSTR_ws_path), &t, &out) == ST_ERROR) {
         raise_out(&out);
     }
-    if (!t.is_ws) {
-        return mp_const_none;
+    // MQTT over TCP: (server, the port to open, tls, None).
+    mp_obj_t items[4] = { v[0], MP_OBJ_NEW_SMALL_INT(t.port), mp_obj_new_bool(t.tls), mp_const_none };
+    if (t.is_ws) {
+        items[0] = mp_obj_new_str((const char *)t.host.ptr, t.host.len);
+        items[3] = mp_obj_new_str((const char *)t.path.ptr, t.path.len);
     }
-    mp_obj_t items[4] = {
-        mp_obj_new_str((const char *)t.host.ptr, t.host.len), MP_OBJ_NEW_SMALL_INT(t.port),
-        mp_obj_new_bool(t.tls), mp_obj_new_str((const char *)t.path.ptr, t.path.len),
-    };
     return mp_obj_new_tuple(4, items);
 }

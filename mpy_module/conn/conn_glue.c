@@ -659,11 +659,15 @@ static mp_obj_t conn_check_timeout(mp_obj_fun_bc_t *f, size_t n_args, size_t n_k
     return mp_const_none;
 }
 
-// check_port(self, port): an int port's range (the core's rule)
+// check_port(self, port, ssl=False) -> the port to open: an int port's range
+// and the default for 0 (the core's rules)
 static mp_obj_t conn_check_port(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
     io_t io;
-    check_arg(begin(n_args, n_kw, args, 2, &io), ARG_PORT, args[1], MP_QSTR_port);
-    return mp_const_none;
+    engine_t *e = begin_n(n_args, n_kw, args, 2, 3, &io);
+    io.i[0] = ARG_PORT;
+    io.i[1] = get_int(args[1], MP_QSTR_port);
+    io.i[2] = n_args > 2 && mp_obj_is_true(args[2]);
+    return r0(e, OP_ARG, &io);
 }
 
 // connect_step_ms(self) -> how long opening the socket may take (ms)

@@ -128,11 +128,11 @@ class MQTTClient:
         protocol=4,
     ):
         # MQTT over WebSockets: transport="websockets" or a ws:// / wss://
-        # URL as server (the core's rules, also for port=0: 80 or 443).
+        # URL as server (the core's rules, also for port=0: 1883 / 8883, 80 / 443).
         ws = (transport or "tcp", ws_path or "/mqtt", _headers(ws_headers))
         t = _ws_target(server, port, ssl, ws[0], ws[1])
         if port == 0:
-            port = t[1] if t else 8883 if ssl else 1883
+            port = t[1]
         _check_client(client_id, user, password, keepalive)
         # 4 or 5 (a build without MQTT 5 refuses 5: the core's ValueError).
         self.protocol = _arg(protocol, 3)
@@ -196,7 +196,9 @@ class MQTTClient:
         ws = self._ws
         t = _ws_target(self.server, self.port, self.ssl, ws[0], ws[1])
         host, port, ssl_ = self.server, self.port, self.ssl
-        if t:
+        if t[3] is None:
+            t = None
+        else:
             # wss:// with ssl=None: TLS with ssl_params.
             host, port, ssl_ = t[0], t[1], ssl_ or t[2]
         s = _tcp(host, port, step)

@@ -122,8 +122,9 @@ fn text<'a>(b: Bytes, bad: umqtt_core::ws::WsError) -> Result<&'a str, Error> {
 }
 
 /// The connection `server`/`port`/`ssl`/`transport`/`ws_path` ask for
-/// (core `args::ws_target`): `out.is_ws` 0 for MQTT over TCP, else host,
-/// port, tls and path (slices of the arguments).
+/// (core `args::ws_target`): `out.is_ws` 0 for MQTT over TCP (`out.port`:
+/// the port to open, the default for 0), else host, port, tls and path
+/// (slices of the arguments).
 ///
 /// # Safety
 /// `out`, `err` valid; the buffers alive for the call.
@@ -139,53 +140,40 @@ pub unsafe extern "C" fn umqtt_ws_target(
 ) -> i32 {
     // SAFETY: the glue passes valid pointers.
     let (t, err) = unsafe { (&mut *out, &mut *err) };
-    // SAFETY: Python buffer alive for the call.
-    let ws = match args::websockets(unsafe { transport.as_slice() }) {
-        Ok(ws) => ws,
-        Err(e) => return fail(err, e),
-    };
+    let port = u16::try_from(port).unwrap_or(0);
+    // SAFETY: Python buffers alive for the call.
+    let target = args::websockets(unsafe { transport.as_slice() }).and_then(|ws| {
+        // The glue passes a str (a server that is not one: empty).
+        // SAFETY: as above.
+        let s = core::str::from_utf8(unsafe { server.as_slice() }).unwrap_or_default();
+        #[cfg(feature = "ws")]
+        let p = text(path, umqtt_core::ws::WsError::InvalidPath)?;
+        #[cfg(not(feature = "ws"))]
+        let p = {
+            let _ = path;
+            ""
+        };
+        args::ws_target(s, port, ssl != 0, ws, p)
+    });
     t.is_ws = 0;
-    #[cfg(feature = "ws")]
-    {
-        use umqtt_core::ws::WsError;
-        let target = text(server, WsError::InvalidUrl).and_then(|s| {
-            let p = text(path, WsError::InvalidPath)?;
-            args::ws_target(s, u16::try_from(port).unwrap_or(0), ssl != 0, ws, p)
-        });
-        match target {
-            Ok(Some(w)) => {
-                t.is_ws = 1;
-                t.tls = i32::from(w.tls);
-                t.port = u32::from(w.port);
-                t.host = Bytes {
-                    ptr: w.host.as_ptr(),
-                    len: w.host.len(),
-                };
-                t.path = Bytes {
-                    ptr: w.path.as_ptr(),
-                    len: w.path.len(),
-                };
-            }
-            Ok(None) => {}
-            Err(e) => return fail(err, e),
+    t.tls = i32::from(ssl != 0);
+    t.port = u32::from(args::port(port, ssl != 0, false));
+    match target {
+        Ok(Some(w)) => {
+            t.is_ws = 1;
+            t.tls = i32::from(w.tls);
+            t.port = u32::from(w.port);
+            t.host = Bytes {
+                ptr: w.host.as_ptr(),
+                len: w.host.len(),
+            };
+            t.path = Bytes {
+                ptr: w.path.as_ptr(),
+                len: w.path.len(),
+            };
         }
-    }
-    #[cfg(not(feature = "ws"))]
-    {
-        let _ = (port, ssl, path);
-        // Built without WebSockets (UMQTT_WS=0 build.sh): the transport and
-        // a ws:// or wss:// URL as server are refused.
-        // SAFETY: Python buffer alive for the call.
-        let s = unsafe { server.as_slice() };
-        let url = [&b"ws://"[..], b"wss://"]
-            .iter()
-            .any(|p| s.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p)));
-        if ws || url {
-            return fail(
-                err,
-                Error::InvalidArgument(umqtt_core::ArgError::InvalidTransport),
-            );
-        }
+        Ok(None) => {}
+        Err(e) => return fail(err, e),
     }
     ST_OK
 }

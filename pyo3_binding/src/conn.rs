@@ -449,9 +449,12 @@ impl Conn {
         to_ms(Some(seconds), "timeout").map(drop)
     }
 
-    /// An int port's range (the core's rule; a socket would wrap it).
-    fn check_port(&self, port: &Bound<'_, PyAny>) -> PyResult<()> {
-        check_port(port)
+    /// The port to open: an int port's range (a socket would wrap it) and
+    /// the default for 0, MQTT over TCP (the core's rules).
+    #[pyo3(signature = (port, ssl=false))]
+    fn check_port(&self, port: &Bound<'_, PyAny>, ssl: bool) -> PyResult<u16> {
+        check_port(port)?;
+        Ok(args::port(port.extract::<u16>()?, ssl, false))
     }
 
     /// How long opening the socket (TCP, TLS, WebSocket) may take, in ms:

@@ -5,7 +5,7 @@
 //! caller supplies the random bytes (`os.urandom`): the nonce and a mask
 //! per frame. Errors are the blocking client's (core `Error::report`).
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyTuple};
 use umqtt_core::args;
 use umqtt_core::ws::frame::{frame_len, MAX_CLIENT_HEADER, MAX_CONTROL_PAYLOAD};
 use umqtt_core::ws::{Layer, Request, WsError, MAX_FRAME};
@@ -24,22 +24,26 @@ fn mask(m: &[u8]) -> PyResult<[u8; 4]> {
         .map_err(|_| pyo3::exceptions::PyValueError::new_err("mask must be 4 bytes"))
 }
 
-/// `(host, port, tls, path)` of a WebSocket connection, or None for MQTT
-/// over TCP (core `args::ws_target`; bad transport or URL: ValueError).
+/// `(host, port, tls, path)` of the connection: the port to open (the
+/// default for 0), path None for MQTT over TCP (core `args::ws_target`;
+/// bad transport or URL: ValueError).
 #[pyfunction]
-pub fn ws_target(
-    server: &Bound<'_, PyAny>,
-    port: &Bound<'_, PyAny>,
-    ssl: &Bound<'_, PyAny>,
-    transport: &Bound<'_, PyAny>,
-    ws_path: &Bound<'_, PyAny>,
-) -> PyResult<Option<(String, u16, bool, String)>> {
+pub fn ws_target<'py>(
+    server: &Bound<'py, PyAny>,
+    port: &Bound<'py, PyAny>,
+    ssl: &Bound<'py, PyAny>,
+    transport: &Bound<'py, PyAny>,
+    ws_path: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let py = server.py();
     let ws = args::websockets(to_bytes(transport, "transport")?.as_bytes()).map_err(err)?;
-    let server = server.extract::<String>().unwrap_or_default();
+    let name = server.extract::<String>().unwrap_or_default();
     let path = ws_path.extract::<String>()?;
-    let port = port.extract::<u16>().unwrap_or(0);
-    let t = args::ws_target(&server, port, ssl.is_truthy()?, ws, &path).map_err(err)?;
-    Ok(t.map(|t| (t.host.to_owned(), t.port, t.tls, t.path.to_owned())))
+    let (port, tls) = (port.extract::<u16>().unwrap_or(0), ssl.is_truthy()?);
+    match args::ws_target(&name, port, tls, ws, &path).map_err(err)? {
+        Some(t) => (t.host, t.port, t.tls, t.path).into_pyobject(py),
+        None => (server, args::port(port, tls, false), tls, py.None()).into_pyobject(py),
+    }
 }
 
 /// One WebSocket connection of `umqtt.aio` (see `umqtt_core::ws::layer`).

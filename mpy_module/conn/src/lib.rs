@@ -425,7 +425,8 @@ fn run(e: &mut Engine, op: i32, io: &mut Io) -> Result<(), Error> {
             match i0 {
                 ARG_QOS => drop(args::qos(i1)?),
                 ARG_KEEPALIVE => drop(args::keepalive(i1)?),
-                ARG_PORT => drop(args::port_number(i1)?),
+                // The port to open: 0 is the default for MQTT over TCP.
+                ARG_PORT => io.r[0] = i64::from(args::port(args::port_number(i1)?, i2 != 0, false)),
                 ARG_DURATION => drop(args::duration_ms(i1)?),
                 ARG_WILL_TOPIC => args::will_topic(io.a.or_empty())?,
                 _ => {}

@@ -17,7 +17,7 @@ except ImportError:
     from umqtt import simple as _s
 
     _MICROPYTHON = True
-    # (server, port, ssl, transport, ws_path) -> None or (host, port, tls, path)
+    # (server, port, ssl, transport, ws_path) -> (host, port, tls, path or None)
     target = _s._ws_target
 
     # (A module built with UMQTT_WS=0 has no layer: then ws_target() refuses

@@ -120,11 +120,9 @@ class MQTTClient(_Writer):
             from umqtt import _aio_ws
 
             t = _aio_ws.target(server, port, ssl, transport, ws_path)
-            if t:
+            if t[3] is not None:
                 port = t[1]
                 self._ws = (transport, ws_path, ws_headers)
-        if port == 0:
-            port = 8883 if ssl else 1883
         self.client_id = client_id
         self.server = server
         self.port = port
@@ -139,6 +137,9 @@ class MQTTClient(_Writer):
         self.connack_properties = {}
         self._cp = None
         self._c = Conn(protocol)
+        if port == 0:
+            # The default: 1883, or 8883 with ssl (the core's rule).
+            self.port = self._c.check_port(0, bool(ssl))
         # Bad arguments raise here, as in the blocking client.
         self._c.check_client(client_id, user, password, keepalive)
         # The blocking client's message_timeout (None: the core's 30 s).
