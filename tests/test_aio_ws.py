@@ -181,6 +181,24 @@ def test_refused_handshake_is_261(runtime, fake_ws, mkparams):
     assert r.exc("AFTER").code == 259
 
 
+def test_server_closing_during_the_handshake(runtime, fake_ws, mkparams):
+    """A server that closes the connection instead of answering the upgrade: the
+    blocking client's OSError of a closed connection (the core's), from both."""
+    p = mkparams(fake_ws, URL=fake_ws.url())
+    proc = start_script(runtime, """
+        async def amain():
+            await aattempt("AIO", AClient(CLIENT_ID, URL).connect())
+            attempt("BLOCKING", MQTTClient(CLIENT_ID, URL).connect)
+    """, p)
+    for _ in range(2):
+        fake_ws.accept(answer=lambda key: b"")
+        fake_ws.conn.close()
+        fake_ws._raw = b""
+    r = proc.wait().check()
+    assert r.exc("AIO").name == "OSError", r.get("AIO")
+    assert r.get("AIO") == r.get("BLOCKING"), r
+
+
 MESSAGES = """
     async def amain():
         c = AClient(CLIENT_ID, URL, keepalive=60)

@@ -126,13 +126,14 @@ class _Reader:
                 return data
 
 
-async def _handshake(r, w, l):
+async def _handshake(r, w, l, c):
     w.write(l.request(os.urandom(16)))
     await w.drain()
     while True:
         raw = await r.read(4096)
         if not raw:
-            raise OSError(-1, "connection closed by broker")
+            # The core's OSError of a closed connection.
+            raise c.lost()
         rest = l.accept(raw)
         if rest is not None:
             return rest
@@ -149,7 +150,7 @@ async def open(client, transport, ws_path, ws_headers):
     r, w = await client._tcp(t[0], t[1], client.ssl or t[2])
     # Bounded with the rest of the opening (MQTTClient._opened).
     try:
-        rest = await _handshake(r, w, l)
+        rest = await _handshake(r, w, l, client._c)
     except BaseException:
         w.close()
         if _MICROPYTHON:
