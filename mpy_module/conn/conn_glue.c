@@ -378,10 +378,8 @@ static mp_obj_t engine_make_new(const mp_obj_type_t *type, size_t n_args, size_t
     if (n_args == 1) {
         io_t io;
         io.i[0] = get_int(args[0], MP_QSTR_protocol);
+        // 4, or 5 in _conn5.mpy (_conn.mpy: the core's ValueError).
         run(e, OP_PROTOCOL, &io);
-        if (io.r[0] != 4 && !UMQTT_CONN_V5) {
-            mp_raise_ValueError("umqtt.aio: protocol=5 needs umqtt/_conn5.mpy");
-        }
         e->v5 = io.r[0] == 5;
     }
     return MP_OBJ_FROM_PTR(e);

@@ -65,7 +65,11 @@ except ImportError:
                 try:
                     from umqtt import _conn5 as n
                 except ImportError:
-                    raise ValueError("protocol=5: this build has no MQTT 5")
+                    # Not installed: _conn's engine raises the core's
+                    # ValueError for protocol=5.
+                    from umqtt import _conn as n
+
+                    n._Engine(protocol)
                 cls = _native(n, _NAMES + ("connack_properties", "auth_continue", "reauthenticate"))
             else:
                 from umqtt import _conn as n
