@@ -23,8 +23,7 @@ use ffi::{
 use heap::HeapBuf;
 use host::{Clock, MpHost};
 use umqtt_core::client::{
-    publish_first_byte, Client, Op, Policy, Progress, Request, RetryAction, WaitFor,
-    DEFAULT_TIMEOUT_MS,
+    publish_first_byte, Client, Op, Policy, Progress, Request, WaitFor, DEFAULT_TIMEOUT_MS,
 };
 use umqtt_core::codec::{Connect, Will, MAX_PACKET};
 use umqtt_core::session::{Config, State};
@@ -780,7 +779,7 @@ pub unsafe extern "C" fn umqtt_reconnect_begin(eng: *mut c_void, seed: u32) {
 }
 
 /// One attempt of reconnect() failed with exception `kind`/`code`: the ms to
-/// sleep before the next attempt, or -1 to raise it (given up, or not a
+/// sleep before the next attempt, or negative to raise it (given up, or not a
 /// connection failure).
 ///
 /// # Safety
@@ -789,11 +788,8 @@ pub unsafe extern "C" fn umqtt_reconnect_begin(eng: *mut c_void, seed: u32) {
 pub unsafe extern "C" fn umqtt_reconnect_failed(eng: *mut c_void, kind: i32, code: i32) -> i64 {
     // SAFETY: forwarded contract.
     let engine = unsafe { &mut *eng.cast::<Engine>() };
-    match engine
+    engine
         .client
         .reconnect_failed(umqtt_core::ExcKind::from_i32(kind), code)
-    {
-        RetryAction::Sleep(ms) => i64::from(ms),
-        RetryAction::GiveUp | RetryAction::Raise => -1,
-    }
+        .as_ms()
 }

@@ -18,7 +18,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
 use umqtt_core::codec::v5::{self as codec5, Context, PropertyId, SubOptions};
 use umqtt_core::codec::{Connect, Will};
-use umqtt_core::connection::{ack_error, Connection, Event, RetryAction};
+use umqtt_core::connection::{ack_error, Connection, Event};
 use umqtt_core::session::{Config, State};
 use umqtt_core::subscriptions::Subscriptions;
 use umqtt_core::{args, ArgError, Error, PacketId, ProtocolVersion, QoS};
@@ -40,10 +40,6 @@ const EV_UNSUBSCRIBED: u8 = 5;
 const EV_PONG: u8 = 6;
 const EV_OTHER: u8 = 7;
 const EV_AUTH: u8 = 8;
-
-/// `reconnect_failed()` answers besides a delay.
-const GIVE_UP: i64 = -1;
-const RAISE: i64 = -2;
 
 /// First sizes of the receive and transmit buffers.
 const RX_INITIAL: usize = 512;
@@ -510,11 +506,7 @@ impl Conn {
     /// One attempt failed with `exc`: ms to sleep, -1 give up, -2 raise.
     fn reconnect_failed(&mut self, exc: &Bound<'_, PyAny>) -> i64 {
         let (kind, code) = classify(exc.py(), &PyErr::from_value(exc.clone()));
-        match self.core.reconnect_failed(kind, code) {
-            RetryAction::Sleep(ms) => i64::from(ms),
-            RetryAction::GiveUp => GIVE_UP,
-            RetryAction::Raise => RAISE,
-        }
+        self.core.reconnect_failed(kind, code).as_ms()
     }
 
     /// Whether a failure with `exc` is one to reconnect after.

@@ -95,6 +95,18 @@ pub enum RetryAction {
     Raise,
 }
 
+impl RetryAction {
+    /// As one integer, for a driver in C or Python: the ms to sleep, -1 to
+    /// give up, -2 to raise (both: raise the failure).
+    pub fn as_ms(self) -> i64 {
+        match self {
+            RetryAction::Sleep(ms) => i64::from(ms),
+            RetryAction::GiveUp => -1,
+            RetryAction::Raise => -2,
+        }
+    }
+}
+
 /// Automatic reconnect settings and the state of one `reconnect()`.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Retry {

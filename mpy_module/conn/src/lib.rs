@@ -17,7 +17,7 @@ mod v5;
 use core::ffi::c_void;
 use heap::HeapBuf;
 use umqtt_core::codec::{Connect, Will, MAX_PACKET};
-use umqtt_core::connection::{Connection, Event, Policy, RetryAction};
+use umqtt_core::connection::{Connection, Event, Policy};
 use umqtt_core::session::{Config, State};
 use umqtt_core::subscriptions::Subscriptions;
 use umqtt_core::{args, Error, ExcKind, PacketId, ProtocolVersion};
@@ -399,11 +399,7 @@ fn run(e: &mut Engine, op: i32, io: &mut Io) -> Result<(), Error> {
         OP_RECONNECT_ON => io.r[0] = i64::from(c.reconnect_policy().is_some()),
         OP_RECONNECT_BEGIN => c.reconnect_begin(i0 as u32),
         OP_RECONNECT_FAILED => {
-            io.r[0] = match c.reconnect_failed(kind_of(i0), i1 as i32) {
-                RetryAction::Sleep(ms) => i64::from(ms),
-                RetryAction::GiveUp => -1,
-                RetryAction::Raise => -2,
-            }
+            io.r[0] = c.reconnect_failed(kind_of(i0), i1 as i32).as_ms();
         }
         OP_SHOULD_RECONNECT => io.r[0] = i64::from(c.should_reconnect(kind_of(i0), i1 as i32)),
         OP_RESUBSCRIBE => io.r[0] = pid(c.resubscribe(now)?),
