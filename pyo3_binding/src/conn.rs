@@ -82,11 +82,10 @@ impl Conn {
         u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
-    /// A core error as the blocking client raises it: on MQTT 5 a refusal
-    /// or a server DISCONNECT carries its packet's reason string.
+    /// A core error as the blocking client raises it: on MQTT 5 with the
+    /// reason string of its packet when the core says so.
     fn err(&self, py: Python<'_>, e: Error) -> PyErr {
-        let reason = self.core.last_reason_string();
-        with_reason(err(e), e, self.v5, reason, py)
+        with_reason(err(e), e, self.core.error_reason(&e), py)
     }
 
     /// The reason code of the ack of the last event (None on 3.1.1).
