@@ -617,6 +617,12 @@ static mp_obj_t conn_timed_out(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, m
     return core_error(begin(n_args, n_kw, args, 1, &io), ERR_TIMEOUT);
 }
 
+// needs_v5(self) -> the exception of an MQTT 5 call on a protocol 4 client
+static mp_obj_t conn_needs_v5(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    io_t io;
+    return core_error(begin(n_args, n_kw, args, 1, &io), ERR_NEED_V5);
+}
+
 // set_message_timeout(self, seconds): CONNACK (and the socket's opening)
 // and the acknowledgements.
 static mp_obj_t conn_set_message_timeout(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
@@ -741,6 +747,7 @@ static mp_obj_t module_init(mp_obj_fun_bc_t *self) {
     mp_store_global(MP_QSTR_should_reconnect, MP_DYNRUNTIME_MAKE_FUNCTION(conn_should_reconnect));
     mp_store_global(MP_QSTR_resubscribe, MP_DYNRUNTIME_MAKE_FUNCTION(conn_resubscribe));
     mp_store_global(MP_QSTR_timed_out, MP_DYNRUNTIME_MAKE_FUNCTION(conn_timed_out));
+    mp_store_global(MP_QSTR_needs_v5, MP_DYNRUNTIME_MAKE_FUNCTION(conn_needs_v5));
     mp_store_global(MP_QSTR_set_message_timeout, MP_DYNRUNTIME_MAKE_FUNCTION(conn_set_message_timeout));
     mp_store_global(MP_QSTR_connect_step_ms, MP_DYNRUNTIME_MAKE_FUNCTION(conn_connect_step_ms));
     mp_store_global(MP_QSTR_check_port, MP_DYNRUNTIME_MAKE_FUNCTION(conn_check_port));

@@ -462,6 +462,14 @@ impl Conn {
         err(Error::Timeout).into_value(py).into_any()
     }
 
+    /// The exception of an MQTT 5 call on a protocol 4 client (set_auth()),
+    /// the blocking client's ValueError.
+    fn needs_v5(&self, py: Python<'_>) -> Py<PyAny> {
+        err(ArgError::PropertiesNeedV5.into())
+            .into_value(py)
+            .into_any()
+    }
+
     /// The application closed the connection: nothing reconnects.
     fn closed(&mut self) {
         self.core.closed();
