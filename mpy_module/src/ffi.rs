@@ -6,8 +6,6 @@
 //! stream, or `GLUE_EXC` when a Python exception was caught and stored in the
 //! engine (the glue raises it after Rust has returned).
 use core::ffi::c_void;
-#[cfg(feature = "v5")]
-use umqtt_core::codec::v5::{Flat, PropertyId};
 
 /// A Python exception is pending in the glue.
 pub const GLUE_EXC: i32 = -1;
@@ -174,31 +172,6 @@ pub struct PropItem {
     pub num: i64,
     pub kind: i32,
     pub list: i32,
-}
-
-#[cfg(feature = "v5")]
-impl PropItem {
-    /// The name and value for the core's encoder.
-    ///
-    /// # Safety
-    /// The item's buffers must be alive for `'a`.
-    pub unsafe fn flat<'a>(&self) -> (&'a [u8], Flat<'a>) {
-        // SAFETY: guaranteed by the caller.
-        let (name, a, b) = unsafe { (self.name.as_slice(), self.a.as_slice(), self.b.as_slice()) };
-        let (kind, num) = (self.kind, self.num);
-        (name, Flat { kind, num, a, b })
-    }
-
-    /// A received property, its buffers borrowed from the engine.
-    pub fn set(&mut self, id: PropertyId, f: Flat<'_>) {
-        let bytes = |b: &[u8]| Bytes {
-            ptr: b.as_ptr(),
-            len: b.len(),
-        };
-        self.name = bytes(id.name().as_bytes());
-        self.list = i32::from(id.is_list());
-        (self.kind, self.num, self.a, self.b) = (f.kind, f.num, bytes(f.a), bytes(f.b));
-    }
 }
 
 /// Where a WebSocket connection goes (`umqtt_ws_target`); `is_ws` 0: TCP.

@@ -12,7 +12,7 @@ use umqtt_core::ArgError;
 use {
     crate::ffi::{Bytes, ConnectArgs},
     crate::Engine,
-    umqtt_core::codec::v5::{self, Context, Properties, Role},
+    umqtt_core::codec::v5::{self, Context, Flat, Properties, Role},
     umqtt_core::Error,
 };
 
@@ -56,7 +56,10 @@ pub unsafe extern "C" fn umqtt_props_encode(
             )
         };
         // SAFETY: guaranteed by the caller.
-        let items = items.iter().map(|it| unsafe { it.flat() });
+        let items = items.iter().map(|it| unsafe {
+            let (kind, num, a, b) = (it.kind, it.num, it.a.as_slice(), it.b.as_slice());
+            (it.name.as_slice(), Flat { kind, num, a, b })
+        });
         let len = match v5::encode_flat(items, Context::from_index(ctx.into()), buf) {
             Ok(len) => len,
             // Sizing.
@@ -90,7 +93,13 @@ pub unsafe extern "C" fn umqtt_prop_at(
         let Some((id, f)) = engine.client.property_at(which == 0, index) else {
             return 0;
         };
-        item.set(id, f);
+        let bytes = |b: &[u8]| Bytes {
+            ptr: b.as_ptr(),
+            len: b.len(),
+        };
+        item.name = bytes(id.name().as_bytes());
+        item.list = i32::from(id.is_list());
+        (item.kind, item.num, item.a, item.b) = (f.kind, f.num, bytes(f.a), bytes(f.b));
         1
     }
     #[cfg(not(feature = "v5"))]
