@@ -345,7 +345,42 @@ def test_server_disconnect_raises_and_retryable_reconnects(runtime, fake_broker,
     assert r.msgs() == [(b"t", b"after")]
 
 
+def test_which_errors_carry_the_reason_string(runtime, fake_broker, mkparams):
+    """The core's one rule, on both runtimes: a refused CONNACK, a refused subscription
+    and a server DISCONNECT are MQTTException(code, reason_string), the string None when
+    the packet had none or an empty one; other errors carry none."""
+    proc = runtime.start("""
+        c = new_client(protocol=5)
+        c.set_callback(on_msg)
+        attempt("CONNECT", c.connect)
+        c.connect()
+        attempt("SUB", lambda: c.subscribe("t", 1))
+        attempt("WAIT", c.wait_msg)
+    """, mkparams(fake_broker))
+    empty = b"\x1f" + fb.mqtt_str("")
+    fake_broker.accept()
+    fake_broker.expect(fb.CONNECT)
+    fake_broker.send(fb.packet(fb.CONNACK, 0, b"\x00\x87" + fb.varint(len(empty)) + empty))
+    assert fake_broker.closed_by_client()
+    fake_broker.accept()
+    fake_broker.expect(fb.CONNECT)
+    fake_broker.send(v5_connack())
+    pid = fake_broker.expect(fb.SUBSCRIBE).pid
+    props = b"\x1f" + fb.mqtt_str("nope")
+    body = pid.to_bytes(2, "big") + fb.varint(len(props)) + props + b"\x87"
+    fake_broker.send(fb.packet(fb.SUBACK, 0, body))
+    fake_broker.send(fb.packet(fb.DISCONNECT, 0, b"\x8e\x00"))
+    assert fake_broker.closed_by_client()
+    r = proc.wait(30).check()
+    for label, args in (("CONNECT", (0x87, None)), ("SUB", (0x87, "nope")),
+                        ("WAIT", (0x8E, None))):
+        e = r.exc(label)
+        assert e.name == "MQTTException" and e.args == args, (label, e)
+
+
 AUTH = 15
+# The core's ValueError text for an MQTT 5 call on a protocol 4 client.
+NEEDS_V5 = "properties and subscription options need protocol=5"
 
 
 def auth_packet(reason, method, data):
@@ -387,7 +422,9 @@ def test_enhanced_authentication(runtime, fake_broker, mkparams):
     assert r.get("METHOD") == "X-TEST"
     e = r.exc("RAISED")
     assert e.name == "ValueError" and "ch2" in e.args[0], e
-    assert r.exc("V4").name == "ValueError"
+    # The core's text, the same from umqtt.aio (test_aio_v5.py).
+    e = r.exc("V4")
+    assert e.name == "ValueError" and e.args == (NEEDS_V5,), e
 
 
 def test_reauthenticate(runtime, fake_broker, mkparams):

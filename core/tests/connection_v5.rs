@@ -265,6 +265,54 @@ fn a_refused_connack_keeps_its_code_and_reason_string() {
 }
 
 #[test]
+fn errors_of_the_broker_carry_its_reason_string_on_mqtt_5_only() {
+    let mut c = new_conn();
+    start(&mut c);
+    let refused = [0x20, 9, 0, 0x87, 6, 0x1F, 0, 3, b'n', b'o', b'!'];
+    let e = feed(&mut c, &refused).unwrap_err();
+    assert_eq!(c.error_reason(&e), Some(Some("no!")));
+    for e in [Error::SubscribeRefused, Error::Refused(0x87)] {
+        assert_eq!(c.error_reason(&e), Some(Some("no!")), "{e:?}");
+    }
+    for e in [
+        Error::Timeout,
+        Error::Protocol(ProtocolError::MalformedProperty),
+    ] {
+        assert_eq!(c.error_reason(&e), None, "{e:?}");
+    }
+    // An empty reason string is none.
+    let mut c = new_conn();
+    start(&mut c);
+    feed(&mut c, CONNACK).unwrap();
+    let bye = [0xE0, 5, 0x8B, 3, 0x1F, 0, 0];
+    let e = feed(&mut c, &bye).unwrap_err();
+    assert_eq!(c.error_reason(&e), Some(None));
+    // 3.1.1: none.
+    let mut c = new_conn();
+    c.connect(&support::conn(true, 0), 0).unwrap();
+    drain(&mut c);
+    assert_eq!(
+        feed(&mut c, &[0x20, 2, 0, 5]),
+        Err(Error::ConnectionRefused(5))
+    );
+    assert_eq!(c.error_reason(&Error::ConnectionRefused(5)), None);
+}
+
+#[test]
+fn received_properties_by_index() {
+    use umqtt_core::codec::v5::Flat;
+    let mut c = new_conn();
+    start(&mut c);
+    let refused = [0x20, 9, 0, 0x87, 6, 0x1F, 0, 3, b'n', b'o', b'!'];
+    feed(&mut c, &refused).unwrap_err();
+    let (id, f) = c.property_at(false, 0).unwrap();
+    assert_eq!((id.name(), id.is_list()), ("reason_string", false));
+    assert_eq!((f.kind, f.a), (Flat::STR, &b"no!"[..]));
+    assert!(c.property_at(false, 1).is_none());
+    assert!(c.property_at(true, 0).is_none(), "no CONNACK accepted");
+}
+
+#[test]
 fn properties_need_protocol_5() {
     let mut c = new_conn();
     c.connect(&support::conn(true, 0), 0).unwrap();

@@ -19,21 +19,23 @@ mp_obj_t mqtt_props(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *
     size_t count = n / 2;
     umqtt_prop_t *props = m_new(umqtt_prop_t, count + 1);
     mp_fun_table.memset_(props, 0, sizeof(umqtt_prop_t) * (count + 1));
-    // Room for everything: the values plus identifiers and length prefixes.
-    size_t room = 0;
     for (size_t i = 0; i < count; i++) {
         if (!mp_obj_is_str(items[2 * i])) {
             mp_raise_TypeError("property names must be str");
         }
         props[i].name = get_bytes(items[2 * i], MP_QSTR_properties);
         prop_value(&props[i], items[2 * i + 1]);
-        room += props[i].a.len + props[i].b.len + 8;
     }
-    uint8_t *buf = m_new(uint8_t, room + 1);
+    // The core sizes the buffer (cap 0), then encodes into it.
+    int ctx = mp_obj_get_int(v[1]), v5 = mp_obj_is_true(v[2]);
     umqtt_out_t out;
     mp_fun_table.memset_(&out, 0, sizeof(out));
-    if (umqtt_props_encode(mp_obj_get_int(v[1]), mp_obj_is_true(v[2]), props, count, buf, room, &out)
-        == ST_ERROR) {
+    if (umqtt_props_encode(ctx, v5, props, count, NULL, 0, &out) == ST_ERROR) {
+        raise_out(&out);
+    }
+    size_t room = out.value;
+    uint8_t *buf = m_new(uint8_t, room + 1);
+    if (room > 0 && umqtt_props_encode(ctx, v5, props, count, buf, room, &out) == ST_ERROR) {
         raise_out(&out);
     }
     return mp_obj_new_bytes(buf, out.value);

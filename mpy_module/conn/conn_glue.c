@@ -226,8 +226,7 @@ static bytes_t encode(engine_t *e, mp_obj_t d, int ctx) {
     }
     umqtt_prop_t *items = m_new(umqtt_prop_t, count);
     mp_fun_table.memset_(items, 0, sizeof(umqtt_prop_t) * count);
-    // Room for everything: the values plus identifiers and length prefixes.
-    size_t room = 0, j = 0;
+    size_t j = 0;
     for (size_t i = 0; i < n; i++) {
         size_t two, m = 1;
         mp_obj_t *pair, *vals;
@@ -242,17 +241,20 @@ static bytes_t encode(engine_t *e, mp_obj_t d, int ctx) {
         for (size_t k = 0; k < m && j < count; k++, j++) {
             items[j].name = prop_bytes(pair[0]);
             prop_value(&items[j], vals[k]);
-            room += items[j].a.len + items[j].b.len + 8;
         }
     }
+    // The core sizes the buffer (cap 0), then encodes into it.
     io_t io;
     mp_fun_table.memset_(&io, 0, sizeof(io));
     io.i[0] = ctx;
     io.items = items;
     io.n_items = j;
-    io.out = m_new(uint8_t, room + 1);
-    io.cap = room;
     run(e, OP_PROPS, &io);
+    io.cap = (size_t)io.r[0];
+    io.out = m_new(uint8_t, io.cap + 1);
+    if (io.cap > 0) {
+        run(e, OP_PROPS, &io);
+    }
     bytes_t b = { io.out, (size_t)io.r[0] };
     return b;
 }
@@ -613,6 +615,12 @@ static mp_obj_t conn_timed_out(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, m
     return core_error(begin(n_args, n_kw, args, 1, &io), ERR_TIMEOUT);
 }
 
+// needs_v5(self) -> the exception of an MQTT 5 call on a protocol 4 client
+static mp_obj_t conn_needs_v5(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    io_t io;
+    return core_error(begin(n_args, n_kw, args, 1, &io), ERR_NEED_V5);
+}
+
 // set_message_timeout(self, seconds): CONNACK (and the socket's opening)
 // and the acknowledgements.
 static mp_obj_t conn_set_message_timeout(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
@@ -741,6 +749,7 @@ static mp_obj_t module_init(mp_obj_fun_bc_t *self) {
     mp_store_global(MP_QSTR_should_reconnect, MP_DYNRUNTIME_MAKE_FUNCTION(conn_should_reconnect));
     mp_store_global(MP_QSTR_resubscribe, MP_DYNRUNTIME_MAKE_FUNCTION(conn_resubscribe));
     mp_store_global(MP_QSTR_timed_out, MP_DYNRUNTIME_MAKE_FUNCTION(conn_timed_out));
+    mp_store_global(MP_QSTR_needs_v5, MP_DYNRUNTIME_MAKE_FUNCTION(conn_needs_v5));
     mp_store_global(MP_QSTR_set_message_timeout, MP_DYNRUNTIME_MAKE_FUNCTION(conn_set_message_timeout));
     mp_store_global(MP_QSTR_connect_step_ms, MP_DYNRUNTIME_MAKE_FUNCTION(conn_connect_step_ms));
     mp_store_global(MP_QSTR_check_port, MP_DYNRUNTIME_MAKE_FUNCTION(conn_check_port));

@@ -228,6 +228,8 @@ class MQTTClient:
     # MQTT 5 enhanced authentication: the next connect() sends the method
     # and data; on_challenge(data) -> bytes answers each AUTH challenge.
     def set_auth(self, method, data, on_challenge):
+        # The core checks the method; on protocol 4 its ValueError, the
+        # text of the other clients.
         _encode({"authentication_method": method}, 0, self.protocol == 5)
         if not callable(on_challenge):
             raise TypeError("on_challenge must be callable")

@@ -97,7 +97,7 @@ fn qos(v: i32) -> Result<QoS, Error> {
 /// [`fail`] for a call on `client` (MQTT 5: with the reason string).
 pub(crate) fn failed(out: &mut Out, e: Error, client: &Core) -> i32 {
     let st = fail(out, e);
-    v5::with_reason(out, client);
+    v5::with_reason(out, client, &e);
     st
 }
 
@@ -421,9 +421,10 @@ fn run_request(
     let mut req = Request::resume(op, id);
     let (client, mut host) = engine.split(io);
     let res = client.request(&mut host, &mut req);
+    let err = res.as_ref().err().copied();
     let st = report(out, res).unwrap_or_else(|| done(client, out));
-    if st == ST_ERROR {
-        v5::with_reason(out, client);
+    if let Some(e) = err {
+        v5::with_reason(out, client, &e);
     } else if st == ST_OK && v5 && (r.kind == REQ_UNSUBSCRIBE || r.kind == REQ_PUBLISH && r.qos > 0)
     {
         // The call returns the reason code of its ack.
@@ -531,9 +532,10 @@ pub unsafe extern "C" fn umqtt_run(
     };
     let (client, mut host) = engine.split(io);
     let r = client.run(&mut host, until);
+    let err = r.as_ref().err().copied();
     let st = report(out, r).unwrap_or_else(|| done(client, out));
-    if st == ST_ERROR {
-        v5::with_reason(out, client);
+    if let Some(e) = err {
+        v5::with_reason(out, client, &e);
     }
     st
 }

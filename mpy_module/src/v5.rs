@@ -12,22 +12,14 @@ use umqtt_core::ArgError;
 use {
     crate::ffi::{Bytes, ConnectArgs},
     crate::Engine,
-    umqtt_core::codec::v5::{self, Context, Flat, Properties, PropertyBuilder, Role},
-    umqtt_core::{Error, ExcKind, ProtocolVersion},
+    umqtt_core::codec::v5::{self, Context, Flat, Properties, Role},
+    umqtt_core::Error,
 };
 
-/// The core's packet context numbered as `Context` (Connect = 0 ...).
-#[cfg(feature = "v5")]
-fn context(ctx: i32) -> Context {
-    usize::try_from(ctx)
-        .ok()
-        .and_then(|i| Context::ALL.get(i).copied())
-        .unwrap_or(Context::Publish)
-}
-
-/// Encode `n` properties for a packet of `ctx` into `buf` (`cap` bytes);
-/// `out.value` = the length. With `v5` 0 (a 3.1.1 client) any property is
-/// the core's ValueError.
+/// Encode `n` properties for a packet of context `ctx` (the core's
+/// numbering) into `buf` (`cap` bytes); `out.value` = the length. With
+/// `cap` 0 the call only sizes: `out.value` = the bytes to allocate. With
+/// `v5` 0 (a 3.1.1 client) any property is the core's ValueError.
 ///
 /// # Safety
 /// `items` must point to `n` items whose buffers are alive for the call,
@@ -57,26 +49,24 @@ pub unsafe extern "C" fn umqtt_props_encode(
         let (items, buf) = unsafe {
             (
                 core::slice::from_raw_parts(items, n),
-                core::slice::from_raw_parts_mut(buf, cap),
+                match cap {
+                    0 => &mut [][..],
+                    _ => core::slice::from_raw_parts_mut(buf, cap),
+                },
             )
         };
-        let mut b = PropertyBuilder::new(buf, context(ctx), Role::Client);
-        for it in items {
-            // SAFETY: guaranteed by the caller.
-            let (name, a, bb) = unsafe { (it.name.as_slice(), it.a.as_slice(), it.b.as_slice()) };
-            // MicroPython's str objects hold UTF-8.
-            let value = Flat {
-                kind: it.kind,
-                num: it.num,
-                a,
-                b: bb,
-            };
-            let name = core::str::from_utf8(name).unwrap_or("");
-            if let Err(e) = b.push_dynamic(name, value.dynamic()) {
-                return fail(out, e);
-            }
-        }
-        out.value = u32::try_from(b.len()).unwrap_or(u32::MAX);
+        // SAFETY: guaranteed by the caller.
+        let items = items.iter().map(|it| unsafe {
+            let (kind, num, a, b) = (it.kind, it.num, it.a.as_slice(), it.b.as_slice());
+            (it.name.as_slice(), Flat { kind, num, a, b })
+        });
+        let len = match v5::encode_flat(items, Context::from_index(ctx.into()), buf) {
+            Ok(len) => len,
+            // Sizing.
+            Err(Error::BufferTooSmall { needed }) if cap == 0 => needed,
+            Err(e) => return fail(out, e),
+        };
+        out.value = u32::try_from(len).unwrap_or(u32::MAX);
     }
     #[cfg(not(feature = "v5"))]
     let _ = (ctx, items, buf, cap);
@@ -100,13 +90,7 @@ pub unsafe extern "C" fn umqtt_prop_at(
     {
         // SAFETY: guaranteed by the caller.
         let (engine, item) = unsafe { (&*eng.cast::<Engine>(), &mut *item) };
-        let c = &engine.client;
-        let props = if which == 0 {
-            c.connack_properties()
-        } else {
-            c.last_properties()
-        };
-        let Some((id, v)) = props.iter().nth(index) else {
+        let Some((id, f)) = engine.client.property_at(which == 0, index) else {
             return 0;
         };
         let bytes = |b: &[u8]| Bytes {
@@ -115,7 +99,6 @@ pub unsafe extern "C" fn umqtt_prop_at(
         };
         item.name = bytes(id.name().as_bytes());
         item.list = i32::from(id.is_list());
-        let f = Flat::from(v);
         (item.kind, item.num, item.a, item.b) = (f.kind, f.num, bytes(f.a), bytes(f.b));
         1
     }
@@ -155,9 +138,10 @@ pub unsafe extern "C" fn umqtt_reauth(
         let data = (send != 0).then(|| unsafe { data.as_slice() });
         let r = client.reauthenticate(&mut host, data, &mut end, |d, buf| answer(io, d, buf));
         *deadline = end.unwrap_or(0);
+        let err = r.as_ref().err().copied();
         let st = crate::report(out, r).unwrap_or(ST_OK);
-        if st == crate::ffi::ST_ERROR {
-            with_reason(out, client);
+        if let Some(e) = err {
+            with_reason(out, client, &e);
         }
         st
     }
@@ -168,25 +152,20 @@ pub unsafe extern "C" fn umqtt_reauth(
     }
 }
 
-/// After a failed call of an MQTT 5 client: a refusal or a server
-/// DISCONNECT (an MQTTException with a reason code, below the library's
-/// own codes) carries its packet's reason string.
+/// After call of an MQTT 5 client failed with `e`: the core's rule says
+/// whether it carries the reason string of its packet.
 #[cfg(feature = "v5")]
-pub(crate) fn with_reason(out: &mut Out, client: &Core) {
-    if client.protocol() != ProtocolVersion::V5
-        || out.kind != ExcKind::Mqtt as i32
-        || out.code > 0xff
-    {
-        return;
+pub(crate) fn with_reason(out: &mut Out, client: &Core, e: &Error) {
+    if let Some(r) = client.error_reason(e) {
+        let r = r.unwrap_or("");
+        out.reason = 1;
+        out.msg = r.as_ptr();
+        out.msg_len = r.len();
     }
-    let r = client.last_reason_string().unwrap_or("");
-    out.reason = 1;
-    out.msg = r.as_ptr();
-    out.msg_len = r.len();
 }
 
 #[cfg(not(feature = "v5"))]
-pub(crate) fn with_reason(_: &mut Out, _: &Core) {}
+pub(crate) fn with_reason(_: &mut Out, _: &Core, _: &umqtt_core::Error) {}
 
 /// The reason code of the ack an MQTT 5 request completed on.
 #[cfg(feature = "v5")]

@@ -78,11 +78,10 @@ impl Conn {
         u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
-    /// A core error as the blocking client raises it: on MQTT 5 a refusal
-    /// or a server DISCONNECT carries its packet's reason string.
+    /// A core error as the blocking client raises it: on MQTT 5 with the
+    /// reason string of its packet when the core says so.
     fn err(&self, py: Python<'_>, e: Error) -> PyErr {
-        let reason = self.core.last_reason_string();
-        with_reason(err(e), e, self.v5, reason, py)
+        with_reason(err(e), e, self.core.error_reason(&e), py)
     }
 
     /// The reason code of the ack of the last event (None on 3.1.1).
@@ -462,6 +461,14 @@ impl Conn {
     /// The exception of a wait that timed out (the blocking client's OSError).
     fn timed_out(&self, py: Python<'_>) -> Py<PyAny> {
         err(Error::Timeout).into_value(py).into_any()
+    }
+
+    /// The exception of an MQTT 5 call on a protocol 4 client (set_auth()),
+    /// the blocking client's ValueError.
+    fn needs_v5(&self, py: Python<'_>) -> Py<PyAny> {
+        err(ArgError::PropertiesNeedV5.into())
+            .into_value(py)
+            .into_any()
     }
 
     /// The application closed the connection: nothing reconnects.

@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use umqtt_core::client::{publish_first_byte, Progress, Request, WaitFor};
 use umqtt_core::session::State;
-use umqtt_core::{Error, ProtocolVersion};
+use umqtt_core::Error;
 
 use crate::errors::{not_connected, to_pyerr};
 use crate::host::PyHost;
@@ -84,9 +84,8 @@ impl MQTTClient {
             Ok(v) => Ok(v),
             Err(e) => {
                 let lost = core.session().state() != State::Connected;
-                let v5 = core.protocol() == ProtocolVersion::V5;
                 let err = to_pyerr(e, host.error.take());
-                let err = crate::v5::with_reason(err, e, v5, core.last_reason_string(), py);
+                let err = crate::v5::with_reason(err, e, core.error_reason(&e), py);
                 drop(guard);
                 if lost {
                     close_quietly(&sock);

@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use umqtt_core::client::{Op, Request};
 use umqtt_core::codec::v5::{
-    Context, Dynamic, Properties, PropertyBuilder, PropertyId, Role, SubFilter, SubOptions, Value,
+    encode_flat, Context, Flat, Properties, PropertyId, Role, SubFilter, SubOptions, Value,
 };
 use umqtt_core::{ArgError, Error, QoS};
 
@@ -40,24 +40,56 @@ impl PropBuf {
     }
 }
 
-/// Room for one value in the encoding (identifier, length prefixes).
-fn value_room(v: &Bound<'_, PyAny>) -> usize {
-    let len = v
-        .len()
-        .ok()
-        .or_else(|| {
-            v.cast::<PyString>()
-                .ok()
-                .and_then(|s| s.to_str().ok())
-                .map(str::len)
-        })
-        .unwrap_or(0);
-    len.saturating_add(8)
+/// A property value of a dict, by its Python type; the core checks it for
+/// the name.
+enum Item<'py> {
+    Int(i64),
+    Str(Bound<'py, PyString>),
+    Bytes(Bound<'py, PyBytes>),
+    Pair(Bound<'py, PyString>, Bound<'py, PyString>),
+    Other,
+}
+
+impl<'py> Item<'py> {
+    fn of(v: Bound<'py, PyAny>) -> Self {
+        if let Ok(t) = v.cast::<PyTuple>() {
+            return t.extract().map_or(Item::Other, |(k, v)| Item::Pair(k, v));
+        }
+        if v.is_instance_of::<pyo3::types::PyBool>() || v.is_instance_of::<pyo3::types::PyInt>() {
+            // Booleans are ints in Python (request_problem_information=True).
+            return Item::Int(v.extract().unwrap_or(i64::MAX));
+        }
+        match v.cast_into::<PyString>() {
+            Ok(s) => Item::Str(s),
+            Err(e) => e
+                .into_inner()
+                .cast_into::<PyBytes>()
+                .map_or(Item::Other, Item::Bytes),
+        }
+    }
+
+    fn flat(&self) -> PyResult<Flat<'_>> {
+        let (kind, num, a, b): (_, _, &[u8], &[u8]) = match self {
+            Item::Int(n) => (Flat::INT, *n, &[], &[]),
+            Item::Str(s) => (Flat::STR, 0, s.to_str()?.as_bytes(), &[]),
+            Item::Bytes(b) => (Flat::BYTES, 0, b.as_bytes(), &[]),
+            Item::Pair(k, v) => (
+                Flat::PAIR,
+                0,
+                k.to_str()?.as_bytes(),
+                v.to_str()?.as_bytes(),
+            ),
+            Item::Other => (Flat::OTHER, 0, &[], &[]),
+        };
+        Ok(Flat { kind, num, a, b })
+    }
 }
 
 /// The properties of `obj` (a dict, None or `{}`) for a packet of `ctx`
-/// sent by this client. With `v5` false (a 3.1.1 client), a non-empty dict
-/// is the core's `PropertiesNeedV5` ValueError.
+/// sent by this client: a list value is several values of a repeatable
+/// property (user properties, subscription identifiers; the core refuses a
+/// list where the property may appear once). With `v5` false (a 3.1.1
+/// client), a non-empty dict is the core's `PropertiesNeedV5` ValueError.
 pub fn from_py(obj: Option<&Bound<'_, PyAny>>, ctx: Context, v5: bool) -> PyResult<PropBuf> {
     let Some(obj) = obj.filter(|o| !o.is_none()) else {
         return Ok(PropBuf::empty(ctx));
@@ -69,72 +101,35 @@ pub fn from_py(obj: Option<&Bound<'_, PyAny>>, ctx: Context, v5: bool) -> PyResu
         return Ok(PropBuf::empty(ctx));
     }
     if !v5 {
-        return Err(to_pyerr(ArgError::PropertiesNeedV5.into(), None));
+        return Err(core_err(ArgError::PropertiesNeedV5.into()));
     }
-    // Room for everything: strings and bytes plus their prefixes, pairs and
-    // lists item by item.
-    let mut room = 0usize;
-    for (_, v) in dict.iter() {
-        room = room.saturating_add(value_room(&v));
-        if let Ok(items) = v.cast::<PyList>() {
-            for item in items.iter() {
-                let pair = item
-                    .cast::<PyTuple>()
-                    .map_or(0, |t| t.iter().map(|x| value_room(&x)).sum::<usize>());
-                room = room.saturating_add(pair.max(8));
-            }
-        }
-    }
-    let mut buf = vec![0u8; room.min(umqtt_core::codec::MAX_REMAINING_LEN)];
-    let mut b = PropertyBuilder::new(&mut buf, ctx, Role::Client);
+    let mut owned = Vec::with_capacity(dict.len());
     for (k, v) in dict.iter() {
         let name = k
-            .cast::<PyString>()
-            .map_err(|_| PyTypeError::new_err("property names must be str"))?
-            .to_str()?;
-        push(&mut b, name, &v)?;
+            .cast_into::<PyString>()
+            .map_err(|_| PyTypeError::new_err("property names must be str"))?;
+        match v.cast_into::<PyList>() {
+            Ok(list) => owned.extend(list.iter().map(|v| (name.clone(), Item::of(v)))),
+            Err(e) => owned.push((name, Item::of(e.into_inner()))),
+        }
     }
-    let len = b.len();
+    let items = owned
+        .iter()
+        .map(|(k, v)| Ok((k.to_str()?.as_bytes(), v.flat()?)))
+        .collect::<PyResult<Vec<_>>>()?;
+    // The core sizes the buffer, then encodes into it.
+    let encode = |buf: &mut [u8]| encode_flat(items.iter().copied(), ctx, buf);
+    let mut buf = match encode(&mut []) {
+        Err(Error::BufferTooSmall { needed }) => vec![0u8; needed],
+        r => r.map(|_| Vec::new()).map_err(core_err)?,
+    };
+    let len = encode(&mut buf).map_err(core_err)?;
     buf.truncate(len);
     Ok(PropBuf { bytes: buf, ctx })
 }
 
 fn core_err(e: Error) -> PyErr {
     to_pyerr(e, None)
-}
-
-/// Push one dict item: a list is several values of a repeatable property
-/// (user properties, subscription identifiers); the core refuses a list
-/// where the property may appear once.
-fn push(b: &mut PropertyBuilder<'_>, name: &str, v: &Bound<'_, PyAny>) -> PyResult<()> {
-    if let Ok(items) = v.cast::<PyList>() {
-        for item in items.iter() {
-            push_one(b, name, &item)?;
-        }
-        return Ok(());
-    }
-    push_one(b, name, v)
-}
-
-fn push_one(b: &mut PropertyBuilder<'_>, name: &str, v: &Bound<'_, PyAny>) -> PyResult<()> {
-    let pair: Option<(Bound<'_, PyString>, Bound<'_, PyString>)> =
-        v.cast::<PyTuple>().ok().and_then(|t| t.extract().ok());
-    let value = if let Some((k, val)) = &pair {
-        Dynamic::Value(Value::Pair(k.to_str()?, val.to_str()?))
-    } else if v.is_instance_of::<PyTuple>() {
-        Dynamic::Other
-    } else if let Ok(s) = v.cast::<PyString>() {
-        Dynamic::Value(Value::Str(s.to_str()?))
-    } else if let Ok(by) = v.cast::<PyBytes>() {
-        Dynamic::Value(Value::Binary(by.as_bytes()))
-    } else if v.is_instance_of::<pyo3::types::PyBool>() || v.is_instance_of::<pyo3::types::PyInt>()
-    {
-        // Booleans are ints in Python (request_problem_information=True).
-        Dynamic::Int(v.extract().unwrap_or(i64::MAX))
-    } else {
-        Dynamic::Other
-    };
-    b.push_dynamic(name, value).map_err(core_err)
 }
 
 /// A received property list as a dict: integers as `int`, strings as
@@ -162,17 +157,15 @@ pub fn to_py<'py>(py: Python<'py>, p: Properties<'_>) -> PyResult<Bound<'py, PyD
     Ok(d)
 }
 
-/// `MQTTException(code, reason_string)` for a refusal or a server
-/// DISCONNECT, with the reason string of the packet that carried it (None
-/// when it had none); other errors unchanged.
-pub fn with_reason(err: PyErr, e: Error, v5: bool, reason: Option<&str>, py: Python<'_>) -> PyErr {
-    match e {
-        Error::Refused(code) | Error::ServerDisconnect(code) | Error::ConnectionRefused(code)
-            if v5 =>
-        {
-            MQTTException::new_err((code, reason.map(|r| PyString::new(py, r).unbind())))
+/// `MQTTException(code, reason_string or None)` for an error the core
+/// says carries the reason string of its packet
+/// (`Connection::error_reason`: `reason`); other errors unchanged.
+pub fn with_reason(err: PyErr, e: Error, reason: Option<Option<&str>>, py: Python<'_>) -> PyErr {
+    match reason {
+        Some(r) => {
+            MQTTException::new_err((e.report().code, r.map(|r| PyString::new(py, r).unbind())))
         }
-        _ => err,
+        None => err,
     }
 }
 

@@ -13,7 +13,7 @@
 
 use super::{slice_at, span, with_growth, Connection};
 use crate::buffer::Buffer;
-use crate::codec::v5::{self, Properties, PropertyId, SubFilter};
+use crate::codec::v5::{self, Flat, Properties, PropertyId, SubFilter};
 use crate::session::v5::QOS_FILTERS;
 use crate::session::Extra;
 use crate::v5::{
@@ -364,6 +364,40 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>
     /// The `reason_string` of that packet.
     pub fn last_reason_string(&self) -> Option<&str> {
         self.last_properties().get_str(PropertyId::ReasonString)
+    }
+
+    /// Received property `index` (wire order) of the last CONNACK that
+    /// accepted the connection (`connack`) or of the packet of the last
+    /// event or error ([`Connection::last_properties`]), as a C binding
+    /// hands it back; `None` past the end. A dict keeps it under
+    /// [`PropertyId::name`], in a list if [`PropertyId::is_list`].
+    pub fn property_at(&self, connack: bool, index: usize) -> Option<(PropertyId, Flat<'_>)> {
+        let list = if connack {
+            self.connack_properties()
+        } else {
+            self.last_properties()
+        };
+        list.iter().nth(index).map(|(id, v)| (id, Flat::from(v)))
+    }
+
+    /// spec/PYAPI.md "MQTT 5": on an MQTT 5 connection an error that is a
+    /// reason code of the broker (a refused CONNECT, publish, subscription
+    /// or unsubscribe, a DISCONNECT from the broker) is raised as
+    /// `MQTTException(code, reason_string)`, with the reason string of the
+    /// packet that carried it: `Some(reason)`, `reason` `None` when that
+    /// packet had none (or an empty one). `None`: `e` carries no reason
+    /// string (any other error; every error on 3.1.1). The one rule of
+    /// every binding.
+    pub fn error_reason(&self, e: &Error) -> Option<Option<&str>> {
+        let from_broker = matches!(
+            e,
+            Error::ConnectionRefused(_)
+                | Error::SubscribeRefused
+                | Error::Refused(_)
+                | Error::ServerDisconnect(_)
+        );
+        (from_broker && self.session.is_v5())
+            .then(|| self.last_reason_string().filter(|r| !r.is_empty()))
     }
 
     /// The outcome of the publish or unsubscribe the last event completed:

@@ -226,23 +226,18 @@ fn report(io: &mut Io, e: Error) -> i32 {
     ST_ERROR
 }
 
-/// [`report`], and on MQTT 5 a refusal or a server DISCONNECT carries the
-/// reason string of its packet, as in the blocking client.
-fn report_from(io: &mut Io, e: Error, c: &Core, v5: bool) -> i32 {
+/// [`report`], and on MQTT 5 an error the core says carries the reason
+/// string of its packet (as in the blocking client) with it.
+fn report_from(io: &mut Io, e: Error, c: &Core) -> i32 {
     let st = report(io, e);
     #[cfg(feature = "v5")]
-    if v5
-        && matches!(
-            e,
-            Error::Refused(_) | Error::ServerDisconnect(_) | Error::ConnectionRefused(_)
-        )
-    {
-        let r = c.last_reason_string().unwrap_or("");
+    if let Some(r) = c.error_reason(&e) {
+        let r = r.unwrap_or("");
         io.reason = 1;
         io.msg = r.as_ptr();
         io.msg_len = r.len();
     }
-    let _ = (c, v5);
+    let _ = c;
     st
 }
 
@@ -314,7 +309,7 @@ pub unsafe extern "C" fn umqtt_conn(eng: *mut c_void, op: i32, io: *mut Io) -> i
     }
     match run(e, op, io) {
         Ok(()) => ST_OK,
-        Err(err) => report_from(io, err, &e.core, e.v5),
+        Err(err) => report_from(io, err, &e.core),
     }
 }
 
@@ -450,7 +445,7 @@ fn event(c: &mut Core, now: u64, v5: bool, io: &mut Io) -> Result<(), Error> {
     #[cfg(not(feature = "v5"))]
     let reason = 0;
     if let Some(e) = umqtt_core::connection::ack_error(ev, reason) {
-        report_from(io, e, c, v5);
+        report_from(io, e, c);
         io.failed = 1;
     }
     // r[2] of an ack: its MQTT 5 reason code, -1 on 3.1.1.

@@ -7,16 +7,8 @@ use super::{
     filters, Bytes, Core, Io, LIST_FILTERS, OP_AUTH_CONTINUE, OP_PROPS, OP_PROP_AT, OP_REAUTH,
 };
 use super::{OP_CONNECT, OP_DISCONNECT, OP_PUBLISH, OP_SUBSCRIBE, OP_UNSUBSCRIBE};
-use umqtt_core::codec::v5::{self, Context, Flat, Properties, PropertyBuilder, Role, SubOptions};
+use umqtt_core::codec::v5::{self, Context, Flat, Properties, Role, SubOptions};
 use umqtt_core::{args, ArgError, Error, QoS};
-
-/// The core's packet context numbered as `Context` (Connect = 0 ...).
-fn context(ctx: i64) -> Context {
-    usize::try_from(ctx)
-        .ok()
-        .and_then(|i| Context::ALL.get(i).copied())
-        .unwrap_or(Context::Publish)
-}
 
 /// Properties OP_PROPS encoded, for a packet of `ctx`.
 fn props(b: &Bytes, ctx: Context) -> Result<Properties<'_>, Error> {
@@ -121,11 +113,12 @@ fn connect(c: &mut Core, now: u64, io: &Io) -> Result<(), Error> {
 }
 
 /// OP_PROPS: encode the `n_items` items for a packet of context `i[0]`
-/// into `out[..cap]`; `r[0]` = the length. On a 3.1.1 engine any property
-/// is the core's ValueError.
+/// into `out[..cap]`; `r[0]` = the length. With `cap` 0 it only sizes:
+/// `r[0]` = the bytes to allocate. On a 3.1.1 engine any property is the
+/// core's ValueError.
 fn encode(v5: bool, io: &mut Io) -> Result<(), Error> {
     io.r[0] = 0;
-    if io.n_items == 0 || io.items.is_null() || io.out.is_null() {
+    if io.n_items == 0 || io.items.is_null() {
         return Ok(());
     }
     if !v5 {
@@ -136,22 +129,23 @@ fn encode(v5: bool, io: &mut Io) -> Result<(), Error> {
     let (items, buf) = unsafe {
         (
             core::slice::from_raw_parts(io.items, io.n_items),
-            core::slice::from_raw_parts_mut(io.out, io.cap),
+            match io.cap {
+                0 => &mut [][..],
+                cap => core::slice::from_raw_parts_mut(io.out, cap),
+            },
         )
     };
-    let mut b = PropertyBuilder::new(buf, context(io.i[0]), Role::Client);
-    for it in items {
-        // MicroPython's str objects hold UTF-8.
-        let value = Flat {
-            kind: it.kind,
-            num: it.num,
-            a: it.a.or_empty(),
-            b: it.b.or_empty(),
-        };
-        let name = core::str::from_utf8(it.name.or_empty()).unwrap_or("");
-        b.push_dynamic(name, value.dynamic())?;
-    }
-    io.r[0] = i64::try_from(b.len()).unwrap_or(i64::MAX);
+    let items = items.iter().map(|it| {
+        let (kind, num, a, b) = (it.kind, it.num, it.a.or_empty(), it.b.or_empty());
+        (it.name.or_empty(), Flat { kind, num, a, b })
+    });
+    let len = match v5::encode_flat(items, Context::from_index(io.i[0]), buf) {
+        Ok(len) => len,
+        // Sizing.
+        Err(Error::BufferTooSmall { needed }) if io.cap == 0 => needed,
+        Err(e) => return Err(e),
+    };
+    io.r[0] = i64::try_from(len).unwrap_or(i64::MAX);
     Ok(())
 }
 
@@ -159,27 +153,18 @@ fn encode(v5: bool, io: &mut Io) -> Result<(), Error> {
 /// of the last event (1: a message's) into `item`; `r[0]` 0 past the end.
 /// The pointers borrow the engine until its next operation.
 fn prop_at(c: &Core, io: &mut Io) {
-    let list = if io.i[0] == 0 {
-        c.connack_properties()
-    } else {
-        c.last_properties()
-    };
     let found = usize::try_from(io.i[1])
         .ok()
-        .and_then(|i| list.iter().nth(i));
-    let Some((id, v)) = found else {
+        .and_then(|i| c.property_at(io.i[0] == 0, i));
+    let Some((id, f)) = found else {
         io.r[0] = 0;
         return;
     };
-    let bytes = |b: &[u8]| {
-        let mut x = Bytes::NONE;
-        x.set(b);
-        x
-    };
     let it = &mut io.item;
-    it.name = bytes(id.name().as_bytes());
+    it.name.set(id.name().as_bytes());
     it.list = i32::from(id.is_list());
-    let f = Flat::from(v);
-    (it.kind, it.num, it.a, it.b) = (f.kind, f.num, bytes(f.a), bytes(f.b));
+    (it.kind, it.num) = (f.kind, f.num);
+    it.a.set(f.a);
+    it.b.set(f.b);
     io.r[0] = 1;
 }

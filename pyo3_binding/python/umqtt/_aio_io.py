@@ -39,6 +39,7 @@ except ImportError:
         "should_reconnect",
         "resubscribe",
         "timed_out",
+        "needs_v5",
         "set_message_timeout",
         "connect_step_ms",
         "check_port",

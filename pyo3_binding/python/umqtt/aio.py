@@ -193,9 +193,10 @@ class MQTTClient(_Writer):
         connect() sends authentication_method and authentication_data;
         on_challenge(data) -> bytes answers each AUTH challenge (of connect()
         and reauthenticate(); it must not call the client), and what it
-        raises comes out of the call waiting. On protocol 4: ValueError."""
+        raises comes out of the call waiting. On protocol 4: the core's
+        ValueError, as the blocking client's."""
         if self.protocol != 5:
-            raise ValueError("set_auth() needs protocol=5")
+            raise self._c.needs_v5()
         if not callable(on_challenge):
             raise TypeError("on_challenge must be callable")
         self._auth = (method, data, on_challenge)

@@ -59,6 +59,15 @@ impl Context {
         Context::Auth,
     ];
 
+    /// The context a C binding numbers `n` (its place in [`Context::ALL`];
+    /// `Connect` = 0 ...); any other number is `Publish`.
+    pub fn from_index(n: i64) -> Context {
+        usize::try_from(n)
+            .ok()
+            .and_then(|i| Context::ALL.get(i).copied())
+            .unwrap_or(Context::Publish)
+    }
+
     const fn bit(self) -> u16 {
         1u16 << (self as u8)
     }

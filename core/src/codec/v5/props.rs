@@ -257,6 +257,33 @@ pub enum Dynamic<'a> {
     Other,
 }
 
+/// Encode the properties `items` (name, value as a binding carries it) of
+/// a packet of `ctx` that a client sends into `buf`; returns the length. A
+/// name that is not UTF-8 is unknown. The same call sizes the buffer: when
+/// `buf` is shorter than the items' [`Flat::room`] together (at most the
+/// largest packet), nothing is checked and the error is
+/// `BufferTooSmall { needed }` (so a binding calls with an empty buffer,
+/// allocates `needed` bytes, calls again). Errors of the items:
+/// [`PropertyBuilder::push_dynamic`]'s.
+pub fn encode_flat<'i, I>(items: I, ctx: Context, buf: &mut [u8]) -> Result<usize, Error>
+where
+    I: Iterator<Item = (&'i [u8], Flat<'i>)> + Clone,
+{
+    let needed = items
+        .clone()
+        .fold(0usize, |n, (_, v)| n.saturating_add(v.room()))
+        .min(MAX_REMAINING_LEN);
+    if buf.len() < needed {
+        return Err(Error::BufferTooSmall { needed });
+    }
+    let mut b = PropertyBuilder::new(buf, ctx, Role::Client);
+    for (name, value) in items {
+        let name = core::str::from_utf8(name).unwrap_or("");
+        b.push_dynamic(name, value.dynamic())?;
+    }
+    Ok(b.len())
+}
+
 /// A property value as a C binding carries it (`mpy_module/c/props.h`): a
 /// kind code ([`Flat::INT`], [`Flat::STR`], [`Flat::BYTES`], [`Flat::PAIR`];
 /// any other is a value of a type no property has), an integer and up to
@@ -282,6 +309,15 @@ impl<'a> Flat<'a> {
     pub const BYTES: i32 = 2;
     /// A user property: UTF-8 name in `a`, UTF-8 value in `b`.
     pub const PAIR: i32 = 3;
+    /// A value of a type no property has.
+    pub const OTHER: i32 = 4;
+
+    /// The most bytes this value takes as a property: the identifier and
+    /// the longest integer or the length prefixes (8 together at most),
+    /// and the text or data.
+    pub const fn room(&self) -> usize {
+        self.a.len().saturating_add(self.b.len()).saturating_add(8)
+    }
 
     /// What [`PropertyBuilder::push_dynamic`] takes: text that is not
     /// UTF-8, or an unknown kind, is [`Dynamic::Other`] (`WrongType`).

@@ -365,3 +365,55 @@ fn builder_errors() {
         Ok(p)
     );
 }
+
+#[test]
+fn encode_flat_sizes_then_encodes() {
+    assert_eq!(Context::from_index(0), Context::Connect);
+    assert_eq!(Context::from_index(9), Context::Disconnect);
+    assert_eq!(Context::from_index(-1), Context::Publish);
+    assert_eq!(Context::from_index(11), Context::Publish);
+    let f = |kind, num, a: &'static str, b: &'static str| Flat {
+        kind,
+        num,
+        a: a.as_bytes(),
+        b: b.as_bytes(),
+    };
+    let items = [
+        (&b"content_type"[..], f(Flat::STR, 0, "text", "")),
+        (b"message_expiry_interval", f(Flat::INT, 60, "", "")),
+        (b"user_property", f(Flat::PAIR, 0, "k", "vv")),
+    ];
+    let it = || items.iter().copied();
+    assert_eq!(
+        encode_flat(it(), Context::Publish, &mut []),
+        Err(Error::BufferTooSmall {
+            needed: 12 + 8 + 11
+        })
+    );
+    let mut buf = [0u8; 31];
+    let n = encode_flat(it(), Context::Publish, &mut buf).unwrap();
+    let p = Properties::parse(&buf[..n], Context::Publish, Role::Client).unwrap();
+    assert_eq!(p.get_str(PropertyId::ContentType), Some("text"));
+    assert_eq!(p.get_int(PropertyId::MessageExpiryInterval), Some(60));
+    assert_eq!(p.user_properties().next(), Some(("k", "vv")));
+    assert_eq!(n, 7 + 5 + 8);
+    // The items' errors, after sizing; a name that is not UTF-8 is unknown.
+    let bad = [
+        (&b"topic_alias"[..], f(Flat::INT, 1 << 40, "", "")),
+        (b"content_type", f(Flat::OTHER, 0, "", "")),
+        (b"\xff", f(Flat::INT, 1, "", "")),
+    ];
+    let errors = [
+        PropertyError::OutOfRange,
+        PropertyError::WrongType,
+        PropertyError::UnknownName,
+    ];
+    for (item, e) in bad.iter().zip(errors) {
+        let r = encode_flat([*item].into_iter(), Context::Publish, &mut buf);
+        assert_eq!(r, Err(e.into()));
+    }
+    assert_eq!(
+        encode_flat([].into_iter(), Context::Publish, &mut []),
+        Ok(0)
+    );
+}
