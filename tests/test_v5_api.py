@@ -234,6 +234,20 @@ def test_property_argument_errors_send_nothing(runtime, broker, mkparams):
         attempt("NOT_DICT", c.publish, TOPIC, "x", properties=[1])
         attempt("STILL_UP", c.publish, TOPIC, "x", qos=1)
         c.disconnect()
+        # Across properties: authentication data without a method (CPython sent it,
+        # MicroPython raised MQTTException 256 as if the broker had erred).
+        attempt("DATA_NO_METHOD", new_client(protocol=5).connect,
+                properties={"authentication_data": b"x"})
+        import asyncio
+        from umqtt.aio import MQTTClient as AClient
+        async def aio_data_no_method():
+            try:
+                await AClient(CLIENT_ID, HOST, PORT, protocol=5).connect(
+                    properties={"authentication_data": b"x"})
+                print("AIO_DATA_NO_METHOD", "OK", "None")
+            except Exception as e:
+                print("AIO_DATA_NO_METHOD", exc_text(e))
+        asyncio.run(aio_data_no_method())
         d = new_client(CLIENT_ID + "-v4")
         d.connect()
         attempt("V4_PROPS", d.publish, TOPIC, "x", properties={"content_type": "a"})
@@ -247,6 +261,10 @@ def test_property_argument_errors_send_nothing(runtime, broker, mkparams):
     assert r.exc("NOT_DICT").name == "TypeError"
     assert r.value("STILL_UP") == 0x10  # PUBACK "no matching subscribers"
     assert r.value("V4_EMPTY") is None and r.value("V4_NONE") is None
+    for label in ("DATA_NO_METHOD", "AIO_DATA_NO_METHOD"):
+        e = r.exc(label)
+        assert (e.name, tuple(e.args)) == (
+            "ValueError", ("authentication_data needs authentication_method",)), (label, e)
 
 
 def test_refusals_carry_reason_codes(runtime, mosquitto, mkparams):

@@ -264,7 +264,8 @@ pub enum Dynamic<'a> {
 /// largest packet), nothing is checked and the error is
 /// `BufferTooSmall { needed }` (so a binding calls with an empty buffer,
 /// allocates `needed` bytes, calls again). Errors of the items:
-/// [`PropertyBuilder::push_dynamic`]'s.
+/// [`PropertyBuilder::push_dynamic`]'s; then the rules across them
+/// ([`PropertyBuilder::validate`]: authentication data needs a method).
 pub fn encode_flat<'i, I>(items: I, ctx: Context, buf: &mut [u8]) -> Result<usize, Error>
 where
     I: Iterator<Item = (&'i [u8], Flat<'i>)> + Clone,
@@ -281,6 +282,7 @@ where
         let name = core::str::from_utf8(name).unwrap_or("");
         b.push_dynamic(name, value.dynamic())?;
     }
+    b.validate()?;
     Ok(b.len())
 }
 

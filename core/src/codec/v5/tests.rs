@@ -416,4 +416,13 @@ fn encode_flat_sizes_then_encodes() {
         encode_flat([].into_iter(), Context::Publish, &mut []),
         Ok(0)
     );
+    // Authentication data without a method: the user's error, before
+    // anything is sent (a broker would see a protocol error).
+    let data = (&b"authentication_data"[..], f(Flat::BYTES, 0, "x", ""));
+    assert_eq!(
+        encode_flat([data].into_iter(), Context::Connect, &mut buf),
+        Err(PropertyError::DataWithoutMethod.into())
+    );
+    let method = (&b"authentication_method"[..], f(Flat::STR, 0, "m", ""));
+    assert!(encode_flat([method, data].into_iter(), Context::Connect, &mut buf).is_ok());
 }
