@@ -331,3 +331,102 @@ def test_subscribe_options_are_checked_alike(runtime, broker, mkparams):
             if not ok:
                 wrong[side + label] = got
     assert not wrong, wrong
+
+
+NEED_V5 = ("ValueError", "properties and subscription options need protocol=5")
+
+# Cases a differential run of both runtimes found to differ (CPython first named):
+# label -> None (accepted) or (exception class, its single argument).
+ALIKE = {
+    "AIO_RETAIN_INT": None,             # CPython: TypeError, not a bool
+    "AIO_CLEAN_INT": None,              # CPython: TypeError
+    "DETAILS_STR": None,                # CPython: TypeError
+    "V4_SUB_PROPS": NEED_V5,            # CPython sent the SUBSCRIBE, dropping them
+    "V4_EMPTY_LIST_PROP": NEED_V5,      # MicroPython: accepted (a non-empty dict)
+    "V4_INT_NAME": NEED_V5,             # MicroPython: TypeError for the name first
+    "NEVER_CONNECTED_CHECK": ("MQTTException", 259),  # CPython reconnected
+    "REASON_STR": ("TypeError", "reason must be an int, not str"),  # CPython: pyo3's text
+    "TRANSPORT_EMPTY": ("ValueError", "transport must be 'tcp' or 'websockets'"),  # MP: tcp
+    "TRANSPORT_NONE": None,
+    "AIO_TRANSPORT_NONE": None,         # both: TypeError
+    "WS_PATH_INT": ("TypeError", "ws_path must be bytes or str, not int"),  # CPython: pyo3's
+    "WS_HEADER_INT": ("TypeError", "ws_headers must be str names and values"),  # CPython: pyo3's
+    "DELAY_INF": None,                  # MicroPython: OverflowError
+    "DELAY_NAN": ("ValueError", "timeouts and delays must be numbers >= 0"),  # MP: int()'s
+    "LIST_QOS_NONE": ("TypeError", "qos must be an int, not NoneType"),  # MicroPython: 0
+    "V5_BYTEARRAY_PROP": None,          # CPython: TypeError, wrong type for property
+}
+
+ALIKE_SCRIPT = """
+    import asyncio
+    from umqtt.aio import MQTTClient as AClient
+
+    def check(label, f):
+        try:
+            r = f()
+            print(label, "OK", repr(r))
+        except Exception as e:
+            print(label, exc_text(e))
+
+    c = new_client()
+    c.set_callback(on_msg)
+    check("DETAILS_STR", lambda: c.set_callback(on_msg, "x"))
+    c.connect()
+    check("V4_SUB_PROPS", lambda: c.subscribe(TOPIC, 0, properties={"subscription_identifier": 1}))
+    check("V4_EMPTY_LIST_PROP", lambda: c.publish(TOPIC, "x", properties={"user_property": []}))
+    check("V4_INT_NAME", lambda: c.publish(TOPIC, "x", properties={1: 2}))
+    check("REASON_STR", lambda: c.disconnect("4"))
+    check("LIST_QOS_NONE", lambda: c.subscribe([(TOPIC, None)]))
+    c.set_last_will(TOPIC, "w", qos=True)
+    print("LW_QOS", repr(c.lw_qos))   # CPython kept True
+    c.disconnect()
+    c5 = new_client(CLIENT_ID + "-v5", protocol=5)
+    c5.connect()
+    check("V5_BYTEARRAY_PROP", lambda: c5.publish(TOPIC, "x", qos=1,
+                                                  properties={"correlation_data": bytearray(b"c")}))
+    c5.disconnect()
+    d = new_client(CLIENT_ID + "-never")
+    d.set_reconnect(2, 0, 0)
+    check("NEVER_CONNECTED_PUB", lambda: d.publish(TOPIC, "x"))
+    check("NEVER_CONNECTED_CHECK", lambda: d.check_msg())
+    check("TRANSPORT_EMPTY", lambda: new_client(transport="").port)
+    check("TRANSPORT_NONE", lambda: new_client(transport=None).port)
+    check("WS_PATH_INT", lambda: new_client(transport="websockets", ws_path=1))
+    check("WS_HEADER_INT", lambda: new_client(transport="websockets", ws_headers={"A": 1}))
+    check("DELAY_INF", lambda: new_client().set_reconnect(3, 0.1, float("inf")))
+    check("DELAY_NAN", lambda: new_client().set_reconnect(3, float("nan")))
+
+    async def amain():
+        a = AClient(CLIENT_ID + "-aio", HOST, PORT)
+        try:
+            print("AIO_CLEAN_INT", "OK", repr(await a.connect(clean_session=1)))
+            print("AIO_RETAIN_INT", "OK", repr(await a.publish(TOPIC, "x", retain=0)))
+        except Exception as e:
+            print("AIO_FAILED", exc_text(e))
+        await a.disconnect()
+        check("AIO_TRANSPORT_NONE", lambda: AClient("c", HOST, PORT, transport=None).port)
+    asyncio.run(amain())
+"""
+
+
+def test_argument_rules_alike_on_both_runtimes(runtime, broker, mkparams):
+    """spec/PYAPI.md "Arguments" and "Exceptions": each case a differential run of
+    the two runtimes found to differ, with the outcome both give now (flags by truth
+    value, the core's rules and texts, a 3.1.1 client refusing any non-empty
+    properties dict first, "not connected" no loss for automatic reconnect)."""
+    r = runtime.run(ALIKE_SCRIPT, mkparams(broker)).check()
+    wrong = {}
+    for label, want in ALIKE.items():
+        got = r.get(label)
+        if want is None:
+            ok = got is not None and got.startswith("OK")
+        else:
+            e = r.exc(label)
+            arg = want[1]
+            ok = e.name == want[0] and (e.code == arg if isinstance(arg, int)
+                                        else tuple(e.args) == (arg,))
+        if not ok:
+            wrong[label] = got
+    assert not wrong, wrong
+    assert r.exc("NEVER_CONNECTED_PUB").code == 259
+    assert r.get("LW_QOS") == "1"

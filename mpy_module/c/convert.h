@@ -45,18 +45,23 @@ static inline int64_t int_arg(mp_obj_t o, qstr what, int64_t big) {
 }
 
 // Seconds (int or float) as milliseconds: int(t * 1000) through the runtime
-// (C here may have no floats); past a machine word as long as possible, or
-// -1 if negative; a tiny positive time is still 1 ms.
+// (C here may have no floats); past a small int (inf too) as long as
+// possible, or -1 if negative or NaN (the core's ValueError, as on
+// CPython); a tiny positive time is still 1 ms.
 static inline int64_t seconds_to_ms(mp_obj_t t, qstr what) {
     qstr type = mp_obj_get_type(t)->name;
     if (type != MP_QSTR_int && type != MP_QSTR_float && type != MP_QSTR_bool) {
         raise_type(t, what, "a number");
     }
     mp_obj_t ms = mp_binary_op(MP_BINARY_OP_MULTIPLY, t, MP_OBJ_NEW_SMALL_INT(1000));
-    mp_obj_t i = mp_call_function_n_kw(mp_load_global(MP_QSTR_int), 1, 0, &ms);
-    if (!mp_obj_is_small_int(i)) {
-        return mp_obj_is_true(mp_binary_op(MP_BINARY_OP_LESS, i, MP_OBJ_NEW_SMALL_INT(0))) ? -1 : INT64_MAX;
+    if (!mp_obj_is_true(mp_binary_op(MP_BINARY_OP_EQUAL, ms, ms))
+        || mp_obj_is_true(mp_binary_op(MP_BINARY_OP_LESS, ms, MP_OBJ_NEW_SMALL_INT(0)))) {
+        return -1;
     }
+    if (mp_obj_is_true(mp_binary_op(MP_BINARY_OP_MORE, ms, MP_OBJ_NEW_SMALL_INT(MP_SMALL_INT_MAX)))) {
+        return INT64_MAX;
+    }
+    mp_obj_t i = mp_call_function_n_kw(mp_load_global(MP_QSTR_int), 1, 0, &ms);
     mp_int_t v = MP_OBJ_SMALL_INT_VALUE(i);
     return (v == 0 && mp_obj_is_true(t)) ? 1 : v;
 }

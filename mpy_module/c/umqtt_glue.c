@@ -495,7 +495,8 @@ static mp_obj_t mqtt_disconnect(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw
     parse_args(n_args, n_kw, args, 1, 3, names, v);
     mp_obj_t self = v[0];
     bool v5 = get_int_or_neg(mp_load_attr(self, MP_QSTR_protocol), MP_QSTR_protocol) == 5;
-    mp_int_t reason = get_arg(v[1], ARG_REASON_V4 + v5);
+    // None: the default 0, as in the CPython binding.
+    mp_int_t reason = v[1] == mp_const_none ? 0 : get_arg(v[1], ARG_REASON_V4 + v5);
     umqtt_bytes_t props = props_arg(fun, self, v[2], CTX_DISCONNECT);
     call_t c;
     begin(&c, self, false);
@@ -572,7 +573,8 @@ static mp_obj_t mqtt_subscribe(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw,
         for (size_t i = 0; i < req.n_filters; i++) {
             mp_obj_t *fq = filter_pair(items[i]);
             f[i].topic = get_bytes(fq[0], MP_QSTR_topic);
-            f[i].qos = get_qos(fq[1]);
+            // An int in a pair (None is no default here, as on CPython).
+            f[i].qos = get_arg(fq[1], ARG_QOS);
         }
         req.kind = REQ_SUBSCRIBE_LIST;
         req.filters = f;

@@ -8,11 +8,19 @@
 
 // _props(flat, ctx, v5) -> bytes: the properties [name, value, ...] (a list
 // value was flattened into several pairs) encoded for a packet of ctx; with
-// v5 false (a 3.1.1 client) any property is the core's ValueError.
+// v5 false (a 3.1.1 client, called for a non-empty dict) the core's
+// ValueError, before names and values are looked at (as the other clients).
 mp_obj_t mqtt_props(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
     const qstr names[3] = { MP_QSTR_flat, MP_QSTR_ctx, MP_QSTR_v5 };
     mp_obj_t v[3] = { MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL };
     parse_args(n_args, n_kw, args, 3, 3, names, v);
+    int ctx = mp_obj_get_int(v[1]), v5 = mp_obj_is_true(v[2]);
+    umqtt_out_t out;
+    mp_fun_table.memset_(&out, 0, sizeof(out));
+    if (!v5) {
+        umqtt_props_encode(ctx, 0, NULL, 1, NULL, 0, &out);
+        raise_out(&out);
+    }
     size_t n;
     mp_obj_t *items;
     mp_obj_get_array(v[0], &n, &items);
@@ -27,9 +35,6 @@ mp_obj_t mqtt_props(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *
         prop_value(&props[i], items[2 * i + 1]);
     }
     // The core sizes the buffer (cap 0), then encodes into it.
-    int ctx = mp_obj_get_int(v[1]), v5 = mp_obj_is_true(v[2]);
-    umqtt_out_t out;
-    mp_fun_table.memset_(&out, 0, sizeof(out));
     if (umqtt_props_encode(ctx, v5, props, count, NULL, 0, &out) == ST_ERROR) {
         raise_out(&out);
     }

@@ -199,14 +199,17 @@ static void check_dict(mp_obj_t d) {
 
 #if UMQTT_CONN_V5
 // The properties dict `d` (None: none) encoded for a packet of ctx; a list
-// value is several properties of that name. On a 3.1.1 engine any property
-// is the core's ValueError.
+// value is several properties of that name. On a 3.1.1 engine a non-empty
+// dict is the core's ValueError (as in the build without MQTT 5 below).
 static bytes_t encode(engine_t *e, mp_obj_t d, int ctx) {
     bytes_t none = { NULL, 0 };
     if (d == mp_const_none) {
         return none;
     }
     check_dict(d);
+    if (!e->v5 && mp_obj_is_true(d)) {
+        nlr_raise(core_error(e, ERR_NEED_V5));
+    }
     mp_obj_t view = mp_call_function_n_kw(mp_load_attr(d, MP_QSTR_items), 0, 0, NULL);
     mp_obj_t list = mp_call_function_n_kw(mp_load_global(MP_QSTR_list), 1, 0, &view);
     size_t n, count = 0;

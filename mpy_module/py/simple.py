@@ -48,7 +48,8 @@ def _encode(props, ctx, v5):
         for x in v if isinstance(v, list) else (v,):
             flat.append(k)
             flat.append(x)
-    return _props(flat, ctx, v5) if flat else None
+    # On a 3.1.1 client any non-empty dict is the core's ValueError (_props).
+    return _props(flat, ctx, v5) if flat or props and not v5 else None
 
 
 # Received properties (_v5props: name, value, in_list, ...) as a dict.
@@ -129,7 +130,12 @@ class MQTTClient:
     ):
         # MQTT over WebSockets: transport="websockets" or a ws:// / wss://
         # URL as server (the core's rules, also for port=0: 1883 / 8883, 80 / 443).
-        ws = (transport or "tcp", ws_path or "/mqtt", _headers(ws_headers))
+        # None: the defaults.
+        ws = (
+            "tcp" if transport is None else transport,
+            "/mqtt" if ws_path is None else ws_path,
+            _headers(ws_headers),
+        )
         t = _ws_target(server, port, ssl, ws[0], ws[1])
         if port == 0:
             port = t[1]

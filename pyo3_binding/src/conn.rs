@@ -26,7 +26,7 @@ use umqtt_core::{args, ArgError, Error, PacketId, ProtocolVersion, QoS};
 use crate::buf::{VecBuf, MAX_PACKET};
 use crate::convert::{
     check_port, to_bytes, to_filters, to_keepalive, to_ms, to_opt_bytes, to_policy, to_protocol,
-    to_qos, to_sub_options,
+    to_qos, to_reason, to_sub_options,
 };
 use crate::errors::{classify, to_pyerr};
 use crate::v5::{from_py, to_py, with_reason};
@@ -50,7 +50,7 @@ type WillArgs<'py> = (
     Bound<'py, PyAny>,
     Bound<'py, PyAny>,
     Bound<'py, PyAny>,
-    bool,
+    Bound<'py, PyAny>,
     Bound<'py, PyAny>,
 );
 
@@ -124,10 +124,12 @@ impl Conn {
         user: &Bound<'_, PyAny>,
         password: &Bound<'_, PyAny>,
         keepalive: &Bound<'_, PyAny>,
-        clean_session: bool,
+        clean_session: &Bound<'_, PyAny>,
         will: Option<WillArgs<'_>>,
         properties: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
+        // By truth value, as the blocking client's.
+        let clean_session = clean_session.is_truthy()?;
         let client_id = to_bytes(client_id, "client_id")?;
         let user = to_opt_bytes(user, "user")?;
         let password = to_opt_bytes(password, "password")?;
@@ -138,7 +140,7 @@ impl Conn {
                 let t = to_bytes(t, "topic")?;
                 args::will_topic(t.as_bytes()).map_err(err)?;
                 let p = from_py(Some(p), Context::Will, self.v5)?;
-                Some((t, to_bytes(m, "msg")?, to_qos(q)?, *r, p))
+                Some((t, to_bytes(m, "msg")?, to_qos(q)?, r.is_truthy()?, p))
             }
             None => None,
         };
@@ -205,9 +207,10 @@ impl Conn {
         topic: &Bound<'_, PyAny>,
         msg: &Bound<'_, PyAny>,
         qos: &Bound<'_, PyAny>,
-        retain: bool,
+        retain: &Bound<'_, PyAny>,
         properties: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<u16> {
+        let retain = retain.is_truthy()?;
         let (topic, msg, qos) = (
             to_bytes(topic, "topic")?,
             to_bytes(msg, "msg")?,
@@ -239,7 +242,7 @@ impl Conn {
         properties: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<u16> {
         let (no_local, retain_as_published, retain_handling) =
-            to_sub_options(no_local, retain_as_published, retain_handling)?;
+            to_sub_options(self.v5, no_local, retain_as_published, retain_handling)?;
         let (owned, _) = to_filters(topic, Some(qos))?;
         let filters: Vec<(&[u8], QoS)> = owned.iter().map(|(f, q)| (f.as_bytes(), *q)).collect();
         let p = from_py(properties, Context::Subscribe, self.v5)?;
@@ -258,8 +261,6 @@ impl Conn {
                 })
                 .collect();
             self.core.subscribe_v5(&with, p.get(), now)
-        } else if no_local || retain_as_published || retain_handling != 0 {
-            Err(ArgError::PropertiesNeedV5.into())
         } else {
             self.core.subscribe(&filters, now)
         };
@@ -291,9 +292,13 @@ impl Conn {
 
     /// Queue DISCONNECT; MQTT 5: with `reason` (4: the broker publishes
     /// the will) and properties.
-    #[pyo3(signature = (reason=0, properties=None))]
-    fn disconnect(&mut self, reason: i64, properties: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
-        let reason = args::disconnect_reason(reason, self.v5).map_err(err)?;
+    #[pyo3(signature = (reason=None, properties=None))]
+    fn disconnect(
+        &mut self,
+        reason: Option<&Bound<'_, PyAny>>,
+        properties: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let reason = reason.map_or(Ok(0), |r| to_reason(r, self.v5))?;
         let p = from_py(properties, Context::Disconnect, self.v5)?;
         let now = self.now();
         if self.v5 {

@@ -79,7 +79,7 @@ pub fn to_filters<'py>(
 fn core_int<T>(
     obj: &Bound<'_, PyAny>,
     what: &str,
-    rule: fn(i64) -> Result<T, umqtt_core::Error>,
+    rule: impl FnOnce(i64) -> Result<T, umqtt_core::Error>,
 ) -> PyResult<T> {
     let v = match obj.extract::<i64>() {
         Ok(v) => v,
@@ -96,23 +96,38 @@ fn core_int<T>(
 
 /// subscribe()'s MQTT 5 options `(no_local, retain_as_published,
 /// retain_handling)`: the flags by truth value, `retain_handling` an int
-/// the core checks (None: the defaults).
+/// (None: the defaults). Any of them on a 3.1.1 client (`v5` false) is
+/// the core's `PropertiesNeedV5`, else the core checks the range.
 pub fn to_sub_options(
+    v5: bool,
     no_local: Option<&Bound<'_, PyAny>>,
     retain_as_published: Option<&Bound<'_, PyAny>>,
     retain_handling: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<(bool, bool, u8)> {
     let flag = |o: Option<&Bound<'_, PyAny>>| o.map_or(Ok(false), |o| o.is_truthy());
+    let (nl, rap) = (flag(no_local)?, flag(retain_as_published)?);
     let rh = match retain_handling {
-        Some(o) if !o.is_none() => core_int(o, "retain_handling", args::retain_handling)?,
+        Some(o) if !o.is_none() => core_int(o, "retain_handling", Ok)?,
         _ => 0,
     };
-    Ok((flag(no_local)?, flag(retain_as_published)?, rh))
+    if !v5 && (nl || rap || rh != 0) {
+        return Err(to_pyerr(
+            umqtt_core::ArgError::PropertiesNeedV5.into(),
+            None,
+        ));
+    }
+    let rh = args::retain_handling(rh).map_err(|e| to_pyerr(e, None))?;
+    Ok((nl, rap, rh))
 }
 
 /// The keepalive attribute: seconds (core rule).
 pub fn to_keepalive(obj: &Bound<'_, PyAny>) -> PyResult<u16> {
     core_int(obj, "keepalive", args::keepalive)
+}
+
+/// disconnect()'s `reason`: an int, any but 0 on MQTT 5 only (core rule).
+pub fn to_reason(obj: &Bound<'_, PyAny>, v5: bool) -> PyResult<u8> {
+    core_int(obj, "reason", |v| args::disconnect_reason(v, v5))
 }
 
 /// The `pid` attribute (core rule).

@@ -291,10 +291,11 @@ impl MQTTClient {
     /// Set the function called as f(topic: bytes, msg: bytes) for each
     /// received message; with details=True as f(topic, msg, details), where
     /// details has .qos, .retain, .dup and .properties (a dict).
-    #[pyo3(signature = (f, details=false))]
-    fn set_callback(&mut self, f: Py<PyAny>, details: bool) {
+    #[pyo3(signature = (f, details=None), text_signature = "(self, f, details=False)")]
+    fn set_callback(&mut self, f: Py<PyAny>, details: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
         self.cb = f;
-        self.cb_details = details;
+        self.cb_details = details.map_or(Ok(false), |d| d.is_truthy())?;
+        Ok(())
     }
 
     /// MQTT 5 enhanced authentication: the next connect() sends
@@ -360,14 +361,14 @@ impl MQTTClient {
     ) -> PyResult<()> {
         v5::from_py(properties.as_ref(), Context::Will, self.protocol == 5)?;
         let retain = retain.unwrap_or_else(|| PyBool::new(py, false).to_owned().into_any());
-        let qos = qos.unwrap_or_else(|| int(py, 0));
-        to_qos(&qos)?;
+        // Kept as the int the core checked (True is 1), as on MicroPython.
+        let qos = qos.map_or(Ok(QoS::AtMostOnce), |q| to_qos(&q))?;
         args::will_topic(to_bytes(&topic, "topic")?.as_bytes()).map_err(|e| to_pyerr(e, None))?;
         to_bytes(&msg, "msg")?;
         self.lw_topic = topic.unbind();
         self.lw_msg = msg.unbind();
         self.lw_retain = retain.unbind();
-        self.lw_qos = qos.unbind();
+        self.lw_qos = int(py, u16::from(qos as u8)).unbind();
         self.lw_properties = properties.map_or_else(|| py.None(), Bound::unbind);
         Ok(())
     }
@@ -481,14 +482,14 @@ impl MQTTClient {
     /// already gone (or never made) it only closes the socket, so it is safe
     /// in `finally:` blocks.
     /// MQTT 5: `reason` (e.g. 4: publish the will) and `properties`.
-    #[pyo3(signature = (reason=0, properties=None))]
+    #[pyo3(signature = (reason=None, properties=None), text_signature = "(self, reason=0, properties=None)")]
     fn disconnect(
         slf: &Bound<'_, Self>,
-        reason: i64,
+        reason: Option<&Bound<'_, PyAny>>,
         properties: Option<Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         let v5 = Self::guard(slf)?.protocol == 5;
-        let reason = args::disconnect_reason(reason, v5).map_err(|e| to_pyerr(e, None))?;
+        let reason = reason.map_or(Ok(0), |r| convert::to_reason(r, v5))?;
         let props = v5::from_py(properties.as_ref(), Context::Disconnect, v5)?;
         let (sock, connected) = {
             let mut t = Self::guard(slf)?;
@@ -588,19 +589,18 @@ impl MQTTClient {
         if Self::guard(slf)?.cb.is_none(slf.py()) {
             return Err(to_pyerr(ArgError::NoCallback.into(), None));
         }
+        let v5 = Self::guard(slf)?.protocol == 5;
         let (no_local, retain_as_published, retain_handling) =
-            to_sub_options(no_local, retain_as_published, retain_handling)?;
+            to_sub_options(v5, no_local, retain_as_published, retain_handling)?;
         let options = v5::SubscribeOptions {
             no_local,
             retain_as_published,
             retain_handling,
         };
-        if Self::guard(slf)?.protocol == 5
-            || !options.is_default()
-            || topic.is_instance_of::<PyList>()
-        {
+        if v5 || topic.is_instance_of::<PyList>() {
             return v5::subscribe(slf, topic, qos, options, properties);
         }
+        v5::from_py(properties, Context::Subscribe, false)?;
         let topic = to_bytes(topic, "topic")?;
         let qos = qos.map_or(Ok(QoS::AtMostOnce), to_qos)?;
         Self::perform(

@@ -13,7 +13,7 @@ use umqtt_core::codec::v5::{
 };
 use umqtt_core::{ArgError, Error, QoS};
 
-use crate::convert::to_filters;
+use crate::convert::{to_bytes, to_filters};
 use crate::drive::Meta;
 use crate::errors::{to_pyerr, MQTTException};
 use crate::MQTTClient;
@@ -61,10 +61,8 @@ impl<'py> Item<'py> {
         }
         match v.cast_into::<PyString>() {
             Ok(s) => Item::Str(s),
-            Err(e) => e
-                .into_inner()
-                .cast_into::<PyBytes>()
-                .map_or(Item::Other, Item::Bytes),
+            // bytes, bytearray, memoryview (as for a message).
+            Err(e) => to_bytes(&e.into_inner(), "properties").map_or(Item::Other, Item::Bytes),
         }
     }
 
@@ -89,7 +87,8 @@ impl<'py> Item<'py> {
 /// sent by this client: a list value is several values of a repeatable
 /// property (user properties, subscription identifiers; the core refuses a
 /// list where the property may appear once). With `v5` false (a 3.1.1
-/// client), a non-empty dict is the core's `PropertiesNeedV5` ValueError.
+/// client), a non-empty dict is the core's `PropertiesNeedV5` ValueError
+/// (before its names and values are looked at, on every client).
 pub fn from_py(obj: Option<&Bound<'_, PyAny>>, ctx: Context, v5: bool) -> PyResult<PropBuf> {
     let Some(obj) = obj.filter(|o| !o.is_none()) else {
         return Ok(PropBuf::empty(ctx));
@@ -178,10 +177,6 @@ pub struct SubscribeOptions {
 }
 
 impl SubscribeOptions {
-    pub fn is_default(&self) -> bool {
-        !self.no_local && !self.retain_as_published && self.retain_handling == 0
-    }
-
     fn with_qos(self, qos: QoS) -> SubOptions {
         SubOptions {
             qos,
@@ -205,9 +200,6 @@ pub fn subscribe(
 ) -> PyResult<Py<PyAny>> {
     let py = slf.py();
     let v5 = MQTTClient::guard(slf)?.protocol == 5;
-    if !v5 && !options.is_default() {
-        return Err(core_err(ArgError::PropertiesNeedV5.into()));
-    }
     let props = from_py(properties, Context::Subscribe, v5)?;
     let (owned, list) = to_filters(topic, qos)?;
     let plain: Vec<(&[u8], QoS)> = owned.iter().map(|(f, q)| (f.as_bytes(), *q)).collect();

@@ -4,12 +4,13 @@
 //! error mapping) are the core's (`args::ws_target`, `umqtt_core::ws::Link`);
 //! this file converts the arguments and supplies `os.urandom` for the nonce
 //! and the masks. `self.sock` stays the real socket.
+use pyo3::exceptions::PyTypeError;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes};
 use umqtt_core::args::{self, WsTarget};
 use umqtt_core::ws::frame::frame_len;
-use umqtt_core::ws::{Entropy, Link, Request, MAX_FRAME};
+use umqtt_core::ws::{Entropy, Link, Request, WsError, MAX_FRAME};
 use umqtt_core::Error;
 
 use crate::buf::{VecBuf, MAX_PACKET};
@@ -43,7 +44,11 @@ impl WsConfig {
             _ => false,
         };
         let path = match ws_path {
-            Some(p) if !p.is_none() => p.extract::<String>()?,
+            Some(p) if !p.is_none() => {
+                let b = crate::convert::to_bytes(p, "ws_path")?;
+                String::from_utf8(b.as_bytes().to_vec())
+                    .map_err(|_| to_pyerr(Error::WebSocket(WsError::InvalidPath), None))?
+            }
             _ => "/mqtt".to_owned(),
         };
         let mut headers = Vec::new();
@@ -53,7 +58,9 @@ impl WsConfig {
                 Err(_) => h.clone(),
             };
             for pair in items.try_iter()? {
-                headers.push(pair?.extract::<(String, String)>()?);
+                headers.push(pair?.extract::<(String, String)>().map_err(|_| {
+                    PyTypeError::new_err("ws_headers must be str names and values")
+                })?);
             }
         }
         Ok(WsConfig {
@@ -70,7 +77,7 @@ impl WsConfig {
 
     /// The WebSocket target for `server`/`port`/`ssl`, or None for MQTT
     /// over TCP. Bad URLs, paths and headers are a ValueError.
-    fn target<'a>(
+    pub(crate) fn target<'a>(
         &'a self,
         server: &'a str,
         port: u16,

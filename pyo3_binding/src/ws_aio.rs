@@ -11,7 +11,6 @@ use umqtt_core::ws::frame::{frame_len, MAX_CLIENT_HEADER, MAX_CONTROL_PAYLOAD};
 use umqtt_core::ws::{Layer, Request, WsError, MAX_FRAME};
 use umqtt_core::Error;
 
-use crate::convert::to_bytes;
 use crate::errors::to_pyerr;
 use crate::ws::WsConfig;
 
@@ -36,11 +35,11 @@ pub fn ws_target<'py>(
     ws_path: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyTuple>> {
     let py = server.py();
-    let ws = args::websockets(to_bytes(transport, "transport")?.as_bytes()).map_err(err)?;
+    // The blocking client's conversions of transport and ws_path.
+    let cfg = WsConfig::new(Some(transport), Some(ws_path), None)?;
     let name = server.extract::<String>().unwrap_or_default();
-    let path = ws_path.extract::<String>()?;
     let (port, tls) = (port.extract::<u16>().unwrap_or(0), ssl.is_truthy()?);
-    match args::ws_target(&name, port, tls, ws, &path).map_err(err)? {
+    match cfg.target(&name, port, tls)? {
         Some(t) => (t.host, t.port, t.tls, t.path).into_pyobject(py),
         None => (server, args::port(port, tls, false), tls, py.None()).into_pyobject(py),
     }

@@ -153,7 +153,10 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>
     /// (automatic reconnect on, the connection is down, and the failure is
     /// one a new connection may cure).
     pub fn should_reconnect(&mut self, kind: ExcKind, code: i32) -> bool {
-        if self.session.state() != State::Connected {
+        // Refused for want of a connection (never connected, or after
+        // disconnect()): nothing failed, nothing is to be resumed.
+        let refused = kind == ExcKind::Mqtt && code == crate::error::code::NOT_CONNECTED;
+        if self.session.state() != State::Connected && !refused {
             self.lost = true;
         }
         self.retry.policy.is_some()

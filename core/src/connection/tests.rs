@@ -396,3 +396,18 @@ fn two_connections_with_one_seed_draw_different_delays() {
     let (mut a, mut b) = (new_conn(), new_conn());
     assert_ne!(delays(&mut a), delays(&mut b));
 }
+
+#[test]
+fn not_connected_is_no_loss_to_resume() {
+    // set_reconnect() on a client that never connected: an operation
+    // refused with "not connected" does not make the next one reconnect
+    // (it did on CPython, whose binding asked the core; MicroPython's
+    // refused before asking). A failure while connecting does.
+    let mut c = new_conn();
+    c.set_reconnect(Some(Policy::new(2, 0, 0).unwrap()));
+    let (kind, code) = (crate::ExcKind::Mqtt, crate::error::code::NOT_CONNECTED);
+    assert!(!c.should_reconnect(kind, code));
+    assert!(!c.lost() && !c.must_resume());
+    assert!(c.should_reconnect(crate::ExcKind::OsError, 111));
+    assert!(c.lost() && c.must_resume());
+}

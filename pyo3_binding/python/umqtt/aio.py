@@ -116,6 +116,9 @@ class MQTTClient(_Writer):
         # MQTT over WebSockets (umqtt/_aio_ws.py): the blocking client's
         # arguments and rules (the core's ws_target: ValueError here).
         self._ws = None
+        # None: the defaults, as in the blocking client.
+        transport = "tcp" if transport is None else transport
+        ws_path = "/mqtt" if ws_path is None else ws_path
         if transport != "tcp" or (isinstance(server, str) and "://" in server):
             from umqtt import _aio_ws
 
