@@ -355,6 +355,8 @@ ALIKE = {
     "DELAY_NAN": ("ValueError", "timeouts and delays must be numbers >= 0"),  # MP: int()'s
     "LIST_QOS_NONE": ("TypeError", "qos must be an int, not NoneType"),  # MicroPython: 0
     "V5_BYTEARRAY_PROP": None,          # CPython: TypeError, wrong type for property
+    "CTOR_NONE": None,                  # MicroPython: TypeError for keepalive, protocol
+    "AIO_CTOR_NONE": None,              # MicroPython: TypeError for protocol
 }
 
 ALIKE_SCRIPT = """
@@ -395,6 +397,9 @@ ALIKE_SCRIPT = """
     check("WS_HEADER_INT", lambda: new_client(transport="websockets", ws_headers={"A": 1}))
     check("DELAY_INF", lambda: new_client().set_reconnect(3, 0.1, float("inf")))
     check("DELAY_NAN", lambda: new_client().set_reconnect(3, float("nan")))
+    # None for an argument with a default: that default.
+    n = MQTTClient(CLIENT_ID, HOST, None, None, None, None, None, None, protocol=None)
+    check("CTOR_NONE", lambda: (n.port, n.keepalive, n.ssl_params, n.protocol))
 
     async def amain():
         a = AClient(CLIENT_ID + "-aio", HOST, PORT)
@@ -405,6 +410,8 @@ ALIKE_SCRIPT = """
             print("AIO_FAILED", exc_text(e))
         await a.disconnect()
         check("AIO_TRANSPORT_NONE", lambda: AClient("c", HOST, PORT, transport=None).port)
+        n = AClient("c", HOST, None, None, None, None, None, None, None)
+        check("AIO_CTOR_NONE", lambda: (n.port, n.keepalive, n.ssl_params, n.protocol))
     asyncio.run(amain())
 """
 
@@ -430,3 +437,5 @@ def test_argument_rules_alike_on_both_runtimes(runtime, broker, mkparams):
     assert not wrong, wrong
     assert r.exc("NEVER_CONNECTED_PUB").code == 259
     assert r.get("LW_QOS") == "1"
+    assert r.value("CTOR_NONE") == (1883, 0, {}, 4)
+    assert r.value("AIO_CTOR_NONE") == (1883, 60, {}, 4)

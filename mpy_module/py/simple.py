@@ -128,9 +128,13 @@ class MQTTClient:
         ws_headers=None,
         protocol=4,
     ):
+        # None for an argument with a default is that default, as on CPython.
+        port = 0 if port is None else port
+        keepalive = 0 if keepalive is None else keepalive
+        ssl_params = {} if ssl_params is None else ssl_params
+        protocol = 4 if protocol is None else protocol
         # MQTT over WebSockets: transport="websockets" or a ws:// / wss://
         # URL as server (the core's rules, also for port=0: 1883 / 8883, 80 / 443).
-        # None: the defaults.
         ws = (
             "tcp" if transport is None else transport,
             "/mqtt" if ws_path is None else ws_path,

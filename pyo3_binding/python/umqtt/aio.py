@@ -116,7 +116,12 @@ class MQTTClient(_Writer):
         # MQTT over WebSockets (umqtt/_aio_ws.py): the blocking client's
         # arguments and rules (the core's ws_target: ValueError here).
         self._ws = None
-        # None: the defaults, as in the blocking client.
+        # None for an argument with a default is that default, as in the
+        # blocking client.
+        port = 0 if port is None else port
+        keepalive = 60 if keepalive is None else keepalive
+        ssl_params = {} if ssl_params is None else ssl_params
+        protocol = 4 if protocol is None else protocol
         transport = "tcp" if transport is None else transport
         ws_path = "/mqtt" if ws_path is None else ws_path
         if transport != "tcp" or (isinstance(server, str) and "://" in server):
