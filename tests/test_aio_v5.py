@@ -26,7 +26,7 @@ import pytest
 
 from harness import fakebroker as fb
 from test_aio import prelude, run_async
-from test_v5_api import AUTH, auth_packet
+from test_v5_api import AUTH, auth_packet, check_reason_strings, serve_reason_strings
 from test_v5_api import v5obs  # noqa: F401 (a fixture: paho observers over MQTT 5)
 
 
@@ -336,25 +336,8 @@ def test_which_errors_carry_the_reason_string(runtime, fake_broker, mkparams):
             await aattempt("SUB", c.subscribe("t", 1))
             await aattempt("MSGS", c.messages().__anext__())
     """), mkparams(fake_broker))
-    empty = b"\x1f" + fb.mqtt_str("")
-    fake_broker.accept()
-    fake_broker.expect(fb.CONNECT)
-    fake_broker.send(fb.packet(fb.CONNACK, 0, b"\x00\x87" + fb.varint(len(empty)) + empty))
-    assert fake_broker.closed_by_client()
-    fake_broker.accept()
-    fake_broker.expect(fb.CONNECT)
-    fake_broker.send(v5_connack())
-    pid = fake_broker.expect(fb.SUBSCRIBE).pid
-    props = b"\x1f" + fb.mqtt_str("nope")
-    body = pid.to_bytes(2, "big") + fb.varint(len(props)) + props + b"\x87"
-    fake_broker.send(fb.packet(fb.SUBACK, 0, body))
-    fake_broker.send(fb.packet(fb.DISCONNECT, 0, b"\x8e\x00"))
-    assert fake_broker.closed_by_client()
-    r = proc.wait(30).check()
-    for label, args in (("CONNECT", (0x87, None)), ("SUB", (0x87, "nope")),
-                        ("MSGS", (0x8E, None))):
-        e = r.exc(label)
-        assert e.name == "MQTTException" and e.args == args, (label, e)
+    serve_reason_strings(fake_broker)
+    check_reason_strings(proc.wait(30).check(), "MSGS")
 
 
 def test_enhanced_authentication_and_reauthenticate(runtime, fake_broker, mkparams):

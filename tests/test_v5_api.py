@@ -375,6 +375,14 @@ def test_which_errors_carry_the_reason_string(runtime, fake_broker, mkparams):
         attempt("SUB", lambda: c.subscribe("t", 1))
         attempt("WAIT", c.wait_msg)
     """, mkparams(fake_broker))
+    serve_reason_strings(fake_broker)
+    check_reason_strings(proc.wait(30).check(), "WAIT")
+
+
+def serve_reason_strings(fake_broker):
+    """The broker of the reason-string tests (here and umqtt.aio's): a CONNACK
+    refusal with an empty reason string, then a connection whose SUBACK refuses
+    with "nope" and a DISCONNECT 0x8E without one."""
     empty = b"\x1f" + fb.mqtt_str("")
     fake_broker.accept()
     fake_broker.expect(fb.CONNECT)
@@ -389,9 +397,11 @@ def test_which_errors_carry_the_reason_string(runtime, fake_broker, mkparams):
     fake_broker.send(fb.packet(fb.SUBACK, 0, body))
     fake_broker.send(fb.packet(fb.DISCONNECT, 0, b"\x8e\x00"))
     assert fake_broker.closed_by_client()
-    r = proc.wait(30).check()
+
+
+def check_reason_strings(r, last):
     for label, args in (("CONNECT", (0x87, None)), ("SUB", (0x87, "nope")),
-                        ("WAIT", (0x8E, None))):
+                        (last, (0x8E, None))):
         e = r.exc(label)
         assert e.name == "MQTTException" and e.args == args, (label, e)
 
