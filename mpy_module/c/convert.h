@@ -62,6 +62,10 @@ static inline int64_t seconds_to_ms(mp_obj_t t, qstr what) {
         return INT64_MAX;
     }
     mp_obj_t i = mp_call_function_n_kw(mp_load_global(MP_QSTR_int), 1, 0, &ms);
+    if (!mp_obj_is_small_int(i)) {
+        // A float that rounds past the small int limit in the comparison.
+        return INT64_MAX;
+    }
     mp_int_t v = MP_OBJ_SMALL_INT_VALUE(i);
     return (v == 0 && mp_obj_is_true(t)) ? 1 : v;
 }
