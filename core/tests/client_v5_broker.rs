@@ -149,6 +149,23 @@ fn requests_complete_with_reason_codes_and_an_acl_refusal_keeps_the_connection()
     }
     perform(&mut c, &mut h, publish("ok/x", QoS::AtLeastOnce), &mut got).unwrap();
     assert_eq!(c.last_outcome(), Ok(0x10), "no matching subscribers");
+    // What the application's call returns: the ack's code, none for QoS 0.
+    let op = Op::PublishV5 {
+        topic: b"ok/x",
+        payload: b"m",
+        qos: QoS::AtLeastOnce,
+        retain: false,
+        properties: Properties::EMPTY,
+    };
+    assert_eq!(c.reply_code(&Request::new(op)), Some(0x10));
+    let qos0 = Op::PublishV5 {
+        topic: b"ok/x",
+        payload: b"m",
+        qos: QoS::AtMostOnce,
+        retain: false,
+        properties: Properties::EMPTY,
+    };
+    assert_eq!(c.reply_code(&Request::new(qos0)), None);
 
     // Subscribe with options and a subscription identifier, get our own
     // message back with its properties.
@@ -223,6 +240,10 @@ fn requests_complete_with_reason_codes_and_an_acl_refusal_keeps_the_connection()
     });
     perform(&mut c, &mut h, unsub, &mut got).unwrap();
     assert_eq!(c.last_suback(), [0, 0x11]);
+    assert_eq!(
+        c.reply_code(&Request::new(Op::Unsubscribe(b"ok/#"))),
+        Some(0)
+    );
     c.disconnect_v5(&mut h, 0, Properties::EMPTY).unwrap();
 }
 

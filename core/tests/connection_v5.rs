@@ -333,6 +333,104 @@ fn properties_need_protocol_5() {
     c.publish_v5(b"t", b"x", QoS::AtMostOnce, false, none, 0)
         .unwrap();
     assert_eq!(drain(&mut c), [0x30, 4, 0, 1, b't', b'x']);
+    // So are the other operations: one call for both protocols, the 3.1.1
+    // packet when nothing needs MQTT 5.
+    use umqtt_core::codec::v5::SubOptions;
+    let plain = [(&b"a"[..], SubOptions::qos(QoS::AtLeastOnce))];
+    let id = c.subscribe_v5(&plain, none, 0).unwrap().get() as u8;
+    assert_eq!(drain(&mut c), [0x82, 6, 0, id, 0, 1, b'a', 1]);
+    let mut sub_buf = [0u8; 8];
+    let mut b = PropertyBuilder::new(&mut sub_buf, Context::Subscribe, Role::Client);
+    b.push_named("subscription_identifier", Value::Int(1))
+        .unwrap();
+    let sub_props = b.finish();
+    let no_local = SubOptions {
+        no_local: true,
+        ..SubOptions::qos(QoS::AtMostOnce)
+    };
+    for (filters, p) in [
+        (&[(&b"a"[..], no_local)][..], none),
+        (&plain[..], sub_props),
+    ] {
+        assert_eq!(
+            c.subscribe_v5(filters, p, 0),
+            Err(Error::InvalidArgument(ArgError::PropertiesNeedV5))
+        );
+    }
+    let id = c.unsubscribe_v5(&[b"a"], none, 0).unwrap().get() as u8;
+    assert_eq!(drain(&mut c), [0xA2, 5, 0, id, 0, 1, b'a']);
+    assert_eq!(
+        c.disconnect_v5(4, none, 0),
+        Err(Error::InvalidArgument(ArgError::PropertiesNeedV5))
+    );
+    assert_eq!(drain(&mut c), b"", "nothing sent");
+    c.disconnect_v5(0, none, 0).unwrap();
+    assert_eq!(drain(&mut c), [0xE0, 0]);
+}
+
+#[test]
+fn one_connect_description_for_both_protocols() {
+    use umqtt_core::codec::v5::Will;
+    let will = Will {
+        topic: b"w",
+        payload: b"gone",
+        qos: QoS::AtLeastOnce,
+        retain: true,
+        properties: EMPTY,
+    };
+    let c5 = Connect {
+        client_id: b"cid",
+        keepalive: 30,
+        clean_start: false,
+        username: Some(b"u"),
+        password: Some(b"p"),
+        will: Some(will),
+        properties: EMPTY,
+    };
+    let c311 = umqtt_core::codec::Connect {
+        username: Some(b"u"),
+        password: Some(b"p"),
+        will: Some(umqtt_core::codec::Will {
+            topic: b"w",
+            message: b"gone",
+            qos: QoS::AtLeastOnce,
+            retain: true,
+        }),
+        ..support::conn(false, 30)
+    };
+    let (mut a, mut b) = (new_conn(), new_conn());
+    a.connect_as(ProtocolVersion::V311, &c5, 0).unwrap();
+    b.connect(&c311, 0).unwrap();
+    assert_eq!(a.protocol(), ProtocolVersion::V311);
+    assert_eq!(drain(&mut a), drain(&mut b));
+    assert_eq!(
+        c5.encoded_len_for(ProtocolVersion::V311),
+        c311.encoded_len()
+    );
+    // MQTT 5: the MQTT 5 CONNECT.
+    let (mut a, mut b) = (new_conn(), new_conn());
+    a.connect_as(ProtocolVersion::V5, &c5, 0).unwrap();
+    b.connect_v5(&c5, 0).unwrap();
+    assert_eq!(a.protocol(), ProtocolVersion::V5);
+    assert_eq!(drain(&mut a), drain(&mut b));
+    // Properties (of the CONNECT or of the will) need MQTT 5.
+    let mut buf = [0u8; 16];
+    let mut p = PropertyBuilder::new(&mut buf, Context::Will, Role::Client);
+    p.push_named("will_delay_interval", Value::Int(5)).unwrap();
+    let with_props = Connect {
+        will: Some(Will {
+            properties: p.finish(),
+            ..will
+        }),
+        ..c5
+    };
+    let mut a = new_conn();
+    assert_eq!(
+        a.connect_as(ProtocolVersion::V311, &with_props, 0),
+        Err(Error::InvalidArgument(ArgError::PropertiesNeedV5))
+    );
+    assert_eq!(drain(&mut a), b"", "nothing sent");
+    assert!(with_props.encoded_len_for(ProtocolVersion::V5).is_ok());
 }
 
 #[test]

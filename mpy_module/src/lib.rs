@@ -25,7 +25,9 @@ use host::{Clock, MpHost};
 use umqtt_core::client::{
     publish_first_byte, Client, Op, Policy, Progress, Request, WaitFor, DEFAULT_TIMEOUT_MS,
 };
-use umqtt_core::codec::{Connect, Will, MAX_PACKET};
+use umqtt_core::codec::MAX_PACKET;
+#[cfg(not(feature = "v5"))]
+use umqtt_core::codec::{Connect, Will};
 use umqtt_core::session::{Config, State};
 use umqtt_core::{args, Error, PacketId, ProtocolVersion, QoS};
 
@@ -159,10 +161,12 @@ pub unsafe extern "C" fn umqtt_engine_init(eng: *mut c_void) -> i32 {
     0
 }
 
-/// Build the CONNECT description from the glue's arguments.
+/// Build the CONNECT description from the glue's arguments (a build with
+/// MQTT 5: `v5::connect_packet`).
 ///
 /// # Safety
 /// The buffers in `a` must stay valid for `'a`.
+#[cfg(not(feature = "v5"))]
 unsafe fn connect_packet<'a>(a: &ConnectArgs) -> Result<Connect<'a>, Error> {
     let keepalive = args::keepalive(a.keepalive)?;
     let will = if a.has_will != 0 {
@@ -201,13 +205,13 @@ unsafe fn connect_packet<'a>(a: &ConnectArgs) -> Result<Connect<'a>, Error> {
 pub unsafe extern "C" fn umqtt_check_connect(args: *const ConnectArgs, out: *mut Out) -> i32 {
     // SAFETY: the glue passes valid pointers.
     let (a, out) = unsafe { (&*args, &mut *out) };
-    #[cfg(feature = "v5")]
-    if a.protocol == 5 {
-        // SAFETY: buffers alive for the call.
-        return status(out, unsafe { v5::connect_packet(a) }.map(drop));
-    }
     // SAFETY: buffers alive for the call.
-    status(out, unsafe { connect_packet(a) }.map(drop))
+    #[cfg(feature = "v5")]
+    let c = unsafe { v5::connect_packet(a) };
+    // SAFETY: buffers alive for the call.
+    #[cfg(not(feature = "v5"))]
+    let c = unsafe { connect_packet(a) };
+    status(out, c.map(drop))
 }
 
 /// A timeout from the glue: -1 when none was given; past u32 milliseconds
@@ -247,21 +251,20 @@ pub unsafe extern "C" fn umqtt_connect(
     let a = unsafe { &*args };
     let timeout = given_timeout(a.timeout_ms);
     let (client, mut host) = engine.split(io);
-    let r = match a.protocol {
-        #[cfg(feature = "v5")]
-        // SAFETY: buffers alive for the call.
-        5 => unsafe { v5::connect_packet(a) }.and_then(|c| {
-            if a.has_auth != 0 {
-                client.connect_v5_auth(&mut host, &c, timeout, |data, answer| {
-                    v5::answer(io, data, answer)
-                })
-            } else {
-                client.connect_v5(&mut host, &c, timeout)
-            }
-        }),
-        // SAFETY: buffers alive for the call.
-        _ => unsafe { connect_packet(a) }.and_then(|c| client.connect(&mut host, &c, timeout)),
-    };
+    // SAFETY: buffers alive for the call.
+    #[cfg(feature = "v5")]
+    let r = unsafe { v5::connect_packet(a) }.and_then(|(protocol, c)| {
+        if a.has_auth != 0 {
+            client.connect_v5_auth(&mut host, &c, timeout, |data, answer| {
+                v5::answer(io, data, answer)
+            })
+        } else {
+            client.connect_as(&mut host, protocol, &c, timeout)
+        }
+    });
+    // SAFETY: buffers alive for the call.
+    #[cfg(not(feature = "v5"))]
+    let r = unsafe { connect_packet(a) }.and_then(|c| client.connect(&mut host, &c, timeout));
     match r {
         Ok(sp) => {
             out.value = u32::from(sp);
@@ -320,11 +323,14 @@ pub unsafe extern "C" fn umqtt_request(
     let (r, waiting) = unsafe { (&*req, &mut *waiting) };
     // SAFETY: Python buffers alive for the call.
     let (t, m) = unsafe { (r.topic.as_slice(), r.msg.as_slice()) };
-    let v5 = engine.client.protocol() == ProtocolVersion::V5;
-    let options = (r.no_local, r.retain_as_published, r.retain_handling);
-    if !v5 && options != (0, 0, 0) {
-        return fail(out, umqtt_core::ArgError::PropertiesNeedV5.into());
-    }
+    let qos = match qos(r.qos) {
+        Ok(q) => q,
+        Err(e) => return fail(out, e),
+    };
+    let retain = r.retain != 0;
+    // With MQTT 5 in the build, one operation for both protocols: the core
+    // sends the 3.1.1 packet on a 3.1.1 connection and refuses there what
+    // needs MQTT 5 (properties, subscription options).
     #[cfg(feature = "v5")]
     let props = {
         let ctx = match r.kind {
@@ -338,85 +344,78 @@ pub unsafe extern "C" fn umqtt_request(
             Err(e) => return fail(out, e),
         }
     };
-    let qos = match qos(r.qos) {
-        Ok(q) => q,
-        Err(e) => return fail(out, e),
-    };
-    let retain = r.retain != 0;
-    // A publish (the hot path) builds no filter arrays.
-    let op = match (r.kind, v5) {
-        (REQ_PUBLISH, false) => Op::Publish {
-            topic: t,
-            payload: m,
-            qos,
-            retain,
-        },
-        #[cfg(feature = "v5")]
-        (REQ_PUBLISH, true) => Op::PublishV5 {
+    #[cfg(feature = "v5")]
+    let op = match r.kind {
+        REQ_PUBLISH => Op::PublishV5 {
             topic: t,
             payload: m,
             qos,
             retain,
             properties: props,
         },
-        (REQ_UNSUBSCRIBE, false) => Op::Unsubscribe(t),
-        #[cfg(feature = "v5")]
-        (REQ_UNSUBSCRIBE, true) => Op::UnsubscribeV5 {
+        REQ_UNSUBSCRIBE => Op::UnsubscribeV5 {
             filters: core::slice::from_ref(&t),
             properties: props,
         },
-        (REQ_SUBSCRIBE | REQ_SUBSCRIBE_LIST, _) => {
-            let mut filters = [(&[][..], QoS::AtMostOnce); LIST_FILTERS];
-            let n = match r.kind {
-                REQ_SUBSCRIBE_LIST => match list_filters(r, &mut filters) {
-                    Ok(n) => n,
-                    Err(e) => return fail(out, e),
-                },
-                _ => {
-                    filters[0] = (t, qos);
-                    1
-                }
+        REQ_SUBSCRIBE | REQ_SUBSCRIBE_LIST => {
+            let retain_handling = match args::retain_handling(r.retain_handling.into()) {
+                Ok(v) => v,
+                Err(e) => return fail(out, e),
             };
-            #[cfg(feature = "v5")]
-            if v5 {
-                let retain_handling = match args::retain_handling(r.retain_handling.into()) {
-                    Ok(v) => v,
-                    Err(e) => return fail(out, e),
-                };
-                let opts = |qos| umqtt_core::codec::v5::SubOptions {
+            let with_options = |f, qos| {
+                let o = umqtt_core::codec::v5::SubOptions {
                     qos,
                     no_local: r.no_local != 0,
                     retain_as_published: r.retain_as_published != 0,
                     retain_handling,
                 };
-                let with_options = filters.map(|(f, q)| (f, opts(q)));
-                let op = Op::SubscribeV5 {
-                    filters: with_options.get(..n).unwrap_or_default(),
-                    properties: props,
-                };
-                return run_request(engine, io, r, op, waiting, out);
-            }
-            let op = match r.kind {
-                REQ_SUBSCRIBE => Op::Subscribe(t, qos),
-                _ => Op::SubscribeAll(filters.get(..n).unwrap_or_default()),
+                (f, o)
             };
-            return run_request(engine, io, r, op, waiting, out);
+            let mut filters = [with_options(&[][..], qos); LIST_FILTERS];
+            let op = match subscribe_filters(r, t, qos, &mut filters, with_options) {
+                Ok(filters) => Op::SubscribeV5 {
+                    filters,
+                    properties: props,
+                },
+                Err(e) => return fail(out, e),
+            };
+            return run_request(engine, io, op, waiting, out);
         }
         _ => Op::Resubscribe,
     };
-    run_request(engine, io, r, op, waiting, out)
+    #[cfg(not(feature = "v5"))]
+    let op = match r.kind {
+        _ if (r.no_local, r.retain_as_published, r.retain_handling) != (0, 0, 0) => {
+            return fail(out, umqtt_core::ArgError::PropertiesNeedV5.into())
+        }
+        REQ_PUBLISH => Op::Publish {
+            topic: t,
+            payload: m,
+            qos,
+            retain,
+        },
+        REQ_UNSUBSCRIBE => Op::Unsubscribe(t),
+        REQ_SUBSCRIBE | REQ_SUBSCRIBE_LIST => {
+            let mut filters = [(&[][..], qos); LIST_FILTERS];
+            let op = match subscribe_filters(r, t, qos, &mut filters, |f, q| (f, q)) {
+                Ok(filters) => Op::SubscribeAll(filters),
+                Err(e) => return fail(out, e),
+            };
+            return run_request(engine, io, op, waiting, out);
+        }
+        _ => Op::Resubscribe,
+    };
+    run_request(engine, io, op, waiting, out)
 }
 
 /// One round of `op` on the glue's stream `io`: the rest of [`umqtt_request`].
 fn run_request(
     engine: &mut Engine,
     io: *mut c_void,
-    r: &ReqArgs,
     op: Op<'_>,
     waiting: &mut u32,
     out: &mut Out,
 ) -> i32 {
-    let v5 = engine.client.protocol() == ProtocolVersion::V5;
     let id = u16::try_from(*waiting).ok().and_then(PacketId::new);
     let mut req = Request::resume(op, id);
     let (client, mut host) = engine.split(io);
@@ -425,18 +424,29 @@ fn run_request(
     let st = report(out, res).unwrap_or_else(|| done(client, out));
     if let Some(e) = err {
         v5::with_reason(out, client, &e);
-    } else if st == ST_OK && v5 && (r.kind == REQ_UNSUBSCRIBE || r.kind == REQ_PUBLISH && r.qos > 0)
-    {
+    } else if let (ST_OK, Some(code)) = (st, v5::reply_code(client, &req)) {
         // The call returns the reason code of its ack.
-        out.value = v5::ack_code(client);
+        out.value = code;
         out.reason = 1;
     }
     *waiting = req.waiting().map_or(0, |i| u32::from(i.get()));
     st
 }
 
-/// The (filter, QoS) pairs of a subscribe() with a list; their number.
-fn list_filters(r: &ReqArgs, into: &mut [(&[u8], QoS); LIST_FILTERS]) -> Result<usize, Error> {
+/// The filters of a subscribe(), one (`t`, `qos`) or the list's, each
+/// made by `make` into `into`.
+fn subscribe_filters<'a, T: Copy>(
+    r: &ReqArgs,
+    t: &'a [u8],
+    qos: QoS,
+    into: &'a mut [T; LIST_FILTERS],
+    make: impl Fn(&'a [u8], QoS) -> T,
+) -> Result<&'a [T], Error> {
+    if r.kind != REQ_SUBSCRIBE_LIST {
+        let one = into.get_mut(..1).unwrap_or_default();
+        one.fill(make(t, qos));
+        return Ok(one);
+    }
     if r.n_filters > LIST_FILTERS {
         return Err(umqtt_core::ArgError::TooManyFilters.into());
     }
@@ -444,9 +454,9 @@ fn list_filters(r: &ReqArgs, into: &mut [(&[u8], QoS); LIST_FILTERS]) -> Result<
     let list: &[Filter] = unsafe { core::slice::from_raw_parts(r.filters, r.n_filters) };
     for (slot, f) in into.iter_mut().zip(list) {
         // SAFETY: as above.
-        *slot = (unsafe { f.topic.as_slice() }, qos(f.qos)?);
+        *slot = make(unsafe { f.topic.as_slice() }, crate::qos(f.qos)?);
     }
-    Ok(list.len())
+    Ok(into.get(..list.len()).unwrap_or_default())
 }
 
 /// The codes of the last SUBACK (or MQTT 5 UNSUBACK), at most `cap` into
@@ -586,18 +596,15 @@ pub unsafe extern "C" fn umqtt_disconnect(
         Err(e) => return fail(out, e),
     };
     let (client, mut host) = engine.split(io);
-    let r = match v5 {
-        #[cfg(feature = "v5")]
-        true => {
-            let ctx = umqtt_core::codec::v5::Context::Disconnect;
-            // SAFETY: the glue's encoding, alive for the call.
-            unsafe { v5::properties(properties, ctx) }
-                .and_then(|props| client.disconnect_v5(&mut host, code, props))
-        }
-        _ => client.disconnect(&mut host),
-    };
+    // SAFETY: the glue's encoding, alive for the call.
+    #[cfg(feature = "v5")]
+    let r = unsafe { v5::properties(properties, umqtt_core::codec::v5::Context::Disconnect) }
+        .and_then(|props| client.disconnect_v5(&mut host, code, props));
     #[cfg(not(feature = "v5"))]
-    let _ = (properties, code);
+    let r = {
+        let _ = (properties, code);
+        client.disconnect(&mut host)
+    };
     // On a WebSocket: the closing handshake's first frame (status 1000).
     #[cfg(feature = "ws")]
     let r = r.and_then(|()| match host.link {

@@ -13,7 +13,7 @@ use {
     crate::ffi::{Bytes, ConnectArgs},
     crate::Engine,
     umqtt_core::codec::v5::{self, Context, Flat, Properties, Role},
-    umqtt_core::Error,
+    umqtt_core::{Error, ProtocolVersion},
 };
 
 /// Encode `n` properties for a packet of context `ctx` (the core's
@@ -167,15 +167,16 @@ pub(crate) fn with_reason(out: &mut Out, client: &Core, e: &Error) {
 #[cfg(not(feature = "v5"))]
 pub(crate) fn with_reason(_: &mut Out, _: &Core, _: &umqtt_core::Error) {}
 
-/// The reason code of the ack an MQTT 5 request completed on.
+/// What the call of the request just completed returns (the core's
+/// `reply_code`: an MQTT 5 ack's reason code), if anything.
 #[cfg(feature = "v5")]
-pub(crate) fn ack_code(client: &Core) -> u32 {
-    u32::from(client.last_reason_code())
+pub(crate) fn reply_code(client: &Core, req: &umqtt_core::client::Request<'_>) -> Option<u32> {
+    client.reply_code(req).map(u32::from)
 }
 
 #[cfg(not(feature = "v5"))]
-pub(crate) fn ack_code(_: &Core) -> u32 {
-    0
+pub(crate) fn reply_code(_: &Core, _: &umqtt_core::client::Request<'_>) -> Option<u32> {
+    None
 }
 
 /// The properties the glue encoded (`umqtt_props_encode`) for `ctx`.
@@ -192,12 +193,16 @@ pub(crate) unsafe fn properties<'a>(b: Bytes, ctx: Context) -> Result<Properties
     )?)
 }
 
-/// The MQTT 5 CONNECT of the glue's arguments.
+/// The CONNECT of the glue's arguments, for either protocol (the core
+/// makes the 3.1.1 one of it: `Connect::for_protocol`), checked.
 ///
 /// # Safety
 /// The buffers in `a` must stay valid for `'a`.
 #[cfg(feature = "v5")]
-pub(crate) unsafe fn connect_packet<'a>(a: &ConnectArgs) -> Result<v5::Connect<'a>, Error> {
+pub(crate) unsafe fn connect_packet<'a>(
+    a: &ConnectArgs,
+) -> Result<(ProtocolVersion, v5::Connect<'a>), Error> {
+    let protocol = umqtt_core::args::protocol(a.protocol.into())?;
     let keepalive = umqtt_core::args::keepalive(a.keepalive)?;
     let will = if a.has_will != 0 {
         // SAFETY: guaranteed by the caller.
@@ -225,7 +230,7 @@ pub(crate) unsafe fn connect_packet<'a>(a: &ConnectArgs) -> Result<v5::Connect<'
             properties: properties(a.properties, Context::Connect)?,
         }
     };
-    c.encoded_len().map(|_| c)
+    c.encoded_len_for(protocol).map(|_| (protocol, c))
 }
 
 /// The application's answer to an AUTH challenge (`glue_auth`).

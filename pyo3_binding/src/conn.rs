@@ -17,11 +17,10 @@ use std::time::Instant;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
 use umqtt_core::codec::v5::{self as codec5, Context, PropertyId, SubOptions};
-use umqtt_core::codec::{Connect, Will};
 use umqtt_core::connection::{ack_error, Connection, Event};
 use umqtt_core::session::{Config, State};
 use umqtt_core::subscriptions::Subscriptions;
-use umqtt_core::{args, ArgError, Error, PacketId, ProtocolVersion, QoS};
+use umqtt_core::{args, ArgError, Error, PacketId, ProtocolVersion};
 
 use crate::buf::{VecBuf, MAX_PACKET};
 use crate::convert::{
@@ -144,40 +143,27 @@ impl Conn {
             }
             None => None,
         };
-        let now = self.now();
-        if self.v5 {
-            let c = codec5::Connect {
-                client_id: client_id.as_bytes(),
-                keepalive,
-                clean_start: clean_session,
-                username: user.as_ref().map(|u| u.as_bytes()),
-                password: password.as_ref().map(|p| p.as_bytes()),
-                will: will.as_ref().map(|(t, m, q, r, p)| codec5::Will {
-                    topic: t.as_bytes(),
-                    payload: m.as_bytes(),
-                    qos: *q,
-                    retain: *r,
-                    properties: p.get(),
-                }),
-                properties: props.get(),
-            };
-            return self.core.connect_v5(&c, now).map_err(err);
-        }
-        let c = Connect {
-            protocol: ProtocolVersion::V311,
+        let c = codec5::Connect {
             client_id: client_id.as_bytes(),
             keepalive,
-            clean_session,
+            clean_start: clean_session,
             username: user.as_ref().map(|u| u.as_bytes()),
             password: password.as_ref().map(|p| p.as_bytes()),
-            will: will.as_ref().map(|(t, m, q, r, _)| Will {
+            will: will.as_ref().map(|(t, m, q, r, p)| codec5::Will {
                 topic: t.as_bytes(),
-                message: m.as_bytes(),
+                payload: m.as_bytes(),
                 qos: *q,
                 retain: *r,
+                properties: p.get(),
             }),
+            properties: props.get(),
         };
-        self.core.connect(&c, now).map_err(err)
+        let protocol = match self.v5 {
+            true => ProtocolVersion::V5,
+            false => ProtocolVersion::V311,
+        };
+        let now = self.now();
+        self.core.connect_as(protocol, &c, now).map_err(err)
     }
 
     /// The CONNACK's properties (a dict; `{}` on 3.1.1).
@@ -218,14 +204,11 @@ impl Conn {
         );
         let now = self.now();
         let (topic, msg) = (topic.as_bytes(), msg.as_bytes());
-        let r = if self.v5 {
-            let p = from_py(properties, Context::Publish, true)?;
-            self.core.publish_v5(topic, msg, qos, retain, p.get(), now)
-        } else {
-            from_py(properties, Context::Publish, false)?;
-            self.core.publish(topic, msg, qos, retain, now)
-        };
-        r.map(pid).map_err(err)
+        let p = from_py(properties, Context::Publish, self.v5)?;
+        self.core
+            .publish_v5(topic, msg, qos, retain, p.get(), now)
+            .map(pid)
+            .map_err(err)
     }
 
     /// Queue a SUBSCRIBE of one filter, or of a list of `(filter, qos)`
@@ -242,29 +225,26 @@ impl Conn {
         properties: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<u16> {
         let (no_local, retain_as_published, retain_handling) =
-            to_sub_options(self.v5, no_local, retain_as_published, retain_handling)?;
+            to_sub_options(no_local, retain_as_published, retain_handling)?;
         let (owned, _) = to_filters(topic, Some(qos))?;
-        let filters: Vec<(&[u8], QoS)> = owned.iter().map(|(f, q)| (f.as_bytes(), *q)).collect();
         let p = from_py(properties, Context::Subscribe, self.v5)?;
         let now = self.now();
-        let r = if self.v5 {
-            let with: Vec<_> = filters
-                .iter()
-                .map(|&(f, qos)| {
-                    let o = SubOptions {
-                        qos,
-                        no_local,
-                        retain_as_published,
-                        retain_handling,
-                    };
-                    (f, o)
-                })
-                .collect();
-            self.core.subscribe_v5(&with, p.get(), now)
-        } else {
-            self.core.subscribe(&filters, now)
-        };
-        r.map(|p| p.get()).map_err(err)
+        let with: Vec<_> = owned
+            .iter()
+            .map(|(f, qos)| {
+                let o = SubOptions {
+                    qos: *qos,
+                    no_local,
+                    retain_as_published,
+                    retain_handling,
+                };
+                (f.as_bytes(), o)
+            })
+            .collect();
+        self.core
+            .subscribe_v5(&with, p.get(), now)
+            .map(|p| p.get())
+            .map_err(err)
     }
 
     /// Queue an UNSUBSCRIBE of one filter; returns its packet id.
@@ -277,12 +257,10 @@ impl Conn {
         let topic = to_bytes(topic, "topic")?;
         let p = from_py(properties, Context::Unsubscribe, self.v5)?;
         let now = self.now();
-        let r = if self.v5 {
-            self.core.unsubscribe_v5(&[topic.as_bytes()], p.get(), now)
-        } else {
-            self.core.unsubscribe(&[topic.as_bytes()], now)
-        };
-        r.map(|p| p.get()).map_err(err)
+        self.core
+            .unsubscribe_v5(&[topic.as_bytes()], p.get(), now)
+            .map(|p| p.get())
+            .map_err(err)
     }
 
     fn ping(&mut self) -> PyResult<()> {
@@ -301,11 +279,7 @@ impl Conn {
         let reason = reason.map_or(Ok(0), |r| to_reason(r, self.v5))?;
         let p = from_py(properties, Context::Disconnect, self.v5)?;
         let now = self.now();
-        if self.v5 {
-            self.core.disconnect_v5(reason, p.get(), now).map_err(err)
-        } else {
-            self.core.disconnect(now).map_err(err)
-        }
+        self.core.disconnect_v5(reason, p.get(), now).map_err(err)
     }
 
     /// Everything to write now (taken: write it all), or None.

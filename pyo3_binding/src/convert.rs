@@ -96,10 +96,9 @@ fn core_int<T>(
 
 /// subscribe()'s MQTT 5 options `(no_local, retain_as_published,
 /// retain_handling)`: the flags by truth value, `retain_handling` an int
-/// (None: the defaults). Any of them on a 3.1.1 client (`v5` false) is
-/// the core's `PropertiesNeedV5`, else the core checks the range.
+/// (None: the defaults) in the core's range. On a 3.1.1 client the core
+/// refuses any but the defaults when the SUBSCRIBE is made.
 pub fn to_sub_options(
-    v5: bool,
     no_local: Option<&Bound<'_, PyAny>>,
     retain_as_published: Option<&Bound<'_, PyAny>>,
     retain_handling: Option<&Bound<'_, PyAny>>,
@@ -110,12 +109,6 @@ pub fn to_sub_options(
         Some(o) if !o.is_none() => core_int(o, "retain_handling", Ok)?,
         _ => 0,
     };
-    if !v5 && (nl || rap || rh != 0) {
-        return Err(to_pyerr(
-            umqtt_core::ArgError::PropertiesNeedV5.into(),
-            None,
-        ));
-    }
     let rh = args::retain_handling(rh).map_err(|e| to_pyerr(e, None))?;
     Ok((nl, rap, rh))
 }

@@ -131,11 +131,19 @@ impl MQTTClient {
     /// after a reconnect), delivering messages meanwhile. With `rc`,
     /// automatic reconnect applies; without (reconnect() itself), every
     /// failure is raised.
-    pub(crate) fn perform(slf: &Bound<'_, Self>, mut req: Request<'_>, rc: bool) -> PyResult<()> {
+    /// Returns what the call returns (core `Client::reply_code`).
+    pub(crate) fn perform(
+        slf: &Bound<'_, Self>,
+        mut req: Request<'_>,
+        rc: bool,
+    ) -> PyResult<Option<u8>> {
         let py = slf.py();
+        let mut reply = None;
         loop {
             let f = |core: &mut Core, host: &mut PyHost<'_, '_>| {
-                run_step(py, core, host, &mut Drive::Request(&mut req))
+                let step = run_step(py, core, host, &mut Drive::Request(&mut req))?;
+                reply = core.reply_code(&req);
+                Ok(step)
             };
             let r = if rc {
                 Self::attempt(slf, f)?
@@ -144,7 +152,7 @@ impl MQTTClient {
             };
             match r {
                 Attempt::Done(Step::Message(t, m, _, meta)) => Self::deliver(slf, t, m, meta)?,
-                Attempt::Done(_) => return Ok(()),
+                Attempt::Done(_) => return Ok(reply),
                 Attempt::Lost => Self::recover(slf)?,
             }
         }

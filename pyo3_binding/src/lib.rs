@@ -9,7 +9,7 @@
 use std::time::Instant;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyList, PyTuple};
+use pyo3::types::{PyBool, PyDict, PyTuple};
 use pyo3::{intern, PyTraverseError, PyVisit};
 use umqtt_core::client::{Client, Op, Request, WaitFor, DEFAULT_TIMEOUT_MS};
 use umqtt_core::codec::v5::Context;
@@ -407,7 +407,7 @@ impl MQTTClient {
             )
         };
         let params = ConnectParams::read(py, &*Self::guard(slf)?)?;
-        let (v5, props, will_props) = {
+        let (protocol, props, will_props) = {
             let mut t = Self::guard(slf)?;
             if let Some(p) = &properties {
                 t.connect_properties = p.clone().unbind();
@@ -416,17 +416,13 @@ impl MQTTClient {
             let props = v5::connect_properties(py, &t)?;
             let props = v5::from_py(Some(&props), Context::Connect, v5)?;
             let will = v5::from_py(Some(t.lw_properties.bind(py)), Context::Will, v5)?;
-            (v5, props, will)
+            let protocol = ProtocolVersion::from_level(t.protocol);
+            (protocol.unwrap_or(ProtocolVersion::V311), props, will)
         };
-        let c = params.packet(clean_session);
-        let c5 = params.packet_v5(clean_session, props.get(), will_props.get());
+        let c5 = params.packet(clean_session, props.get(), will_props.get());
         // Bad arguments (client id, will topic, ...) fail before any I/O.
-        if v5 {
-            c5.encoded_len()
-        } else {
-            c.encoded_len()
-        }
-        .map_err(|e| to_pyerr(e, None))?;
+        c5.encoded_len_for(protocol)
+            .map_err(|e| to_pyerr(e, None))?;
         // A reconnect replaces the socket; do not leak the old one.
         close_quietly(&old);
         Self::guard(slf)?.sock = py.None();
@@ -465,8 +461,7 @@ impl MQTTClient {
             Some(f) => core.connect_v5_auth(host, &c5, timeout_ms, |data, answer| {
                 v5::answer_challenge(py, f, data, answer, &challenge_err)
             }),
-            None if v5 => core.connect_v5(host, &c5, timeout_ms),
-            None => core.connect(host, &c, timeout_ms),
+            None => core.connect_as(host, protocol, &c5, timeout_ms),
         })
         .map_err(|e| challenge_err.take().unwrap_or(e));
         if present.is_err() {
@@ -502,11 +497,7 @@ impl MQTTClient {
         };
         let r = if connected && !sock.is_none() {
             Self::with_core(slf, |core, host| {
-                if v5 {
-                    core.disconnect_v5(host, reason, props.get())?;
-                } else {
-                    core.disconnect(host)?;
-                }
+                core.disconnect_v5(host, reason, props.get())?;
                 host.ws_close()
             })
         } else {
@@ -544,27 +535,16 @@ impl MQTTClient {
         let msg = to_bytes(msg, "msg")?;
         let qos = qos.map_or(Ok(QoS::AtMostOnce), to_qos)?;
         let retain = retain.map_or(Ok(false), |r| r.is_truthy())?;
-        let (topic, payload) = (topic.as_bytes(), msg.as_bytes());
-        if Self::guard(slf)?.protocol != 5 {
-            v5::from_py(properties, Context::Publish, false)?;
-            let op = Op::Publish {
-                topic,
-                payload,
-                qos,
-                retain,
-            };
-            return Self::perform(slf, Request::new(op), true).map(|()| None);
-        }
-        let props = v5::from_py(properties, Context::Publish, true)?;
+        let v5 = Self::guard(slf)?.protocol == 5;
+        let props = v5::from_py(properties, Context::Publish, v5)?;
         let op = Op::PublishV5 {
-            topic,
-            payload,
+            topic: topic.as_bytes(),
+            payload: msg.as_bytes(),
             qos,
             retain,
             properties: props.get(),
         };
-        Self::perform(slf, Request::new(op), true)?;
-        Ok((qos != QoS::AtMostOnce).then(|| Self::reason_code(slf)))
+        Self::perform(slf, Request::new(op), true)
     }
 
     /// Subscribe to a topic filter and wait for SUBACK. Needs a callback
@@ -589,30 +569,14 @@ impl MQTTClient {
         if Self::guard(slf)?.cb.is_none(slf.py()) {
             return Err(to_pyerr(ArgError::NoCallback.into(), None));
         }
-        let v5 = Self::guard(slf)?.protocol == 5;
         let (no_local, retain_as_published, retain_handling) =
-            to_sub_options(v5, no_local, retain_as_published, retain_handling)?;
+            to_sub_options(no_local, retain_as_published, retain_handling)?;
         let options = v5::SubscribeOptions {
             no_local,
             retain_as_published,
             retain_handling,
         };
-        if v5 || topic.is_instance_of::<PyList>() {
-            return v5::subscribe(slf, topic, qos, options, properties);
-        }
-        v5::from_py(properties, Context::Subscribe, false)?;
-        let topic = to_bytes(topic, "topic")?;
-        let qos = qos.map_or(Ok(QoS::AtMostOnce), to_qos)?;
-        Self::perform(
-            slf,
-            Request::new(Op::Subscribe(topic.as_bytes(), qos)),
-            true,
-        )?;
-        // A refusal was the core's SubscribeRefused. No code only when a
-        // nested subscribe() from a callback replaced the codes: the granted
-        // QoS is unknown, report the requested one.
-        let code = Self::with_core(slf, |core, _| Ok(core.last_suback().first().copied()))?;
-        Ok(int(slf.py(), u16::from(code.unwrap_or(qos as u8))).unbind())
+        v5::subscribe(slf, topic, qos, options, properties)
     }
 
     /// Unsubscribe from a topic filter and wait for UNSUBACK. MQTT 5:
@@ -627,17 +591,12 @@ impl MQTTClient {
         let topic = to_bytes(topic, "topic")?;
         let v5 = Self::guard(slf)?.protocol == 5;
         let props = v5::from_py(properties, Context::Unsubscribe, v5)?;
-        if !v5 {
-            let op = Op::Unsubscribe(topic.as_bytes());
-            return Self::perform(slf, Request::new(op), true).map(|()| None);
-        }
         let filters = [topic.as_bytes()];
         let op = Op::UnsubscribeV5 {
             filters: &filters,
             properties: props.get(),
         };
-        Self::perform(slf, Request::new(op), true)?;
-        Ok(Some(Self::reason_code(slf)))
+        Self::perform(slf, Request::new(op), true)
     }
 
     /// Process one packet from the broker, blocking as the socket is

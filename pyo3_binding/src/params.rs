@@ -4,8 +4,7 @@
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use umqtt_core::codec::v5::{self, Properties};
-use umqtt_core::codec::{Connect, Will};
-use umqtt_core::{ProtocolVersion, QoS};
+use umqtt_core::QoS;
 
 use crate::convert::{to_bytes, to_keepalive, to_opt_bytes, to_qos};
 use crate::MQTTClient;
@@ -42,28 +41,12 @@ impl<'py> ConnectParams<'py> {
             will,
         })
     }
-
-    pub fn packet(&self, clean_session: bool) -> Connect<'_> {
-        Connect {
-            protocol: ProtocolVersion::V311,
-            client_id: self.client_id.as_bytes(),
-            keepalive: self.keepalive,
-            clean_session,
-            username: self.user.as_ref().map(|u| u.as_bytes()),
-            password: self.pswd.as_ref().map(|p| p.as_bytes()),
-            will: self.will.as_ref().map(|(topic, msg, qos, retain)| Will {
-                topic: topic.as_bytes(),
-                message: msg.as_bytes(),
-                qos: *qos,
-                retain: *retain,
-            }),
-        }
-    }
 }
 
 impl ConnectParams<'_> {
-    /// The MQTT 5 CONNECT: `clean_start` is `connect(clean_session=...)`.
-    pub fn packet_v5<'a>(
+    /// The CONNECT for both protocols (the core makes the 3.1.1 one of it,
+    /// `Connect::for_protocol`): `clean_start` is `connect(clean_session=...)`.
+    pub fn packet<'a>(
         &'a self,
         clean_start: bool,
         properties: Properties<'a>,

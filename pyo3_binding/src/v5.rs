@@ -187,10 +187,11 @@ impl SubscribeOptions {
     }
 }
 
-/// subscribe() with a list of `(filter, qos)` pairs (both protocols), or
-/// with MQTT 5 options and properties: one SUBSCRIBE. A list returns the
-/// list of codes without raising; a single filter its code (a refusal
-/// raises, as the core's request says).
+/// subscribe() of one filter or a list of `(filter, qos)` pairs, with the
+/// MQTT 5 options and properties (the core sends the 3.1.1 SUBSCRIBE on a
+/// 3.1.1 connection, and refuses what needs MQTT 5): one SUBSCRIBE. A list
+/// returns the list of codes without raising; a single filter its code (a
+/// refusal raises, as the core's request says).
 pub fn subscribe(
     slf: &Bound<'_, MQTTClient>,
     topic: &Bound<'_, PyAny>,
@@ -202,18 +203,13 @@ pub fn subscribe(
     let v5 = MQTTClient::guard(slf)?.protocol == 5;
     let props = from_py(properties, Context::Subscribe, v5)?;
     let (owned, list) = to_filters(topic, qos)?;
-    let plain: Vec<(&[u8], QoS)> = owned.iter().map(|(f, q)| (f.as_bytes(), *q)).collect();
-    let with_options: Vec<SubFilter<'_>> = plain
+    let with_options: Vec<SubFilter<'_>> = owned
         .iter()
-        .map(|&(f, q)| (f, options.with_qos(q)))
+        .map(|(f, q)| (f.as_bytes(), options.with_qos(*q)))
         .collect();
-    let op = if v5 {
-        Op::SubscribeV5 {
-            filters: &with_options,
-            properties: props.get(),
-        }
-    } else {
-        Op::SubscribeAll(&plain)
+    let op = Op::SubscribeV5 {
+        filters: &with_options,
+        properties: props.get(),
     };
     MQTTClient::perform(slf, Request::new(op), true)?;
     let codes: Vec<u8> = MQTTClient::guard(slf)?.core.last_suback().to_vec();
@@ -225,7 +221,7 @@ pub fn subscribe(
     let code = codes
         .first()
         .copied()
-        .unwrap_or(plain.first().map_or(0, |p| p.1 as u8));
+        .unwrap_or(owned.first().map_or(0, |p| p.1 as u8));
     Ok(code.into_pyobject(py)?.into_any().unbind())
 }
 
@@ -245,13 +241,6 @@ pub fn connected(slf: &Bound<'_, MQTTClient>) -> PyResult<()> {
         t.client_id = id;
     }
     Ok(())
-}
-
-impl MQTTClient {
-    /// The reason code of the acknowledgement the last request completed on.
-    pub(crate) fn reason_code(slf: &Bound<'_, Self>) -> u8 {
-        Self::guard(slf).map_or(0, |t| t.core.last_reason_code())
-    }
 }
 
 /// The third argument of a `set_callback(f, details=True)` callback.

@@ -212,3 +212,23 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
         }
     }
 }
+
+#[cfg(feature = "v5")]
+impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
+    Client<RB, TB, FB, INFLIGHT, SB>
+{
+    /// What the application's call of the request `req` just completed
+    /// returns: on MQTT 5 the reason code of the acknowledgement that
+    /// completed a QoS 1/2 publish or an unsubscribe (spec/PYAPI.md "MQTT
+    /// 5"); `None` on 3.1.1, where umqtt.simple's calls return nothing, and
+    /// for the other operations.
+    pub fn reply_code(&self, req: &Request<'_>) -> Option<u8> {
+        let acknowledged = match req.op {
+            Op::Publish { qos, .. } | Op::PublishV5 { qos, .. } => qos != QoS::AtMostOnce,
+            Op::Unsubscribe(_) | Op::UnsubscribeV5 { .. } => true,
+            _ => false,
+        };
+        (acknowledged && self.conn.protocol() == crate::ProtocolVersion::V5)
+            .then(|| self.conn.last_reason_code())
+    }
+}

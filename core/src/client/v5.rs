@@ -30,6 +30,21 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
         })
     }
 
+    /// [`Client::connect`] or [`Client::connect_v5`] by `protocol`, from one
+    /// description of the CONNECT (see [`Connect::for_protocol`]).
+    pub fn connect_as<H: Host>(
+        &mut self,
+        host: &mut H,
+        protocol: crate::ProtocolVersion,
+        c: &Connect<'_>,
+        timeout_ms: Option<u32>,
+    ) -> Result<bool, Error> {
+        match c.for_protocol(protocol)? {
+            Some(c311) => self.connect(host, &c311, timeout_ms),
+            None => self.connect_v5(host, c, timeout_ms),
+        }
+    }
+
     /// [`Client::connect_v5`] with enhanced authentication (the CONNECT
     /// names an `authentication_method`): `on_challenge(data, answer)`
     /// writes the answer to each AUTH challenge of the broker into

@@ -190,6 +190,20 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>
         self.start_connect(c.clean_start, |s, out| s.connect_v5(c, now, out))
     }
 
+    /// [`Connection::connect`] or [`Connection::connect_v5`] by `protocol`,
+    /// from one description of the CONNECT (see [`v5::Connect::for_protocol`]).
+    pub fn connect_as(
+        &mut self,
+        protocol: crate::ProtocolVersion,
+        c: &v5::Connect<'_>,
+        now: u64,
+    ) -> Result<(), Error> {
+        match c.for_protocol(protocol)? {
+            Some(c311) => self.connect(&c311, now),
+            None => self.connect_v5(c, now),
+        }
+    }
+
     /// [`Connection::publish`] with MQTT 5 properties; see
     /// [`crate::session::Session::publish_v5`] for what the broker's limits refuse. The
     /// message's outcome: [`Connection::last_outcome`] at its

@@ -135,8 +135,9 @@ impl<const INFLIGHT: usize> Session<INFLIGHT> {
     }
 
     /// An MQTT 5 SUBSCRIBE: filters with their options, and properties
-    /// (`subscription_identifier`, `user_property`). MQTT 5 only
-    /// (`PropertiesNeedV5`).
+    /// (`subscription_identifier`, `user_property`). On a 3.1.1 connection
+    /// the 3.1.1 SUBSCRIBE of the filters' QoS, if the options are the
+    /// defaults and there are no properties (else `PropertiesNeedV5`).
     pub fn subscribe_v5(
         &mut self,
         filters: &[SubFilter<'_>],
@@ -144,6 +145,19 @@ impl<const INFLIGHT: usize> Session<INFLIGHT> {
         now_ms: u64,
         out: &mut [u8],
     ) -> Result<(usize, PacketId), Error> {
+        if !self.is_v5() {
+            self.require_connected()?;
+            let mut plain: heapless::Vec<(&[u8], QoS), QOS_FILTERS> = heapless::Vec::new();
+            for &(f, o) in filters {
+                if !properties.is_empty() || o != SubOptions::qos(o.qos) {
+                    return Err(ArgError::PropertiesNeedV5.into());
+                }
+                plain
+                    .push((f, o.qos))
+                    .map_err(|_| ArgError::TooManyFilters)?;
+            }
+            return self.subscribe(&plain, now_ms, out);
+        }
         let limits = self.check_request(filters.len())?;
         let awaiting = Awaiting::SubAck {
             filters: filters.len(),
@@ -162,9 +176,6 @@ impl<const INFLIGHT: usize> Session<INFLIGHT> {
     /// A v5 SUBSCRIBE / UNSUBSCRIBE with `filters` filters may be encoded:
     /// the broker's limits to check it against.
     fn check_request(&self, filters: usize) -> Result<ServerLimits, Error> {
-        if !self.is_v5() {
-            return Err(ArgError::PropertiesNeedV5.into());
-        }
         if filters == 0 {
             return Err(ArgError::NoFilters.into());
         }
@@ -186,7 +197,9 @@ impl<const INFLIGHT: usize> Session<INFLIGHT> {
         self.subscribe_v5(&list, Properties::EMPTY, now_ms, out)
     }
 
-    /// An MQTT 5 UNSUBSCRIBE with properties (`user_property`).
+    /// An MQTT 5 UNSUBSCRIBE with properties (`user_property`); on a 3.1.1
+    /// connection the 3.1.1 UNSUBSCRIBE if there are none (else
+    /// `PropertiesNeedV5`).
     pub fn unsubscribe_v5(
         &mut self,
         filters: &[&[u8]],
@@ -194,6 +207,13 @@ impl<const INFLIGHT: usize> Session<INFLIGHT> {
         now_ms: u64,
         out: &mut [u8],
     ) -> Result<(usize, PacketId), Error> {
+        if !self.is_v5() {
+            self.require_connected()?;
+            if !properties.is_empty() {
+                return Err(ArgError::PropertiesNeedV5.into());
+            }
+            return self.unsubscribe(filters, now_ms, out);
+        }
         let limits = self.check_request(filters.len())?;
         self.request(Awaiting::UnsubAck, now_ms, out, |packet_id, out| {
             let u = v5::Unsubscribe {
@@ -208,7 +228,9 @@ impl<const INFLIGHT: usize> Session<INFLIGHT> {
 
     /// An MQTT 5 DISCONNECT with a reason (0x04: publish the will) and
     /// properties (`session_expiry_interval`, `reason_string`,
-    /// `user_property`); state -> Disconnected (session state kept).
+    /// `user_property`); state -> Disconnected (session state kept). On a
+    /// 3.1.1 connection the 3.1.1 DISCONNECT if the reason is 0 and there
+    /// are no properties (else `PropertiesNeedV5`).
     pub fn disconnect_v5(
         &mut self,
         reason_code: u8,
@@ -216,7 +238,10 @@ impl<const INFLIGHT: usize> Session<INFLIGHT> {
         out: &mut [u8],
     ) -> Result<usize, Error> {
         if !self.is_v5() {
-            return Err(ArgError::PropertiesNeedV5.into());
+            if reason_code != 0 || !properties.is_empty() {
+                return Err(ArgError::PropertiesNeedV5.into());
+            }
+            return self.disconnect(out);
         }
         let len = v5::Disconnect {
             reason_code,

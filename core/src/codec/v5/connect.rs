@@ -47,6 +47,48 @@ pub struct Connect<'a> {
     pub properties: Properties<'a>,
 }
 
+impl<'a> Connect<'a> {
+    /// The CONNECT of these arguments for `protocol`: this one on MQTT 5;
+    /// on 3.1.1 the 3.1.1 CONNECT (`clean_start` is its clean session), if
+    /// neither it nor the will has properties (else `PropertiesNeedV5`).
+    /// So that a binding describes a CONNECT once for both protocols.
+    pub fn for_protocol(
+        &self,
+        protocol: crate::ProtocolVersion,
+    ) -> Result<Option<crate::codec::Connect<'a>>, Error> {
+        if protocol == crate::ProtocolVersion::V5 {
+            return Ok(None);
+        }
+        let will_props = self.will.is_some_and(|w| !w.properties.is_empty());
+        if !self.properties.is_empty() || will_props {
+            return Err(ArgError::PropertiesNeedV5.into());
+        }
+        Ok(Some(crate::codec::Connect {
+            protocol,
+            client_id: self.client_id,
+            keepalive: self.keepalive,
+            clean_session: self.clean_start,
+            username: self.username,
+            password: self.password,
+            will: self.will.map(|w| crate::codec::Will {
+                topic: w.topic,
+                message: w.payload,
+                qos: w.qos,
+                retain: w.retain,
+            }),
+        }))
+    }
+
+    /// Its encoded length as `protocol`'s CONNECT ([`Self::for_protocol`]):
+    /// checks every argument before anything is sent.
+    pub fn encoded_len_for(&self, protocol: crate::ProtocolVersion) -> Result<usize, Error> {
+        match self.for_protocol(protocol)? {
+            Some(c) => c.encoded_len(),
+            None => self.encoded_len(),
+        }
+    }
+}
+
 impl Connect<'_> {
     fn remaining_len(&self) -> Result<usize, Error> {
         check_utf8(self.client_id)?;
