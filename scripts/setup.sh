@@ -59,6 +59,10 @@ fi
 
 # --- 5. MicroPython native module -------------------------------------------------
 step "Build the MicroPython native module (mpy_module/build.sh)"
+# cbindgen writes the glue's C header from the Rust side (mpy_module/cbindgen.toml).
+if ! command -v cbindgen > /dev/null; then
+    cargo install --locked -j "${CARGO_BUILD_JOBS:-2}" cbindgen@0.29.4
+fi
 if [ -f mpy_module/build.sh ]; then
     CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}" bash mpy_module/build.sh
 else

@@ -5,7 +5,12 @@
 #include "py/dynruntime.h"
 #include "py/smallint.h"
 #include "py/stream.h"
+// The Rust boundary (structs, constants, entry points), generated from
+// src/ by cbindgen (build.sh, cbindgen.toml).
 #include "umqtt_ffi.h"
+
+// Glue only: the connection failed and reconnect() brought it back.
+#define ST_RECONNECTED (-2)
 
 // Catching exceptions. The firmware's nlr_buf_t layout depends on its port
 // (registers, or a jmp_buf with MICROPY_NLR_SETJMP, plus pystack): prev and

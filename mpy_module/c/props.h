@@ -1,7 +1,8 @@
 // MQTT 5 properties as items between MicroPython objects and the Rust
 // encoders, shared by c/v5.c (simple.mpy) and conn/conn_glue.c
-// (_conn5.mpy): the item layout (umqtt_prop_t, mirrored by PropItem in
-// src/ffi.rs and conn/src/lib.rs), a Python value into an item, an item's
+// (_conn5.mpy): a Python value into an item (umqtt_prop_t, PropItem of
+// src/ffi.rs and conn/src/lib.rs, in the header cbindgen generates from
+// each, which includes this file or is included before it), an item's
 // value as a Python object. Every rule is the core's: an item only says
 // what Python type the value had.
 #ifndef UMQTT_PROPS_H
@@ -10,10 +11,6 @@
 #include "py/dynruntime.h"
 #include "py/smallint.h"
 
-typedef struct {
-    const uint8_t *ptr;
-    size_t len;
-} umqtt_bytes_t;
 
 // Packet contexts of the encoders (the core's Context numbering).
 #define CTX_CONNECT 0
@@ -30,16 +27,6 @@ typedef struct {
 #define PROP_PAIR 3
 #define PROP_OTHER 4
 
-// A property: name and value by kind (num, a, or the pair a, b); list: the
-// dict keeps it in a list (user_property, subscription_identifier).
-typedef struct {
-    umqtt_bytes_t name;
-    umqtt_bytes_t a;
-    umqtt_bytes_t b;
-    int64_t num;
-    int32_t kind;
-    int32_t list;
-} umqtt_prop_t;
 
 // The bytes of a str or buffer object.
 static inline umqtt_bytes_t prop_bytes(mp_obj_t o) {

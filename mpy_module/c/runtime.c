@@ -115,7 +115,7 @@ void glue_user_timeout(void *io) {
     ((engine_t *)io)->user_timeout = 1;
 }
 
-int glue_sock_mode(void *io) {
+int32_t glue_sock_mode(void *io) {
     engine_t *e = io;
     return e->mode > 0x7fffffff ? 0x7fffffff : (int)e->mode;
 }
@@ -131,7 +131,7 @@ static int stream_result(io_call_t *c, size_t *n) {
     return 0;
 }
 
-int glue_read(void *io, uint8_t *buf, size_t len, size_t *n) {
+int32_t glue_read(void *io, uint8_t *buf, size_t len, size_t *n) {
     io_call_t c = { .e = io, .buf = buf, .len = len };
     if (protect(io, read_thunk, &c) != 0) {
         return GLUE_EXC;
@@ -139,7 +139,7 @@ int glue_read(void *io, uint8_t *buf, size_t len, size_t *n) {
     return stream_result(&c, n);
 }
 
-int glue_write(void *io, const uint8_t *buf, size_t len, size_t *n) {
+int32_t glue_write(void *io, const uint8_t *buf, size_t len, size_t *n) {
     io_call_t c = { .e = io, .buf = (void *)buf, .len = len };
     if (protect(io, write_thunk, &c) != 0) {
         return GLUE_EXC;
@@ -147,7 +147,7 @@ int glue_write(void *io, const uint8_t *buf, size_t len, size_t *n) {
     return stream_result(&c, n);
 }
 
-int glue_poll(void *io, uint32_t events, int32_t timeout_ms, uint32_t *ready) {
+int32_t glue_poll(void *io, uint32_t events, int32_t timeout_ms, uint32_t *ready) {
     engine_t *e = io;
     io_call_t c = { .e = e, .events = events, .timeout = timeout_ms };
     const mp_uint_t any = events | MP_STREAM_POLL_ERR | MP_STREAM_POLL_HUP;
@@ -183,12 +183,12 @@ static void random_thunk(void *arg) {
 
 // os.urandom(len) into buf: the WebSocket nonce and masks (the unix port
 // and the boards' ports all have it).
-int glue_random(void *io, uint8_t *buf, size_t len) {
+int32_t glue_random(void *io, uint8_t *buf, size_t len) {
     io_call_t c = { .e = io, .buf = buf, .len = len };
     return protect(io, random_thunk, &c);
 }
 
-void *glue_realloc(void *ptr, size_t len) {
+uint8_t *glue_realloc(uint8_t *ptr, size_t len) {
     if (len == 0) {
         m_free(ptr);
         return NULL;

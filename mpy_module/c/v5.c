@@ -92,7 +92,7 @@ static void auth_thunk(void *arg) {
 // The application's answer to an AUTH challenge (Rust: ffi::glue_auth):
 // 0, GLUE_EXC (its exception is raised after Rust returned) or 1 (longer
 // than cap; its length in *n).
-int glue_auth(void *io, const uint8_t *data, size_t len, uint8_t *answer, size_t cap, size_t *n) {
+int32_t glue_auth(void *io, const uint8_t *data, size_t len, uint8_t *answer, size_t cap, size_t *n) {
     engine_t *e = io;
     auth_call_t c = { .e = e, .data = data, .len = len, .answer = answer, .cap = cap };
     if (protect(e, auth_thunk, &c) != 0) {

@@ -9,7 +9,6 @@
 // property dicts through ../c/props.h, shared with simple.mpy's c/v5.c).
 #include "py/dynruntime.h"
 #include "py/smallint.h"
-#include "../c/props.h"
 #include "../c/exc.h"
 #include "../c/convert.h"
 
@@ -17,60 +16,11 @@
 #define UMQTT_CONN_V5 0
 #endif
 
-typedef struct {
-    const uint8_t *ptr;
-    size_t len;
-} bytes_t;
-
-// A (filter, qos) pair of subscribe()'s list (same layout as `Filter` in
-// src/lib.rs).
-typedef struct {
-    bytes_t topic;
-    int64_t qos;
-} filter_t;
-
-// Same layout as `Io` in src/lib.rs.
-typedef struct {
-    size_t ticks, mask;
-    bytes_t a, b, c, d, e;
-    int64_t i[4];
-    int32_t kind, code;
-    const uint8_t *msg;
-    size_t msg_len;
-    int64_t r[3];
-    bytes_t p, q;
-    bytes_t f, g;  // MQTT 5: encoded properties of the operation and of the will
-    const umqtt_prop_t *items;  // OP_PROPS: items to encode into out[..cap]
-    size_t n_items;
-    uint8_t *out;
-    size_t cap;
-    umqtt_prop_t item;  // OP_PROP_AT
-    int32_t reason;  // the error is an MQTT 5 refusal: msg is its reason string
-    int32_t failed;  // OP_EVENT: the acknowledged request failed (the error)
-    const filter_t *filters;  // OP_SUBSCRIBE: a list of n_filters (NULL: a, i[0])
-    size_t n_filters;
-} io_t;
-
-size_t umqtt_conn_size(void);
-int32_t umqtt_conn_init(void *eng);
-int32_t umqtt_conn(void *eng, int32_t op, io_t *io);
-
-enum {
-    OP_CONNECT = 1, OP_PUBLISH, OP_SUBSCRIBE, OP_UNSUBSCRIBE, OP_DISCONNECT, OP_OUT, OP_TRANSMITTED,
-    OP_FEED, OP_EVENT, OP_DEADLINE, OP_TIMEOUT, OP_LOST, OP_CLOSED, OP_CONNECTED, OP_ROOM,
-    OP_SET_RECONNECT, OP_RECONNECT_ON, OP_RECONNECT_BEGIN, OP_RECONNECT_FAILED, OP_SHOULD_RECONNECT,
-    OP_RESUBSCRIBE, OP_ERROR, OP_PROTOCOL, OP_ARG, OP_PROPS, OP_PROP_AT, OP_AUTH_CONTINUE, OP_REAUTH,
-    OP_MESSAGE_TIMEOUT, OP_CONNECT_STEP,
-};
-#define ERR_CLOSED 1
-#define ERR_SUBSCRIBE_REFUSED 2
-#define ERR_TIMEOUT 3
-#define ERR_NEED_V5 4
-#define ARG_QOS 1
-#define ARG_KEEPALIVE 2
-#define ARG_PORT 3
-#define ARG_DURATION 4
-#define ARG_WILL_TOPIC 5
+// The Rust boundary (io_t, filter_t, OP_* / ERR_* / ARG_*, the entry
+// points), generated from src/ by cbindgen (../extra_modules.sh,
+// cbindgen.toml).
+#include "conn_ffi.h"
+#include "../c/props.h"
 
 static mp_obj_t module_init(mp_obj_fun_bc_t *self);
 
@@ -79,7 +29,7 @@ mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *a
     return module_init(self);
 }
 
-void *glue_realloc(void *ptr, size_t len) {
+uint8_t *glue_realloc(uint8_t *ptr, size_t len) {
     if (len == 0) {
         m_free(ptr);
         return NULL;
@@ -201,8 +151,8 @@ static void check_dict(mp_obj_t d) {
 // The properties dict `d` (None: none) encoded for a packet of ctx; a list
 // value is several properties of that name. On a 3.1.1 engine a non-empty
 // dict is the core's ValueError (as in the build without MQTT 5 below).
-static bytes_t encode(engine_t *e, mp_obj_t d, int ctx) {
-    bytes_t none = { NULL, 0 };
+static umqtt_bytes_t encode(engine_t *e, mp_obj_t d, int ctx) {
+    umqtt_bytes_t none = { NULL, 0 };
     if (d == mp_const_none) {
         return none;
     }
@@ -258,7 +208,7 @@ static bytes_t encode(engine_t *e, mp_obj_t d, int ctx) {
     if (io.cap > 0) {
         run(e, OP_PROPS, &io);
     }
-    bytes_t b = { io.out, (size_t)io.r[0] };
+    umqtt_bytes_t b = { io.out, (size_t)io.r[0] };
     return b;
 }
 
@@ -293,8 +243,8 @@ static mp_obj_t props_dict(engine_t *e, int which) {
 }
 #else
 // No MQTT 5 in this build: None or {} only.
-static bytes_t encode(engine_t *e, mp_obj_t d, int ctx) {
-    bytes_t none = { NULL, 0 };
+static umqtt_bytes_t encode(engine_t *e, mp_obj_t d, int ctx) {
+    umqtt_bytes_t none = { NULL, 0 };
     if (d != mp_const_none) {
         check_dict(d);
         if (mp_obj_is_true(d)) {
@@ -305,16 +255,16 @@ static bytes_t encode(engine_t *e, mp_obj_t d, int ctx) {
 }
 #endif
 
-static bytes_t get_bytes(mp_obj_t o, qstr what) {
+static umqtt_bytes_t get_bytes(mp_obj_t o, qstr what) {
     mp_buffer_info_t bi;
     buffer_arg(o, what, &bi);
-    bytes_t b = { bi.buf, bi.len };
+    umqtt_bytes_t b = { bi.buf, bi.len };
     return b;
 }
 
 // None stays None (a null pointer).
-static bytes_t get_opt_bytes(mp_obj_t o, qstr what) {
-    bytes_t none = { NULL, 0 };
+static umqtt_bytes_t get_opt_bytes(mp_obj_t o, qstr what) {
+    umqtt_bytes_t none = { NULL, 0 };
     return o == mp_const_none ? none : get_bytes(o, what);
 }
 

@@ -1,5 +1,6 @@
-//! The boundary with the C glue (`c/umqtt_glue.c`, structs mirrored in
-//! `c/umqtt_ffi.h`). Rust never touches MicroPython's data structures or
+//! The boundary with the C glue (`c/umqtt_glue.c`; its header
+//! `umqtt_ffi.h` is generated from this crate by cbindgen, see
+//! `cbindgen.toml`). Rust never touches MicroPython's data structures or
 //! `mp_fun_table`: everything goes through these few C functions, which
 //! catch any MicroPython exception (nlr) so that nothing ever long-jumps over
 //! Rust frames. Their contract: return 0 on success, a positive errno from the

@@ -288,11 +288,13 @@ pub unsafe extern "C" fn umqtt_flush(eng: *mut c_void, io: *mut c_void, out: *mu
     status(out, client.flush(&mut host))
 }
 
-/// Request kinds for [`umqtt_request`] (3: the resubscription).
-const REQ_PUBLISH: i32 = 0;
-const REQ_SUBSCRIBE: i32 = 1;
-const REQ_UNSUBSCRIBE: i32 = 2;
-const REQ_SUBSCRIBE_LIST: i32 = 4;
+/// Request kinds for [`umqtt_request`].
+pub const REQ_PUBLISH: i32 = 0;
+pub const REQ_SUBSCRIBE: i32 = 1;
+pub const REQ_UNSUBSCRIBE: i32 = 2;
+/// The resubscription of `reconnect()`.
+pub const REQ_RESUBSCRIBE: i32 = 3;
+pub const REQ_SUBSCRIBE_LIST: i32 = 4;
 
 /// Most filters one subscribe() with a list takes here (no allocation).
 const LIST_FILTERS: usize = umqtt_core::client::RESUBSCRIBE_BATCH;
@@ -510,8 +512,9 @@ fn done(client: &Core, out: &mut Out) -> i32 {
 }
 
 /// Wait kinds for [`umqtt_run`].
-const RUN_ACK: i32 = 0;
-const RUN_ONE: i32 = 1;
+pub const RUN_ACK: i32 = 0;
+pub const RUN_ONE: i32 = 1;
+pub const RUN_NONBLOCKING: i32 = 2;
 
 /// Drive I/O: `kind` RUN_ACK waits for `id`'s acknowledgement (ST_OK),
 /// RUN_ONE is wait_msg(), RUN_NONBLOCKING is check_msg(). ST_MESSAGE leaves
@@ -690,9 +693,22 @@ pub unsafe extern "C" fn umqtt_set_timeouts(
     status(out, r.map(|(s, m)| engine.client.set_timeouts(s, m)))
 }
 
-/// Argument rules for the glue: `what` 0 = qos, 1 = keepalive, 2 = pid,
-/// 3 = protocol, 4 = will topic (`topic`), 5/6 = disconnect reason of a
-/// 3.1.1/MQTT 5 client, 7 = an int port, 8 = a time in ms; see core `args`.
+/// Kinds of [`umqtt_check_arg`]: the core's `args` rules.
+pub const ARG_QOS: i32 = 0;
+pub const ARG_KEEPALIVE: i32 = 1;
+pub const ARG_PID: i32 = 2;
+pub const ARG_PROTOCOL: i32 = 3;
+/// The will topic (`topic`).
+pub const ARG_WILL_TOPIC: i32 = 4;
+/// disconnect()'s reason on a 3.1.1 client (`ARG_REASON_V5`: on MQTT 5).
+pub const ARG_REASON_V4: i32 = 5;
+pub const ARG_REASON_V5: i32 = 6;
+/// An int port.
+pub const ARG_PORT: i32 = 7;
+/// A time in ms (negative: ValueError).
+pub const ARG_DURATION: i32 = 8;
+
+/// Check the argument `v` (or `topic`) by the rule `what` (ARG_*).
 ///
 /// # Safety
 /// `out` must be valid; `topic` alive for the call.
@@ -701,23 +717,28 @@ pub unsafe extern "C" fn umqtt_check_arg(what: i32, v: i64, topic: Bytes, out: *
     // SAFETY: the glue passes a valid pointer.
     let out = unsafe { &mut *out };
     let r = match what {
-        0 => args::qos(v).map(drop),
-        1 => args::keepalive(v).map(drop),
-        2 => args::packet_id(v).map(drop),
-        3 => args::protocol(v).map(drop),
-        5 => args::disconnect_reason(v, false).map(drop),
-        6 => args::disconnect_reason(v, true).map(drop),
-        7 => args::port_number(v).map(drop),
-        8 => args::duration_ms(v).map(drop),
-        // SAFETY: Python buffer alive for the call.
+        ARG_QOS => args::qos(v).map(drop),
+        ARG_KEEPALIVE => args::keepalive(v).map(drop),
+        ARG_PID => args::packet_id(v).map(drop),
+        ARG_PROTOCOL => args::protocol(v).map(drop),
+        ARG_REASON_V4 => args::disconnect_reason(v, false).map(drop),
+        ARG_REASON_V5 => args::disconnect_reason(v, true).map(drop),
+        ARG_PORT => args::port_number(v).map(drop),
+        ARG_DURATION => args::duration_ms(v).map(drop),
+        // ARG_WILL_TOPIC. SAFETY: Python buffer alive for the call.
         _ => args::will_topic(unsafe { topic.as_slice() }),
     };
     status(out, r)
 }
 
-/// The error of `code` for the glue to raise (`Error::Busy` = 0,
-/// `NoCallback` = 1, `NotConnected` = 2, reauthenticate() without set_auth()
-/// = 3).
+/// Codes of [`umqtt_error`]: errors the glue finds before calling in.
+pub const ERR_BUSY: i32 = 0;
+pub const ERR_NO_CALLBACK: i32 = 1;
+pub const ERR_NOT_CONNECTED: i32 = 2;
+/// reauthenticate() without set_auth().
+pub const ERR_NO_AUTH: i32 = 3;
+
+/// The core's error of `code` (ERR_*) for the glue to raise.
 ///
 /// # Safety
 /// `out` must be valid.
@@ -726,12 +747,13 @@ pub unsafe extern "C" fn umqtt_error(code: i32, out: *mut Out) -> i32 {
     // SAFETY: the glue passes a valid pointer.
     let out = unsafe { &mut *out };
     let e = match code {
-        0 => Error::Busy,
-        1 => Error::InvalidArgument(umqtt_core::ArgError::NoCallback),
+        ERR_BUSY => Error::Busy,
+        ERR_NO_CALLBACK => Error::InvalidArgument(umqtt_core::ArgError::NoCallback),
         #[cfg(feature = "v5")]
-        3 => umqtt_core::ArgError::NoAuthInProgress.into(),
+        ERR_NO_AUTH => umqtt_core::ArgError::NoAuthInProgress.into(),
         #[cfg(not(feature = "v5"))]
-        3 => umqtt_core::ArgError::PropertiesNeedV5.into(),
+        ERR_NO_AUTH => umqtt_core::ArgError::PropertiesNeedV5.into(),
+        // ERR_NOT_CONNECTED.
         _ => Error::NotConnected,
     };
     fail(out, e)

@@ -12,7 +12,7 @@ use crate::ffi::{ST_IDLE, ST_OK};
 use core::ffi::c_void;
 use umqtt_core::Error;
 
-/// `umqtt_wsl` operations (the same numbers in c/umqtt_ffi.h).
+/// `umqtt_wsl` operations (in the generated umqtt_ffi.h for c/ws_aio.c).
 pub const WSL_INIT: i32 = 0;
 pub const WSL_ACCEPT: i32 = 1;
 pub const WSL_FRAME: i32 = 2;

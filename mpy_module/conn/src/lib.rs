@@ -73,8 +73,8 @@ impl Bytes {
 }
 
 /// A property: name and value by kind (`num`, `a`, or the pair `a`, `b`);
-/// `list`: the dict keeps it in a list (same layout as `umqtt_prop_t` in
-/// ../c/props.h).
+/// `list`: the dict keeps it in a list (`umqtt_prop_t` in C, the layout
+/// simple.mpy's `PropItem` has too: ../c/props.h serves both).
 #[repr(C)]
 pub struct PropItem {
     name: Bytes,
@@ -85,8 +85,7 @@ pub struct PropItem {
     list: i32,
 }
 
-/// A (filter, qos) pair of subscribe()'s list (same layout as `filter_t`
-/// in conn_glue.c).
+/// A (filter, qos) pair of subscribe()'s list (`filter_t` in C).
 #[repr(C)]
 pub struct Filter {
     topic: Bytes,
@@ -120,7 +119,7 @@ fn filters<'a>(
     Ok(list.len())
 }
 
-/// Arguments in, results out (same layout in conn_glue.c).
+/// Arguments in, results out (`io_t` in C: cbindgen.toml).
 #[repr(C)]
 pub struct Io {
     ticks: usize,
@@ -161,51 +160,51 @@ pub struct Io {
 }
 
 // Operations (same numbers in conn_glue.c).
-const OP_CONNECT: i32 = 1;
-const OP_PUBLISH: i32 = 2;
-const OP_SUBSCRIBE: i32 = 3;
-const OP_UNSUBSCRIBE: i32 = 4;
-const OP_DISCONNECT: i32 = 5;
-const OP_OUT: i32 = 6;
-const OP_TRANSMITTED: i32 = 7;
-const OP_FEED: i32 = 8;
-const OP_EVENT: i32 = 9;
-const OP_DEADLINE: i32 = 10;
-const OP_TIMEOUT: i32 = 11;
-const OP_LOST: i32 = 12;
-const OP_CLOSED: i32 = 13;
-const OP_CONNECTED: i32 = 14;
-const OP_ROOM: i32 = 15;
-const OP_SET_RECONNECT: i32 = 16;
-const OP_RECONNECT_ON: i32 = 17;
-const OP_RECONNECT_BEGIN: i32 = 18;
-const OP_RECONNECT_FAILED: i32 = 19;
-const OP_SHOULD_RECONNECT: i32 = 20;
-const OP_RESUBSCRIBE: i32 = 21;
-const OP_ERROR: i32 = 22;
-const OP_PROTOCOL: i32 = 23;
-const OP_ARG: i32 = 24;
-const OP_MESSAGE_TIMEOUT: i32 = 29;
-const OP_CONNECT_STEP: i32 = 30;
+pub const OP_CONNECT: i32 = 1;
+pub const OP_PUBLISH: i32 = 2;
+pub const OP_SUBSCRIBE: i32 = 3;
+pub const OP_UNSUBSCRIBE: i32 = 4;
+pub const OP_DISCONNECT: i32 = 5;
+pub const OP_OUT: i32 = 6;
+pub const OP_TRANSMITTED: i32 = 7;
+pub const OP_FEED: i32 = 8;
+pub const OP_EVENT: i32 = 9;
+pub const OP_DEADLINE: i32 = 10;
+pub const OP_TIMEOUT: i32 = 11;
+pub const OP_LOST: i32 = 12;
+pub const OP_CLOSED: i32 = 13;
+pub const OP_CONNECTED: i32 = 14;
+pub const OP_ROOM: i32 = 15;
+pub const OP_SET_RECONNECT: i32 = 16;
+pub const OP_RECONNECT_ON: i32 = 17;
+pub const OP_RECONNECT_BEGIN: i32 = 18;
+pub const OP_RECONNECT_FAILED: i32 = 19;
+pub const OP_SHOULD_RECONNECT: i32 = 20;
+pub const OP_RESUBSCRIBE: i32 = 21;
+pub const OP_ERROR: i32 = 22;
+pub const OP_PROTOCOL: i32 = 23;
+pub const OP_ARG: i32 = 24;
+pub const OP_MESSAGE_TIMEOUT: i32 = 29;
+pub const OP_CONNECT_STEP: i32 = 30;
 #[cfg(feature = "v5")]
-const OP_PROPS: i32 = 25;
+pub const OP_PROPS: i32 = 25;
 #[cfg(feature = "v5")]
-const OP_PROP_AT: i32 = 26;
+pub const OP_PROP_AT: i32 = 26;
 #[cfg(feature = "v5")]
-const OP_AUTH_CONTINUE: i32 = 27;
+pub const OP_AUTH_CONTINUE: i32 = 27;
 #[cfg(feature = "v5")]
-const OP_REAUTH: i32 = 28;
+pub const OP_REAUTH: i32 = 28;
 
 // OP_ERROR / OP_ARG selectors.
-const ERR_CLOSED: i64 = 1;
-const ERR_SUBSCRIBE_REFUSED: i64 = 2;
-const ERR_TIMEOUT: i64 = 3;
-const ERR_NEED_V5: i64 = 4;
-const ARG_QOS: i64 = 1;
-const ARG_KEEPALIVE: i64 = 2;
-const ARG_PORT: i64 = 3;
-const ARG_DURATION: i64 = 4;
-const ARG_WILL_TOPIC: i64 = 5;
+pub const ERR_CLOSED: i64 = 1;
+pub const ERR_SUBSCRIBE_REFUSED: i64 = 2;
+pub const ERR_TIMEOUT: i64 = 3;
+pub const ERR_NEED_V5: i64 = 4;
+pub const ARG_QOS: i64 = 1;
+pub const ARG_KEEPALIVE: i64 = 2;
+pub const ARG_PORT: i64 = 3;
+pub const ARG_DURATION: i64 = 4;
+pub const ARG_WILL_TOPIC: i64 = 5;
 
 const ST_OK: i32 = 0;
 const ST_ERROR: i32 = 1;
