@@ -27,6 +27,10 @@ pub struct PropBuf {
 impl PropBuf {
     /// The checked list (empty for None or `{}`).
     pub fn get(&self) -> Properties<'_> {
+        if self.bytes.is_empty() {
+            // Every publish of a 3.1.1 client: no parse.
+            return Properties::EMPTY;
+        }
         // The bytes came out of a PropertyBuilder: they parse.
         Properties::parse(&self.bytes, self.ctx, Role::Client).unwrap_or(Properties::EMPTY)
     }

@@ -217,6 +217,10 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>
         properties: Properties<'_>,
         now: u64,
     ) -> Result<Option<PacketId>, Error> {
+        if properties.is_empty() && !self.session.is_v5() {
+            // 3.1.1 (the hot path of umqtt.simple programs): no aliases.
+            return self.publish(topic, payload, qos, retain, now);
+        }
         let (at, id) = self.queue_publish(now, |s, out| {
             s.publish_v5(topic, payload, qos, retain, properties, now, out)
         })?;
