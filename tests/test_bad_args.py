@@ -335,6 +335,54 @@ def test_subscribe_options_are_checked_alike(runtime, broker, mkparams):
 
 NEED_V5 = ("ValueError", "properties and subscription options need protocol=5")
 
+SUB_OPTIONS_V4 = [
+    ("RH_NONE", {"retain_handling": None}, None),
+    ("NL_FALSE", {"no_local": 0}, None),
+    ("RH_1", {"retain_handling": 1}, NEED_V5),
+    ("NL_TRUE", {"no_local": True}, NEED_V5),
+    ("RAP_TRUE", {"retain_as_published": 1}, NEED_V5),
+    # The range first, as on MQTT 5.
+    ("RH_3", {"retain_handling": 3}, ("ValueError", "retain_handling must be 0, 1 or 2")),
+]
+
+
+def test_subscribe_options_on_protocol_4_are_refused_alike(runtime, broker, mkparams):
+    """spec/PYAPI.md "MQTT 5": on a protocol 4 client the options other than the
+    defaults raise the core's ValueError (args::sub_options: the range first, then
+    "need protocol=5"), on the blocking client and umqtt.aio (whose MicroPython
+    protocol 4 engine, _conn.mpy, is built without MQTT 5), on both runtimes."""
+    r = runtime.run("""
+        import asyncio
+        from umqtt.aio import MQTTClient as AClient
+        c = new_client()
+        c.set_callback(on_msg)
+        c.connect()
+        for label, kw, _ in SUB_OPTIONS_V4:
+            attempt("BLK_" + label, c.subscribe, TOPIC, 1, **kw)
+        c.disconnect()
+
+        async def amain():
+            async with AClient(CLIENT_ID + "-aio", HOST, PORT) as a:
+                for label, kw, _ in SUB_OPTIONS_V4:
+                    try:
+                        print("AIO_" + label, "OK", repr(await a.subscribe(TOPIC, 1, **kw)))
+                    except Exception as e:
+                        print("AIO_" + label, exc_text(e))
+        asyncio.run(amain())
+    """, mkparams(broker, SUB_OPTIONS_V4=SUB_OPTIONS_V4)).check()
+    wrong = {}
+    for label, _, want in SUB_OPTIONS_V4:
+        for side in ("BLK_", "AIO_"):
+            got = r.get(side + label)
+            if want is None:
+                ok = r.value(side + label) == 1
+            else:
+                e = r.exc(side + label)
+                ok = (e.name, tuple(e.args)) == (want[0], (want[1],))
+            if not ok:
+                wrong[side + label] = got
+    assert not wrong, wrong
+
 # Cases a differential run of both runtimes found to differ (CPython first named):
 # label -> None (accepted) or (exception class, its single argument).
 ALIKE = {

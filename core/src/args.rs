@@ -39,13 +39,24 @@ pub fn disconnect_reason(v: i64, v5: bool) -> Result<u8, Error> {
     u8::try_from(v).map_err(|_| out_of_range.into())
 }
 
-/// `subscribe(retain_handling=)`: 0, 1 or 2 (an MQTT 5 subscription option).
-#[cfg(feature = "v5")]
-pub fn retain_handling(v: i64) -> Result<u8, Error> {
-    u8::try_from(v)
+/// subscribe()'s MQTT 5 options `no_local`, `retain_as_published` and
+/// `retain_handling` (0, 1 or 2) of a client speaking MQTT 5 (`v5`) or
+/// 3.1.1: the range first, then on 3.1.1 anything but the defaults is
+/// `PropertiesNeedV5`. Returns `retain_handling`.
+pub fn sub_options(
+    no_local: bool,
+    retain_as_published: bool,
+    retain_handling: i64,
+    v5: bool,
+) -> Result<u8, Error> {
+    let rh = u8::try_from(retain_handling)
         .ok()
         .filter(|r| *r <= 2)
-        .ok_or(Error::InvalidArgument(ArgError::InvalidSubscriptionOptions))
+        .ok_or(Error::InvalidArgument(ArgError::InvalidSubscriptionOptions))?;
+    if !v5 && (no_local || retain_as_published || rh != 0) {
+        return Err(ArgError::PropertiesNeedV5.into());
+    }
+    Ok(rh)
 }
 
 /// `keepalive`: 0..=65535 seconds.
@@ -217,12 +228,18 @@ mod tests {
         assert_eq!(keepalive(65_535), Ok(65_535));
         assert!(keepalive(65_536).is_err() && keepalive(-1).is_err());
         assert!(packet_id(70_000).is_err());
-        #[cfg(feature = "v5")]
-        {
-            assert_eq!(retain_handling(2), Ok(2));
-            assert!(retain_handling(3).is_err() && retain_handling(-1).is_err());
-            assert!(retain_handling(256).is_err());
+        assert_eq!(sub_options(true, true, 2, true), Ok(2));
+        let range = Err(ArgError::InvalidSubscriptionOptions.into());
+        for rh in [3, -1, 256] {
+            // The range first, on both protocols.
+            assert_eq!(sub_options(false, false, rh, true), range);
+            assert_eq!(sub_options(false, false, rh, false), range);
         }
+        assert_eq!(sub_options(false, false, 0, false), Ok(0));
+        let need_v5 = Err(ArgError::PropertiesNeedV5.into());
+        assert_eq!(sub_options(true, false, 0, false), need_v5);
+        assert_eq!(sub_options(false, true, 0, false), need_v5);
+        assert_eq!(sub_options(false, false, 1, false), need_v5);
         assert!(will_topic(b"").is_err() && will_topic(b"t").is_ok());
     }
 

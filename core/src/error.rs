@@ -112,8 +112,8 @@ pub enum ArgError {
     #[cfg(feature = "v5")]
     /// An MQTT 5 reason code that this packet type does not define.
     InvalidReasonCode,
-    #[cfg(feature = "v5")]
-    /// MQTT 5 subscription options out of range (retain handling 3).
+    /// MQTT 5 subscription options out of range (retain handling 3); in
+    /// every build, so that a 3.1.1-only client checks them alike.
     InvalidSubscriptionOptions,
     #[cfg(feature = "v5")]
     /// `no_local` on a shared subscription (MQTT 5 sec 3.8.3.1).
@@ -298,7 +298,6 @@ impl ArgError {
             ArgError::Property(e) => e.as_str(),
             #[cfg(feature = "v5")]
             ArgError::InvalidReasonCode => "reason code not defined for this packet",
-            #[cfg(feature = "v5")]
             ArgError::InvalidSubscriptionOptions => "retain_handling must be 0, 1 or 2",
             #[cfg(feature = "v5")]
             ArgError::NoLocalOnSharedSubscription => {

@@ -360,15 +360,18 @@ pub unsafe extern "C" fn umqtt_request(
             properties: props,
         },
         REQ_SUBSCRIBE | REQ_SUBSCRIBE_LIST => {
-            let retain_handling = match args::retain_handling(r.retain_handling.into()) {
-                Ok(v) => v,
-                Err(e) => return fail(out, e),
-            };
+            let v5 = engine.client.protocol() == ProtocolVersion::V5;
+            let (no_local, rap) = (r.no_local != 0, r.retain_as_published != 0);
+            let retain_handling =
+                match args::sub_options(no_local, rap, r.retain_handling.into(), v5) {
+                    Ok(v) => v,
+                    Err(e) => return fail(out, e),
+                };
             let with_options = |f, qos| {
                 let o = umqtt_core::codec::v5::SubOptions {
                     qos,
-                    no_local: r.no_local != 0,
-                    retain_as_published: r.retain_as_published != 0,
+                    no_local,
+                    retain_as_published: rap,
                     retain_handling,
                 };
                 (f, o)
@@ -387,9 +390,6 @@ pub unsafe extern "C" fn umqtt_request(
     };
     #[cfg(not(feature = "v5"))]
     let op = match r.kind {
-        _ if (r.no_local, r.retain_as_published, r.retain_handling) != (0, 0, 0) => {
-            return fail(out, umqtt_core::ArgError::PropertiesNeedV5.into())
-        }
         REQ_PUBLISH => Op::Publish {
             topic: t,
             payload: m,
@@ -398,6 +398,10 @@ pub unsafe extern "C" fn umqtt_request(
         },
         REQ_UNSUBSCRIBE => Op::Unsubscribe(t),
         REQ_SUBSCRIBE | REQ_SUBSCRIBE_LIST => {
+            let (no_local, rap) = (r.no_local != 0, r.retain_as_published != 0);
+            if let Err(e) = args::sub_options(no_local, rap, r.retain_handling.into(), false) {
+                return fail(out, e);
+            }
             let mut filters = [(&[][..], qos); LIST_FILTERS];
             let op = match subscribe_filters(r, t, qos, &mut filters, |f, q| (f, q)) {
                 Ok(filters) => Op::SubscribeAll(filters),

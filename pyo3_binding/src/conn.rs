@@ -225,7 +225,7 @@ impl Conn {
         properties: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<u16> {
         let (no_local, retain_as_published, retain_handling) =
-            to_sub_options(no_local, retain_as_published, retain_handling)?;
+            to_sub_options(self.v5, no_local, retain_as_published, retain_handling)?;
         let (owned, _) = to_filters(topic, Some(qos))?;
         let p = from_py(properties, Context::Subscribe, self.v5)?;
         let now = self.now();

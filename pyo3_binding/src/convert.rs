@@ -95,10 +95,11 @@ fn core_int<T>(
 }
 
 /// subscribe()'s MQTT 5 options `(no_local, retain_as_published,
-/// retain_handling)`: the flags by truth value, `retain_handling` an int
-/// (None: the defaults) in the core's range. On a 3.1.1 client the core
-/// refuses any but the defaults when the SUBSCRIBE is made.
+/// retain_handling)` of a client speaking MQTT 5 (`v5`) or not: the flags
+/// by truth value, `retain_handling` an int (None: the defaults); the rules
+/// are the core's (`args::sub_options`).
 pub fn to_sub_options(
+    v5: bool,
     no_local: Option<&Bound<'_, PyAny>>,
     retain_as_published: Option<&Bound<'_, PyAny>>,
     retain_handling: Option<&Bound<'_, PyAny>>,
@@ -109,7 +110,7 @@ pub fn to_sub_options(
         Some(o) if !o.is_none() => core_int(o, "retain_handling", Ok)?,
         _ => 0,
     };
-    let rh = args::retain_handling(rh).map_err(|e| to_pyerr(e, None))?;
+    let rh = args::sub_options(nl, rap, rh, v5).map_err(|e| to_pyerr(e, None))?;
     Ok((nl, rap, rh))
 }
 

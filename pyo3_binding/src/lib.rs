@@ -569,8 +569,9 @@ impl MQTTClient {
         if Self::guard(slf)?.cb.is_none(slf.py()) {
             return Err(to_pyerr(ArgError::NoCallback.into(), None));
         }
+        let v5 = Self::guard(slf)?.protocol == 5;
         let (no_local, retain_as_published, retain_handling) =
-            to_sub_options(no_local, retain_as_published, retain_handling)?;
+            to_sub_options(v5, no_local, retain_as_published, retain_handling)?;
         let options = v5::SubscribeOptions {
             no_local,
             retain_as_published,

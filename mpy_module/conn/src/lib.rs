@@ -351,10 +351,8 @@ fn run(e: &mut Engine, op: i32, io: &mut Io) -> Result<(), Error> {
         OP_SUBSCRIBE => {
             let mut list = [(&[][..], umqtt_core::QoS::AtMostOnce); LIST_FILTERS];
             let n = filters(io, &mut list)?;
-            // The MQTT 5 subscription options.
-            if (i1, i2, i3) != (0, 0, 0) {
-                return Err(umqtt_core::ArgError::PropertiesNeedV5.into());
-            }
+            // The MQTT 5 subscription options: the defaults on 3.1.1.
+            args::sub_options(i1 != 0, i2 != 0, i3, false)?;
             let id = c.subscribe(list.get(..n).unwrap_or(&[]), now)?;
             io.r[0] = i64::from(id.get());
         }

@@ -49,7 +49,7 @@ fn run_v5(c: &mut Core, now: u64, op: i32, io: &mut Io) -> Option<Result<(), Err
         OP_SUBSCRIBE => (|| {
             let mut list = [(&[][..], QoS::AtMostOnce); LIST_FILTERS];
             let n = filters(io, &mut list)?;
-            let retain_handling = args::retain_handling(i3)?;
+            let retain_handling = args::sub_options(i1 != 0, i2 != 0, i3, true)?;
             // The options apply to each filter.
             let with = list.map(|(f, qos)| {
                 let o = SubOptions {
