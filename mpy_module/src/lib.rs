@@ -330,6 +330,16 @@ pub unsafe extern "C" fn umqtt_request(
         Err(e) => return fail(out, e),
     };
     let retain = r.retain != 0;
+    // The subscription options (the defaults in other requests).
+    let (no_local, rap) = (r.no_local != 0, r.retain_as_published != 0);
+    let v5 = engine.client.protocol() == ProtocolVersion::V5;
+    let retain_handling = match args::sub_options(no_local, rap, r.retain_handling.into(), v5) {
+        Ok(v) => v,
+        Err(e) => return fail(out, e),
+    };
+    // (A build without MQTT 5 has only 3.1.1 clients: the defaults, checked.)
+    #[cfg(not(feature = "v5"))]
+    let _ = retain_handling;
     // With MQTT 5 in the build, one operation for both protocols: the core
     // sends the 3.1.1 packet on a 3.1.1 connection and refuses there what
     // needs MQTT 5 (properties, subscription options).
@@ -360,13 +370,6 @@ pub unsafe extern "C" fn umqtt_request(
             properties: props,
         },
         REQ_SUBSCRIBE | REQ_SUBSCRIBE_LIST => {
-            let v5 = engine.client.protocol() == ProtocolVersion::V5;
-            let (no_local, rap) = (r.no_local != 0, r.retain_as_published != 0);
-            let retain_handling =
-                match args::sub_options(no_local, rap, r.retain_handling.into(), v5) {
-                    Ok(v) => v,
-                    Err(e) => return fail(out, e),
-                };
             let with_options = |f, qos| {
                 let o = umqtt_core::codec::v5::SubOptions {
                     qos,
@@ -398,10 +401,6 @@ pub unsafe extern "C" fn umqtt_request(
         },
         REQ_UNSUBSCRIBE => Op::Unsubscribe(t),
         REQ_SUBSCRIBE | REQ_SUBSCRIBE_LIST => {
-            let (no_local, rap) = (r.no_local != 0, r.retain_as_published != 0);
-            if let Err(e) = args::sub_options(no_local, rap, r.retain_handling.into(), false) {
-                return fail(out, e);
-            }
             let mut filters = [(&[][..], qos); LIST_FILTERS];
             let op = match subscribe_filters(r, t, qos, &mut filters, |f, q| (f, q)) {
                 Ok(filters) => Op::SubscribeAll(filters),
