@@ -362,6 +362,9 @@ def test_subscribe_options_on_protocol_4_are_refused_alike(runtime, broker, mkpa
     wrong = wrong_sub_options(runtime, broker, mkparams, SUB_OPTIONS_V4, 4)
     assert not wrong, wrong
 
+WS_HEADERS = ("TypeError", "ws_headers must be str names and values")
+WRONG_TYPE = ("TypeError", "wrong type for property")
+
 # Cases a differential run of both runtimes found to differ (CPython first named):
 # label -> None (accepted) or (exception class, its single argument).
 ALIKE = {
@@ -384,6 +387,20 @@ ALIKE = {
     "V5_BYTEARRAY_PROP": None,          # CPython: TypeError, wrong type for property
     "CTOR_NONE": None,                  # MicroPython: TypeError for keepalive, protocol
     "AIO_CTOR_NONE": None,              # MicroPython: TypeError for protocol
+    # Found by hand (the first named was the outcome before):
+    "WS_HEADERS_STR": WS_HEADERS,       # MicroPython: ValueError, need more than 1 values
+    "WS_HEADERS_INT": WS_HEADERS,       # TypeError, 'int' object is not iterable
+    "WS_HEADERS_STR_PAIR": WS_HEADERS,  # MicroPython: accepted as the header a: b
+    "WS_HEADERS_LIST_PAIR": None,       # CPython: TypeError (MicroPython took it)
+    "AIO_WS_HEADERS_STR": WS_HEADERS,   # both: accepted until connect()
+    "RECONNECT_HUGE": None,             # both: ValueError, attempts must be >= 0
+    "AIO_RECONNECT_HUGE": None,         # CPython: ValueError (MicroPython took it)
+    "RECONNECT_HUGE_NEG": ("ValueError", "attempts must be >= 0 (0: no limit)"),
+    "V5_LIST_ONCE": WRONG_TYPE,         # both: sent as message_expiry_interval 1
+    "V5_EMPTY_LIST_ONCE": WRONG_TYPE,   # both: sent without it
+    "V5_EMPTY_USER_LIST": None,
+    "V5_SUB_ID_LIST": WRONG_TYPE,       # both: sent as subscription_identifier 1
+    "AIO_V5_LIST_ONCE": WRONG_TYPE,     # both: sent
 }
 
 ALIKE_SCRIPT = """
@@ -410,9 +427,15 @@ ALIKE_SCRIPT = """
     print("LW_QOS", repr(c.lw_qos))   # CPython kept True
     c.disconnect()
     c5 = new_client(CLIENT_ID + "-v5", protocol=5)
+    c5.set_callback(on_msg)
     c5.connect()
     check("V5_BYTEARRAY_PROP", lambda: c5.publish(TOPIC, "x", qos=1,
                                                   properties={"correlation_data": bytearray(b"c")}))
+    # A list value only for a property that may repeat (user_property).
+    check("V5_LIST_ONCE", lambda: c5.publish(TOPIC, "x", properties={"message_expiry_interval": [1]}))
+    check("V5_EMPTY_LIST_ONCE", lambda: c5.publish(TOPIC, "x", properties={"content_type": []}))
+    check("V5_EMPTY_USER_LIST", lambda: c5.publish(TOPIC, "x", properties={"user_property": []}))
+    check("V5_SUB_ID_LIST", lambda: c5.subscribe(TOPIC, properties={"subscription_identifier": [1]}))
     c5.disconnect()
     d = new_client(CLIENT_ID + "-never")
     d.set_reconnect(2, 0, 0)
@@ -422,6 +445,16 @@ ALIKE_SCRIPT = """
     check("TRANSPORT_NONE", lambda: new_client(transport=None).port)
     check("WS_PATH_INT", lambda: new_client(transport="websockets", ws_path=1))
     check("WS_HEADER_INT", lambda: new_client(transport="websockets", ws_headers={"A": 1}))
+    check("WS_HEADERS_STR", lambda: new_client(transport="websockets", ws_headers="x"))
+    check("WS_HEADERS_INT", lambda: new_client(transport="websockets", ws_headers=5))
+    check("WS_HEADERS_STR_PAIR", lambda: new_client(transport="websockets", ws_headers=["ab"]))
+    check("WS_HEADERS_LIST_PAIR", lambda: new_client(transport="websockets",
+                                                     ws_headers=[["A", "b"]]).port)
+    check("AIO_WS_HEADERS_STR", lambda: AClient("c", HOST, PORT, transport="websockets",
+                                                ws_headers="x"))
+    check("RECONNECT_HUGE", lambda: new_client().set_reconnect(2**70))
+    check("AIO_RECONNECT_HUGE", lambda: AClient("c", HOST, PORT).set_reconnect(2**70))
+    check("RECONNECT_HUGE_NEG", lambda: new_client().set_reconnect(-(2**70)))
     check("DELAY_INF", lambda: new_client().set_reconnect(3, 0.1, float("inf")))
     check("DELAY_NAN", lambda: new_client().set_reconnect(3, float("nan")))
     # None for an argument with a default: that default.
@@ -436,6 +469,14 @@ ALIKE_SCRIPT = """
         except Exception as e:
             print("AIO_FAILED", exc_text(e))
         await a.disconnect()
+        a5 = AClient(CLIENT_ID + "-aio5", HOST, PORT, protocol=5)
+        await a5.connect()
+        try:
+            print("AIO_V5_LIST_ONCE", "OK", repr(await a5.publish(
+                TOPIC, "x", properties={"message_expiry_interval": [1]})))
+        except Exception as e:
+            print("AIO_V5_LIST_ONCE", exc_text(e))
+        await a5.disconnect()
         check("AIO_TRANSPORT_NONE", lambda: AClient("c", HOST, PORT, transport=None).port)
         n = AClient("c", HOST, None, None, None, None, None, None, None)
         check("AIO_CTOR_NONE", lambda: (n.port, n.keepalive, n.ssl_params, n.protocol))

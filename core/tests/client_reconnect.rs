@@ -14,7 +14,7 @@ use support::fake_host::*;
 use support::*;
 use umqtt_core::client::{Client, Host, Progress, ReadResult, ReadWait, WaitFor};
 use umqtt_core::session::{Config, State};
-use umqtt_core::{Error, QoS};
+use umqtt_core::{ArgError, Error, QoS};
 
 type RC = Client<VecBuf, VecBuf, VecBuf, 16, VecBuf>;
 
@@ -340,6 +340,16 @@ fn a_failed_operation_reconnects_only_when_the_connection_is_down() {
     assert!(Policy::new(-1, 500, 1000).is_err());
     assert!(Policy::new(1, 2000, 1000).is_err());
     assert!(Policy::new(0, 0, 0).is_ok());
+    // More attempts than u32 counts are as good as no limit: saturated,
+    // not refused as negative (set_reconnect(2**32) said "must be >= 0").
+    assert_eq!(
+        Policy::new(i64::MAX, 0, 0).map(|p| p.attempts),
+        Ok(u32::MAX)
+    );
+    assert_eq!(
+        Policy::new(i64::MIN, 0, 0).map(|p| p.attempts),
+        Err(ArgError::NegativeAttempts.into())
+    );
 }
 
 #[test]

@@ -445,7 +445,13 @@ proptest! {
 #[test]
 fn flat_values_a_builder_refuses() {
     use umqtt_core::codec::v5::Dynamic;
-    let flat = |kind, a: &'static [u8], b: &'static [u8]| Flat { kind, num: 7, a, b };
+    let flat = |kind, a: &'static [u8], b: &'static [u8]| Flat {
+        kind,
+        num: 7,
+        a,
+        b,
+        listed: false,
+    };
     // Not UTF-8 where text is needed, or a kind no property has: WrongType.
     assert_eq!(flat(Flat::STR, b"\xff", b"").dynamic(), Dynamic::Other);
     assert_eq!(flat(Flat::PAIR, b"k", b"\xfe").dynamic(), Dynamic::Other);

@@ -103,7 +103,8 @@ mp_obj_t mqtt_set_reconnect(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp
     mp_obj_t v[4] = { MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL };
     parse_args(n_args, n_kw, args, 4, 4, names, v);
     umqtt_out_t out;
-    int64_t attempts = v[1] == mp_const_none ? NOT_GIVEN : get_int_or_neg(v[1], MP_QSTR_attempts);
+    // Past a small int: as many as the core counts (negative: refused).
+    int64_t attempts = v[1] == mp_const_none ? NOT_GIVEN : int_arg(v[1], MP_QSTR_attempts, INT64_MAX);
     int64_t min_delay = get_ms(v[2], MP_QSTR_min_delay), max_delay = get_ms(v[3], MP_QSTR_max_delay);
     if (umqtt_set_reconnect(engine_of(v[0])->rust, attempts, min_delay, max_delay, &out) == ST_ERROR) {
         raise_out(&out);

@@ -30,7 +30,8 @@ static inline void buffer_arg(mp_obj_t o, qstr what, mp_buffer_info_t *bi) {
 
 // An int (True/False: 1/0). The dynruntime's mp_obj_get_int truncates a
 // big int to its low bits (2**70 + 1 would be 1): an int past a small int
-// is out of every range, reported as `big`.
+// is reported as `big` if positive (out of every range, or a saturated
+// count), -1 if negative.
 static inline int64_t int_arg(mp_obj_t o, qstr what, int64_t big) {
     if (mp_obj_is_small_int(o)) {
         return MP_OBJ_SMALL_INT_VALUE(o);
@@ -41,7 +42,7 @@ static inline int64_t int_arg(mp_obj_t o, qstr what, int64_t big) {
     if (mp_obj_get_type(o)->name != MP_QSTR_int) {
         raise_type(o, what, "an int");
     }
-    return big;
+    return mp_obj_is_true(mp_binary_op(MP_BINARY_OP_LESS, o, MP_OBJ_NEW_SMALL_INT(0))) ? -1 : big;
 }
 
 // Seconds (int or float) as milliseconds: int(t * 1000) through the runtime

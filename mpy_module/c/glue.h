@@ -115,7 +115,8 @@ NATIVE(wsl_reply);
 NATIVE(wsl_check);
 NATIVE(wsl_close);
 
-// v5.c: the module's _props and _v5props.
+// v5.c: properties= encoded; the module's _props and _v5props.
+mp_obj_t props_encode(mp_obj_t d, int ctx, bool v5);
 NATIVE(mqtt_props);
 NATIVE(mqtt_v5props);
 

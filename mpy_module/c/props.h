@@ -26,6 +26,7 @@
 #define PROP_BYTES 2
 #define PROP_PAIR 3
 #define PROP_OTHER 4
+#define PROP_EMPTY 5
 
 
 // The bytes of a str or buffer object.
@@ -63,6 +64,64 @@ static inline void prop_value(umqtt_prop_t *p, mp_obj_t v) {
         p->a.ptr = bi.buf;
         p->a.len = bi.len;
     }
+}
+
+// properties= must be a dict or None (None is the caller's to handle).
+static inline void prop_dict_check(mp_obj_t d) {
+    mp_obj_t a[2] = { d, mp_load_global(MP_QSTR_dict) };
+    if (!mp_obj_is_true(mp_call_function_n_kw(mp_load_global(MP_QSTR_isinstance), 2, 0, a))) {
+        mp_raise_TypeError("properties must be a dict or None");
+    }
+}
+
+// One (name, value) pair of dict.items(): its name, its values (a list's
+// items, else the value) and how many; true if the value was a list.
+static inline bool prop_pair(mp_obj_t item, mp_obj_t *name, size_t *m, mp_obj_t **vals) {
+    size_t two;
+    mp_obj_t *pair;
+    mp_obj_get_array(item, &two, &pair);
+    *name = pair[0];
+    *m = 1;
+    *vals = &pair[1];
+    if (!mp_obj_is_type(pair[1], &mp_type_list)) {
+        return false;
+    }
+    mp_obj_get_array(pair[1], m, vals);
+    return true;
+}
+
+// The items of the properties dict `d` for the core (*n of them): one per
+// value, and for a list value one per element with `list` set (an empty
+// list: one PROP_EMPTY item), so that the core can tell which names take
+// lists. TypeError for a name that is not a str.
+static inline umqtt_prop_t *prop_items(mp_obj_t d, size_t *n) {
+    mp_obj_t view = mp_call_function_n_kw(mp_load_attr(d, MP_QSTR_items), 0, 0, NULL);
+    mp_obj_t pairs = mp_call_function_n_kw(mp_load_global(MP_QSTR_list), 1, 0, &view);
+    size_t np, m, count = 0, j = 0;
+    mp_obj_t *kv, name, *vals;
+    mp_obj_get_array(pairs, &np, &kv);
+    for (size_t i = 0; i < np; i++) {
+        prop_pair(kv[i], &name, &m, &vals);
+        count += m ? m : 1;
+    }
+    umqtt_prop_t *items = m_new(umqtt_prop_t, count + 1);
+    mp_fun_table.memset_(items, 0, sizeof(umqtt_prop_t) * (count + 1));
+    for (size_t i = 0; i < np; i++) {
+        bool listed = prop_pair(kv[i], &name, &m, &vals);
+        if (!mp_obj_is_str(name)) {
+            mp_raise_TypeError("property names must be str");
+        }
+        for (size_t k = 0; k < (m ? m : 1) && j < count; k++, j++) {
+            items[j].name = prop_bytes(name);
+            items[j].list = listed;
+            items[j].kind = PROP_EMPTY;
+            if (m) {
+                prop_value(&items[j], vals[k]);
+            }
+        }
+    }
+    *n = j;
+    return items;
 }
 
 // An item's value: int, str, (str, str) or bytes.

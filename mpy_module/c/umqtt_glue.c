@@ -377,20 +377,16 @@ static umqtt_out_t request(mp_obj_t self, const umqtt_req_t *req, bool rc) {
     }
 }
 
-// properties= of a call: None, or a dict encoded for a packet of ctx by
-// simple.py's _encode (the core's rules; a 3.1.1 client refuses any). The
-// bytes object stays referenced by the caller's C stack until the call ends.
-// (`fun`: the native function, whose module holds _encode; mp_load_global
-// would look in the caller's globals.)
-static umqtt_bytes_t props_arg(mp_obj_fun_bc_t *fun, mp_obj_t self, mp_obj_t props, int ctx) {
+// properties= of a call: None, or a dict encoded for a packet of ctx (the
+// core's rules; a 3.1.1 client refuses any). The bytes object stays
+// referenced by the caller's C stack until the call ends.
+static umqtt_bytes_t props_arg(mp_obj_t self, mp_obj_t props, int ctx) {
     umqtt_bytes_t none = { 0 };
     if (props == mp_const_none) {
         return none;
     }
-    mp_obj_t a[3] = { props, MP_OBJ_NEW_SMALL_INT(ctx), mp_const_false };
-    a[2] = mp_obj_new_bool(get_int_or_neg(mp_load_attr(self, MP_QSTR_protocol), MP_QSTR_protocol) == 5);
-    mp_obj_t encode = mp_load_attr(MP_OBJ_FROM_PTR(&fun->context->module), MP_QSTR__encode);
-    mp_obj_t enc = mp_call_function_n_kw(encode, 3, 0, a);
+    bool v5 = get_int_or_neg(mp_load_attr(self, MP_QSTR_protocol), MP_QSTR_protocol) == 5;
+    mp_obj_t enc = props_encode(props, ctx, v5);
     return enc == mp_const_none ? none : get_bytes(enc, MP_QSTR_properties);
 }
 
@@ -497,7 +493,7 @@ static mp_obj_t mqtt_disconnect(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw
     bool v5 = get_int_or_neg(mp_load_attr(self, MP_QSTR_protocol), MP_QSTR_protocol) == 5;
     // None: the default 0, as in the CPython binding.
     mp_int_t reason = v[1] == mp_const_none ? 0 : get_arg(v[1], ARG_REASON_V4 + v5);
-    umqtt_bytes_t props = props_arg(fun, self, v[2], CTX_DISCONNECT);
+    umqtt_bytes_t props = props_arg(self, v[2], CTX_DISCONNECT);
     call_t c;
     begin(&c, self, false);
     if (c.sock == mp_const_none || !umqtt_is_connected(c.e->rust)) {
@@ -539,7 +535,7 @@ static mp_obj_t mqtt_publish(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, m
     req.msg = get_bytes(args[2], MP_QSTR_msg);
     req.qos = get_qos(args[4]);
     req.retain = mp_obj_is_true(args[3]);
-    req.properties = props_arg(fun, args[0], args[5], CTX_PUBLISH);
+    req.properties = props_arg(args[0], args[5], CTX_PUBLISH);
     umqtt_out_t out = request(args[0], &req, true);
     return ack_code(&out);
 }
@@ -564,7 +560,7 @@ static mp_obj_t mqtt_subscribe(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw,
     req.retain_as_published = mp_obj_is_true(args[4]);
     // None: the default 0, as in the CPython binding.
     req.retain_handling = args[5] == mp_const_none ? 0 : get_int_or_neg(args[5], MP_QSTR_retain_handling);
-    req.properties = props_arg(fun, self, args[6], CTX_SUBSCRIBE);
+    req.properties = props_arg(self, args[6], CTX_SUBSCRIBE);
     bool list = mp_obj_is_type(topic, &mp_type_list);
     if (list) {
         mp_obj_t *items;
@@ -605,7 +601,7 @@ static mp_obj_t mqtt_unsubscribe(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_k
     mp_fun_table.memset_(&req, 0, sizeof(req));
     req.kind = REQ_UNSUBSCRIBE;
     req.topic = get_bytes(v[1], MP_QSTR_topic);
-    req.properties = props_arg(fun, v[0], v[2], CTX_UNSUBSCRIBE);
+    req.properties = props_arg(v[0], v[2], CTX_UNSUBSCRIBE);
     umqtt_out_t out = request(v[0], &req, true);
     return ack_code(&out);
 }

@@ -1,38 +1,30 @@
 // MQTT 5: properties between the Python half and the core's encoding
 // (umqtt_props_encode, umqtt_prop_at), and the AUTH challenges answered by
-// set_auth()'s on_challenge. py/simple.py turns dicts into the flat lists
-// used here and back; an item's Python side is props.h (shared with
+// set_auth()'s on_challenge. py/simple.py turns received flat lists into
+// dicts; an item's Python side is props.h (shared with
 // _conn5.mpy); every rule (names, types, ranges, which packet allows what)
 // is the core's.
 #include "glue.h"
 
-// _props(flat, ctx, v5) -> bytes: the properties [name, value, ...] (a list
-// value was flattened into several pairs) encoded for a packet of ctx; with
-// v5 false (a 3.1.1 client, called for a non-empty dict) the core's
-// ValueError, before names and values are looked at (as the other clients).
-mp_obj_t mqtt_props(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
-    const qstr names[3] = { MP_QSTR_flat, MP_QSTR_ctx, MP_QSTR_v5 };
-    mp_obj_t v[3] = { MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL };
-    parse_args(n_args, n_kw, args, 3, 3, names, v);
-    int ctx = mp_obj_get_int(v[1]), v5 = mp_obj_is_true(v[2]);
+// The properties dict `d` (None: none) encoded for a packet of ctx, as a
+// bytes object (None: no properties); with v5 false (a 3.1.1 client) a
+// non-empty dict is the core's ValueError, before names and values are
+// looked at (as the other clients).
+mp_obj_t props_encode(mp_obj_t d, int ctx, bool v5) {
+    if (d == mp_const_none) {
+        return mp_const_none;
+    }
+    prop_dict_check(d);
     umqtt_out_t out;
     mp_fun_table.memset_(&out, 0, sizeof(out));
-    if (!v5) {
+    if (!v5 && mp_obj_is_true(d)) {
         umqtt_props_encode(ctx, 0, NULL, 1, NULL, 0, &out);
         raise_out(&out);
     }
-    size_t n;
-    mp_obj_t *items;
-    mp_obj_get_array(v[0], &n, &items);
-    size_t count = n / 2;
-    umqtt_prop_t *props = m_new(umqtt_prop_t, count + 1);
-    mp_fun_table.memset_(props, 0, sizeof(umqtt_prop_t) * (count + 1));
-    for (size_t i = 0; i < count; i++) {
-        if (!mp_obj_is_str(items[2 * i])) {
-            mp_raise_TypeError("property names must be str");
-        }
-        props[i].name = get_bytes(items[2 * i], MP_QSTR_properties);
-        prop_value(&props[i], items[2 * i + 1]);
+    size_t count;
+    umqtt_prop_t *props = prop_items(d, &count);
+    if (count == 0) {
+        return mp_const_none;
     }
     // The core sizes the buffer (cap 0), then encodes into it.
     if (umqtt_props_encode(ctx, v5, props, count, NULL, 0, &out) == ST_ERROR) {
@@ -44,6 +36,14 @@ mp_obj_t mqtt_props(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *
         raise_out(&out);
     }
     return mp_obj_new_bytes(buf, out.value);
+}
+
+// _props(props, ctx, v5) -> bytes or None: props_encode for simple.py.
+mp_obj_t mqtt_props(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    const qstr names[3] = { MP_QSTR_props, MP_QSTR_ctx, MP_QSTR_v5 };
+    mp_obj_t v[3] = { MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL };
+    parse_args(n_args, n_kw, args, 3, 3, names, v);
+    return props_encode(v[0], mp_obj_get_int(v[1]), mp_obj_is_true(v[2]));
 }
 
 // _v5props(self, which) -> [name, value, in_list, ...]: the properties of

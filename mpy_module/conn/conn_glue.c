@@ -140,13 +140,6 @@ static engine_t *begin(size_t n_args, size_t n_kw, mp_obj_t *args, size_t n, io_
 // MQTT 5 properties: a dict (or None) to the core's encoding, received ones
 // to a dict.
 
-static void check_dict(mp_obj_t d) {
-    mp_obj_t a[2] = { d, mp_load_global(MP_QSTR_dict) };
-    if (!mp_obj_is_true(mp_call_function_n_kw(mp_load_global(MP_QSTR_isinstance), 2, 0, a))) {
-        mp_raise_TypeError("properties must be a dict or None");
-    }
-}
-
 #if UMQTT_CONN_V5
 // The properties dict `d` (None: none) encoded for a packet of ctx; a list
 // value is several properties of that name. On a 3.1.1 engine a non-empty
@@ -156,45 +149,14 @@ static umqtt_bytes_t encode(engine_t *e, mp_obj_t d, int ctx) {
     if (d == mp_const_none) {
         return none;
     }
-    check_dict(d);
+    prop_dict_check(d);
     if (!e->v5 && mp_obj_is_true(d)) {
         nlr_raise(core_error(e, ERR_NEED_V5));
     }
-    mp_obj_t view = mp_call_function_n_kw(mp_load_attr(d, MP_QSTR_items), 0, 0, NULL);
-    mp_obj_t list = mp_call_function_n_kw(mp_load_global(MP_QSTR_list), 1, 0, &view);
-    size_t n, count = 0;
-    mp_obj_t *kv;
-    mp_obj_get_array(list, &n, &kv);
-    for (size_t i = 0; i < n; i++) {
-        size_t two, m = 1;
-        mp_obj_t *pair, *vals;
-        mp_obj_get_array(kv[i], &two, &pair);
-        if (mp_obj_is_type(pair[1], &mp_type_list)) {
-            mp_obj_get_array(pair[1], &m, &vals);
-        }
-        count += m;
-    }
-    if (count == 0) {
+    size_t j;
+    umqtt_prop_t *items = prop_items(d, &j);
+    if (j == 0) {
         return none;
-    }
-    umqtt_prop_t *items = m_new(umqtt_prop_t, count);
-    mp_fun_table.memset_(items, 0, sizeof(umqtt_prop_t) * count);
-    size_t j = 0;
-    for (size_t i = 0; i < n; i++) {
-        size_t two, m = 1;
-        mp_obj_t *pair, *vals;
-        mp_obj_get_array(kv[i], &two, &pair);
-        if (!mp_obj_is_str(pair[0])) {
-            mp_raise_TypeError("property names must be str");
-        }
-        vals = &pair[1];
-        if (mp_obj_is_type(pair[1], &mp_type_list)) {
-            mp_obj_get_array(pair[1], &m, &vals);
-        }
-        for (size_t k = 0; k < m && j < count; k++, j++) {
-            items[j].name = prop_bytes(pair[0]);
-            prop_value(&items[j], vals[k]);
-        }
     }
     // The core sizes the buffer (cap 0), then encodes into it.
     io_t io;
@@ -246,7 +208,7 @@ static mp_obj_t props_dict(engine_t *e, int which) {
 static umqtt_bytes_t encode(engine_t *e, mp_obj_t d, int ctx) {
     umqtt_bytes_t none = { NULL, 0 };
     if (d != mp_const_none) {
-        check_dict(d);
+        prop_dict_check(d);
         if (mp_obj_is_true(d)) {
             nlr_raise(core_error(e, ERR_NEED_V5));
         }

@@ -19,39 +19,29 @@ __version__ = "0.1.0"
 NATIVE = True
 
 
-# ws_headers: a dict or (name, value) pairs of str, as a list of pairs.
+# ws_headers: a dict or (name, value) pairs (tuples or lists) of str, as a
+# tuple of pairs.
 def _headers(h):
     if h is None:
         return ()
     r = []
-    for k, v in h.items() if hasattr(h, "items") else h:
-        if not (isinstance(k, str) and isinstance(v, str)):
-            raise TypeError("ws_headers must be str names and values")
-        r.append((k, v))
+    try:
+        for p in h.items() if hasattr(h, "items") else h:
+            k, v = p if isinstance(p, (tuple, list)) and len(p) == 2 else (0, 0)
+            if not (isinstance(k, str) and isinstance(v, str)):
+                raise ValueError
+            r.append((k, v))
+    except (TypeError, ValueError):
+        raise TypeError("ws_headers must be str names and values")
     return tuple(r)
 
 
 _TCP = ("tcp", "/mqtt", ())
 
 
-# MQTT 5 properties (spec/PYAPI.md "MQTT 5"): a dict, None or {} for a
-# packet of ctx (the core's numbering: CONNECT 0, will 1, PUBLISH 3,
-# SUBSCRIBE 5, UNSUBSCRIBE 7, DISCONNECT 9) as the core encodes it (None:
-# none). A list value is several properties of that name.
-def _encode(props, ctx, v5):
-    if props is None:
-        return None
-    if not isinstance(props, dict):
-        raise TypeError("properties must be a dict or None")
-    flat = []
-    for k, v in props.items():
-        for x in v if isinstance(v, list) else (v,):
-            flat.append(k)
-            flat.append(x)
-    # On a 3.1.1 client any non-empty dict is the core's ValueError (_props).
-    return _props(flat, ctx, v5) if flat or props and not v5 else None
-
-
+# MQTT 5 properties (spec/PYAPI.md "MQTT 5"): the native _props(d, ctx, v5)
+# encodes a dict for a packet of ctx (CONNECT 0, will 1: c/props.h) by the
+# core's rules, None when there are none.
 # Received properties (_v5props: name, value, in_list, ...) as a dict.
 def _dict(flat):
     d = {}
@@ -182,7 +172,7 @@ class MQTTClient:
         self._details = MessageDetails if details else None
 
     def set_last_will(self, topic, msg, retain=False, qos=0, properties=None):
-        self._wprops = _encode(properties, 1, self.protocol == 5)
+        self._wprops = _props(properties, 1, self.protocol == 5)
         self.lw_qos = _will(topic, msg, qos)
         self.lw_topic = topic
         self.lw_msg = msg
@@ -240,7 +230,7 @@ class MQTTClient:
     def set_auth(self, method, data, on_challenge):
         # The core checks the method; on protocol 4 its ValueError, the
         # text of the other clients.
-        _encode({"authentication_method": method}, 0, self.protocol == 5)
+        _props({"authentication_method": method}, 0, self.protocol == 5)
         if not callable(on_challenge):
             raise TypeError("on_challenge must be callable")
         self._authp = (method, data)
@@ -260,7 +250,7 @@ class MQTTClient:
             p["authentication_method"] = self._authp[0]
             if self._authp[1] is not None:
                 p["authentication_data"] = self._authp[1]
-        self._cprops = _encode(p, 0, self.protocol == 5)
+        self._cprops = _props(p, 0, self.protocol == 5)
         self._open(clean_session, timeout)
         if timeout is not None:
             left = timeout - time.ticks_diff(time.ticks_ms(), t0) / 1000

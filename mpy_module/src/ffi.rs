@@ -164,7 +164,8 @@ pub struct ReqArgs {
 
 /// A property between the glue and the core: its name, and a value by
 /// `kind` (PROP_*): `num`, `a`, or the pair `a`, `b`. `list`: the Python
-/// dict keeps it in a list (user_property, subscription_identifier).
+/// dict has it in a list (one item of a list to send; a received
+/// user_property or subscription_identifier).
 #[repr(C)]
 pub struct PropItem {
     pub name: Bytes,

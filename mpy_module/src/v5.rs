@@ -58,7 +58,17 @@ pub unsafe extern "C" fn umqtt_props_encode(
         // SAFETY: guaranteed by the caller.
         let items = items.iter().map(|it| unsafe {
             let (kind, num, a, b) = (it.kind, it.num, it.a.as_slice(), it.b.as_slice());
-            (it.name.as_slice(), Flat { kind, num, a, b })
+            let listed = it.list != 0;
+            (
+                it.name.as_slice(),
+                Flat {
+                    kind,
+                    num,
+                    a,
+                    b,
+                    listed,
+                },
+            )
         });
         let len = match v5::encode_flat(items, Context::from_index(ctx.into()), buf) {
             Ok(len) => len,

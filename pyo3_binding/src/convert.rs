@@ -83,7 +83,11 @@ fn core_int<T>(
 ) -> PyResult<T> {
     let v = match obj.extract::<i64>() {
         Ok(v) => v,
-        Err(_) if obj.is_instance_of::<PyInt>() => i64::MAX,
+        // Past i64 it saturates, keeping the sign (the core's ranges decide).
+        Err(_) if obj.is_instance_of::<PyInt>() => match obj.lt(0) {
+            Ok(true) => i64::MIN,
+            _ => i64::MAX,
+        },
         Err(_) => {
             return Err(PyTypeError::new_err(format!(
                 "{what} must be an int, not {}",

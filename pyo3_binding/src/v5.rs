@@ -52,6 +52,8 @@ enum Item<'py> {
     Bytes(Bound<'py, PyBytes>),
     Pair(Bound<'py, PyString>, Bound<'py, PyString>),
     Other,
+    /// An empty list.
+    Empty,
 }
 
 impl<'py> Item<'py> {
@@ -70,7 +72,8 @@ impl<'py> Item<'py> {
         }
     }
 
-    fn flat(&self) -> PyResult<Flat<'_>> {
+    /// The value for the core; `listed`: it came in a list.
+    fn flat(&self, listed: bool) -> PyResult<Flat<'_>> {
         let (kind, num, a, b): (_, _, &[u8], &[u8]) = match self {
             Item::Int(n) => (Flat::INT, *n, &[], &[]),
             Item::Str(s) => (Flat::STR, 0, s.to_str()?.as_bytes(), &[]),
@@ -82,15 +85,22 @@ impl<'py> Item<'py> {
                 v.to_str()?.as_bytes(),
             ),
             Item::Other => (Flat::OTHER, 0, &[], &[]),
+            Item::Empty => (Flat::EMPTY, 0, &[], &[]),
         };
-        Ok(Flat { kind, num, a, b })
+        Ok(Flat {
+            kind,
+            num,
+            a,
+            b,
+            listed,
+        })
     }
 }
 
 /// The properties of `obj` (a dict, None or `{}`) for a packet of `ctx`
 /// sent by this client: a list value is several values of a repeatable
-/// property (user properties, subscription identifiers; the core refuses a
-/// list where the property may appear once). With `v5` false (a 3.1.1
+/// property (user properties; the core refuses a list, even of one value
+/// or none, where the property may appear once). With `v5` false (a 3.1.1
 /// client), a non-empty dict is the core's `PropertiesNeedV5` ValueError
 /// (before its names and values are looked at, on every client).
 pub fn from_py(obj: Option<&Bound<'_, PyAny>>, ctx: Context, v5: bool) -> PyResult<PropBuf> {
@@ -112,13 +122,14 @@ pub fn from_py(obj: Option<&Bound<'_, PyAny>>, ctx: Context, v5: bool) -> PyResu
             .cast_into::<PyString>()
             .map_err(|_| PyTypeError::new_err("property names must be str"))?;
         match v.cast_into::<PyList>() {
-            Ok(list) => owned.extend(list.iter().map(|v| (name.clone(), Item::of(v)))),
-            Err(e) => owned.push((name, Item::of(e.into_inner()))),
+            Ok(list) if list.is_empty() => owned.push((name, Item::Empty, true)),
+            Ok(list) => owned.extend(list.iter().map(|v| (name.clone(), Item::of(v), true))),
+            Err(e) => owned.push((name, Item::of(e.into_inner()), false)),
         }
     }
     let items = owned
         .iter()
-        .map(|(k, v)| Ok((k.to_str()?.as_bytes(), v.flat()?)))
+        .map(|(k, v, listed)| Ok((k.to_str()?.as_bytes(), v.flat(*listed)?)))
         .collect::<PyResult<Vec<_>>>()?;
     // The core sizes the buffer, then encodes into it.
     let encode = |buf: &mut [u8]| encode_flat(items.iter().copied(), ctx, buf);

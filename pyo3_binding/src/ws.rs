@@ -7,7 +7,7 @@
 use pyo3::exceptions::PyTypeError;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes};
+use pyo3::types::{PyBool, PyBytes, PyList};
 use umqtt_core::args::{self, WsTarget};
 use umqtt_core::ws::frame::frame_len;
 use umqtt_core::ws::{Entropy, Link, Request, WsError, MAX_FRAME};
@@ -53,14 +53,19 @@ impl WsConfig {
         };
         let mut headers = Vec::new();
         if let Some(h) = ws_headers.filter(|h| !h.is_none()) {
+            // A dict, or (name, value) pairs (tuples or lists of two str).
+            let bad = || PyTypeError::new_err("ws_headers must be str names and values");
             let items = match h.call_method0(intern!(h.py(), "items")) {
                 Ok(items) => items,
                 Err(_) => h.clone(),
             };
-            for pair in items.try_iter()? {
-                headers.push(pair?.extract::<(String, String)>().map_err(|_| {
-                    PyTypeError::new_err("ws_headers must be str names and values")
-                })?);
+            for pair in items.try_iter().map_err(|_| bad())? {
+                let pair = pair?;
+                let kv = match pair.cast::<PyList>() {
+                    Ok(l) => l.extract::<[String; 2]>().map(|[k, v]| (k, v)),
+                    Err(_) => pair.extract::<(String, String)>(),
+                };
+                headers.push(kv.map_err(|_| bad())?);
             }
         }
         Ok(WsConfig {

@@ -53,9 +53,14 @@ impl Default for Policy {
 impl Policy {
     /// The policy for `set_reconnect(attempts, min_delay, max_delay)`
     /// (delays converted by [`crate::args::millis`] or
-    /// [`crate::args::duration_ms`]), checked.
+    /// [`crate::args::duration_ms`]), checked. Attempts past `u32::MAX`
+    /// saturate, as durations do (a binding passes an int too large for
+    /// `i64` as `i64::MAX`).
     pub fn new(attempts: i64, min_ms: u32, max_ms: u32) -> Result<Policy, Error> {
-        let attempts = u32::try_from(attempts).map_err(|_| ArgError::NegativeAttempts)?;
+        if attempts < 0 {
+            return Err(ArgError::NegativeAttempts.into());
+        }
+        let attempts = u32::try_from(attempts).unwrap_or(u32::MAX);
         if max_ms < min_ms {
             return Err(ArgError::MaxDelayBelowMin.into());
         }

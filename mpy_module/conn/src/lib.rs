@@ -73,7 +73,7 @@ impl Bytes {
 }
 
 /// A property: name and value by kind (`num`, `a`, or the pair `a`, `b`);
-/// `list`: the dict keeps it in a list (`umqtt_prop_t` in C, the layout
+/// `list`: the dict has it in a list (`umqtt_prop_t` in C, the layout
 /// simple.mpy's `PropItem` has too: ../c/props.h serves both).
 #[repr(C)]
 pub struct PropItem {

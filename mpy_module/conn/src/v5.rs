@@ -137,7 +137,17 @@ fn encode(v5: bool, io: &mut Io) -> Result<(), Error> {
     };
     let items = items.iter().map(|it| {
         let (kind, num, a, b) = (it.kind, it.num, it.a.or_empty(), it.b.or_empty());
-        (it.name.or_empty(), Flat { kind, num, a, b })
+        let listed = it.list != 0;
+        (
+            it.name.or_empty(),
+            Flat {
+                kind,
+                num,
+                a,
+                b,
+                listed,
+            },
+        )
     });
     let len = match v5::encode_flat(items, Context::from_index(io.i[0]), buf) {
         Ok(len) => len,

@@ -130,6 +130,8 @@ class MQTTClient(_Writer):
             t = _aio_ws.target(server, port, ssl, transport, ws_path)
             if t[3] is not None:
                 port = t[1]
+                # Bad headers raise here too (each connection makes its layer).
+                _aio_ws.WsLayer(t, ws_headers)
                 self._ws = (transport, ws_path, ws_headers)
         self.client_id = client_id
         self.server = server

@@ -264,7 +264,7 @@ pub enum Dynamic<'a> {
 /// largest packet), nothing is checked and the error is
 /// `BufferTooSmall { needed }` (so a binding calls with an empty buffer,
 /// allocates `needed` bytes, calls again). Errors of the items:
-/// [`PropertyBuilder::push_dynamic`]'s; then the rules across them
+/// [`PropertyBuilder::push_flat`]'s; then the rules across them
 /// ([`PropertyBuilder::validate`]: authentication data needs a method).
 pub fn encode_flat<'i, I>(items: I, ctx: Context, buf: &mut [u8]) -> Result<usize, Error>
 where
@@ -280,16 +280,17 @@ where
     let mut b = PropertyBuilder::new(buf, ctx, Role::Client);
     for (name, value) in items {
         let name = core::str::from_utf8(name).unwrap_or("");
-        b.push_dynamic(name, value.dynamic())?;
+        b.push_flat(name, value)?;
     }
     b.validate()?;
     Ok(b.len())
 }
 
 /// A property value as a C binding carries it (`mpy_module/c/props.h`): a
-/// kind code ([`Flat::INT`], [`Flat::STR`], [`Flat::BYTES`], [`Flat::PAIR`];
-/// any other is a value of a type no property has), an integer and up to
-/// two byte strings.
+/// kind code ([`Flat::INT`], [`Flat::STR`], [`Flat::BYTES`], [`Flat::PAIR`],
+/// [`Flat::EMPTY`]; any other is a value of a type no property has), an
+/// integer, up to two byte strings, and whether it is an item of a list in
+/// the caller's dict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Flat<'a> {
     /// What the value is.
@@ -300,6 +301,9 @@ pub struct Flat<'a> {
     pub a: &'a [u8],
     /// `PAIR`: the value.
     pub b: &'a [u8],
+    /// The value is one item of a list (`{"user_property": [(k, v), ...]}`),
+    /// which only a property that may be repeated takes.
+    pub listed: bool,
 }
 
 impl<'a> Flat<'a> {
@@ -313,6 +317,9 @@ impl<'a> Flat<'a> {
     pub const PAIR: i32 = 3;
     /// A value of a type no property has.
     pub const OTHER: i32 = 4;
+    /// No value: the list was empty (`listed`), so the property is named
+    /// but not sent.
+    pub const EMPTY: i32 = 5;
 
     /// The most bytes this value takes as a property: the identifier and
     /// the longest integer or the length prefixes (8 together at most),
@@ -344,7 +351,13 @@ impl<'a> From<Value<'a>> for Flat<'a> {
             Value::Binary(b) => (Self::BYTES, 0, b, none),
             Value::Pair(k, v) => (Self::PAIR, 0, k.as_bytes(), v.as_bytes()),
         };
-        Flat { kind, num, a, b }
+        Flat {
+            kind,
+            num,
+            a,
+            b,
+            listed: false,
+        }
     }
 }
 
@@ -381,6 +394,27 @@ impl<'b> PropertyBuilder<'b> {
             Dynamic::Value(v) => self.push(id, v),
             Dynamic::Other => Err(PropertyError::WrongType.into()),
         }
+    }
+
+    /// [`Self::push_dynamic`] for one item of a binding's properties dict.
+    /// A list value is several values of a property that may be repeated
+    /// in this packet ([`PropertyId::repeatable`]); for any other property
+    /// a list, even of one value or none, is `WrongType`. An empty list
+    /// ([`Flat::EMPTY`]) adds nothing.
+    pub fn push_flat(&mut self, name: &str, value: Flat<'_>) -> Result<(), Error> {
+        if value.listed {
+            let id = PropertyId::from_name(name).ok_or(PropertyError::UnknownName)?;
+            if !id.allowed(self.ctx, self.sender) {
+                return Err(PropertyError::NotAllowed.into());
+            }
+            if !id.repeatable(self.ctx) {
+                return Err(PropertyError::WrongType.into());
+            }
+            if value.kind == Flat::EMPTY {
+                return Ok(());
+            }
+        }
+        self.push_dynamic(name, value.dynamic())
     }
 
     /// Add a property. Errors: `NotAllowed` on this packet, `WrongType`,

@@ -377,6 +377,7 @@ fn encode_flat_sizes_then_encodes() {
         num,
         a: a.as_bytes(),
         b: b.as_bytes(),
+        listed: false,
     };
     let items = [
         (&b"content_type"[..], f(Flat::STR, 0, "text", "")),
@@ -425,4 +426,61 @@ fn encode_flat_sizes_then_encodes() {
     );
     let method = (&b"authentication_method"[..], f(Flat::STR, 0, "m", ""));
     assert!(encode_flat([method, data].into_iter(), Context::Connect, &mut buf).is_ok());
+}
+
+#[test]
+fn a_list_value_is_for_a_repeatable_property_only() {
+    let listed = |kind, num, a: &'static str, b: &'static str| Flat {
+        kind,
+        num,
+        a: a.as_bytes(),
+        b: b.as_bytes(),
+        listed: true,
+    };
+    let mut buf = [0u8; 64];
+    let mut encode = |items: &[(&'static [u8], Flat<'static>)], ctx| {
+        encode_flat(items.iter().copied(), ctx, &mut buf)
+    };
+    // {"user_property": [("k", "v"), ("k", "w")]}, {"user_property": []}.
+    let pair = |v| (&b"user_property"[..], listed(Flat::PAIR, 0, "k", v));
+    assert_eq!(encode(&[pair("v"), pair("w")], Context::Publish), Ok(14));
+    let none = (&b"user_property"[..], listed(Flat::EMPTY, 0, "", ""));
+    assert_eq!(encode(&[none], Context::Publish), Ok(0));
+    // A property that appears once: a list of one value, or of none, is the
+    // wrong type ({"message_expiry_interval": [1]} was sent as 1).
+    let once = (
+        &b"message_expiry_interval"[..],
+        listed(Flat::INT, 1, "", ""),
+    );
+    let empty = (
+        &b"message_expiry_interval"[..],
+        listed(Flat::EMPTY, 0, "", ""),
+    );
+    for items in [&[once][..], &[empty][..]] {
+        assert_eq!(
+            encode(items, Context::Publish),
+            Err(PropertyError::WrongType.into())
+        );
+    }
+    // Subscription identifiers repeat only in a PUBLISH the broker sends: a
+    // client's SUBSCRIBE takes one, a client's PUBLISH none; unknown first.
+    let mut sid = |ctx| {
+        encode(
+            &[(
+                &b"subscription_identifier"[..],
+                listed(Flat::INT, 1, "", ""),
+            )],
+            ctx,
+        )
+    };
+    assert_eq!(
+        sid(Context::Subscribe),
+        Err(PropertyError::WrongType.into())
+    );
+    assert_eq!(sid(Context::Publish), Err(PropertyError::NotAllowed.into()));
+    let unknown = (&b"no_such"[..], listed(Flat::EMPTY, 0, "", ""));
+    assert_eq!(
+        encode(&[unknown], Context::Publish),
+        Err(PropertyError::UnknownName.into())
+    );
 }
