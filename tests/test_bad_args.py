@@ -507,3 +507,75 @@ def test_argument_rules_alike_on_both_runtimes(runtime, broker, mkparams):
     assert r.get("LW_QOS") == "1"
     assert r.value("CTOR_NONE") == (1883, 0, {}, 4)
     assert r.value("AIO_CTOR_NONE") == (1883, 60, {}, 4)
+
+
+CONTROL = ("ValueError", "control character or non-character in a string")
+BAD_PROP_STR = ("ValueError", "property string invalid or too long")
+
+CONTROL_SCRIPT = r"""
+    import asyncio
+    from umqtt.aio import MQTTClient as AClient
+
+    def check(label, f):
+        try:
+            print(label, "OK", repr(f()))
+        except Exception as e:
+            print(label, exc_text(e))
+
+    c = new_client()
+    c.set_callback(on_msg)
+    c.connect()
+    check("PUB_QOS0", lambda: c.publish(TOPIC + "/\x01", "x"))
+    check("PUB_QOS1", lambda: c.publish(TOPIC + "/\x7f", "x", qos=1))
+    check("SUB", lambda: c.subscribe(TOPIC + "/\u0085/#"))
+    check("UNSUB", lambda: c.unsubscribe(TOPIC + "/\ufffe"))
+    # Nothing was sent: the connection is up, nothing is in flight.
+    check("STILL_UP", lambda: c.publish(TOPIC, "x", qos=1))
+    c.disconnect()
+    check("CLIENT_ID", lambda: new_client(CLIENT_ID + "\t").connect())
+    check("USER", lambda: new_client(CLIENT_ID + "-u", user="a\x1b").connect())
+    w = new_client(CLIENT_ID + "-w")
+    w.set_last_will(TOPIC + "/will\n", "x")
+    check("WILL", lambda: w.connect())
+    # Received topics are taken as they are; a payload is bytes, never checked.
+    c5 = new_client(CLIENT_ID + "-5", protocol=5)
+    c5.connect()
+    check("V5_USER_PROP", lambda: c5.publish(TOPIC, "x", properties={"user_property": [("k", "v\n")]}))
+    check("V5_PAYLOAD", lambda: c5.publish(TOPIC, "\x01\x00", qos=1))
+    c5.disconnect()
+
+    async def amain():
+        a = AClient(CLIENT_ID + "-aio", HOST, PORT)
+        await a.connect()
+        try:
+            print("AIO_PUB", "OK", repr(await a.publish(TOPIC + "/\x01", "x", qos=1)))
+        except Exception as e:
+            print("AIO_PUB", exc_text(e))
+        print("AIO_STILL_UP", "OK", repr(await a.publish(TOPIC, "x", qos=1)))
+        await a.disconnect()
+    asyncio.run(amain())
+"""
+
+
+def test_control_characters_are_refused_before_sending(runtime, broker, mkparams):
+    """spec/PYAPI.md "Arguments": a string the client sends (topic, filter, client
+    id, user name, will topic, property) with a control character or Unicode
+    non-character (MQTT 3.1.1 sec 1.5.3) is the core's ValueError before anything
+    is sent. Mosquitto closes the connection over any of them: before, the publish
+    went out and the client learned of it as "connection closed by broker" at its
+    next call (and a QoS 1 message was resent, and refused, after every reconnect)."""
+    r = runtime.run(CONTROL_SCRIPT, mkparams(broker)).check()
+    want = {
+        "PUB_QOS0": CONTROL, "PUB_QOS1": CONTROL, "SUB": CONTROL, "UNSUB": CONTROL,
+        "CLIENT_ID": CONTROL, "USER": CONTROL, "WILL": CONTROL, "AIO_PUB": CONTROL,
+        "V5_USER_PROP": BAD_PROP_STR,
+    }
+    wrong = {}
+    for label, (name, text) in want.items():
+        e = r.exc(label)
+        if e is None or e.name != name or tuple(e.args) != (text,):
+            wrong[label] = r.get(label)
+    assert not wrong, wrong
+    assert r.get("STILL_UP") == "OK None"
+    assert r.get("AIO_STILL_UP") == "OK None"
+    assert r.get("V5_PAYLOAD") == "OK 16"  # 0x10, no matching subscribers: it was taken

@@ -72,6 +72,10 @@ pub enum ArgError {
     InvalidFilter,
     /// A topic or client id is not valid UTF-8 or contains U+0000.
     InvalidUtf8,
+    /// A string to send holds a control character or a Unicode
+    /// non-character, which MQTT says a sender should not use and brokers
+    /// such as Mosquitto answer by closing the connection.
+    ControlCharacter,
     /// QoS outside 0..=2.
     InvalidQoS,
     /// A packet would exceed MQTT's 268,435,455-byte limit.
@@ -278,6 +282,7 @@ impl ArgError {
             ArgError::WildcardInTopic => "wildcards are not allowed in a publish topic",
             ArgError::InvalidFilter => "invalid topic filter",
             ArgError::InvalidUtf8 => "invalid UTF-8 or NUL character",
+            ArgError::ControlCharacter => "control character or non-character in a string",
             ArgError::InvalidQoS => "qos must be 0, 1 or 2",
             ArgError::PacketTooLarge => "packet larger than 268435455 bytes",
             ArgError::NoFilters => "no topic filter given",

@@ -32,14 +32,18 @@ fn pid() -> impl Strategy<Value = PacketId> {
     (1u16..=u16::MAX).prop_map(|v| PacketId::new(v).unwrap())
 }
 
-/// Valid topic names: any UTF-8 without NUL, '+' or '#', up to ~200 bytes.
+/// Valid topic names: any UTF-8 a client may send (no NUL or other control
+/// character, no non-character), without '+' or '#', up to ~200 bytes.
 fn topic() -> impl Strategy<Value = String> {
-    "[^\u{0}+#]{1,60}"
+    "[^\\p{Cc}\\p{Noncharacter_Code_Point}+#]{1,60}"
 }
 
 /// Valid topic filters built level by level.
 fn filter() -> impl Strategy<Value = String> {
-    let level = prop_oneof![Just("+".to_string()), "[^\u{0}+#/]{0,12}"];
+    let level = prop_oneof![
+        Just("+".to_string()),
+        "[^\\p{Cc}\\p{Noncharacter_Code_Point}+#/]{0,12}"
+    ];
     (prop::collection::vec(level, 1..5), any::<bool>())
         .prop_map(|(mut levels, hash)| {
             if hash {
@@ -130,10 +134,10 @@ proptest! {
 
     #[test]
     fn connect_round_trip(
-        client_id in "[^\u{0}]{0,30}",
+        client_id in "[^\\p{Cc}\\p{Noncharacter_Code_Point}]{0,30}",
         keepalive in any::<u16>(),
         clean in any::<bool>(),
-        user in prop::option::of("[^\u{0}]{0,20}"),
+        user in prop::option::of("[^\\p{Cc}\\p{Noncharacter_Code_Point}]{0,20}"),
         pass in prop::option::of(prop::collection::vec(any::<u8>(), 0..20)),
         will in prop::option::of((topic(), prop::collection::vec(any::<u8>(), 0..50), qos(), any::<bool>())),
     ) {

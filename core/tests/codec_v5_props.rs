@@ -70,8 +70,8 @@ fn items(ctx: Context, role: Role) -> impl Strategy<Value = Items> {
     let one = (
         prop::sample::select(ids),
         any::<u32>(),
-        "[^\u{0}]{0,12}",
-        "[^\u{0}]{0,8}",
+        "[^\\p{Cc}\\p{Noncharacter_Code_Point}]{0,12}",
+        "[^\\p{Cc}\\p{Noncharacter_Code_Point}]{0,8}",
         prop::collection::vec(any::<u8>(), 0..12),
     )
         .prop_map(|(id, n, s, s2, b)| {
@@ -150,12 +150,12 @@ fn role() -> impl Strategy<Value = Role> {
 }
 
 fn topic() -> impl Strategy<Value = String> {
-    "[^\u{0}+#]{1,30}"
+    "[^\\p{Cc}\\p{Noncharacter_Code_Point}+#]{1,30}"
 }
 
 fn filter() -> impl Strategy<Value = String> {
     prop_oneof![
-        "[^\u{0}+#]{1,20}",
+        "[^\\p{Cc}\\p{Noncharacter_Code_Point}+#]{1,20}",
         "[a-z]{1,5}/\\+/[a-z]{0,5}",
         "[a-z]{0,5}/#"
     ]
@@ -219,8 +219,8 @@ proptest! {
 
     #[test]
     fn connect_round_trip(
-        cid in "[^\u{0}]{0,23}", keepalive: u16, clean: bool,
-        user in proptest::option::of("[^\u{0}]{0,10}"),
+        cid in "[^\\p{Cc}\\p{Noncharacter_Code_Point}]{0,23}", keepalive: u16, clean: bool,
+        user in proptest::option::of("[^\\p{Cc}\\p{Noncharacter_Code_Point}]{0,10}"),
         pass in proptest::option::of(prop::collection::vec(any::<u8>(), 0..10)),
         will in proptest::option::of((topic(), prop::collection::vec(any::<u8>(), 0..20), qos(), any::<bool>(), items(Context::Will, Role::Client))),
         props in items(Context::Connect, Role::Client),

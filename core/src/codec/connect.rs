@@ -1,6 +1,8 @@
 //! CONNECT (MQTT 3.1.1 sec 3.1).
 
-use super::{add_len, check_topic_name, check_utf8, frame_len, str_len, PacketType, Writer};
+use super::{
+    add_len, check_sent_topic_name, check_sent_utf8, frame_len, str_len, PacketType, Writer,
+};
 use crate::error::{ArgError, Error};
 use crate::types::{ProtocolVersion, QoS};
 
@@ -67,7 +69,7 @@ impl Connect<'_> {
         if self.protocol != ProtocolVersion::V311 {
             return Err(ArgError::NeedsV5Codec.into());
         }
-        check_utf8(self.client_id)?;
+        check_sent_utf8(self.client_id)?;
         if self.client_id.is_empty() && !self.clean_session {
             return Err(ArgError::EmptyClientIdNeedsCleanSession.into());
         }
@@ -78,12 +80,12 @@ impl Connect<'_> {
         let mut n = add_len(str_len(PROTOCOL_NAME)?, 4)?;
         n = add_len(n, str_len(self.client_id)?)?;
         if let Some(w) = &self.will {
-            check_topic_name(w.topic)?;
+            check_sent_topic_name(w.topic)?;
             n = add_len(n, str_len(w.topic)?)?;
             n = add_len(n, str_len(w.message)?)?;
         }
         if let Some(u) = self.username {
-            check_utf8(u)?;
+            check_sent_utf8(u)?;
             n = add_len(n, str_len(u)?)?;
         }
         if let Some(p) = self.password {

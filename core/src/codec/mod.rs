@@ -351,25 +351,31 @@ impl PacketType {
     }
 }
 
-/// Checks shared by topics and filters: non-empty, length, UTF-8, no NUL.
-fn check_mqtt_str(s: &[u8]) -> Result<(), ArgError> {
+/// Checks shared by topics and filters: non-empty, length, UTF-8, no NUL;
+/// with `sent`, [`check_sent_utf8`].
+fn check_mqtt_str(s: &[u8], sent: bool) -> Result<(), ArgError> {
     if s.is_empty() {
         return Err(ArgError::EmptyTopic);
     }
-    check_utf8(s)
+    scan_utf8(s, sent)
 }
 
 /// An MQTT UTF-8 string (sec 1.5.3): at most 65,535 bytes, valid UTF-8,
 /// no U+0000. Empty is allowed here.
 pub fn check_utf8(s: &[u8]) -> Result<(), ArgError> {
-    if s.len() > usize::from(u16::MAX) {
-        return Err(ArgError::StringTooLong);
-    }
-    if utf8_without_nul(s) {
-        Ok(())
-    } else {
-        Err(ArgError::InvalidUtf8)
-    }
+    scan_utf8(s, false)
+}
+
+/// A string this client's user gives it to send: [`check_utf8`], and none
+/// of the code points a sender should not use (3.1.1 sec 1.5.3, 5.0 sec
+/// 1.5.4: control characters U+0001..U+001F and U+007F..U+009F,
+/// non-characters), `ControlCharacter` otherwise. A receiver may take them
+/// as a malformed packet, and Mosquitto does, in every string: a QoS 1
+/// message it never accepts would be resent after every reconnect. The
+/// strings only a client sends (CONNECT's, filters) are checked so both
+/// ways; a PUBLISH's topic where the user gives it ([`check_sent_topic_name`]).
+pub fn check_sent_utf8(s: &[u8]) -> Result<(), ArgError> {
+    scan_utf8(s, true)
 }
 
 /// [`check_utf8`] and the `&str` it vouches for (the conversion checks again:
@@ -380,48 +386,72 @@ pub fn utf8_str(s: &[u8]) -> Result<&str, ArgError> {
     core::str::from_utf8(s).map_err(|_| ArgError::InvalidUtf8)
 }
 
+/// A code point of [`check_sent_utf8`]'s list.
+const fn discouraged(c: u32) -> bool {
+    matches!(c, 0x01..=0x1f | 0x7f..=0x9f | 0xfdd0..=0xfdef) || c & 0xfffe == 0xfffe
+}
+
 /// Well-formed UTF-8 (RFC 3629: shortest form, no surrogates, nothing above
-/// U+10FFFF) without U+0000. Written out because `core::str::from_utf8`
-/// brings a 256-byte table and a word-at-a-time loop: ~0.6 KB of a board's
-/// executable RAM (the tests check both agree).
-fn utf8_without_nul(s: &[u8]) -> bool {
+/// U+10FFFF) without U+0000, at most 65,535 bytes; with `sent`, none of the
+/// [`discouraged`] code points either. Written out because
+/// `core::str::from_utf8` brings a 256-byte table and a word-at-a-time
+/// loop: ~0.6 KB of a board's executable RAM (the tests check both agree).
+fn scan_utf8(s: &[u8], sent: bool) -> Result<(), ArgError> {
+    if s.len() > usize::from(u16::MAX) {
+        return Err(ArgError::StringTooLong);
+    }
     let mut bytes = s.iter();
     while let Some(&lead) = bytes.next() {
         // Continuation bytes, lowest code point (shortest form), lead bits.
         let (more, min, mut c) = match lead {
-            0 => return false,
-            0x01..=0x7f => continue,
+            0 => return Err(ArgError::InvalidUtf8),
+            0x20..=0x7e => continue,
+            0x01..=0x7f => (0, 0, u32::from(lead)),
             0xc2..=0xdf => (1, 0x80, u32::from(lead & 0x1f)),
             0xe0..=0xef => (2, 0x800, u32::from(lead & 0x0f)),
             0xf0..=0xf4 => (3, 0x1_0000, u32::from(lead & 0x07)),
-            _ => return false,
+            _ => return Err(ArgError::InvalidUtf8),
         };
         for _ in 0..more {
             match bytes.next() {
                 Some(&b) if b & 0xc0 == 0x80 => c = c << 6 | u32::from(b & 0x3f),
-                _ => return false,
+                _ => return Err(ArgError::InvalidUtf8),
             }
         }
         if c < min || c > 0x10_ffff || (0xd800..=0xdfff).contains(&c) {
-            return false;
+            return Err(ArgError::InvalidUtf8);
+        }
+        if sent && discouraged(c) {
+            return Err(ArgError::ControlCharacter);
         }
     }
-    true
+    Ok(())
 }
 
 /// Validate a PUBLISH topic name (MQTT 3.1.1 sec 4.7): non-empty, at most
 /// 65,535 bytes, UTF-8 without U+0000, no `+` or `#`.
 pub fn check_topic_name(t: &[u8]) -> Result<(), ArgError> {
+    topic_name(t, false)
+}
+
+/// [`check_topic_name`] for a topic this client's user publishes to (or
+/// names as the will's): [`check_sent_utf8`] too. (A received topic is
+/// taken as it is: this client does not drop a connection over one.)
+pub fn check_sent_topic_name(t: &[u8]) -> Result<(), ArgError> {
+    topic_name(t, true)
+}
+
+fn topic_name(t: &[u8], sent: bool) -> Result<(), ArgError> {
     // Every received PUBLISH and every publish() comes here, and topics are
     // nearly always printable ASCII: one pass without early exits (x86-64
     // vectorises it) settles those; anything else takes the full checks.
     let unusual = t.iter().fold(false, |u, &b| {
-        u | (b == 0) | (b >= 0x80) | (b == b'+') | (b == b'#')
+        u | !(0x20..0x7f).contains(&b) | (b == b'+') | (b == b'#')
     });
     if !unusual && !t.is_empty() && t.len() <= usize::from(u16::MAX) {
         return Ok(());
     }
-    check_mqtt_str(t)?;
+    check_mqtt_str(t, sent)?;
     if t.iter().any(|&b| b == b'+' || b == b'#') {
         return Err(ArgError::WildcardInTopic);
     }
@@ -429,10 +459,10 @@ pub fn check_topic_name(t: &[u8]) -> Result<(), ArgError> {
 }
 
 /// Validate a SUBSCRIBE/UNSUBSCRIBE topic filter (sec 4.7.1): non-empty,
-/// at most 65,535 bytes, UTF-8 without U+0000; `#` only as a whole last
-/// level, `+` only as a whole level.
+/// at most 65,535 bytes, [`check_sent_utf8`] (only a client sends them);
+/// `#` only as a whole last level, `+` only as a whole level.
 pub fn check_topic_filter(f: &[u8]) -> Result<(), ArgError> {
-    check_mqtt_str(f)?;
+    check_mqtt_str(f, true)?;
     // One pass (smaller than splitting into levels): a wildcard must start
     // a level and end it, and `#` must end the filter.
     let mut level_start = true;

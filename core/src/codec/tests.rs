@@ -158,12 +158,13 @@ fn topic_names() {
     assert_eq!(check_topic_name(&long), Err(ArgError::StringTooLong));
 }
 
-/// The ASCII fast path of `check_topic_name` answers as the full checks do
-/// (UTF-8 first, then wildcards), for every byte at every position.
+/// The ASCII fast path of `check_topic_name` and `check_sent_topic_name`
+/// answers as the full checks do (UTF-8 first, then wildcards), for every
+/// byte at every position.
 #[test]
 fn topic_name_fast_path_agrees() {
-    fn full(t: &[u8]) -> Result<(), ArgError> {
-        check_mqtt_str(t)?;
+    fn full(t: &[u8], sent: bool) -> Result<(), ArgError> {
+        check_mqtt_str(t, sent)?;
         if t.iter().any(|&b| b == b'+' || b == b'#') {
             return Err(ArgError::WildcardInTopic);
         }
@@ -177,7 +178,8 @@ fn topic_name_fast_path_agrees() {
             &[0xc3, b],
             &[b, 0xa9, b'+'],
         ] {
-            assert_eq!(check_topic_name(t), full(t), "{t:?}");
+            assert_eq!(check_topic_name(t), full(t, false), "{t:?}");
+            assert_eq!(check_sent_topic_name(t), full(t, true), "{t:?}");
         }
     }
 }
@@ -277,6 +279,58 @@ fn utf8_strings() {
     assert_eq!(check_utf8(&[b'a'; 65_536]), Err(ArgError::StringTooLong));
 }
 
+#[test]
+fn sent_strings_have_no_control_characters() {
+    // 3.1.1 sec 1.5.3 / 5.0 sec 1.5.4: control characters and
+    // non-characters; Mosquitto closes the connection over any of them.
+    for bad in [
+        "\u{1}",
+        "a\tb",
+        "\n",
+        "\u{1f}",
+        "\u{7f}",
+        "\u{80}",
+        "\u{9f}",
+        "\u{fdd0}",
+        "\u{fdef}",
+        "\u{fffe}",
+        "\u{ffff}",
+        "\u{1fffe}",
+        "\u{10ffff}",
+    ] {
+        assert_eq!(
+            check_sent_utf8(bad.as_bytes()),
+            Err(ArgError::ControlCharacter),
+            "{bad:?}"
+        );
+        // Received, they are taken.
+        assert_eq!(check_utf8(bad.as_bytes()), Ok(()), "{bad:?}");
+        // A PUBLISH's topic as received is taken; the user's is checked.
+        let topic = ["t/", bad].concat();
+        let t = topic.as_bytes();
+        assert_eq!(check_sent_topic_name(t), Err(ArgError::ControlCharacter));
+        assert_eq!(check_topic_name(t), Ok(()));
+        // Filters: only a client sends them.
+        assert_eq!(check_topic_filter(t), Err(ArgError::ControlCharacter));
+    }
+    for good in [
+        " ~",
+        "\u{a0}",
+        "\u{fdcf}",
+        "\u{fdf0}",
+        "\u{fffd}",
+        "\u{10000}",
+        "\u{10fffd}",
+    ] {
+        assert_eq!(check_sent_utf8(good.as_bytes()), Ok(()), "{good:?}");
+    }
+    // Malformed UTF-8 and NUL stay InvalidUtf8; a wildcard is checked after.
+    assert_eq!(check_sent_utf8(b"\0"), Err(ArgError::InvalidUtf8));
+    assert_eq!(check_sent_utf8(b"\xff\x01"), Err(ArgError::InvalidUtf8));
+    assert_eq!(check_topic_name(b"a\x01+"), Err(ArgError::WildcardInTopic));
+    assert_eq!(check_sent_topic_name(b""), Err(ArgError::EmptyTopic));
+}
+
 /// The hand-written validator agrees with `core::str::from_utf8` (plus the
 /// NUL rule) on every sequence of 1 to 3 bytes, and on 4-byte ones: every
 /// lead from 0xf0 with every continuation triple, and with the bytes next to
@@ -284,8 +338,14 @@ fn utf8_strings() {
 #[test]
 fn utf8_agrees_with_core() {
     let same = |s: &[u8]| {
-        let want = core::str::from_utf8(s).is_ok() && !s.contains(&0);
-        assert_eq!(check_utf8(s).is_ok(), want, "{s:x?}");
+        let text = core::str::from_utf8(s).ok().filter(|_| !s.contains(&0));
+        assert_eq!(check_utf8(s).is_ok(), text.is_some(), "{s:x?}");
+        // And the sender's rule with char's own classes: controls, and the
+        // non-characters (U+FDD0..U+FDEF, the last two of every plane).
+        let non_char =
+            |c: char| matches!(c, '\u{fdd0}'..='\u{fdef}') || c as u32 & 0xfffe == 0xfffe;
+        let sendable = text.is_some_and(|t| !t.chars().any(|c| c.is_control() || non_char(c)));
+        assert_eq!(check_sent_utf8(s).is_ok(), sendable, "{s:x?}");
     };
     for n in 0..1u32 << 24 {
         let [_, a, b, c] = n.to_be_bytes();

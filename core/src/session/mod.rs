@@ -376,7 +376,7 @@ impl<const INFLIGHT: usize> Session<INFLIGHT> {
         out: &mut [u8],
         encode: impl FnOnce(Option<PacketId>, &mut [u8]) -> Result<usize, Error>,
     ) -> Result<(usize, Option<PacketId>), Error> {
-        codec::check_topic_name(topic)?;
+        codec::check_sent_topic_name(topic)?;
         self.require_connected()?;
         let id = match qos {
             QoS::AtMostOnce => None,

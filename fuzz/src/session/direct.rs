@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use umqtt_core::codec::{self, check_topic_filter, check_topic_name, decode, Packet};
+use umqtt_core::codec::{self, check_topic_filter, decode, Packet};
 use umqtt_core::framer::Framer;
 use umqtt_core::session::{Config, Session, State, Transmit};
 use umqtt_core::{Error, PacketId, QoS};
@@ -297,7 +297,7 @@ impl Harness<'_> {
 
     fn publish(&mut self, qos: QoS, arg: u8) {
         let (t, p, retain) = (topic(arg), payload(arg), arg & 1 != 0);
-        let want = self.request_error(check_topic_name(t), qos != QoS::AtMostOnce);
+        let want = self.request_error(codec::check_sent_topic_name(t), qos != QoS::AtMostOnce);
         let mut out = vec![0u8; 512];
         match self.s.publish(t, p, qos, retain, self.now, &mut out) {
             Ok((len, id)) => {

@@ -5,7 +5,9 @@ use super::reason::{is_valid, ReasonPacket};
 use super::{begin, Properties};
 use crate::codec::connect::connect_flags;
 use crate::codec::packet::finish;
-use crate::codec::{add_len, check_topic_name, check_utf8, frame_len, str_len, PacketType, Reader};
+use crate::codec::{
+    add_len, check_sent_topic_name, check_sent_utf8, frame_len, str_len, PacketType, Reader,
+};
 use crate::error::{ArgError, Error, ProtocolError};
 use crate::types::QoS;
 
@@ -91,19 +93,19 @@ impl<'a> Connect<'a> {
 
 impl Connect<'_> {
     fn remaining_len(&self) -> Result<usize, Error> {
-        check_utf8(self.client_id)?;
+        check_sent_utf8(self.client_id)?;
         // Name, level, flags, keepalive, properties, client id.
         let mut n = add_len(str_len(PROTOCOL_NAME)?, 4)?;
         n = add_len(n, self.properties.wire_len()?)?;
         n = add_len(n, str_len(self.client_id)?)?;
         if let Some(w) = &self.will {
-            check_topic_name(w.topic)?;
+            check_sent_topic_name(w.topic)?;
             n = add_len(n, w.properties.wire_len()?)?;
             n = add_len(n, str_len(w.topic)?)?;
             n = add_len(n, str_len(w.payload)?)?;
         }
         if let Some(u) = self.username {
-            check_utf8(u)?;
+            check_sent_utf8(u)?;
             n = add_len(n, str_len(u)?)?;
         }
         if let Some(p) = self.password {
@@ -166,11 +168,11 @@ pub(super) fn decode_connect(mut r: Reader<'_>) -> Result<Connect<'_>, ProtocolE
     let keepalive = r.u16()?;
     let properties = Properties::read(&mut r, Context::Connect, Role::Client)?;
     let client_id = r.str()?;
-    check_utf8(client_id).map_err(|_| ProtocolError::InvalidTopic)?;
+    check_sent_utf8(client_id).map_err(|_| ProtocolError::InvalidTopic)?;
     let will = if will_flag {
         let properties = Properties::read(&mut r, Context::Will, Role::Client)?;
         let topic = r.str()?;
-        check_topic_name(topic).map_err(|_| ProtocolError::InvalidTopic)?;
+        check_sent_topic_name(topic).map_err(|_| ProtocolError::InvalidTopic)?;
         Some(Will {
             properties,
             topic,
@@ -183,7 +185,7 @@ pub(super) fn decode_connect(mut r: Reader<'_>) -> Result<Connect<'_>, ProtocolE
     };
     let username = if flags & 0x80 != 0 {
         let u = r.str()?;
-        check_utf8(u).map_err(|_| ProtocolError::MalformedProperty)?;
+        check_sent_utf8(u).map_err(|_| ProtocolError::MalformedProperty)?;
         Some(u)
     } else {
         None

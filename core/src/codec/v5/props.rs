@@ -4,7 +4,8 @@
 
 use super::property::{Context, Kind, PropertyId, Role, Value};
 use crate::codec::{
-    add_len, check_topic_name, check_utf8, utf8_str, varint_len, Reader, Writer, MAX_REMAINING_LEN,
+    add_len, check_sent_utf8, check_topic_name, utf8_str, varint_len, Reader, Writer,
+    MAX_REMAINING_LEN,
 };
 use crate::error::{Error, PropertyError, ProtocolError};
 
@@ -57,7 +58,8 @@ fn minimal_varint(r: &mut Reader<'_>) -> Result<usize, ProtocolError> {
     Ok(v)
 }
 
-/// 3.3.2-14: a response topic is a topic name (no wildcards, not empty).
+/// 3.3.2-14: a response topic is a topic name (no wildcards, not empty;
+/// what a string the user gives may not hold is `push`'s check).
 fn response_topic_ok(id: PropertyId, t: &str) -> bool {
     id != PropertyId::ResponseTopic || check_topic_name(t.as_bytes()).is_ok()
 }
@@ -428,7 +430,7 @@ impl<'b> PropertyBuilder<'b> {
         if !kind.accepts(&value) {
             return Err(PropertyError::WrongType.into());
         }
-        let bad_str = |s: &str| check_utf8(s.as_bytes()).is_err();
+        let bad_str = |s: &str| check_sent_utf8(s.as_bytes()).is_err();
         match value {
             Value::Int(v) if id.check_int(v).is_err() => {
                 return Err(PropertyError::OutOfRange.into())
