@@ -57,17 +57,10 @@ pub unsafe extern "C" fn umqtt_props_encode(
         };
         // SAFETY: guaranteed by the caller.
         let items = items.iter().map(|it| unsafe {
-            let (kind, num, a, b) = (it.kind, it.num, it.a.as_slice(), it.b.as_slice());
-            let listed = it.list != 0;
+            let (a, b) = (it.a.as_slice(), it.b.as_slice());
             (
                 it.name.as_slice(),
-                Flat {
-                    kind,
-                    num,
-                    a,
-                    b,
-                    listed,
-                },
+                Flat::new(it.kind, it.num, a, b, it.list != 0),
             )
         });
         let len = match v5::encode_flat(items, Context::from_index(ctx.into()), buf) {

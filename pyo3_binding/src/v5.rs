@@ -87,13 +87,7 @@ impl<'py> Item<'py> {
             Item::Other => (Flat::OTHER, 0, &[], &[]),
             Item::Empty => (Flat::EMPTY, 0, &[], &[]),
         };
-        Ok(Flat {
-            kind,
-            num,
-            a,
-            b,
-            listed,
-        })
+        Ok(Flat::new(kind, num, a, b, listed))
     }
 }
 

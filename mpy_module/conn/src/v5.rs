@@ -136,17 +136,10 @@ fn encode(v5: bool, io: &mut Io) -> Result<(), Error> {
         )
     };
     let items = items.iter().map(|it| {
-        let (kind, num, a, b) = (it.kind, it.num, it.a.or_empty(), it.b.or_empty());
-        let listed = it.list != 0;
+        let (a, b) = (it.a.or_empty(), it.b.or_empty());
         (
             it.name.or_empty(),
-            Flat {
-                kind,
-                num,
-                a,
-                b,
-                listed,
-            },
+            Flat::new(it.kind, it.num, a, b, it.list != 0),
         )
     });
     let len = match v5::encode_flat(items, Context::from_index(io.i[0]), buf) {

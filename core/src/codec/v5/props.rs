@@ -323,6 +323,17 @@ impl<'a> Flat<'a> {
     /// but not sent.
     pub const EMPTY: i32 = 5;
 
+    /// A value from its parts, as a binding's item carries them.
+    pub const fn new(kind: i32, num: i64, a: &'a [u8], b: &'a [u8], listed: bool) -> Self {
+        Flat {
+            kind,
+            num,
+            a,
+            b,
+            listed,
+        }
+    }
+
     /// The most bytes this value takes as a property: the identifier and
     /// the longest integer or the length prefixes (8 together at most),
     /// and the text or data.
@@ -353,13 +364,7 @@ impl<'a> From<Value<'a>> for Flat<'a> {
             Value::Binary(b) => (Self::BYTES, 0, b, none),
             Value::Pair(k, v) => (Self::PAIR, 0, k.as_bytes(), v.as_bytes()),
         };
-        Flat {
-            kind,
-            num,
-            a,
-            b,
-            listed: false,
-        }
+        Flat::new(kind, num, a, b, false)
     }
 }
 

@@ -372,12 +372,8 @@ fn encode_flat_sizes_then_encodes() {
     assert_eq!(Context::from_index(9), Context::Disconnect);
     assert_eq!(Context::from_index(-1), Context::Publish);
     assert_eq!(Context::from_index(11), Context::Publish);
-    let f = |kind, num, a: &'static str, b: &'static str| Flat {
-        kind,
-        num,
-        a: a.as_bytes(),
-        b: b.as_bytes(),
-        listed: false,
+    let f = |kind, num, a: &'static str, b: &'static str| {
+        Flat::new(kind, num, a.as_bytes(), b.as_bytes(), false)
     };
     let items = [
         (&b"content_type"[..], f(Flat::STR, 0, "text", "")),
@@ -430,12 +426,8 @@ fn encode_flat_sizes_then_encodes() {
 
 #[test]
 fn a_list_value_is_for_a_repeatable_property_only() {
-    let listed = |kind, num, a: &'static str, b: &'static str| Flat {
-        kind,
-        num,
-        a: a.as_bytes(),
-        b: b.as_bytes(),
-        listed: true,
+    let listed = |kind, num, a: &'static str, b: &'static str| {
+        Flat::new(kind, num, a.as_bytes(), b.as_bytes(), true)
     };
     let mut buf = [0u8; 64];
     let mut encode = |items: &[(&'static [u8], Flat<'static>)], ctx| {
