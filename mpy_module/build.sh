@@ -25,7 +25,7 @@ CSRC=("$HERE/c/umqtt_glue.c" "$HERE/c/args.c" "$HERE/c/v5.c" "$HERE/c/sock.c" "$
 QSTR_HEADERS=("$HERE/c/convert.h")
 # Rust symbols the C glue calls (roots for ld --gc-sections).
 EXPORTS=(umqtt_engine_size umqtt_engine_init umqtt_check_connect umqtt_connect_step_ms umqtt_connect
-         umqtt_request umqtt_run umqtt_flush
+         umqtt_request umqtt_run umqtt_flush umqtt_has_queued
          umqtt_ping umqtt_disconnect umqtt_is_connected umqtt_last_pid umqtt_set_pid
          umqtt_abandon
          umqtt_set_reconnect umqtt_set_timeouts umqtt_check_arg umqtt_error

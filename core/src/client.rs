@@ -312,8 +312,9 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, const INFLIGHT: usize, SB: Buffer>
     /// Send what the connection has queued now (acknowledgements of
     /// delivered messages, due PINGREQ, retransmissions) without reading.
     /// `run` does this itself at its start; a binding calls it after the
-    /// application's callback so a QoS 1/2 message is acknowledged before
-    /// `wait_msg` returns, as umqtt.simple does.
+    /// application's callback, when [`Connection::has_queued`], so a QoS
+    /// 1/2 message is acknowledged before `wait_msg` returns, as
+    /// umqtt.simple does.
     pub fn flush<H: Host>(&mut self, host: &mut H) -> Result<(), Error> {
         let now = host.now_ms();
         let r = self.send(host, now);

@@ -690,10 +690,12 @@ static mp_obj_t mqtt_wait_msg(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, 
         } else {
             exc = MP_OBJ_FROM_PTR(nlr.ret_val);
         }
-        call_t f;
-        begin(&f, self, true);
-        // After a reconnect the broker resends what was not acknowledged.
-        finish_rc(&f, umqtt_flush(f.e->rust, f.e, &f.out));
+        if (umqtt_has_queued(c.e->rust)) {
+            call_t f;
+            begin(&f, self, true);
+            // After a reconnect the broker resends what was not acknowledged.
+            finish_rc(&f, umqtt_flush(f.e->rust, f.e, &f.out));
+        }
         if (exc != MP_OBJ_NULL) {
             nlr_raise(exc);
         }

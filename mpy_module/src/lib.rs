@@ -762,6 +762,18 @@ pub unsafe extern "C" fn umqtt_error(code: i32, out: *mut Out) -> i32 {
     fail(out, e)
 }
 
+/// 1 when packets wait to go out at once (the acknowledgement of the
+/// message just delivered): wait_msg() flushes after the callback only then.
+///
+/// # Safety
+/// See [`parts`].
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_has_queued(eng: *mut c_void) -> i32 {
+    // SAFETY: forwarded contract.
+    let engine = unsafe { &*eng.cast::<Engine>() };
+    i32::from(engine.client.has_queued())
+}
+
 /// 1 when automatic reconnect is on and the connection was lost: the
 /// operation reconnects first.
 ///

@@ -637,10 +637,16 @@ impl MQTTClient {
                 // Acknowledge right after the callback, like umqtt.simple,
                 // even if it raised (the message counts as delivered).
                 let delivered = Self::deliver(slf, t, m, meta);
-                let flushed = match Self::attempt(slf, |core, host| core.flush(host)) {
-                    // The broker resends what was not acknowledged.
-                    Ok(Attempt::Lost) => Self::recover(slf),
-                    r => r.map(drop),
+                // (Busy: the attempt says so.)
+                let queued = Self::guard(slf).map_or(true, |g| g.core.has_queued());
+                let flushed = if queued {
+                    match Self::attempt(slf, |core, host| core.flush(host)) {
+                        // The broker resends what was not acknowledged.
+                        Ok(Attempt::Lost) => Self::recover(slf),
+                        r => r.map(drop),
+                    }
+                } else {
+                    Ok(())
                 };
                 delivered.and(flushed).map(|()| Some(first))
             }

@@ -489,6 +489,14 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>
         self.lost = true;
     }
 
+    /// Whether packets wait to go out at once: bytes operations queued, or
+    /// acknowledgements of delivered messages. A blocking driver flushes
+    /// after the application's callback only then; a PINGREQ or
+    /// retransmission that falls due goes out with its next call.
+    pub fn has_queued(&self) -> bool {
+        self.tx_len > 0 || self.session.has_acks()
+    }
+
     /// Earliest time [`Connection::handle_timeout`] or `poll_transmit` has
     /// work (`Some(0)`: now); `None`: nothing scheduled.
     pub fn next_deadline(&self) -> Option<u64> {

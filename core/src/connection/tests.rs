@@ -171,9 +171,26 @@ fn message_is_lent_and_acknowledged_on_the_next_transmit() {
     assert_eq!(m.packet_id, Some(pid(7)));
     assert_eq!(c.last_first_byte(), 0x32);
     // The application's callback runs here; then the PUBACK goes out.
+    assert!(c.has_queued());
     assert_eq!(&take_all(&mut c, 0)[..], &[0x40, 2, 0, 7]);
+    assert!(!c.has_queued());
     assert_eq!(c.poll_event(0), Ok(None));
     assert!(c.message().is_none());
+}
+
+#[test]
+fn after_a_qos0_message_nothing_waits_to_go_out() {
+    let mut c = connected(false);
+    assert!(!c.has_queued());
+    c.handle_input(&[0x30, 5, 0, 1, b't', b'h', b'i']);
+    assert_eq!(c.poll_event(0), Ok(Some(Event::Message { first: 0x30 })));
+    // No flush after the callback; a ping that falls due goes later.
+    assert!(!c.has_queued());
+    // Bytes an operation queued do wait.
+    c.ping(0).unwrap();
+    assert!(c.has_queued());
+    take_all(&mut c, 0);
+    assert!(!c.has_queued());
 }
 
 #[test]

@@ -562,6 +562,11 @@ impl<const INFLIGHT: usize> Session<INFLIGHT> {
         Ok(None)
     }
 
+    /// Whether acknowledgements wait to be sent (due now).
+    pub fn has_acks(&self) -> bool {
+        self.state == State::Connected && !self.acks.is_empty()
+    }
+
     /// Earliest time [`Session::poll_transmit`] or
     /// [`Session::handle_timeout`] has work: ping due, ping timeout,
     /// retransmission, response timeout. `Some(0)` when acks are queued
