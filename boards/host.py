@@ -192,7 +192,8 @@ class Link:
             try:
                 ready = select.select([s], [], [], 0.005 if buf else None)[0]
                 data = s.recv(4096) if ready else None
-            except OSError:
+            except (OSError, ValueError):
+                # ValueError: the board closed the channel (_drop) meanwhile.
                 data = b""
             if data is None:
                 self._frame(0x44, chan, buf)
