@@ -38,4 +38,32 @@ static inline void classify_exc(mp_obj_t exc, mp_obj_t mqtt, int *kind, int *cod
     }
 }
 
+// The exception of a failed call by the core's table (ExcKind `kind`, code,
+// message; MQTT 5 `reason`: a refusal), made, not raised. MQTTException
+// (mqtt_class(), asked for only then) and OSError take the code first; a
+// refusal always has a second argument, its reason string or None.
+static inline mp_obj_t exc_make(mp_obj_t (*mqtt_class)(void), int kind, mp_int_t code, const uint8_t *msg,
+    size_t len, int reason) {
+    mp_obj_t args[2];
+    size_t n = 0;
+    mp_obj_t cls;
+    switch (kind) {
+        case EXC_MQTT: cls = mqtt_class(); break;
+        case EXC_OSERROR: cls = mp_load_global(MP_QSTR_OSError); break;
+        case EXC_VALUEERROR: cls = mp_load_global(MP_QSTR_ValueError); break;
+        case EXC_TYPEERROR: cls = mp_load_global(MP_QSTR_TypeError); break;
+        case EXC_MEMORYERROR: cls = mp_load_global(MP_QSTR_MemoryError); break;
+        default: cls = mp_load_global(MP_QSTR_RuntimeError); break;
+    }
+    if (kind == EXC_MQTT || kind == EXC_OSERROR) {
+        args[n++] = MP_OBJ_NEW_SMALL_INT(code);
+    }
+    if (len > 0) {
+        args[n++] = mp_obj_new_str((const char *)msg, len);
+    } else if (reason && kind == EXC_MQTT) {
+        args[n++] = mp_const_none;
+    }
+    return mp_call_function_n_kw(cls, n, 0, args);
+}
+
 #endif

@@ -1,4 +1,4 @@
-// Shared declarations of the C glue (umqtt_glue.c, sock.c, runtime.c).
+// Shared declarations of the C glue (the files of c/).
 #ifndef UMQTT_GLUE_H
 #define UMQTT_GLUE_H
 
@@ -80,9 +80,20 @@ extern int glue_poisoned;
 // return GLUE_EXC. All state crosses the jump in memory (*arg, *e).
 int protect(engine_t *e, void (*f)(void *), void *arg);
 
-// umqtt_glue.c
+// umqtt_glue.c: one call into the engine (begin ... finish).
+typedef struct {
+    mp_obj_t self;
+    engine_t *e;
+    mp_obj_t sock;  // self.sock as found (wrapper or stream)
+    umqtt_out_t out;
+} call_t;
 void raise_out(const umqtt_out_t *o);
 engine_t *engine_of(mp_obj_t self);
+void begin(call_t *c, mp_obj_t self, bool need_sock);
+int finish(call_t *c, int st);
+int finish_close(call_t *c, int st, bool close);
+umqtt_bytes_t props_arg(mp_obj_t self, mp_obj_t props, int ctx);
+
 
 // args.c: argument conversion and the configuring natives.
 umqtt_bytes_t get_bytes(mp_obj_t o, qstr what);
@@ -102,6 +113,12 @@ NATIVE(mqtt_will);
 NATIVE(mqtt_retry_begin);
 NATIVE(mqtt_retry_failed);
 NATIVE(mqtt_ws_target);
+
+// connection.c: connect(), the WebSocket handshake, disconnect().
+NATIVE(mqtt_check_connect);
+NATIVE(mqtt_connect);
+NATIVE(mqtt_disconnect);
+NATIVE(mqtt_ws_open);
 
 // ws_aio.c: _WsLayer and the _wsl_* functions of umqtt.aio's WebSockets.
 void wsl_register(void);

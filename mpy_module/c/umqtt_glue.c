@@ -79,60 +79,13 @@ static mp_obj_t engine_make_new(const mp_obj_type_t *type, size_t n_args, size_t
 // ---------------------------------------------------------------------------
 // Calls into the engine.
 
-typedef struct {
-    mp_obj_t self;
-    engine_t *e;
-    mp_obj_t sock;  // self.sock as found (wrapper or stream)
-    umqtt_out_t out;
-} call_t;
-
-// MQTTException(code[, msg]); MQTT 5 refusals (`reason`): (code, reason
-// string or None).
-static void raise_mqtt(mp_int_t code, const uint8_t *msg, size_t len, int reason) {
-    mp_obj_t args[2] = { MP_OBJ_NEW_SMALL_INT(code), mp_const_none };
-    size_t n = reason ? 2 : 1;
-    if (len > 0) {
-        args[1] = mp_obj_new_str((const char *)msg, len);
-        n = 2;
-    }
-    nlr_raise(mp_call_function_n_kw(MP_OBJ_FROM_PTR(&mqtt_exc_type), n, 0, args));
-}
-
-static void raise_with(qstr exc, mp_int_t code, int with_code, const uint8_t *msg, size_t len) {
-    mp_obj_t args[2];
-    size_t n = 0;
-    if (with_code) {
-        args[n++] = MP_OBJ_NEW_SMALL_INT(code);
-    }
-    if (len > 0) {
-        args[n++] = mp_obj_new_str((const char *)msg, len);
-    }
-    nlr_raise(mp_call_function_n_kw(mp_load_global(exc), n, 0, args));
+static mp_obj_t mqtt_class(void) {
+    return MP_OBJ_FROM_PTR(&mqtt_exc_type);
 }
 
 // Raise what the core's table says for a failed call (out.kind/code/msg).
 void raise_out(const umqtt_out_t *o) {
-    switch (o->kind) {
-        case EXC_MQTT:
-            raise_mqtt(o->code, o->msg, o->msg_len, o->reason);
-            break;
-        case EXC_OSERROR:
-            raise_with(MP_QSTR_OSError, o->code, 1, o->msg, o->msg_len);
-            break;
-        case EXC_VALUEERROR:
-            raise_with(MP_QSTR_ValueError, 0, 0, o->msg, o->msg_len);
-            break;
-        case EXC_TYPEERROR:
-            raise_with(MP_QSTR_TypeError, 0, 0, o->msg, o->msg_len);
-            break;
-        case EXC_MEMORYERROR:
-            raise_with(MP_QSTR_MemoryError, 0, 0, o->msg, o->msg_len);
-            break;
-        case EXC_RUNTIMEERROR:
-            raise_with(MP_QSTR_RuntimeError, 0, 0, o->msg, o->msg_len);
-            break;
-    }
-    mp_raise_msg(&mp_type_RuntimeError, "umqtt: error without exception");
+    nlr_raise(exc_make(mqtt_class, o->kind, o->code, o->msg, o->msg_len, o->reason));
 }
 
 // Raise one of the core's errors (ERR_*).
@@ -201,7 +154,7 @@ static void begin_with(call_t *c, engine_t *eng, mp_obj_t self, bool need_sock) 
     e->busy = 1;
 }
 
-static void begin(call_t *c, mp_obj_t self, bool need_sock) {
+void begin(call_t *c, mp_obj_t self, bool need_sock) {
     begin_with(c, engine_of(self), self, need_sock);
 }
 
@@ -216,7 +169,7 @@ static void close_thunk(void *arg) {
 
 // After an engine call: release the engine, close a dead connection (or any
 // connection with `close`), raise what went wrong.
-static int finish_close(call_t *c, int st, bool close) {
+int finish_close(call_t *c, int st, bool close) {
     engine_t *e = c->e;
     e->busy = 0;
     mp_obj_t pending = e->pending;
@@ -238,13 +191,13 @@ static int finish_close(call_t *c, int st, bool close) {
         return st;
     }
     if (c->out.kind == EXC_PENDING && e->user_timeout) {
-        raise_with(MP_QSTR_OSError, MP_ETIMEDOUT, 1, NULL, 0);
+        nlr_raise(exc_make(mqtt_class, EXC_OSERROR, MP_ETIMEDOUT, NULL, 0, 0));
     }
     raise_out(&c->out);
     return st;
 }
 
-static int finish(call_t *c, int st) {
+int finish(call_t *c, int st) {
     return finish_close(c, st, false);
 }
 
@@ -380,7 +333,7 @@ static umqtt_out_t request(mp_obj_t self, const umqtt_req_t *req, bool rc) {
 // properties= of a call: None, or a dict encoded for a packet of ctx (the
 // core's rules; a 3.1.1 client refuses any). The bytes object stays
 // referenced by the caller's C stack until the call ends.
-static umqtt_bytes_t props_arg(mp_obj_t self, mp_obj_t props, int ctx) {
+umqtt_bytes_t props_arg(mp_obj_t self, mp_obj_t props, int ctx) {
     umqtt_bytes_t none = { 0 };
     if (props == mp_const_none) {
         return none;
@@ -393,119 +346,6 @@ static umqtt_bytes_t props_arg(mp_obj_t self, mp_obj_t props, int ctx) {
 // What an MQTT 5 ack said (its reason code), else None.
 static mp_obj_t ack_code(const umqtt_out_t *o) {
     return o->reason ? MP_OBJ_NEW_SMALL_INT(o->value) : mp_const_none;
-}
-
-// Read the CONNECT fields from the client's attributes.
-static void connect_args(mp_obj_t self, umqtt_connect_args_t *a) {
-    mp_fun_table.memset_(a, 0, sizeof(*a));
-    a->client_id = get_bytes(mp_load_attr(self, MP_QSTR_client_id), MP_QSTR_client_id);
-    mp_obj_t user = mp_load_attr(self, MP_QSTR_user);
-    if (user != mp_const_none) {
-        a->user = get_bytes(user, MP_QSTR_user);
-        a->has_user = 1;
-    }
-    mp_obj_t pswd = mp_load_attr(self, MP_QSTR_pswd);
-    if (pswd != mp_const_none) {
-        a->password = get_bytes(pswd, MP_QSTR_pswd);
-        a->has_password = 1;
-    }
-    mp_obj_t lw_topic = mp_load_attr(self, MP_QSTR_lw_topic);
-    if (lw_topic != mp_const_none) {
-        a->will_topic = get_bytes(lw_topic, MP_QSTR_lw_topic);
-        // An empty will topic means "no will", as in umqtt.simple.
-        if (a->will_topic.len > 0) {
-            a->has_will = 1;
-            a->will_msg = get_bytes(mp_load_attr(self, MP_QSTR_lw_msg), MP_QSTR_lw_msg);
-            a->will_qos = get_qos(mp_load_attr(self, MP_QSTR_lw_qos));
-            a->will_retain = mp_obj_is_true(mp_load_attr(self, MP_QSTR_lw_retain));
-        }
-    }
-    a->keepalive = get_int_or_neg(mp_load_attr(self, MP_QSTR_keepalive), MP_QSTR_keepalive);
-    a->timeout_ms = -1;
-    // MQTT 5: the encoded properties simple.py keeps, set_auth()'s callback.
-    a->protocol = get_int_or_neg(mp_load_attr(self, MP_QSTR_protocol), MP_QSTR_protocol);
-    mp_obj_t props = mp_load_attr(self, MP_QSTR__cprops);
-    if (props != mp_const_none) {
-        a->properties = get_bytes(props, MP_QSTR_properties);
-    }
-    props = mp_load_attr(self, MP_QSTR__wprops);
-    if (a->has_will && props != mp_const_none) {
-        a->will_properties = get_bytes(props, MP_QSTR_properties);
-    }
-    a->has_auth = mp_load_attr(self, MP_QSTR__auth) != mp_const_none;
-}
-
-static void check_connect_args(const umqtt_connect_args_t *a) {
-    umqtt_out_t out;
-    if (umqtt_check_connect(a, &out) == ST_ERROR) {
-        raise_out(&out);
-    }
-}
-
-// _check_connect(self, clean_session, timeout) -> ms: validate the
-// attributes before connect() opens a socket, with the clean_session of this
-// very call; returns how long opening the socket (TCP and TLS) may take.
-static mp_obj_t mqtt_check_connect(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
-    const qstr names[3] = { MP_QSTR_self, MP_QSTR_clean_session, MP_QSTR_timeout };
-    mp_obj_t v[3] = { MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL };
-    parse_args(n_args, n_kw, args, 3, 3, names, v);
-    umqtt_connect_args_t a;
-    connect_args(v[0], &a);
-    a.clean_session = mp_obj_is_true(v[1]);
-    check_connect_args(&a);
-    // A plain attribute here (a property on CPython): its range at connect().
-    get_arg(mp_load_attr(v[0], MP_QSTR_pid), ARG_PID);
-    // timeout None: MODE_BLOCKING (-1), "none given" to the core.
-    return mp_obj_new_int_from_uint(umqtt_connect_step_ms(engine_of(v[0])->rust, timeout_to_mode(v[2])));
-}
-
-// _connect(self, clean_session, timeout): MQTT handshake on self.sock.
-static mp_obj_t mqtt_connect(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
-    const qstr names[3] = { MP_QSTR_self, MP_QSTR_clean_session, MP_QSTR_timeout };
-    mp_obj_t v[3] = { MP_OBJ_NULL, mp_const_true, mp_const_none };
-    parse_args(n_args, n_kw, args, 1, 3, names, v);
-    mp_obj_t self = v[0], clean = v[1], timeout = v[2];
-    umqtt_connect_args_t a;
-    connect_args(self, &a);
-    a.clean_session = mp_obj_is_true(clean);
-    if (timeout != mp_const_none) {
-        a.timeout_ms = timeout_to_mode(timeout);
-    }
-    check_connect_args(&a);
-    mp_obj_t pid = mp_load_attr(self, MP_QSTR_pid);
-    call_t c;
-    begin(&c, self, true);
-    umqtt_set_pid(c.e->rust, (uint32_t)mp_obj_get_int(pid));
-    c.e->auth_cb = mp_load_attr(self, MP_QSTR__auth);
-    // A failed handshake leaves the session disconnected: finish() closes.
-    finish(&c, umqtt_connect(c.e->rust, c.e, &a, &c.out));
-    return MP_OBJ_NEW_SMALL_INT(c.out.value);
-}
-
-// disconnect(self, reason=0, properties=None): DISCONNECT (MQTT 5: with a
-// reason code, e.g. 4 to have the will sent), then close the socket
-// whatever happened.
-static mp_obj_t mqtt_disconnect(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
-    const qstr names[3] = { MP_QSTR_self, MP_QSTR_reason, MP_QSTR_properties };
-    mp_obj_t v[3] = { MP_OBJ_NULL, MP_OBJ_NEW_SMALL_INT(0), mp_const_none };
-    parse_args(n_args, n_kw, args, 1, 3, names, v);
-    mp_obj_t self = v[0];
-    bool v5 = get_int_or_neg(mp_load_attr(self, MP_QSTR_protocol), MP_QSTR_protocol) == 5;
-    // None: the default 0, as in the CPython binding.
-    mp_int_t reason = v[1] == mp_const_none ? 0 : get_arg(v[1], ARG_REASON_V4 + v5);
-    umqtt_bytes_t props = props_arg(self, v[2], CTX_DISCONNECT);
-    call_t c;
-    begin(&c, self, false);
-    if (c.sock == mp_const_none || !umqtt_is_connected(c.e->rust)) {
-        // Gone on purpose: automatic reconnect does not bring it back.
-        umqtt_closed(c.e->rust);
-        // No connection (never made, lost, or already closed): only close what
-        // is left, like the CPython binding, so disconnect() is safe in finally:.
-        finish_close(&c, ST_OK, true);
-        return mp_const_none;
-    }
-    finish_close(&c, umqtt_disconnect(c.e->rust, c.e, (int)reason, props, &c.out), true);
-    return mp_const_none;
 }
 
 static mp_obj_t mqtt_ping(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
@@ -752,30 +592,6 @@ static mp_obj_t mqtt_check_msg(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw,
     mp_obj_t dest[2];
     mp_load_method(self, MP_QSTR_wait_msg, dest);
     return mp_fun_table.call_method_n_kw(0, 0, dest);
-}
-
-// _ws_open(self, target, headers, timeout): the WebSocket opening handshake on
-// self.sock for a _ws_target() result (headers: a list of (name, value)), or
-// with target None: MQTT over TCP on this connection.
-static mp_obj_t mqtt_ws_open(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
-    const qstr names[4] = { MP_QSTR_self, MP_QSTR_target, MP_QSTR_headers, MP_QSTR_timeout };
-    mp_obj_t v[4] = { MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL };
-    parse_args(n_args, n_kw, args, 4, 4, names, v);
-    if (v[1] == mp_const_none) {
-        engine_t *e = engine_of(v[0]);
-        umqtt_out_t out;
-        umqtt_ws_open(e->rust, e, NULL, &out);
-        return mp_const_none;
-    }
-    umqtt_ws_args_t a;
-    umqtt_bytes_t hb[32];
-    ws_args_of(v[1], v[2], &a, hb);
-    a.timeout_ms = v[3] == mp_const_none ? -1 : timeout_to_mode(v[3]);
-    call_t c;
-    begin(&c, v[0], true);
-    // A refused handshake leaves the session disconnected: finish() closes.
-    finish(&c, umqtt_ws_open(c.e->rust, c.e, &a, &c.out));
-    return mp_const_none;
 }
 
 // ---------------------------------------------------------------------------

@@ -63,27 +63,7 @@ static mp_obj_t mqtt_exception(void) {
 
 // The exception object for a failed operation (not raised).
 static mp_obj_t make_exc(const io_t *io) {
-    mp_obj_t args[2];
-    size_t n = 0;
-    mp_obj_t cls;
-    switch (io->kind) {
-        case EXC_MQTT: cls = mqtt_exception(); break;
-        case EXC_OSERROR: cls = mp_load_global(MP_QSTR_OSError); break;
-        case EXC_VALUEERROR: cls = mp_load_global(MP_QSTR_ValueError); break;
-        case EXC_TYPEERROR: cls = mp_load_global(MP_QSTR_TypeError); break;
-        case EXC_MEMORYERROR: cls = mp_load_global(MP_QSTR_MemoryError); break;
-        default: cls = mp_load_global(MP_QSTR_RuntimeError); break;
-    }
-    if (io->kind == EXC_MQTT || io->kind == EXC_OSERROR) {
-        args[n++] = MP_OBJ_NEW_SMALL_INT(io->code);
-    }
-    if (io->reason) {
-        // MQTT 5: MQTTException(code, reason string or None), as simple.mpy.
-        args[n++] = io->msg_len > 0 ? mp_obj_new_str((const char *)io->msg, io->msg_len) : mp_const_none;
-    } else if (io->msg_len > 0) {
-        args[n++] = mp_obj_new_str((const char *)io->msg, io->msg_len);
-    }
-    return mp_call_function_n_kw(cls, n, 0, args);
+    return exc_make(mqtt_exception, io->kind, io->code, io->msg, io->msg_len, io->reason);
 }
 
 // The core's class id and code of a Python exception, for its retry rules

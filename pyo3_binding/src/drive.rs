@@ -270,3 +270,83 @@ fn run_step(
         }
     }
 }
+
+impl MQTTClient {
+    /// wait_msg(): one packet (see its docstring).
+    pub(crate) fn wait_one(slf: &Bound<'_, Self>) -> PyResult<Option<u8>> {
+        let py = slf.py();
+        let step = loop {
+            Self::resume(slf)?;
+            let sock = Self::sock(slf)?;
+            let mode = Self::begin_step(slf, &sock)?;
+            let r = Self::step(slf, WaitFor::OnePacket);
+            Self::end_step(slf);
+            let nonblocking = mode.nonblocking();
+            if mode.needs_blocking_after() {
+                // umqtt.simple leaves the socket blocking after wait_msg(); the
+                // socket may be closed by now, which makes this a no-op.
+                let _ = sock.call_method1(intern!(py, "setblocking"), (true,));
+            }
+            match r? {
+                Attempt::Done(step) => break step,
+                Attempt::Lost => {
+                    Self::recover(slf)?;
+                    // A blocking wait goes on on the new connection; a
+                    // non-blocking one (check_msg) returns.
+                    if nonblocking {
+                        return Ok(None);
+                    }
+                }
+            }
+        };
+        match step {
+            Step::Message(t, m, first, meta) => {
+                // Acknowledge right after the callback, like umqtt.simple,
+                // even if it raised (the message counts as delivered).
+                let delivered = Self::deliver(slf, t, m, meta);
+                // (Busy: the attempt says so.)
+                let queued = Self::guard(slf).map_or(true, |g| g.core.has_queued());
+                let flushed = if queued {
+                    match Self::attempt(slf, |core, host| core.flush(host)) {
+                        // The broker resends what was not acknowledged.
+                        Ok(Attempt::Lost) => Self::recover(slf),
+                        r => r.map(drop),
+                    }
+                } else {
+                    Ok(())
+                };
+                delivered.and(flushed).map(|()| Some(first))
+            }
+            Step::Done | Step::Idle => Ok(None),
+            Step::Packet(op) => Ok(Some(op)),
+        }
+    }
+
+    /// check_msg() (see its docstring).
+    pub(crate) fn check_one(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        if Self::busy(slf) {
+            return Ok(py.None());
+        }
+        Self::resume(slf)?;
+        let sock = Self::sock(slf)?;
+        let connected = Self::connected(slf)?;
+        // A blocking plain socket: our own wait_msg() acts as on a
+        // non-blocking one without switching it (sockio.rs), the same
+        // outcome without the two setblocking() calls (two ioctl).
+        if connected && Self::arm_nonblocking_view(slf, &sock)? {
+            let r = Self::wait_msg(slf);
+            Self::end_step(slf);
+            return Ok(r?.into_pyobject(py)?.unbind());
+        }
+        // A socket closed by disconnect() or a failure cannot be made
+        // non-blocking (OSError EBADF); wait_msg() then says "not connected"
+        // (or a subclass's wait_msg reconnects), as on MicroPython.
+        if connected {
+            sock.call_method1(intern!(py, "setblocking"), (false,))?;
+        }
+        // Through the method table, so a subclass's wait_msg (umqtt.robust's
+        // reconnecting one) is used, as in umqtt.simple.
+        Ok(slf.call_method0(intern!(py, "wait_msg"))?.unbind())
+    }
+}

@@ -10,14 +10,15 @@ use std::time::Instant;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyTuple};
-use pyo3::{intern, PyTraverseError, PyVisit};
-use umqtt_core::client::{Client, Op, Request, WaitFor, DEFAULT_TIMEOUT_MS};
+use pyo3::{PyTraverseError, PyVisit};
+use umqtt_core::client::{Client, Op, Request, DEFAULT_TIMEOUT_MS};
 use umqtt_core::codec::v5::Context;
 use umqtt_core::session::{Config, State};
 use umqtt_core::{args, ArgError, ProtocolVersion, QoS};
 
 mod buf;
 mod conn;
+mod connect;
 mod convert;
 mod drive;
 mod errors;
@@ -33,9 +34,8 @@ mod ws_aio;
 
 use buf::{VecBuf, MAX_PACKET};
 use convert::{to_bytes, to_keepalive, to_ms, to_opt_bytes, to_protocol, to_qos, to_sub_options};
-use drive::{close_quietly, Step};
+use drive::close_quietly;
 use errors::{to_pyerr, MQTTException};
-use params::ConnectParams;
 use reconnect::Attempt;
 use sockio::SockState;
 
@@ -144,14 +144,6 @@ fn new_core() -> Core {
 fn int(py: Python<'_>, v: u16) -> Bound<'_, PyAny> {
     let Ok(i) = v.into_pyobject(py);
     i.into_any()
-}
-
-fn elapsed_ms(since: Instant) -> u32 {
-    u32::try_from(since.elapsed().as_millis()).unwrap_or(u32::MAX)
-}
-
-fn secs(ms: u32) -> f64 {
-    f64::from(ms) / 1000.0
 }
 
 #[pymethods]
@@ -389,88 +381,10 @@ impl MQTTClient {
         timeout: Option<Bound<'_, PyAny>>,
         properties: Option<Bound<'_, PyAny>>,
     ) -> PyResult<u8> {
-        let py = slf.py();
         // Any truthy value, as in umqtt.simple (connect(0) is seen in the wild).
         let clean_session = clean_session.map_or(Ok(true), |c| c.is_truthy())?;
         let timeout_ms = to_ms(timeout.as_ref(), "timeout")?;
-        let started = Instant::now();
-        // Snapshot the attributes: connect() reads them at call time.
-        let (old, server, port, ssl, ssl_params, ws) = {
-            let t = Self::guard(slf)?;
-            (
-                t.sock.bind(py).clone(),
-                t.server.bind(py).clone(),
-                t.port.bind(py).clone(),
-                t.ssl.bind(py).clone(),
-                t.ssl_params.bind(py).clone(),
-                t.ws.clone(),
-            )
-        };
-        let params = ConnectParams::read(py, &*Self::guard(slf)?)?;
-        let (protocol, props, will_props) = {
-            let mut t = Self::guard(slf)?;
-            if let Some(p) = &properties {
-                t.connect_properties = p.clone().unbind();
-            }
-            let v5 = t.protocol == 5;
-            let props = v5::connect_properties(py, &t)?;
-            let props = v5::from_py(Some(&props), Context::Connect, v5)?;
-            let will = v5::from_py(Some(t.lw_properties.bind(py)), Context::Will, v5)?;
-            let protocol = ProtocolVersion::from_level(t.protocol);
-            (protocol.unwrap_or(ProtocolVersion::V311), props, will)
-        };
-        let c5 = params.packet(clean_session, props.get(), will_props.get());
-        // Bad arguments (client id, will topic, ...) fail before any I/O.
-        c5.encoded_len_for(protocol)
-            .map_err(|e| to_pyerr(e, None))?;
-        // A reconnect replaces the socket; do not leak the old one.
-        close_quietly(&old);
-        Self::guard(slf)?.sock = py.None();
-        Self::guard(slf)?.ws_link = None;
-        let plan = ws::plan(&ws, &server, &port, &ssl)?;
-        let (server, port, ssl) = match &plan {
-            Some(p) => (&p.host, &p.port, &p.ssl),
-            None => (&server, &port, &ssl),
-        };
-        // Each step (TCP + TLS, WebSocket, CONNACK) has a deadline.
-        let step_ms = Self::guard(slf)?.core.connect_step_timeout_ms(timeout_ms);
-        let sock = net::open(
-            py,
-            server,
-            port,
-            secs(step_ms),
-            timeout_ms.map(secs),
-            ssl,
-            &ssl_params,
-        )?;
-        if let Some(p) = &plan {
-            let link = ws::handshake(slf, &ws, p, &sock, step_ms).inspect_err(|_| {
-                close_quietly(&sock);
-            })?;
-            Self::guard(slf)?.ws_link = Some(link);
-        }
-        // One budget for TCP, TLS and CONNACK: what is left waits for CONNACK.
-        let timeout_ms = timeout_ms.map(|t| t.saturating_sub(elapsed_ms(started)).max(1));
-        Self::guard(slf)?.sock = sock.clone().unbind();
-        let on_challenge = Self::guard(slf)?
-            .auth
-            .as_ref()
-            .map(|a| a.on_challenge.clone_ref(py));
-        let challenge_err = std::cell::RefCell::new(None);
-        let present = Self::with_core(slf, |core, host| match &on_challenge {
-            Some(f) => core.connect_v5_auth(host, &c5, timeout_ms, |data, answer| {
-                v5::answer_challenge(py, f, data, answer, &challenge_err)
-            }),
-            None => core.connect_as(host, protocol, &c5, timeout_ms),
-        })
-        .map_err(|e| challenge_err.take().unwrap_or(e));
-        if present.is_err() {
-            // Whatever failed, this socket is no good for MQTT any more.
-            close_quietly(&sock);
-        }
-        let present = present?;
-        v5::connected(slf)?;
-        Ok(u8::from(present))
+        Self::connect_with(slf, clean_session, timeout_ms, properties)
     }
 
     /// Send DISCONNECT and close the socket. On a connection that is
@@ -607,52 +521,7 @@ impl MQTTClient {
     /// ping() or when a non-blocking socket has no whole packet, else the
     /// first byte of the packet processed. Leaves the socket blocking.
     fn wait_msg(slf: &Bound<'_, Self>) -> PyResult<Option<u8>> {
-        let py = slf.py();
-        let step = loop {
-            Self::resume(slf)?;
-            let sock = Self::sock(slf)?;
-            let mode = Self::begin_step(slf, &sock)?;
-            let r = Self::step(slf, WaitFor::OnePacket);
-            Self::end_step(slf);
-            let nonblocking = mode.nonblocking();
-            if mode.needs_blocking_after() {
-                // umqtt.simple leaves the socket blocking after wait_msg(); the
-                // socket may be closed by now, which makes this a no-op.
-                let _ = sock.call_method1(intern!(py, "setblocking"), (true,));
-            }
-            match r? {
-                Attempt::Done(step) => break step,
-                Attempt::Lost => {
-                    Self::recover(slf)?;
-                    // A blocking wait goes on on the new connection; a
-                    // non-blocking one (check_msg) returns.
-                    if nonblocking {
-                        return Ok(None);
-                    }
-                }
-            }
-        };
-        match step {
-            Step::Message(t, m, first, meta) => {
-                // Acknowledge right after the callback, like umqtt.simple,
-                // even if it raised (the message counts as delivered).
-                let delivered = Self::deliver(slf, t, m, meta);
-                // (Busy: the attempt says so.)
-                let queued = Self::guard(slf).map_or(true, |g| g.core.has_queued());
-                let flushed = if queued {
-                    match Self::attempt(slf, |core, host| core.flush(host)) {
-                        // The broker resends what was not acknowledged.
-                        Ok(Attempt::Lost) => Self::recover(slf),
-                        r => r.map(drop),
-                    }
-                } else {
-                    Ok(())
-                };
-                delivered.and(flushed).map(|()| Some(first))
-            }
-            Step::Done | Step::Idle => Ok(None),
-            Step::Packet(op) => Ok(Some(op)),
-        }
+        Self::wait_one(slf)
     }
 
     /// Non-blocking wait_msg(): sets the socket non-blocking and calls
@@ -660,30 +529,7 @@ impl MQTTClient {
     /// bytes stay buffered), and at once while another call of this client
     /// is in progress (that call delivers the messages).
     fn check_msg(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
-        let py = slf.py();
-        if Self::busy(slf) {
-            return Ok(py.None());
-        }
-        Self::resume(slf)?;
-        let sock = Self::sock(slf)?;
-        let connected = Self::connected(slf)?;
-        // A blocking plain socket: our own wait_msg() acts as on a
-        // non-blocking one without switching it (sockio.rs), the same
-        // outcome without the two setblocking() calls (two ioctl).
-        if connected && Self::arm_nonblocking_view(slf, &sock)? {
-            let r = Self::wait_msg(slf);
-            Self::end_step(slf);
-            return Ok(r?.into_pyobject(py)?.unbind());
-        }
-        // A socket closed by disconnect() or a failure cannot be made
-        // non-blocking (OSError EBADF); wait_msg() then says "not connected"
-        // (or a subclass's wait_msg reconnects), as on MicroPython.
-        if connected {
-            sock.call_method1(intern!(py, "setblocking"), (false,))?;
-        }
-        // Through the method table, so a subclass's wait_msg (umqtt.robust's
-        // reconnecting one) is used, as in umqtt.simple.
-        Ok(slf.call_method0(intern!(py, "wait_msg"))?.unbind())
+        Self::check_one(slf)
     }
 
     /// Turn on automatic reconnect: publish(), subscribe(), unsubscribe(),
