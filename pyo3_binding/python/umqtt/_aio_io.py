@@ -1,7 +1,8 @@
-"""The runtime half of umqtt.aio: what CPython's and MicroPython's asyncio do
-differently (loading the core's connection, one-shot waiters, TLS contexts,
-closing a stream, writing and draining). aio.py holds the client, the same on
-both; this file is where the two runtimes part.
+"""The I/O half of umqtt.aio: the reader of a connection (bytes in, the
+core's events out to the waiters), its writer, and what CPython's and
+MicroPython's asyncio do differently (loading the core's connection, one-shot
+waiters, TLS contexts, closing a stream, writing and draining). aio.py holds
+the client's API and its connection's life, the same on both runtimes.
 """
 import sys
 
@@ -299,3 +300,122 @@ class _Writer:
                 self._lost(e, w)
                 return e
             return None
+
+
+# Conn.event() kinds.
+_CONNECTED, _MESSAGE, _PUBLISHED, _SUBSCRIBED, _UNSUBSCRIBED = 1, 2, 3, 4, 5
+_OTHER, _AUTH = 7, 8
+# Not the connection's: an error it survived, queued for messages().
+_SKIPPED = 0
+# Bytes asked of the socket per read.
+_READ = 4096
+
+
+class _Reader:
+    # MQTTClient's reading, the same on both runtimes: bytes in, the core's
+    # events out to the waiters. Uses self._c, self._q / _qmax / _arrived /
+    # _space (messages()), self._pubs / _reqs / _connack (packet id ->
+    # _Wait), self._auth, and the client's _send, _lost, _wake_room,
+    # _end_reauth.
+
+    async def _run(self, r, w):
+        # The connection's reader: bytes in, events out, the deadlines.
+        c = self._c
+        try:
+            while True:
+                d = c.deadline()
+                if d is None:
+                    data = await r.read(_READ)
+                else:
+                    # Past a deadline, bytes already there are read first:
+                    # the PINGRESP may be among them.
+                    try:
+                        data = await _within(r.read(_READ), max(d, 5) / 1000)
+                    except asyncio.TimeoutError:
+                        c.timeout()
+                        await self._send()
+                        continue
+                if not data:
+                    raise c.lost()
+                await self._take(data)
+                await self._send()
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            # MQTT 5: after a protocol error the core queued DISCONNECT with
+            # its reason code; it goes out first if it can, as the blocking
+            # client's does.
+            try:
+                await asyncio.wait_for(self._send(), 1)
+            except Exception:
+                pass
+            self._lost(e, w)
+
+    async def _take(self, data):
+        c = self._c
+        while data:
+            n = c.feed(data)
+            data = data[n:]
+            while True:
+                try:
+                    ev = c.event()
+                except Exception as e:
+                    if not c.connected():
+                        raise
+                    # The connection goes on (258: an oversized packet was
+                    # skipped): messages() raises it in the message's place.
+                    ev = (_SKIPPED, e)
+                if ev is None:
+                    break
+                k = ev[0]
+                if k == _MESSAGE or k == _SKIPPED:
+                    q = self._q
+                    q.append(ev)
+                    self._arrived.set()
+                    if len(q) >= self._qmax:
+                        await self._hold()
+                elif k == _PUBLISHED:
+                    p = self._pubs.pop(ev[1], None)
+                    self._wake_room()
+                    if p is not None:
+                        # The reason code (None on 3.1.1), or its refusal.
+                        p.set(ev[3], ev[2])
+                elif k == _SUBSCRIBED:
+                    p = self._reqs.pop(ev[1], None)
+                    self._wake_room()
+                    if p is not None:
+                        # (granted QoS, every code as bytes)
+                        p.set(ev[3:], ev[2])
+                elif k == _UNSUBSCRIBED:
+                    p = self._reqs.pop(ev[1], None)
+                    self._wake_room()
+                    if p is not None:
+                        p.set(ev[3], ev[2])
+                elif k == _CONNECTED:
+                    if self._connack is not None:
+                        self._connack.set(ev[1])
+                elif k == _AUTH:
+                    self._challenge(ev[1])
+                elif k == _OTHER and ev[1] == 0xF0:
+                    # The broker's AUTH success: re-authentication done.
+                    self._end_reauth()
+
+    def _challenge(self, data):
+        # Answer an AUTH challenge through set_auth()'s on_challenge. What it
+        # raises ends the reader, so the connection (the broker waits for an
+        # answer), and comes out of connect() or reauthenticate().
+        self._c.auth_continue(self._auth[2](data))
+
+    async def _hold(self):
+        # The queue is full: stop reading (TCP back-pressure) until the
+        # application takes a message. Acknowledgements and due PINGREQs
+        # still go out; the ping timeout is not checked meanwhile, since
+        # the broker's answer waits behind the unread messages.
+        await self._send()
+        while len(self._q) >= self._qmax:
+            self._space.clear()
+            d = self._c.deadline()
+            try:
+                await asyncio.wait_for(self._space.wait(), (d if d else 1000) / 1000)
+            except asyncio.TimeoutError:
+                await self._send()

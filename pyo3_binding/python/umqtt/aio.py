@@ -13,26 +13,20 @@ The protocol runs in the Rust core's sans-IO connection (``Conn``: the
 ``umqtt._umqtt`` extension on CPython, the native module ``umqtt/_conn.mpy``
 on MicroPython, ``umqtt/_conn5.mpy`` for protocol=5); this file only moves
 bytes between asyncio streams and it, sleeps until its deadlines and turns its
-events into waiters. What differs between the runtimes' asyncio is in
-umqtt/_aio_io.py. See spec/PYAPI.md "umqtt.aio".
+events into waiters. The reading and writing of a connection, and what
+differs between the runtimes' asyncio, are in umqtt/_aio_io.py. See
+spec/PYAPI.md "umqtt.aio".
 """
 from collections import deque
 
 import asyncio
 
-from umqtt._aio_io import Conn, MQTTException, _close, _seed, _tls, _Wait, _within, _Writer
+from umqtt._aio_io import Conn, MQTTException, _close, _Reader, _seed, _SKIPPED, _tls, _Wait, _within, _Writer
 
 __all__ = ["MQTTClient", "MQTTException", "MessageDetails"]
 
-# Conn.event() kinds.
-_CONNECTED, _MESSAGE, _PUBLISHED, _SUBSCRIBED, _UNSUBSCRIBED = 1, 2, 3, 4, 5
-_OTHER, _AUTH = 7, 8
-# Not the connection's: an error it survived, queued for messages().
-_SKIPPED = 0
 # What a publisher waiting for room is woken with to look again.
 _AGAIN = object()
-# Bytes asked of the socket per read.
-_READ = 4096
 # Inbound messages held for messages() before the client stops reading the
 # socket (MQTTClient(queue_size=...)).
 QUEUE_SIZE = 32
@@ -95,7 +89,7 @@ class _Messages:
         return ev[1], ev[2]
 
 
-class MQTTClient(_Writer):
+class MQTTClient(_Reader, _Writer):
     def __init__(
         self,
         client_id,
@@ -454,95 +448,7 @@ class MQTTClient(_Writer):
             p.set(exc=e)
         self._end_reauth(exc=e)
 
-    # --- I/O (writing: _Writer in umqtt/_aio_io.py) --------------------------
-
-    async def _run(self, r, w):
-        # The connection's reader: bytes in, events out, the deadlines.
-        c = self._c
-        try:
-            while True:
-                d = c.deadline()
-                if d is None:
-                    data = await r.read(_READ)
-                else:
-                    # Past a deadline, bytes already there are read first:
-                    # the PINGRESP may be among them.
-                    try:
-                        data = await _within(r.read(_READ), max(d, 5) / 1000)
-                    except asyncio.TimeoutError:
-                        c.timeout()
-                        await self._send()
-                        continue
-                if not data:
-                    raise c.lost()
-                await self._take(data)
-                await self._send()
-        except asyncio.CancelledError:
-            raise
-        except Exception as e:
-            # MQTT 5: after a protocol error the core queued DISCONNECT with
-            # its reason code; it goes out first if it can, as the blocking
-            # client's does.
-            try:
-                await asyncio.wait_for(self._send(), 1)
-            except Exception:
-                pass
-            self._lost(e, w)
-
-    async def _take(self, data):
-        c = self._c
-        while data:
-            n = c.feed(data)
-            data = data[n:]
-            while True:
-                try:
-                    ev = c.event()
-                except Exception as e:
-                    if not c.connected():
-                        raise
-                    # The connection goes on (258: an oversized packet was
-                    # skipped): messages() raises it in the message's place.
-                    ev = (_SKIPPED, e)
-                if ev is None:
-                    break
-                k = ev[0]
-                if k == _MESSAGE or k == _SKIPPED:
-                    q = self._q
-                    q.append(ev)
-                    self._arrived.set()
-                    if len(q) >= self._qmax:
-                        await self._hold()
-                elif k == _PUBLISHED:
-                    p = self._pubs.pop(ev[1], None)
-                    self._wake_room()
-                    if p is not None:
-                        # The reason code (None on 3.1.1), or its refusal.
-                        p.set(ev[3], ev[2])
-                elif k == _SUBSCRIBED:
-                    p = self._reqs.pop(ev[1], None)
-                    self._wake_room()
-                    if p is not None:
-                        # (granted QoS, every code as bytes)
-                        p.set(ev[3:], ev[2])
-                elif k == _UNSUBSCRIBED:
-                    p = self._reqs.pop(ev[1], None)
-                    self._wake_room()
-                    if p is not None:
-                        p.set(ev[3], ev[2])
-                elif k == _CONNECTED:
-                    if self._connack is not None:
-                        self._connack.set(ev[1])
-                elif k == _AUTH:
-                    self._challenge(ev[1])
-                elif k == _OTHER and ev[1] == 0xF0:
-                    # The broker's AUTH success: re-authentication done.
-                    self._end_reauth()
-
-    def _challenge(self, data):
-        # Answer an AUTH challenge through set_auth()'s on_challenge. What it
-        # raises ends the reader, so the connection (the broker waits for an
-        # answer), and comes out of connect() or reauthenticate().
-        self._c.auth_continue(self._auth[2](data))
+    # --- I/O (reading and writing: _Reader, _Writer in umqtt/_aio_io.py) -----
 
     def _queue_publish(self, topic, msg, qos, retain, properties):
         # The PUBLISH into the connection; its packet id (0 for QoS 0).
@@ -581,20 +487,6 @@ class MQTTClient(_Writer):
             sent = True
         if sent:
             self._kick()
-
-    async def _hold(self):
-        # The queue is full: stop reading (TCP back-pressure) until the
-        # application takes a message. Acknowledgements and due PINGREQs
-        # still go out; the ping timeout is not checked meanwhile, since
-        # the broker's answer waits behind the unread messages.
-        await self._send()
-        while len(self._q) >= self._qmax:
-            self._space.clear()
-            d = self._c.deadline()
-            try:
-                await asyncio.wait_for(self._space.wait(), (d if d else 1000) / 1000)
-            except asyncio.TimeoutError:
-                await self._send()
 
     # --- operations ----------------------------------------------------------
 
