@@ -1,4 +1,4 @@
-// The core's exception classes (ExcKind in core/src/error.rs) and a Python
+// The core's exception classes (ExcKind in core/src/error/report.rs) and a Python
 // exception as the core's retry rules see it, shared by the glue of
 // simple.mpy (c/) and of _conn*.mpy (conn/conn_glue.c).
 #ifndef UMQTT_EXC_H

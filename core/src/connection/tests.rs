@@ -8,7 +8,7 @@
 
 use super::*;
 use crate::codec::Connect;
-use crate::ProtocolVersion;
+use crate::{ArgError, ProtocolVersion};
 
 type Conn = Connection<[u8; 256], [u8; 256], [u8; 256], [u8; 256]>;
 
