@@ -1,9 +1,9 @@
 //! The one table from errors to Python exceptions: class ([`ExcKind`]),
 //! `MQTTException` code and message ([`Error::report`]), and which of
 //! them automatic reconnect takes over or retries.
+use super::Error;
 #[cfg(feature = "v5")]
-use super::PropertyError;
-use super::{ArgError, Error};
+use super::{ArgError, PropertyError};
 
 /// The Python exception class an error is raised as (spec/PYAPI.md,
 /// "Exceptions"). Both bindings map these to their runtime's classes and
@@ -177,7 +177,7 @@ pub const fn is_retryable(kind: ExcKind, code: i32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ProtocolError;
+    use crate::{ArgError, ProtocolError};
 
     #[test]
     fn table_matches_the_documented_codes() {
