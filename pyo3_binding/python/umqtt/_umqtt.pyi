@@ -1,8 +1,10 @@
 """Type stubs of the compiled module behind ``umqtt.simple``."""
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 _Data = Union[bytes, bytearray, memoryview, str]
 _Properties = Dict[str, Any]
+# ws_headers: a dict, or (name, value) pairs (tuples or lists) of str.
+_WsHeaders = Union[Mapping[str, str], Sequence[Union[Tuple[str, str], List[str]]]]
 
 
 class MessageDetails:
@@ -98,7 +100,7 @@ class MQTTClient:
         message_timeout: Optional[float] = None,
         transport: str = "tcp",
         ws_path: str = "/mqtt",
-        ws_headers: Optional[Mapping[str, str]] = None,
+        ws_headers: Optional[_WsHeaders] = None,
         protocol: int = 4,
     ) -> None:
         """Set the connection parameters; nothing is sent before connect().

@@ -4,6 +4,7 @@ from typing import (Any, AsyncIterator, Callable, Dict, List, Literal, Optional,
                     Tuple, Union, overload)
 
 from umqtt._umqtt import MQTTException as MQTTException
+from umqtt._umqtt import _WsHeaders
 
 _Data = Union[bytes, bytearray, memoryview, str]
 _Properties = Dict[str, Any]
@@ -49,7 +50,7 @@ class MQTTClient:
                  keepalive: int = 60, ssl: Any = None, ssl_params: Dict[str, Any] = {},
                  protocol: int = 4, queue_size: int = 32, transport: str = "tcp",
                  ws_path: str = "/mqtt",
-                 ws_headers: Optional[Dict[str, str]] = None,
+                 ws_headers: Optional[_WsHeaders] = None,
                  message_timeout: Optional[float] = None) -> None: ...
 
     def set_last_will(self, topic: _Data, msg: _Data, retain: bool = False, qos: int = 0,
