@@ -31,11 +31,13 @@ mod ops;
 mod receive;
 mod reconnect;
 mod store;
+mod transport;
 #[cfg(feature = "v5")]
 mod v5;
 
 pub use reconnect::{Policy, RetryAction, RESUBSCRIBE_BATCH};
 pub use store::FrameStore;
+pub use transport::Transport;
 #[cfg(feature = "v5")]
 pub use v5::{AUTH_METHOD, CONNACK_PROPERTIES, TOPIC_ALIASES, TOPIC_ALIAS_BYTES};
 

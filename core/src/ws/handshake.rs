@@ -51,7 +51,7 @@ pub fn accept_key(key: &[u8]) -> [u8; 28] {
 /// accept key is one short hash per connection, and the `sha1` crate's
 /// unrolled rounds cost ~2.7 KB of a MicroPython module (its HMAC use in
 /// sign.rs lives in a separate module). Checked against the crate in tests.
-fn sha1(parts: &[&[u8]]) -> [u8; 20] {
+pub(crate) fn sha1(parts: &[&[u8]]) -> [u8; 20] {
     let mut h: [u32; 5] = [
         0x6745_2301,
         0xefcd_ab89,

@@ -52,6 +52,12 @@ impl Layer {
         self.open
     }
 
+    /// A close frame went out (ours, or the reply to the server's): no
+    /// data frame may follow (RFC 6455 sec 5.5.1).
+    pub fn close_sent(&self) -> bool {
+        self.close_sent
+    }
+
     /// The decoder of the server's frames.
     pub fn decoder(&self) -> &Decoder {
         &self.dec
