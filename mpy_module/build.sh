@@ -19,10 +19,10 @@ MPY_SDIST=mpy-cross-v6-3   # MicroPython 1.23: headers, mpy_ld.py, mpy-cross (.m
 mkdir -p "$CACHE" "$OUT"
 
 # C glue (umqtt_glue.c holds mpy_init, the entry point).
-CSRC=("$HERE/c/umqtt_glue.c" "$HERE/c/connection.c" "$HERE/c/args.c" "$HERE/c/v5.c" "$HERE/c/sock.c" "$HERE/c/runtime.c" "$HERE/c/ws_aio.c" "$HERE/c/shims.c")
+CSRC=("$HERE/c/umqtt_glue.c" "$HERE/c/connection.c" "$HERE/c/args.c" "$HERE/c/v5.c" "$HERE/c/sock.c" "$HERE/c/runtime.c" "$HERE/c/shims.c")
 # Headers whose qstrs the glue uses (mpy_ld --preprocess reads only the files
 # it is given, not what they include).
-QSTR_HEADERS=("$HERE/c/convert.h")
+QSTR_HEADERS=("$HERE/c/convert.h" "$HERE/c/ws_args.h")
 # Rust symbols the C glue calls (roots for ld --gc-sections).
 EXPORTS=(umqtt_engine_size umqtt_engine_init umqtt_check_connect umqtt_connect_step_ms umqtt_connect
          umqtt_request umqtt_run umqtt_flush umqtt_has_queued
@@ -32,8 +32,6 @@ EXPORTS=(umqtt_engine_size umqtt_engine_init umqtt_check_connect umqtt_connect_s
          umqtt_must_resume umqtt_should_reconnect umqtt_closed
          umqtt_reconnect_begin umqtt_reconnect_failed umqtt_ws_target umqtt_ws_open
          umqtt_codes umqtt_props_encode umqtt_prop_at umqtt_reauth)
-# umqtt.aio's WebSocket layer (c/ws_aio.c: only in builds with WebSockets).
-[ "${UMQTT_WS:-1}" = 0 ] || EXPORTS+=(umqtt_wsl_size umqtt_wsl_request umqtt_wsl)
 
 # Memory functions c/shims.c defines (compiler_builtins' copies are dropped).
 MEM_SYMS=(memcpy memmove memset memcmp bcmp

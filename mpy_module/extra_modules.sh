@@ -56,13 +56,16 @@ small_module _sign "$HERE/sign" sign_glue.c libumqtt_sign_mpy.a \
     umqtt_sign_hmac umqtt_sign_encoded_len umqtt_sign_encode
 # The sans-IO connection for umqtt.aio: boards without asyncio programs do
 # not load it.
-small_module _conn "$HERE/conn" conn_glue.c libumqtt_conn_mpy.a \
-    umqtt_conn_size umqtt_conn_init umqtt_conn
+# MQTT over WebSockets in both (Conn.ws_open), unless UMQTT_WS=0.
+CONN_WS=ws CONN_WS_FLAGS=-DUMQTT_CONN_WS=1
+[ "${UMQTT_WS:-1}" != 0 ] || CONN_WS="" CONN_WS_FLAGS=""
+MOD_FEATURES=$CONN_WS MOD_CFLAGS=$CONN_WS_FLAGS small_module _conn "$HERE/conn" conn_glue.c \
+    libumqtt_conn_mpy.a umqtt_conn_size umqtt_conn_init umqtt_conn
 # The same with MQTT 5, for umqtt.aio's protocol=5 only (not in a UMQTT_V5=0
 # build: there protocol=5 is ValueError).
 NATIVE_MODULES=(simple _sign _conn)
 if [ "${UMQTT_V5:-1}" != 0 ]; then
-    MOD_FEATURES=v5 MOD_CFLAGS=-DUMQTT_CONN_V5=1 small_module _conn5 "$HERE/conn" conn_glue.c \
+    MOD_FEATURES=v5${CONN_WS:+,$CONN_WS} MOD_CFLAGS="-DUMQTT_CONN_V5=1 $CONN_WS_FLAGS" small_module _conn5 "$HERE/conn" conn_glue.c \
         libumqtt_conn_mpy.a umqtt_conn_size umqtt_conn_init umqtt_conn
     NATIVE_MODULES+=(_conn5)
 else

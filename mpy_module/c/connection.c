@@ -2,6 +2,7 @@
 // closing a connection on self.sock (sockets are opened by simple.py's
 // _open). The operations on an open connection are in umqtt_glue.c.
 #include "glue.h"
+#include "ws_args.h"
 
 // Read the CONNECT fields from the client's attributes.
 static void connect_args(mp_obj_t self, umqtt_connect_args_t *a) {
@@ -129,10 +130,17 @@ mp_obj_t mqtt_ws_open(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t
         umqtt_ws_open(e->rust, e, NULL, &out);
         return mp_const_none;
     }
-    umqtt_ws_args_t a;
-    umqtt_bytes_t hb[32];
-    ws_args_of(v[1], v[2], &a, hb);
-    a.timeout_ms = v[3] == mp_const_none ? -1 : timeout_to_mode(v[3]);
+    ws_args_t w;
+    ws_args(v[1], v[2], &w);
+    umqtt_ws_args_t a = {
+        .host = w.host,
+        .path = w.path,
+        .headers = w.hb,
+        .n_headers = w.n_headers,
+        .port = (uint32_t)w.port,
+        .tls = w.tls,
+        .timeout_ms = v[3] == mp_const_none ? -1 : timeout_to_mode(v[3]),
+    };
     call_t c;
     begin(&c, v[0], true);
     // A refused handshake leaves the session disconnected: finish() closes.

@@ -120,18 +120,6 @@ NATIVE(mqtt_connect);
 NATIVE(mqtt_disconnect);
 NATIVE(mqtt_ws_open);
 
-// ws_aio.c: _WsLayer and the _wsl_* functions of umqtt.aio's WebSockets.
-void wsl_register(void);
-void ws_args_of(mp_obj_t target, mp_obj_t headers, umqtt_ws_args_t *a, umqtt_bytes_t *hb);
-NATIVE(wsl_request);
-NATIVE(wsl_accept);
-NATIVE(wsl_frame);
-NATIVE(wsl_decode);
-NATIVE(wsl_due);
-NATIVE(wsl_reply);
-NATIVE(wsl_check);
-NATIVE(wsl_close);
-
 // v5.c: properties= encoded; the module's _props and _v5props.
 mp_obj_t props_encode(mp_obj_t d, int ctx, bool v5);
 NATIVE(mqtt_props);

@@ -630,18 +630,6 @@ static mp_obj_t module_init(mp_obj_fun_bc_t *self) {
     mp_store_global(MP_QSTR__retry_failed, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_retry_failed));
     mp_store_global(MP_QSTR__ws_target, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_ws_target));
     mp_store_global(MP_QSTR__ws_open, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_ws_open));
-#if UMQTT_WS
-    // umqtt.aio over WebSockets (ws_aio.c).
-    wsl_register();
-    mp_store_global(MP_QSTR__wsl_request, MP_DYNRUNTIME_MAKE_FUNCTION(wsl_request));
-    mp_store_global(MP_QSTR__wsl_accept, MP_DYNRUNTIME_MAKE_FUNCTION(wsl_accept));
-    mp_store_global(MP_QSTR__wsl_frame, MP_DYNRUNTIME_MAKE_FUNCTION(wsl_frame));
-    mp_store_global(MP_QSTR__wsl_decode, MP_DYNRUNTIME_MAKE_FUNCTION(wsl_decode));
-    mp_store_global(MP_QSTR__wsl_due, MP_DYNRUNTIME_MAKE_FUNCTION(wsl_due));
-    mp_store_global(MP_QSTR__wsl_reply, MP_DYNRUNTIME_MAKE_FUNCTION(wsl_reply));
-    mp_store_global(MP_QSTR__wsl_check, MP_DYNRUNTIME_MAKE_FUNCTION(wsl_check));
-    mp_store_global(MP_QSTR__wsl_close, MP_DYNRUNTIME_MAKE_FUNCTION(wsl_close));
-#endif
     mp_store_global(MP_QSTR__props, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_props));
     mp_store_global(MP_QSTR__v5props, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_v5props));
     mp_store_global(MP_QSTR__reauthenticate, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_reauthenticate));

@@ -7,6 +7,7 @@
 // Built twice (../extra_modules.sh): _conn.mpy (MQTT 3.1.1) and, with
 // UMQTT_CONN_V5 and the crate's v5 feature, _conn5.mpy (also MQTT 5:
 // property dicts through ../c/props.h, shared with simple.mpy's c/v5.c).
+// UMQTT_CONN_WS and the crate's ws feature: ws_open (MQTT over WebSockets).
 #include "py/dynruntime.h"
 #include "py/smallint.h"
 #include "../c/exc.h"
@@ -14,6 +15,9 @@
 
 #ifndef UMQTT_CONN_V5
 #define UMQTT_CONN_V5 0
+#endif
+#ifndef UMQTT_CONN_WS
+#define UMQTT_CONN_WS 0
 #endif
 
 // The Rust boundary (io_t, filter_t, OP_* / ERR_* / ARG_*, the entry
@@ -223,6 +227,30 @@ static void check_arg(engine_t *e, int what, mp_obj_t v, qstr name) {
     io.i[1] = get_int(v, name);
     run(e, OP_ARG, &io);
 }
+
+#if UMQTT_CONN_WS
+#include "../c/ws_args.h"
+
+// ws_open(self, target, headers, nonce, seed): after connect(), MQTT over
+// WebSockets on the new socket (target: a _ws_target() result with a path;
+// headers: (name, value) pairs; 16 random bytes each).
+static mp_obj_t conn_ws_open(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    io_t io;
+    engine_t *e = begin(n_args, n_kw, args, 5, &io);
+    ws_args_t w;
+    ws_args(args[1], args[2], &w);
+    io.a = w.host;
+    io.b = w.path;
+    io.i[0] = w.port;
+    io.i[1] = w.tls;
+    io.headers = w.hb;
+    io.n_headers = w.n_headers;
+    io.c = get_bytes(args[3], MP_QSTR_nonce);
+    io.d = get_bytes(args[4], MP_QSTR_seed);
+    run(e, OP_WS_OPEN, &io);
+    return mp_const_none;
+}
+#endif
 
 static mp_obj_t r0(engine_t *e, int op, io_t *io) {
     run(e, op, io);
@@ -651,6 +679,9 @@ static mp_obj_t module_init(mp_obj_fun_bc_t *self) {
     mp_store_global(MP_QSTR_check_timeout, MP_DYNRUNTIME_MAKE_FUNCTION(conn_check_timeout));
     mp_store_global(MP_QSTR_check_will, MP_DYNRUNTIME_MAKE_FUNCTION(conn_check_will));
     mp_store_global(MP_QSTR_check_client, MP_DYNRUNTIME_MAKE_FUNCTION(conn_check_client));
+    #if UMQTT_CONN_WS
+    mp_store_global(MP_QSTR_ws_open, MP_DYNRUNTIME_MAKE_FUNCTION(conn_ws_open));
+    #endif
     #if UMQTT_CONN_V5
     mp_store_global(MP_QSTR_connack_properties, MP_DYNRUNTIME_MAKE_FUNCTION(conn_connack_properties));
     mp_store_global(MP_QSTR_auth_continue, MP_DYNRUNTIME_MAKE_FUNCTION(conn_auth_continue));

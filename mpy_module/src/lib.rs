@@ -16,7 +16,6 @@ pub mod request;
 pub mod state;
 mod v5;
 mod ws;
-mod ws_aio;
 
 use core::ffi::c_void;
 use ffi::{Bytes, ConnectArgs, Out, ST_ERROR, ST_IDLE, ST_MESSAGE, ST_OK, ST_PACKET};

@@ -59,10 +59,6 @@ impl LinkBox {
     }
 }
 
-/// Extra headers one handshake takes (ws_headers=).
-#[cfg(feature = "ws")]
-const MAX_HEADERS: usize = 16;
-
 #[cfg(feature = "ws")]
 impl umqtt_core::ws::Entropy for MpHost<'_> {
     fn fill_random(&mut self, buf: &mut [u8]) -> Result<(), Error> {
@@ -74,8 +70,8 @@ impl umqtt_core::ws::Entropy for MpHost<'_> {
     }
 }
 
-/// Run `f` with the upgrade request `a` describes (host, path, up to
-/// [`MAX_HEADERS`] headers: strings of the glue).
+/// Run `f` with the upgrade request `a` describes (strings of the glue;
+/// core `ws::with_raw_request`).
 ///
 /// # Safety
 /// `a`'s buffers alive for the call, `headers` pointing to
@@ -85,40 +81,22 @@ pub(crate) unsafe fn with_request<R>(
     a: &WsArgs,
     f: impl FnOnce(&umqtt_core::ws::Request<'_>) -> Result<R, Error>,
 ) -> Result<R, Error> {
-    use umqtt_core::ws::{Request, WsError};
     let pairs = if a.n_headers == 0 || a.headers.is_null() {
         &[][..]
     } else {
         // SAFETY: the glue passes 2 * n_headers strings, alive for the call.
         unsafe { core::slice::from_raw_parts(a.headers, a.n_headers.saturating_mul(2)) }
     };
-    if a.n_headers > MAX_HEADERS {
-        return Err(Error::WebSocket(WsError::InvalidHeader));
-    }
-    let mut headers = [("", ""); MAX_HEADERS];
-    for (slot, kv) in headers.iter_mut().zip(pairs.chunks_exact(2)) {
-        if let [k, v] = kv {
-            *slot = (
-                text(*k, WsError::InvalidHeader)?,
-                text(*v, WsError::InvalidHeader)?,
-            );
-        }
-    }
-    let req = Request {
-        host: text(a.host, WsError::InvalidHost)?,
-        port: u16::try_from(a.port).unwrap_or(0),
-        tls: a.tls != 0,
-        path: text(a.path, WsError::InvalidPath)?,
-        headers: headers.get(..a.n_headers).unwrap_or(&[]),
-    };
-    f(&req)
-}
-
-/// A Python string argument as `&str` (the glue passes str objects).
-#[cfg(feature = "ws")]
-fn text<'a>(b: Bytes, bad: umqtt_core::ws::WsError) -> Result<&'a str, Error> {
-    // SAFETY: the glue's arguments stay alive for the call.
-    core::str::from_utf8(unsafe { b.as_slice() }).map_err(|_| Error::WebSocket(bad))
+    // SAFETY: the glue's strings stay alive for the call.
+    let text = |b: &Bytes| unsafe { b.as_slice() };
+    let headers = pairs.chunks_exact(2).map(|kv| match kv {
+        [k, v] => (text(k), text(v)),
+        _ => (&[][..], &[][..]),
+    });
+    let port = u16::try_from(a.port).unwrap_or(0);
+    // SAFETY: as above.
+    let (host, path) = (text(&a.host), text(&a.path));
+    umqtt_core::ws::with_raw_request(host, port, a.tls != 0, path, headers, f)
 }
 
 /// The connection `server`/`port`/`ssl`/`transport`/`ws_path` ask for
@@ -147,7 +125,9 @@ pub unsafe extern "C" fn umqtt_ws_target(
         // SAFETY: as above.
         let s = core::str::from_utf8(unsafe { server.as_slice() }).unwrap_or_default();
         #[cfg(feature = "ws")]
-        let p = text(path, umqtt_core::ws::WsError::InvalidPath)?;
+        // SAFETY: as above.
+        let p = core::str::from_utf8(unsafe { path.as_slice() })
+            .map_err(|_| Error::WebSocket(umqtt_core::ws::WsError::InvalidPath))?;
         #[cfg(not(feature = "ws"))]
         let p = {
             let _ = path;

@@ -17,7 +17,7 @@ use std::time::Instant;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
 use umqtt_core::codec::v5::{self as codec5, Context, PropertyId, SubOptions};
-use umqtt_core::connection::{ack_error, Connection, Event};
+use umqtt_core::connection::{ack_error, Connection, Event, Transport};
 use umqtt_core::session::{Config, State};
 use umqtt_core::subscriptions::Subscriptions;
 use umqtt_core::{args, ArgError, Error, PacketId, ProtocolVersion};
@@ -67,6 +67,8 @@ fn pid(id: Option<PacketId>) -> u16 {
 #[pyclass(module = "umqtt._umqtt", name = "Conn")]
 pub struct Conn {
     core: Core,
+    /// TCP, or the WebSocket of `ws_open()`.
+    wire: Transport<VecBuf>,
     epoch: Instant,
     /// protocol=5.
     v5: bool,
@@ -109,6 +111,7 @@ impl Conn {
                 VecBuf::new(0, MAX_PACKET),
                 Subscriptions::new(VecBuf::new(0, MAX_PACKET)),
             ),
+            wire: Transport::new(VecBuf::new(0, MAX_PACKET)),
             epoch: Instant::now(),
         })
     }
@@ -163,7 +166,45 @@ impl Conn {
             false => ProtocolVersion::V311,
         };
         let now = self.now();
-        self.core.connect_as(protocol, &c, now).map_err(err)
+        self.core.connect_as(protocol, &c, now).map_err(err)?;
+        // MQTT over TCP unless ws_open() follows.
+        self.wire.tcp();
+        Ok(())
+    }
+
+    /// After connect(), on the freshly opened socket: MQTT over WebSockets.
+    /// `target` is a `ws_target()` result with a path, `headers` the
+    /// `ws_headers` argument, `nonce` and `seed` 16 random bytes each (the
+    /// handshake's key, the masks). The upgrade request is the first thing
+    /// out() returns; a bad path or header is a ValueError.
+    fn ws_open(
+        &mut self,
+        target: (String, u16, bool, String),
+        headers: Option<Bound<'_, PyAny>>,
+        nonce: &[u8],
+        seed: &[u8],
+    ) -> PyResult<()> {
+        let bytes16 = |b: &[u8]| -> PyResult<[u8; 16]> {
+            b.try_into()
+                .map_err(|_| pyo3::exceptions::PyValueError::new_err("need 16 random bytes"))
+        };
+        let cfg = crate::ws::WsConfig::new(None, None, headers.as_ref())?;
+        let headers: Vec<(&str, &str)> = cfg
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let (host, port, tls, path) = &target;
+        let req = umqtt_core::ws::Request {
+            host,
+            port: *port,
+            tls: *tls,
+            path,
+            headers: &headers,
+        };
+        self.wire
+            .websocket(&req, &bytes16(nonce)?, bytes16(seed)?)
+            .map_err(err)
     }
 
     /// The CONNACK's properties (a dict; `{}` on 3.1.1).
@@ -279,26 +320,29 @@ impl Conn {
         let reason = reason.map_or(Ok(0), |r| to_reason(r, self.v5))?;
         let p = from_py(properties, Context::Disconnect, self.v5)?;
         let now = self.now();
-        self.core.disconnect_v5(reason, p.get(), now).map_err(err)
+        self.core.disconnect_v5(reason, p.get(), now).map_err(err)?;
+        self.wire.close(&mut self.core, now).map_err(err)
     }
 
     /// Everything to write now (taken: write it all), or None.
     fn out<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyBytes>>> {
         let now = self.now();
         self.core.queue_pending(now).map_err(err)?;
-        match self.core.poll_transmit(now).map_err(err)? {
+        match self.wire.poll_transmit(&mut self.core, now).map_err(err)? {
             None => Ok(None),
             Some(b) => {
                 let (bytes, n) = (PyBytes::new(py, b), b.len());
-                self.core.transmitted(n);
+                self.wire.transmitted(&mut self.core, n);
                 Ok(Some(bytes))
             }
         }
     }
 
     /// Received bytes; returns how many were taken (the rest after events).
-    fn feed(&mut self, data: &[u8]) -> usize {
-        self.core.handle_input(data)
+    /// On a WebSocket a refused upgrade (MQTTException 261) or a framing
+    /// violation (256) raises: the connection is over.
+    fn feed(&mut self, data: &[u8]) -> PyResult<usize> {
+        self.wire.feed(&mut self.core, data).map_err(err)
     }
 
     /// What the next buffered frame meant, or None: a tuple whose first
@@ -307,7 +351,7 @@ impl Conn {
         let now = self.now();
         // An error with the connection still up (FrameTooLarge, 258: the
         // packet was skipped) is for umqtt.aio's messages() to raise.
-        let ev = match self.core.poll_event(now) {
+        let ev = match self.wire.poll_event(&mut self.core, now) {
             Ok(Some(ev)) => ev,
             Ok(None) => return Ok(None),
             Err(e) => return Err(self.err(py, e)),
@@ -363,7 +407,9 @@ impl Conn {
     /// Milliseconds until timeout() has work (0: now), None: nothing due.
     fn deadline(&self) -> Option<u64> {
         let now = self.now();
-        self.core.next_deadline().map(|d| d.saturating_sub(now))
+        self.wire
+            .next_deadline(&self.core)
+            .map(|d| d.saturating_sub(now))
     }
 
     /// Check the deadlines: MQTTException 257 (ping) or OSError ETIMEDOUT.

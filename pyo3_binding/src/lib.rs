@@ -30,7 +30,6 @@ mod sign;
 mod sockio;
 mod v5;
 mod ws;
-mod ws_aio;
 
 use buf::{VecBuf, MAX_PACKET};
 use convert::{to_bytes, to_keepalive, to_ms, to_opt_bytes, to_protocol, to_qos, to_sub_options};
@@ -617,8 +616,7 @@ fn _umqtt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<MQTTClient>()?;
     m.add_class::<conn::Conn>()?;
     m.add_class::<v5::MessageDetails>()?;
-    m.add_class::<ws_aio::WsLayer>()?;
-    m.add_function(wrap_pyfunction!(ws_aio::ws_target, m)?)?;
+    m.add_function(wrap_pyfunction!(ws::ws_target, m)?)?;
     m.add("MQTTException", m.py().get_type::<MQTTException>())?;
     sign::register(m)?;
     Ok(())

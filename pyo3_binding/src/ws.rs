@@ -7,7 +7,7 @@
 use pyo3::exceptions::PyTypeError;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyList};
+use pyo3::types::{PyBool, PyBytes, PyList, PyTuple};
 use umqtt_core::args::{self, WsTarget};
 use umqtt_core::ws::frame::frame_len;
 use umqtt_core::ws::{Entropy, Link, Request, WsError, MAX_FRAME};
@@ -208,5 +208,30 @@ impl PyHost<'_, '_> {
             Some(ws) => ws.close(self),
             None => Ok(()),
         }
+    }
+}
+
+/// `(host, port, tls, path)` of the connection: the port to open (the
+/// default for 0), path None for MQTT over TCP (core `args::ws_target`;
+/// bad transport or URL: ValueError; `ws_headers` not a dict or pairs of
+/// str: TypeError). For `umqtt.aio` (`Conn.ws_open`).
+#[pyfunction]
+#[pyo3(signature = (server, port, ssl, transport, ws_path, ws_headers=None))]
+pub fn ws_target<'py>(
+    server: &Bound<'py, PyAny>,
+    port: &Bound<'py, PyAny>,
+    ssl: &Bound<'py, PyAny>,
+    transport: &Bound<'py, PyAny>,
+    ws_path: &Bound<'py, PyAny>,
+    ws_headers: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let py = server.py();
+    // The blocking client's conversions of transport, ws_path and ws_headers.
+    let cfg = WsConfig::new(Some(transport), Some(ws_path), ws_headers)?;
+    let name = server.extract::<String>().unwrap_or_default();
+    let (port, tls) = (port.extract::<u16>().unwrap_or(0), ssl.is_truthy()?);
+    match cfg.target(&name, port, tls)? {
+        Some(t) => (t.host, t.port, t.tls, t.path).into_pyobject(py),
+        None => (server, args::port(port, tls, false), tls, py.None()).into_pyobject(py),
     }
 }

@@ -210,6 +210,42 @@ impl Request<'_> {
     }
 }
 
+/// Extra headers a request built by [`with_raw_request`] takes.
+pub const MAX_HEADERS: usize = 16;
+
+/// Run `f` with the request a binding hands over as raw strings (host,
+/// path, `headers` as (name, value) pairs): text that is not UTF-8 or more
+/// than [`MAX_HEADERS`] headers are the argument errors of the field.
+pub fn with_raw_request<'a, R>(
+    host: &'a [u8],
+    port: u16,
+    tls: bool,
+    path: &'a [u8],
+    headers: impl ExactSizeIterator<Item = (&'a [u8], &'a [u8])>,
+    f: impl FnOnce(&Request<'_>) -> Result<R, crate::Error>,
+) -> Result<R, crate::Error> {
+    let text = |b: &'a [u8], bad: WsError| core::str::from_utf8(b).map_err(|_| bad);
+    let n = headers.len();
+    if n > MAX_HEADERS {
+        return Err(WsError::InvalidHeader.into());
+    }
+    let mut list = [("", ""); MAX_HEADERS];
+    for (slot, (k, v)) in list.iter_mut().zip(headers) {
+        *slot = (
+            text(k, WsError::InvalidHeader)?,
+            text(v, WsError::InvalidHeader)?,
+        );
+    }
+    let req = Request {
+        host: text(host, WsError::InvalidHost)?,
+        port,
+        tls,
+        path: text(path, WsError::InvalidPath)?,
+        headers: list.get(..n).unwrap_or(&[]),
+    };
+    f(&req)
+}
+
 /// Incremental parser of the server's answer; see the module
 /// documentation.
 #[derive(Debug, Clone)]

@@ -68,7 +68,7 @@ pub mod url;
 
 pub use decoder::{Decoder, Event};
 pub use frame::Opcode;
-pub use handshake::{Handshake, Request};
+pub use handshake::{with_raw_request, Handshake, Request, MAX_HEADERS};
 pub use layer::Layer;
 
 /// The longest data frame a client accepts from the server: one carrying

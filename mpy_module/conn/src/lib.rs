@@ -17,7 +17,7 @@ mod v5;
 use core::ffi::c_void;
 use heap::HeapBuf;
 use umqtt_core::codec::{Connect, Will, MAX_PACKET};
-use umqtt_core::connection::{Connection, Event, Policy};
+use umqtt_core::connection::{Connection, Event, Policy, Transport};
 use umqtt_core::session::{Config, State};
 use umqtt_core::subscriptions::Subscriptions;
 use umqtt_core::{args, Error, ExcKind, PacketId, ProtocolVersion};
@@ -36,6 +36,8 @@ type Core = Connection<HeapBuf, HeapBuf, HeapBuf, HeapBuf, 16>;
 /// buffer is reachable from it).
 pub struct Engine {
     core: Core,
+    /// TCP, or the WebSocket of OP_WS_OPEN.
+    wire: Transport<HeapBuf>,
     /// protocol=5.
     v5: bool,
     /// `ticks_ms()` as a monotonic u64 (it wraps at `mask + 1`).
@@ -157,6 +159,9 @@ pub struct Io {
     /// OP_SUBSCRIBE: a list of `n_filters` pairs (null: the topic `a`).
     filters: *const Filter,
     n_filters: usize,
+    /// OP_WS_OPEN: `n_headers` (name, value) pairs, `2 * n_headers` strings.
+    headers: *const Bytes,
+    n_headers: usize,
 }
 
 // Operations (same numbers in conn_glue.c).
@@ -194,6 +199,11 @@ pub const OP_PROP_AT: i32 = 26;
 pub const OP_AUTH_CONTINUE: i32 = 27;
 #[cfg(feature = "v5")]
 pub const OP_REAUTH: i32 = 28;
+/// MQTT over WebSockets on the new socket: host `a`, path `b`, port
+/// `i[0]`, tls `i[1]`, the headers, 16 random bytes each in `c` (the
+/// handshake's key) and `d` (the masks).
+#[cfg(feature = "ws")]
+pub const OP_WS_OPEN: i32 = 31;
 
 // OP_ERROR / OP_ARG selectors.
 pub const ERR_CLOSED: i64 = 1;
@@ -282,6 +292,7 @@ pub unsafe extern "C" fn umqtt_conn_init(eng: *mut c_void) -> i32 {
             HeapBuf::empty(MAX_PACKET),
             Subscriptions::new(HeapBuf::empty(MAX_PACKET)),
         ),
+        wire: Transport::new(HeapBuf::empty(MAX_PACKET)),
         last: 0,
         now: 0,
     };
@@ -312,11 +323,69 @@ pub unsafe extern "C" fn umqtt_conn(eng: *mut c_void, op: i32, io: *mut Io) -> i
     }
 }
 
+/// The operations on the bytes (through the transport: TCP or a
+/// WebSocket), then the others.
 fn run(e: &mut Engine, op: i32, io: &mut Io) -> Result<(), Error> {
-    let (c, now, v5) = (&mut e.core, e.now, e.v5);
+    let (c, w, now, v5) = (&mut e.core, &mut e.wire, e.now, e.v5);
+    match op {
+        OP_OUT => {
+            c.queue_pending(now)?;
+            io.p = Bytes::NONE;
+            if let Some(b) = w.poll_transmit(c, now)? {
+                io.p.set(b);
+            }
+        }
+        OP_TRANSMITTED => w.transmitted(c, usize::try_from(io.i[0]).unwrap_or(0)),
+        OP_FEED => io.r[0] = w.feed(c, io.a.or_empty())? as i64,
+        OP_EVENT => event(c, w, now, v5, io)?,
+        OP_DEADLINE => {
+            io.r[0] = w.next_deadline(c).map_or(-1, |d| {
+                i64::try_from(d.saturating_sub(now)).unwrap_or(i64::MAX)
+            });
+        }
+        #[cfg(feature = "ws")]
+        OP_WS_OPEN => ws_open(w, io)?,
+        _ => {
+            operation(e, op, io)?;
+            // A connection is MQTT over TCP unless OP_WS_OPEN follows; a
+            // WebSocket closes behind the DISCONNECT.
+            match op {
+                OP_CONNECT => e.wire.tcp(),
+                OP_DISCONNECT => e.wire.close(&mut e.core, e.now)?,
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(feature = "ws")]
+fn ws_open(w: &mut Transport<HeapBuf>, io: &Io) -> Result<(), Error> {
+    let pairs = if io.headers.is_null() {
+        &[][..]
+    } else {
+        // SAFETY: the glue passes 2 * n_headers strings alive for the call.
+        unsafe { core::slice::from_raw_parts(io.headers, io.n_headers.saturating_mul(2)) }
+    };
+    let headers = pairs.chunks_exact(2).map(|kv| match kv {
+        [k, v] => (k.or_empty(), v.or_empty()),
+        _ => (&[][..], &[][..]),
+    });
+    let random = |b: &Bytes| <[u8; 16]>::try_from(b.or_empty()).map_err(|_| Error::Host);
+    let (nonce, seed) = (random(&io.c)?, random(&io.d)?);
+    let port = u16::try_from(io.i[0]).unwrap_or(0);
+    let (host, path) = (io.a.or_empty(), io.b.or_empty());
+    umqtt_core::ws::with_raw_request(host, port, io.i[1] != 0, path, headers, |req| {
+        w.websocket(req, &nonce, seed)
+    })
+}
+
+/// The other operations (OP_*), on the connection.
+fn operation(e: &mut Engine, op: i32, io: &mut Io) -> Result<(), Error> {
+    let (c, now) = (&mut e.core, e.now);
     let [i0, i1, i2, i3] = io.i;
     #[cfg(feature = "v5")]
-    if let Some(r) = v5::run(c, now, v5, op, io) {
+    if let Some(r) = v5::run(c, now, e.v5, op, io) {
         return r;
     }
     match op {
@@ -360,21 +429,6 @@ fn run(e: &mut Engine, op: i32, io: &mut Io) -> Result<(), Error> {
         OP_DISCONNECT => {
             args::disconnect_reason(i0, false)?;
             c.disconnect(now)?
-        }
-        OP_OUT => {
-            c.queue_pending(now)?;
-            io.p = Bytes::NONE;
-            if let Some(b) = c.poll_transmit(now)? {
-                io.p.set(b);
-            }
-        }
-        OP_TRANSMITTED => c.transmitted(usize::try_from(i0).unwrap_or(0)),
-        OP_FEED => io.r[0] = c.handle_input(io.a.or_empty()) as i64,
-        OP_EVENT => event(c, now, v5, io)?,
-        OP_DEADLINE => {
-            io.r[0] = c.next_deadline().map_or(-1, |d| {
-                i64::try_from(d.saturating_sub(now)).unwrap_or(i64::MAX)
-            });
         }
         OP_TIMEOUT => c.handle_timeout(now)?,
         OP_LOST => c.fail(&Error::ConnectionClosed),
@@ -429,10 +483,16 @@ fn run(e: &mut Engine, op: i32, io: &mut Io) -> Result<(), Error> {
 /// its values, p/q a message's topic and payload (p: a SUBACK's codes, an
 /// AUTH challenge's data); `failed` with the error report when the
 /// acknowledged request failed (the core's rule).
-fn event(c: &mut Core, now: u64, v5: bool, io: &mut Io) -> Result<(), Error> {
+fn event(
+    c: &mut Core,
+    w: &mut Transport<HeapBuf>,
+    now: u64,
+    v5: bool,
+    io: &mut Io,
+) -> Result<(), Error> {
     // An error with the connection still up (FrameTooLarge, 258: the
     // packet was skipped) is for umqtt.aio's messages() to raise.
-    let Some(ev) = c.poll_event(now)? else {
+    let Some(ev) = w.poll_event(c, now)? else {
         io.r[0] = 0;
         return Ok(());
     };

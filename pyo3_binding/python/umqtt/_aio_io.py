@@ -57,6 +57,9 @@ except ImportError:
 
         for k in names:
             setattr(Conn, k, getattr(n, k))
+        # MQTT over WebSockets (not in a UMQTT_WS=0 build).
+        if hasattr(n, "ws_open"):
+            Conn.ws_open = n.ws_open
         return Conn
 
     def Conn(protocol=4):
