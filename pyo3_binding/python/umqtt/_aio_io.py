@@ -11,13 +11,19 @@ import asyncio
 _MICROPYTHON = sys.implementation.name == "micropython"
 
 try:
-    from umqtt._umqtt import Conn, MQTTException
+    from umqtt._umqtt import Conn as _Conn, MQTTException
+
+    def Conn(protocol=4, websockets=False):
+        # One class for every connection on CPython.
+        return _Conn(protocol)
+
 except ImportError:
     from umqtt.simple import MQTTException
 
     # The native modules' functions (they bind self like methods; the engine
     # is self._e): umqtt/_conn.mpy (3.1.1), umqtt/_conn5.mpy (also MQTT 5,
-    # loaded only for protocol=5 so boards on 3.1.1 do not carry it).
+    # loaded only for protocol=5 so boards on 3.1.1 do not carry it),
+    # umqtt/_connws.mpy (both, and WebSockets: loaded only for those).
     _NAMES = (
         "connect",
         "publish",
@@ -57,16 +63,19 @@ except ImportError:
 
         for k in names:
             setattr(Conn, k, getattr(n, k))
-        # MQTT over WebSockets (not in a UMQTT_WS=0 build).
-        if hasattr(n, "ws_open"):
-            Conn.ws_open = n.ws_open
+        # The MQTT 5 calls and ws_open, where the module has them.
+        for k in ("connack_properties", "auth_continue", "reauthenticate", "ws_open"):
+            if hasattr(n, k):
+                setattr(Conn, k, getattr(n, k))
         return Conn
 
-    def Conn(protocol=4):
-        v5 = protocol == 5
-        cls = _classes.get(v5)
+    def Conn(protocol=4, websockets=False):
+        key = (protocol == 5, websockets)
+        cls = _classes.get(key)
         if cls is None:
-            if v5:
+            if websockets:
+                from umqtt import _connws as n
+            elif protocol == 5:
                 try:
                     from umqtt import _conn5 as n
                 except ImportError:
@@ -75,12 +84,9 @@ except ImportError:
                     from umqtt import _conn as n
 
                     n._Engine(protocol)
-                cls = _native(n, _NAMES + ("connack_properties", "auth_continue", "reauthenticate"))
             else:
                 from umqtt import _conn as n
-
-                cls = _native(n, _NAMES)
-            _classes[v5] = cls
+            cls = _classes[key] = _native(n, _NAMES)
         return cls(protocol)
 
 

@@ -115,6 +115,17 @@ class MQTTClient(_Reader, _Writer):
         protocol = 4 if protocol is None else protocol
         transport = "tcp" if transport is None else transport
         ws_path = "/mqtt" if ws_path is None else ws_path
+        # MQTT over WebSockets (umqtt/_aio_ws.py): the blocking client's
+        # arguments and rules (the core's ws_target: ValueError here; headers
+        # not str pairs: TypeError; a bad path or header: at connect()).
+        self._ws = None
+        if transport != "tcp" or (isinstance(server, str) and "://" in server):
+            from umqtt import _aio_ws
+
+            t = _aio_ws.target(server, port, ssl, transport, ws_path, ws_headers)
+            if t[3] is not None:
+                port = t[1]
+                self._ws = (transport, ws_path, ws_headers)
         self.client_id = client_id
         self.server = server
         self.port = port
@@ -128,18 +139,7 @@ class MQTTClient(_Reader, _Writer):
         # MQTT 5: the CONNACK's properties; connect()'s, kept for reconnects.
         self.connack_properties = {}
         self._cp = None
-        self._c = Conn(protocol)
-        # MQTT over WebSockets (umqtt/_aio_ws.py): the blocking client's
-        # arguments and rules (the core's ws_target: ValueError here; headers
-        # not str pairs: TypeError; a bad path or header: at connect()).
-        self._ws = None
-        if transport != "tcp" or (isinstance(server, str) and "://" in server):
-            from umqtt import _aio_ws
-
-            t = _aio_ws.target(server, port, ssl, transport, ws_path, ws_headers)
-            if t[3] is not None:
-                self.port = port = t[1]
-                self._ws = (transport, ws_path, ws_headers)
+        self._c = Conn(protocol, self._ws is not None)
         if port == 0:
             # The default: 1883, or 8883 with ssl (the core's rule).
             self.port = self._c.check_port(0, bool(ssl))
