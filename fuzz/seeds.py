@@ -238,6 +238,22 @@ def ws_seeds():
     }
 
 
+def transport_seeds():
+    # [cfg: piece-1 | answer and stream in one piece<<4] [ops bits] [server frames]
+    def frame_of(op, payload):
+        if len(payload) < 126:
+            return bytes([0x80 | op, len(payload)]) + payload
+        return bytes([0x80 | op, 126, len(payload) >> 8, len(payload) & 0xFF]) + payload
+
+    stream = frame_of(2, STREAM[:7]) + frame_of(9, b"hi") + frame_of(2, STREAM[7:])
+    return {
+        "frames-pieces-ops": bytes([4, 0xA5]) + stream,
+        "with-answer-big": bytes([15 | 16, 0xFF]) + frame_of(2, STREAM[:13] + BIG + STREAM[13:]),
+        "close-after-data": bytes([15, 0]) + stream + frame_of(8, b"\x03\xe9"),
+        "masked": bytes([3, 0]) + bytes([0x82, 0x84, 1, 2, 3, 4]) + STREAM[:4],
+    }
+
+
 def main():
     for target, seeds in (
         ("framer", framer_seeds()),
@@ -246,6 +262,7 @@ def main():
         ("session", session_seeds()),
         ("connection", connection_seeds()),
         ("ws", ws_seeds()),
+        ("transport", transport_seeds()),
     ):
         d = os.path.join(HERE, "corpus", target)
         os.makedirs(d, exist_ok=True)

@@ -47,8 +47,9 @@ bash boards/build.sh
 
 # Fuzz the core briefly (framer, decoder, session/client); fuzz/run.sh 3600 fuzzes longer.
 step "fuzz smoke run (fuzz/run.sh ${FUZZ_SECONDS:-60})"
-# The MQTT 5 decoder and WebSocket decoder targets are small and fast: half the time.
+# The MQTT 5 decoder and the WebSocket targets are small and fast: half the time.
 FUZZ_SECONDS_decode_v5="${FUZZ_SECONDS_decode_v5:-30}" FUZZ_SECONDS_ws="${FUZZ_SECONDS_ws:-30}" \
+    FUZZ_SECONDS_transport="${FUZZ_SECONDS_transport:-30}" \
     bash fuzz/run.sh "${FUZZ_SECONDS:-60}"
 
 # The benchmark command keeps working: a seconds-long smoke run (figures printed,

@@ -205,7 +205,7 @@ class Conn:
         self._e = n._Engine(%d)
 
 for k in ("connect", "publish", "subscribe", "disconnect", "out", "feed", "event",
-          "connack_properties"):
+          "connack_properties", "ws_open"):
     f = getattr(n, k, None)
     if f is not None:
         setattr(Conn, k, f)
@@ -314,3 +314,29 @@ def test_sans_io_conn5_module_mqtt5(board, mosquitto, mkparams):
     assert "granted 1 None" in r.lines and "puback 0 None" in r.lines, r
     assert ("message b'five' [('subscription_identifier', [5]), ('user_property', [('k', 'v')])]"
             in r.lines), r
+
+
+def test_sans_io_connws_module_over_websockets(board, ws_broker, mkparams):
+    # umqtt/_connws.mpy (what umqtt.aio loads for a WebSocket connection: the core's
+    # connection::Transport over ws::Layer) on the board's machine code, against
+    # Mosquitto's WebSocket listener: the upgrade, masked frames both ways, a QoS 1
+    # round trip, DISCONNECT then the close frame.
+    b = ws_broker
+    p = mkparams(b, PORT=b.ws_port)
+    proc = board.start(conn_script("_connws", 4, """
+        c.connect(CLIENT_ID, None, None, 30, True)
+        c.ws_open((HOST, PORT, False, "/mqtt"), (("X-Board", "yes"),), b"n" * 16, b"s" * 16)
+        print("connack", until(1)[1])
+        pid = c.subscribe(TOPIC, 1)
+        print("granted", until(4, pid)[3])
+        pid = c.publish(TOPIC, b"over ws", 1, False)
+        until(3, pid)
+        ev = got[0] if got else until(2)
+        print("message", ev[2])
+        c.disconnect()
+        flush()
+        s.close()
+    """), p, extra=[board.mpy_file("_connws.mpy")])
+    r = proc.wait(60).check()
+    assert "connack False" in r.lines and "granted 1" in r.lines, r
+    assert "message b'over ws'" in r.lines, r

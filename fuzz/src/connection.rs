@@ -81,7 +81,11 @@ fn check(c: &Conn) {
     }
 }
 
-fn after_error(c: &Conn, e: &Error) {
+/// After a fatal error the connection is down and marked lost.
+pub fn after_error<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const N: usize>(
+    c: &Connection<RB, TB, FB, SB, N>,
+    e: &Error,
+) {
     if is_fatal(e) {
         assert_eq!(c.session().state(), State::Disconnected, "up after {e:?}");
         assert!(c.lost());

@@ -11,6 +11,7 @@ pub mod decode;
 pub mod decode_v5;
 pub mod framer;
 pub mod session;
+pub mod transport;
 pub mod ws;
 
 use std::sync::OnceLock;

@@ -253,16 +253,32 @@ impl Host for Scripted {
     }
 }
 
+/// The server's 101 answer to a request with `nonce`.
+pub fn answer(nonce: &[u8; 16]) -> Vec<u8> {
+    let mut a = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
+Connection: Upgrade\r\nSec-WebSocket-Protocol: mqtt\r\nSec-WebSocket-Accept: "
+        .to_vec();
+    a.extend_from_slice(&accept_key(&encode_key(nonce)));
+    a.extend_from_slice(b"\r\n\r\n");
+    a
+}
+
+/// `GET /mqtt` to host `h`, port 80, no extra headers.
+pub fn request() -> Request<'static> {
+    Request {
+        host: "h",
+        port: 80,
+        tls: false,
+        path: "/mqtt",
+        headers: &[],
+    }
+}
+
 /// The same pieces through `ws::Link` after a handshake: the MQTT bytes
 /// and the error of `decode`, a close reported as `WsError::Closed` and
 /// answered with its code.
 fn drive_link(limit: usize, raw: &[u8], cuts: &[u8], want: &Seen) {
-    let accept = accept_key(&encode_key(&[0x5a; 16]));
-    let mut answer = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
-Connection: Upgrade\r\nSec-WebSocket-Protocol: mqtt\r\nSec-WebSocket-Accept: "
-        .to_vec();
-    answer.extend_from_slice(&accept);
-    answer.extend_from_slice(b"\r\n\r\n");
+    let answer = answer(&[0x5a; 16]);
     let mut io = Scripted {
         pieces: [answer].into(),
         sent: Vec::new(),
@@ -278,14 +294,7 @@ Connection: Upgrade\r\nSec-WebSocket-Protocol: mqtt\r\nSec-WebSocket-Accept: "
         rest = &rest[n..];
     }
     let mut link = Link::new(limit, [0u8; 256]);
-    let req = Request {
-        host: "h",
-        port: 80,
-        tls: false,
-        path: "/mqtt",
-        headers: &[],
-    };
-    link.open(&mut io, &req, None).expect("handshake");
+    link.open(&mut io, &request(), None).expect("handshake");
     let mut data = Vec::new();
     let mut buf = [0u8; 300];
     let end = loop {

@@ -82,3 +82,8 @@ fn replay_dir() {
     let n = replay(Path::new(dir), run);
     eprintln!("replayed {n} inputs");
 }
+
+#[test]
+fn transport_seeds() {
+    check("transport", umqtt_core_fuzz::transport::run);
+}

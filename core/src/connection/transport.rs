@@ -116,7 +116,8 @@ impl<B: Buffer> Transport<B> {
     /// with `nonce` (16 random bytes) is the first thing to write, and what
     /// the connection queued (CONNECT) waits for the server's answer.
     /// `seed` (16 more random bytes) makes the masking keys. A bad host,
-    /// path or header is an argument error and changes nothing.
+    /// path or header is an argument error; the connection is then MQTT
+    /// over TCP.
     #[cfg(feature = "ws")]
     pub fn websocket(
         &mut self,
@@ -346,7 +347,6 @@ mod tests {
     use crate::codec::Connect;
     use crate::session::Config;
     use crate::subscriptions::Subscriptions;
-    use crate::ws::handshake::{accept_key, encode_key};
     use crate::ws::WsError;
     use crate::ProtocolVersion;
     use std::vec::Vec;
@@ -381,22 +381,11 @@ mod tests {
     }
 
     fn request() -> Request<'static> {
-        Request {
-            host: "h",
-            port: 80,
-            tls: false,
-            path: "/mqtt",
-            headers: &[],
-        }
+        crate::ws::test_support::request()
     }
 
     fn answer() -> Vec<u8> {
-        let mut a = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
-Connection: Upgrade\r\nSec-WebSocket-Protocol: mqtt\r\nSec-WebSocket-Accept: "
-            .to_vec();
-        a.extend_from_slice(&accept_key(&encode_key(&NONCE)));
-        a.extend_from_slice(b"\r\n\r\n");
-        a
+        crate::ws::test_support::answer(&NONCE)
     }
 
     /// A server frame (unmasked, FIN) of `op`.

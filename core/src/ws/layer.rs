@@ -158,18 +158,12 @@ impl Layer {
 mod tests {
     extern crate std;
     use super::*;
-    use crate::ws::handshake::{accept_key, encode_key};
     use std::vec::Vec;
 
     const NONCE: [u8; 16] = [7; 16];
 
     fn answer() -> Vec<u8> {
-        let mut a = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
-Connection: Upgrade\r\nSec-WebSocket-Protocol: mqtt\r\nSec-WebSocket-Accept: "
-            .to_vec();
-        a.extend_from_slice(&accept_key(&encode_key(&NONCE)));
-        a.extend_from_slice(b"\r\n\r\n");
-        a
+        crate::ws::test_support::answer(&NONCE)
     }
 
     fn req() -> Request<'static> {

@@ -315,7 +315,6 @@ impl<H: Host + Entropy, B: Buffer> Host for WsHost<'_, H, B> {
 mod tests {
     extern crate std;
     use super::*;
-    use crate::ws::handshake::{accept_key, encode_key};
     use std::vec::Vec;
 
     /// A scripted stream: reads hand out `input` in pieces of `chunk`.
@@ -377,23 +376,11 @@ mod tests {
     fn answer() -> Vec<u8> {
         let mut nonce = [0u8; 16];
         Fake::new(&[], 1).fill_random(&mut nonce).unwrap();
-        let accept = accept_key(&encode_key(&nonce));
-        let mut a = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
-Connection: Upgrade\r\nSec-WebSocket-Protocol: mqtt\r\nSec-WebSocket-Accept: "
-            .to_vec();
-        a.extend_from_slice(&accept);
-        a.extend_from_slice(b"\r\n\r\n");
-        a
+        crate::ws::test_support::answer(&nonce)
     }
 
     fn req() -> Request<'static> {
-        Request {
-            host: "h",
-            port: 80,
-            tls: false,
-            path: "/mqtt",
-            headers: &[],
-        }
+        crate::ws::test_support::request()
     }
 
     /// Unmask a client frame: (opcode, payload).

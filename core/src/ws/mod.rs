@@ -64,6 +64,8 @@ pub mod frame;
 pub mod handshake;
 pub mod layer;
 pub mod link;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub mod url;
 
 pub use decoder::{Decoder, Event};
