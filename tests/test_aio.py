@@ -471,6 +471,43 @@ def test_connect_while_broker_down(runtime, mosquitto, mkparams, tmp_path):
 
 
 @pytest.mark.timeout(240)
+@pytest.mark.parametrize("kept", [False, True], ids=["session-lost", "session-kept"])
+def test_reconnect_restores_only_what_the_broker_lost(runtime, mosquitto, observer, mkparams,
+                                                      kept):
+    """After a broker restart automatic reconnect sends the subscriptions again when
+    the broker lost the session (one SUBSCRIBE with both filters), none when it kept
+    it (the core's registry: test_reconnect.py's tests for the blocking client)."""
+    b = mosquitto(persistence=kept)
+    p = mkparams(b)
+    proc = runtime.start(prelude("""
+        async def amain():
+            c = aclient(CLIENT_ID, keepalive=30)
+            c.set_reconnect(%s, on_reconnect=lambda sp: print("RECONNECTED", sp))
+            await c.connect(False)
+            await c.subscribe(TOPIC + "/a", 1)
+            await c.subscribe(TOPIC + "/b", 2)
+            print("READY")
+            got = []
+            async for topic, msg in c.messages():
+                got.append(msg)
+                if len(got) == 2:
+                    break
+            print("GOT", sorted(got))
+            await c.disconnect()
+    """ % FAST), p)
+    proc.expect("READY", timeout=30)
+    b.restart()
+    line = proc.expect("RECONNECTED", timeout=30)
+    assert line.split()[1] == ("1" if kept else "0"), line
+    obs = observer(b)
+    for t in ("/a", "/b"):
+        obs.publish(p["TOPIC"] + t, t.encode(), qos=1)
+    r = proc.wait(30).check()
+    assert r.get("GOT") == "[b'/a', b'/b']", r
+    log = b.log().split("mosquitto version 2")[-1]
+    assert log.count("Received SUBSCRIBE from %s" % p["CLIENT_ID"]) == (0 if kept else 1), log
+
+
 def test_qos1_qos2_through_5_broker_restarts(runtime, mosquitto, mkparams):
     """test_reconnect.py's big test for the asyncio client (publisher and subscriber
     ours, clean_session=False, set_reconnect), 2,000 of each QoS from 20 tasks."""

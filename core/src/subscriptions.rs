@@ -321,6 +321,19 @@ impl<B: Buffer> Subscriptions<B> {
         });
     }
 
+    /// The broker resumed the session (CONNACK session present): it kept
+    /// the subscriptions, so none needs restoring on this connection.
+    pub fn session_kept(&mut self) {
+        let mut off = 0usize;
+        while let Some(mut h) = self.head_at(off) {
+            if h.is(ACTIVE) && h.sub_pid == 0 {
+                h.flags |= DONE;
+                self.set_head(off, &h);
+            }
+            off = off.saturating_add(h.size());
+        }
+    }
+
     /// Choose up to `max` active subscriptions not yet confirmed on this
     /// connection and not already being resubscribed, in order, calling
     /// `f` with each; returns how many. Used to build a resubscription

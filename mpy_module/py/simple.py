@@ -271,7 +271,7 @@ class MQTTClient:
         self._on_rc = on_reconnect
 
     # connect(False) until it works or the engine's policy gives up, sleeping
-    # what it says between attempts; resubscribe if the broker lost the session.
+    # what it says between attempts; the subscriptions the broker lost come back.
     def reconnect(self):
         import time
 
@@ -288,8 +288,8 @@ class MQTTClient:
         while sp is None:
             try:
                 sp = 1 if self.connect(False) else 0
-                if not sp:
-                    _resubscribe(self)
+                # The subscriptions a broker lost (none after a resumed session).
+                _resubscribe(self)
             except Exception as e:
                 sp = None
                 # Raises e when the engine says so.

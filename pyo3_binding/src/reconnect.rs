@@ -126,16 +126,14 @@ impl MQTTClient {
         Ok(present)
     }
 
-    /// One attempt: self.connect(False), then the subscriptions again if
-    /// the broker lost the session.
+    /// One attempt: self.connect(False), then the subscriptions the broker
+    /// lost (the core's registry: none after a resumed session).
     fn connect_and_resubscribe(slf: &Bound<'_, Self>) -> PyResult<u8> {
         let py = slf.py();
         let present = slf
             .call_method1(intern!(py, "connect"), (false,))?
             .is_truthy()?;
-        if !present {
-            Self::perform(slf, Request::new(Op::Resubscribe), false)?;
-        }
+        Self::perform(slf, Request::new(Op::Resubscribe), false)?;
         Ok(u8::from(present))
     }
 }

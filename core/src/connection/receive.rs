@@ -85,6 +85,10 @@ impl<RB: Buffer, TB: Buffer, FB: Buffer, SB: Buffer, const INFLIGHT: usize>
             Ok(session::Event::Connected { session_present }) => {
                 self.lost = false;
                 self.user_ping = false;
+                if session_present {
+                    // Nothing to restore: `resubscribe` has nothing to send.
+                    self.subs.session_kept();
+                }
                 #[cfg(feature = "v5")]
                 if let Err(e) = self.v5.on_connack(&extra, self.session.limits()) {
                     let e = Error::Protocol(e);

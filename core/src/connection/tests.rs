@@ -244,6 +244,38 @@ fn subscribe_is_remembered_and_restored_when_the_session_is_lost() {
 }
 
 #[test]
+fn a_resumed_session_kept_the_subscriptions() {
+    let mut c = connected(false);
+    let id = c.subscribe(&[(b"s/#", QoS::AtLeastOnce)], 0).unwrap();
+    take_all(&mut c, 0);
+    c.handle_input(&[0x90, 3, 0, id.get() as u8, 1]);
+    c.poll_event(0).unwrap();
+    // The broker resumed the session: nothing to restore, on this connection
+    // and on one after it that resumes again.
+    for now in [1, 2] {
+        c.fail(&Error::ConnectionClosed);
+        c.connect(&connect_packet(false, 0), now).unwrap();
+        take_all(&mut c, now);
+        c.handle_input(&[0x20, 2, 1, 0]);
+        assert_eq!(
+            c.poll_event(now),
+            Ok(Some(Event::Connected {
+                session_present: true
+            }))
+        );
+        assert_eq!(c.resubscribe(now), Ok(None));
+    }
+    // A broker that lost it: the subscription goes out again.
+    c.fail(&Error::ConnectionClosed);
+    c.connect(&connect_packet(false, 0), 3).unwrap();
+    take_all(&mut c, 3);
+    c.handle_input(&[0x20, 2, 0, 0]);
+    c.poll_event(3).unwrap();
+    assert!(c.resubscribe(3).unwrap().is_some());
+    assert!(take_all(&mut c, 3).windows(3).any(|w| w == b"s/#"));
+}
+
+#[test]
 fn protocol_errors_end_the_connection_oversized_frames_do_not() {
     let mut c: Connection<[u8; 16], [u8; 64], [u8; 0], [u8; 0]> = Connection::new(
         Config::default(),

@@ -278,8 +278,9 @@ class MQTTClient(_Reader, _Writer):
                 # is the one reconnects resume.
                 self.connack_properties = p = c.connack_properties()
                 self.client_id = p.get("assigned_client_identifier", self.client_id)
-            if not sp and not clean:
-                await self._resubscribe()
+            # The subscriptions a broker lost (the core knows which: none
+            # when it resumed the session).
+            await self._resubscribe()
         except BaseException as e:
             if self._w is None:
                 c.lost()
