@@ -11,7 +11,8 @@
 
 The protocol runs in the Rust core's sans-IO connection (``Conn``: the
 ``umqtt._umqtt`` extension on CPython, the native module ``umqtt/_conn.mpy``
-on MicroPython, ``umqtt/_conn5.mpy`` for protocol=5); this file only moves
+on MicroPython, ``umqtt/_conn5.mpy`` for protocol=5, ``umqtt/_connws.mpy`` over
+WebSockets); this file only moves
 bytes between asyncio streams and it, sleeps until its deadlines and turns its
 events into waiters. The reading and writing of a connection, and what
 differs between the runtimes' asyncio, are in umqtt/_aio_io.py. See
