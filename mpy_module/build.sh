@@ -22,7 +22,7 @@ mkdir -p "$CACHE" "$OUT"
 CSRC=("$HERE/c/umqtt_glue.c" "$HERE/c/connection.c" "$HERE/c/args.c" "$HERE/c/v5.c" "$HERE/c/sock.c" "$HERE/c/runtime.c" "$HERE/c/shims.c")
 # Headers whose qstrs the glue uses (mpy_ld --preprocess reads only the files
 # it is given, not what they include).
-QSTR_HEADERS=("$HERE/c/convert.h" "$HERE/c/ws_args.h")
+QSTR_HEADERS=("$HERE/c/convert.h" "$HERE/c/ws_args.h" "$HERE/c/exc.h")
 # Rust symbols the C glue calls (roots for ld --gc-sections).
 EXPORTS=(umqtt_engine_size umqtt_engine_init umqtt_check_connect umqtt_connect_step_ms umqtt_connect
          umqtt_request umqtt_run umqtt_flush umqtt_has_queued

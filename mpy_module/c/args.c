@@ -94,7 +94,7 @@ int64_t get_ms(mp_obj_t t, qstr what) {
 // The core's exception class id and code of a Python exception, for its
 // retry rules (c/exc.h).
 void classify(mp_obj_t exc, int *kind, int *code) {
-    classify_exc(exc, MP_OBJ_FROM_PTR(&mqtt_exc_type), kind, code);
+    classify_exc(exc, mqtt_exc, kind, code);
 }
 
 // _set_reconnect(self, attempts, min_delay, max_delay): the core's policy.

@@ -38,6 +38,14 @@ static inline void classify_exc(mp_obj_t exc, mp_obj_t mqtt, int *kind, int *cod
     }
 }
 
+// umqtt/_exc.mpy's MQTTException (py/_exc.py): the one class of umqtt.simple
+// and umqtt.aio. Raises ImportError without that file.
+static inline mp_obj_t import_mqtt_exception(void) {
+    mp_obj_t from[1] = { MP_OBJ_NEW_QSTR(MP_QSTR__exc) };
+    mp_obj_t pkg = mp_import_name(MP_QSTR_umqtt, mp_obj_new_tuple(1, from), MP_OBJ_NEW_SMALL_INT(0));
+    return mp_load_attr(mp_import_from(pkg, MP_QSTR__exc), MP_QSTR_MQTTException);
+}
+
 // The exception of a failed call by the core's table (ExcKind `kind`, code,
 // message; MQTT 5 `reason`: a refusal), made, not raised. MQTTException
 // (mqtt_class(), asked for only then) and OSError take the code first; a

@@ -70,7 +70,7 @@ struct _engine_t {
 };
 
 // Types, filled at import (not static: mpy_ld only relocates global .bss).
-extern mp_obj_full_type_t mqtt_exc_type;
+extern mp_obj_t mqtt_exc;
 extern mp_obj_full_type_t engine_type;
 extern mp_obj_full_type_t sockp_type;
 // Set by glue_panic: a Rust panic left an engine in an unknown state.

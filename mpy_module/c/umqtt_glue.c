@@ -26,7 +26,9 @@ mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *a
 // ---------------------------------------------------------------------------
 // Types (filled in mpy_init).
 
-mp_obj_full_type_t mqtt_exc_type;
+// MQTTException: umqtt/_exc.mpy's, else (simple.mpy alone) own_exc_type.
+mp_obj_t mqtt_exc;
+mp_obj_full_type_t own_exc_type;
 mp_obj_full_type_t engine_type;
 
 // ---------------------------------------------------------------------------
@@ -80,7 +82,7 @@ static mp_obj_t engine_make_new(const mp_obj_type_t *type, size_t n_args, size_t
 // Calls into the engine.
 
 static mp_obj_t mqtt_class(void) {
-    return MP_OBJ_FROM_PTR(&mqtt_exc_type);
+    return mqtt_exc;
 }
 
 // Raise what the core's table says for a failed call (out.kind/code/msg).
@@ -599,8 +601,17 @@ static mp_obj_t mqtt_check_msg(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw,
 static mp_obj_t module_init(mp_obj_fun_bc_t *self) {
     MP_DYNRUNTIME_INIT_ENTRY
 
-    mp_obj_exception_init(&mqtt_exc_type, MP_QSTR_MQTTException, &mp_type_Exception);
-    mp_store_global(MP_QSTR_MQTTException, MP_OBJ_FROM_PTR(&mqtt_exc_type));
+    // The package's one MQTTException (umqtt.aio raises it too); a board
+    // given simple.mpy alone gets a class of its own.
+    glue_nlr_buf_t nlr;
+    if (GLUE_NLR_PUSH(&nlr) == 0) {
+        mqtt_exc = import_mqtt_exception();
+        mp_fun_table.nlr_pop();
+    } else {
+        mp_obj_exception_init(&own_exc_type, MP_QSTR_MQTTException, &mp_type_Exception);
+        mqtt_exc = MP_OBJ_FROM_PTR(&own_exc_type);
+    }
+    mp_store_global(MP_QSTR_MQTTException, mqtt_exc);
 
     engine_type.base.type = (void *)&mp_type_type;
     engine_type.flags = MP_TYPE_FLAG_NONE;

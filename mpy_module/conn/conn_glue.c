@@ -58,23 +58,16 @@ typedef struct {
 // ---------------------------------------------------------------------------
 // Exceptions: the classes and codes of the blocking client.
 
-// umqtt.simple's MQTTException, imported when first needed.
-static mp_obj_t mqtt_exception(void) {
-    mp_obj_t from[1] = { MP_OBJ_NEW_QSTR(MP_QSTR_simple) };
-    mp_obj_t pkg = mp_import_name(MP_QSTR_umqtt, mp_obj_new_tuple(1, from), MP_OBJ_NEW_SMALL_INT(0));
-    return mp_load_attr(mp_load_attr(pkg, MP_QSTR_simple), MP_QSTR_MQTTException);
-}
-
 // The exception object for a failed operation (not raised).
 static mp_obj_t make_exc(const io_t *io) {
-    return exc_make(mqtt_exception, io->kind, io->code, io->msg, io->msg_len, io->reason);
+    return exc_make(import_mqtt_exception, io->kind, io->code, io->msg, io->msg_len, io->reason);
 }
 
 // The core's class id and code of a Python exception, for its retry rules
 // (../c/exc.h).
 static void classify(mp_obj_t exc, int64_t *kind, int64_t *code) {
     int k, c;
-    classify_exc(exc, mqtt_exception(), &k, &c);
+    classify_exc(exc, import_mqtt_exception(), &k, &c);
     *kind = k;
     *code = c;
 }

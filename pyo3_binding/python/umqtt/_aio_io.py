@@ -18,7 +18,8 @@ try:
         return _Conn(protocol)
 
 except ImportError:
-    from umqtt.simple import MQTTException
+    # (The class umqtt.simple has too: umqtt/_exc.mpy, without simple.mpy.)
+    from umqtt._exc import MQTTException
 
     # The native modules' functions (they bind self like methods; the engine
     # is self._e): umqtt/_conn.mpy (3.1.1), umqtt/_conn5.mpy (also MQTT 5,
