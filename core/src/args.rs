@@ -195,6 +195,31 @@ pub fn ws_target<'a>(
     }))
 }
 
+/// [`ws_target`] from a binding's raw arguments (the MicroPython glue's):
+/// `transport` by [`websockets`], a `server` that is not UTF-8 as empty
+/// (the glue passes a str), a port past 65,535 as 0, a `ws_path` that is
+/// not UTF-8 refused.
+pub fn ws_target_raw<'a>(
+    server: &'a [u8],
+    port: u32,
+    ssl: bool,
+    transport: &[u8],
+    ws_path: &'a [u8],
+) -> Result<Option<WsTarget<'a>>, Error> {
+    let websockets = websockets(transport)?;
+    let server = core::str::from_utf8(server).unwrap_or_default();
+    let port = u16::try_from(port).unwrap_or(0);
+    #[cfg(feature = "ws")]
+    let path = core::str::from_utf8(ws_path)
+        .map_err(|_| Error::WebSocket(crate::ws::WsError::InvalidPath))?;
+    #[cfg(not(feature = "ws"))]
+    let path = {
+        let _ = ws_path;
+        ""
+    };
+    ws_target(server, port, ssl, websockets, path)
+}
+
 /// A build without the `ws` feature: WebSockets (the transport, or a
 /// `ws://` / `wss://` URL as `server`) are `InvalidTransport`.
 #[cfg(not(feature = "ws"))]
@@ -286,6 +311,24 @@ mod tests {
             .unwrap();
         assert_eq!(p.port, 8080);
         assert!(ws_target("ws://", 0, false, false, "/m").is_err());
+    }
+
+    #[test]
+    fn ws_targets_from_raw_arguments() {
+        let invalid = Err(ArgError::InvalidTransport.into());
+        assert_eq!(ws_target_raw(b"h", 1883, false, b"tls", b"/m"), invalid);
+        // Not a str: a plain host; out of range: the default port.
+        assert_eq!(ws_target_raw(b"\xff", 70_000, false, b"tcp", b"/m"), Ok(None));
+        #[cfg(feature = "ws")]
+        {
+            let t = ws_target_raw(b"ws://b/x", 70_000, false, b"tcp", b"/m");
+            let t = t.unwrap().unwrap();
+            assert_eq!((t.host, t.port, t.path), ("b", 80, "/x"));
+            let path = Err(Error::WebSocket(crate::ws::WsError::InvalidPath));
+            assert_eq!(ws_target_raw(b"h", 0, false, b"websockets", b"\xff"), path);
+        }
+        #[cfg(not(feature = "ws"))]
+        assert_eq!(ws_target_raw(b"ws://b", 0, false, b"tcp", b"/m"), invalid);
     }
 
     #[test]

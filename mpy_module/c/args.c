@@ -3,6 +3,7 @@
 // (set_reconnect, timeouts, _arg, _will, the reconnect policy, _ws_target).
 #include "glue.h"
 #include "convert.h"
+#include "ws_args.h"
 
 // bytes/str/bytearray argument -> (ptr, len); TypeError otherwise.
 umqtt_bytes_t get_bytes(mp_obj_t o, qstr what) {
@@ -194,23 +195,17 @@ mp_obj_t mqtt_ws_target(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj
     const qstr names[5] = { MP_QSTR_server, MP_QSTR_port, MP_QSTR_ssl, MP_QSTR_transport, MP_QSTR_ws_path };
     mp_obj_t v[5] = { MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL };
     parse_args(n_args, n_kw, args, 5, 5, names, v);
-    // A server that is not a string is a plain host (MQTT over TCP).
-    umqtt_bytes_t server = { 0, 0 };
-    if (mp_obj_is_str(v[0])) {
-        server = get_bytes(v[0], MP_QSTR_server);
-    }
-    mp_int_t port = mp_obj_is_small_int(v[1]) ? MP_OBJ_SMALL_INT_VALUE(v[1]) : 0;
     umqtt_ws_target_t t;
     umqtt_out_t out;
-    if (umqtt_ws_target(server, port >= 0 && port <= 0xffff ? (uint32_t)port : 0, mp_obj_is_true(v[2]),
-        get_bytes(v[3], MP_QSTR_transport), get_bytes(v[4], MP_QSTR_ws_path), &t, &out) == ST_ERROR) {
+    if (umqtt_ws_target(ws_server(v[0]), ws_port(v[1]), mp_obj_is_true(v[2]), get_bytes(v[3], MP_QSTR_transport),
+        get_bytes(v[4], MP_QSTR_ws_path), &t, &out) == ST_ERROR) {
         raise_out(&out);
     }
-    // MQTT over TCP: (server, the port to open, tls, None).
-    mp_obj_t items[4] = { v[0], MP_OBJ_NEW_SMALL_INT(t.port), mp_obj_new_bool(t.tls), mp_const_none };
-    if (t.is_ws) {
-        items[0] = mp_obj_new_str((const char *)t.host.ptr, t.host.len);
-        items[3] = mp_obj_new_str((const char *)t.path.ptr, t.path.len);
-    }
-    return mp_obj_new_tuple(4, items);
+    return ws_target_tuple(v[0], t.is_ws, t.port, t.tls, t.host, t.path);
+}
+
+// _ws_headers(ws_headers) -> a tuple of (name, value) (c/ws_args.h).
+mp_obj_t mqtt_ws_headers(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    mp_arg_check_num(n_args, n_kw, 1, 1, false);
+    return ws_headers_tuple(args[0]);
 }

@@ -113,6 +113,7 @@ NATIVE(mqtt_will);
 NATIVE(mqtt_retry_begin);
 NATIVE(mqtt_retry_failed);
 NATIVE(mqtt_ws_target);
+NATIVE(mqtt_ws_headers);
 
 // connection.c: connect(), the WebSocket handshake, disconnect().
 NATIVE(mqtt_check_connect);

@@ -640,6 +640,7 @@ static mp_obj_t module_init(mp_obj_fun_bc_t *self) {
     mp_store_global(MP_QSTR__retry_begin, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_retry_begin));
     mp_store_global(MP_QSTR__retry_failed, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_retry_failed));
     mp_store_global(MP_QSTR__ws_target, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_ws_target));
+    mp_store_global(MP_QSTR__ws_headers, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_ws_headers));
     mp_store_global(MP_QSTR__ws_open, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_ws_open));
     mp_store_global(MP_QSTR__props, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_props));
     mp_store_global(MP_QSTR__v5props, MP_DYNRUNTIME_MAKE_FUNCTION(mqtt_v5props));

@@ -224,6 +224,33 @@ static void check_arg(engine_t *e, int what, mp_obj_t v, qstr name) {
 #if UMQTT_CONN_WS
 #include "../c/ws_args.h"
 
+// ws_target(server, port, ssl, transport, ws_path, ws_headers=None) -> (host,
+// port, tls, path or None): the blocking client's _ws_target() (core
+// args::ws_target_raw), ws_headers only checked. A module function:
+// umqtt.aio asks it before it picks the module of its connection.
+static mp_obj_t conn_ws_target(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    mp_arg_check_num(n_args, n_kw, 5, 6, false);
+    io_t io;
+    mp_fun_table.memset_(&io, 0, sizeof(io));
+    io.a = ws_server(args[0]);
+    io.i[0] = ws_port(args[1]);
+    io.i[1] = mp_obj_is_true(args[2]);
+    io.b = get_bytes(args[3], MP_QSTR_transport);
+    io.c = get_bytes(args[4], MP_QSTR_ws_path);
+    if (umqtt_conn_ws_target(&io) != 0) {
+        nlr_raise(make_exc(&io));
+    }
+    ws_headers_tuple(n_args > 5 ? args[5] : mp_const_none);
+    return ws_target_tuple(args[0], io.r[0], io.r[1], io.r[2], io.p, io.q);
+}
+
+// ws_headers(ws_headers) -> a tuple of (name, value) (../c/ws_args.h).
+static mp_obj_t conn_ws_headers(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    mp_arg_check_num(n_args, n_kw, 1, 1, false);
+    return ws_headers_tuple(args[0]);
+}
+
+
 // ws_open(self, target, headers, nonce, seed): after connect(), MQTT over
 // WebSockets on the new socket (target: a _ws_target() result with a path;
 // headers: (name, value) pairs; 16 random bytes each).
@@ -673,6 +700,8 @@ static mp_obj_t module_init(mp_obj_fun_bc_t *self) {
     mp_store_global(MP_QSTR_check_will, MP_DYNRUNTIME_MAKE_FUNCTION(conn_check_will));
     mp_store_global(MP_QSTR_check_client, MP_DYNRUNTIME_MAKE_FUNCTION(conn_check_client));
     #if UMQTT_CONN_WS
+    mp_store_global(MP_QSTR_ws_target, MP_DYNRUNTIME_MAKE_FUNCTION(conn_ws_target));
+    mp_store_global(MP_QSTR_ws_headers, MP_DYNRUNTIME_MAKE_FUNCTION(conn_ws_headers));
     mp_store_global(MP_QSTR_ws_open, MP_DYNRUNTIME_MAKE_FUNCTION(conn_ws_open));
     #endif
     #if UMQTT_CONN_V5

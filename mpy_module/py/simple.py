@@ -19,23 +19,6 @@ __version__ = "0.1.0"
 NATIVE = True
 
 
-# ws_headers: a dict or (name, value) pairs (tuples or lists) of str, as a
-# tuple of pairs.
-def _headers(h):
-    if h is None:
-        return ()
-    r = []
-    try:
-        for p in h.items() if hasattr(h, "items") else h:
-            k, v = p if isinstance(p, (tuple, list)) and len(p) == 2 else (0, 0)
-            if not (isinstance(k, str) and isinstance(v, str)):
-                raise ValueError
-            r.append((k, v))
-    except (TypeError, ValueError):
-        raise TypeError("ws_headers must be str names and values")
-    return tuple(r)
-
-
 _TCP = ("tcp", "/mqtt", ())
 
 
@@ -128,7 +111,7 @@ class MQTTClient:
         ws = (
             "tcp" if transport is None else transport,
             "/mqtt" if ws_path is None else ws_path,
-            _headers(ws_headers),
+            _ws_headers(ws_headers),
         )
         t = _ws_target(server, port, ssl, ws[0], ws[1])
         if port == 0:

@@ -118,23 +118,11 @@ pub unsafe extern "C" fn umqtt_ws_target(
 ) -> i32 {
     // SAFETY: the glue passes valid pointers.
     let (t, err) = unsafe { (&mut *out, &mut *err) };
-    let port = u16::try_from(port).unwrap_or(0);
     // SAFETY: Python buffers alive for the call.
-    let target = args::websockets(unsafe { transport.as_slice() }).and_then(|ws| {
-        // The glue passes a str (a server that is not one: empty).
-        // SAFETY: as above.
-        let s = core::str::from_utf8(unsafe { server.as_slice() }).unwrap_or_default();
-        #[cfg(feature = "ws")]
-        // SAFETY: as above.
-        let p = core::str::from_utf8(unsafe { path.as_slice() })
-            .map_err(|_| Error::WebSocket(umqtt_core::ws::WsError::InvalidPath))?;
-        #[cfg(not(feature = "ws"))]
-        let p = {
-            let _ = path;
-            ""
-        };
-        args::ws_target(s, port, ssl != 0, ws, p)
-    });
+    let (server, transport, path) =
+        unsafe { (server.as_slice(), transport.as_slice(), path.as_slice()) };
+    let target = args::ws_target_raw(server, port, ssl != 0, transport, path);
+    let port = u16::try_from(port).unwrap_or(0);
     t.is_ws = 0;
     t.tls = i32::from(ssl != 0);
     t.port = u32::from(args::port(port, ssl != 0, false));

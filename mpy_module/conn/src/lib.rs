@@ -301,6 +301,37 @@ pub unsafe extern "C" fn umqtt_conn_init(eng: *mut c_void) -> i32 {
     0
 }
 
+/// Where a client's arguments connect (core `args::ws_target_raw`; no
+/// engine: umqtt.aio asks before it picks the module): server `a`,
+/// transport `b`, ws_path `c`, port `i[0]`, ssl `i[1]`. `r[0]` 1 for a
+/// WebSocket (host `p`, path `q`), `r[1]` the port (its default for 0),
+/// `r[2]` TLS.
+///
+/// # Safety
+/// `io` valid, its byte strings live for the call.
+#[cfg(feature = "ws")]
+#[no_mangle]
+pub unsafe extern "C" fn umqtt_conn_ws_target(io: *mut Io) -> i32 {
+    // SAFETY: guaranteed by the caller.
+    let io = unsafe { &mut *io };
+    let port = u32::try_from(io.i[0]).unwrap_or(0);
+    let ssl = io.i[1] != 0;
+    match args::ws_target_raw(io.a.or_empty(), port, ssl, io.b.or_empty(), io.c.or_empty()) {
+        Ok(Some(t)) => {
+            io.r = [1, i64::from(t.port), i64::from(t.tls)];
+            io.p.set(t.host.as_bytes());
+            io.q.set(t.path.as_bytes());
+            ST_OK
+        }
+        Ok(None) => {
+            let port = args::port(u16::try_from(port).unwrap_or(0), ssl, false);
+            io.r = [0, i64::from(port), i64::from(ssl)];
+            ST_OK
+        }
+        Err(e) => report(io, e),
+    }
+}
+
 /// Run operation `op` (OP_*) with `io`: ST_OK or ST_ERROR (io.kind/code/msg).
 ///
 /// # Safety

@@ -14,19 +14,23 @@ try:
         return h
 
 except ImportError:
-    from umqtt import simple as _s
+    # MicroPython: the native module of WebSocket connections: (server, port,
+    # ssl, transport, ws_path[, ws_headers]) -> (host, port, tls, path or
+    # None), ws_headers only checked; ws_headers as (name, value) tuples or
+    # TypeError.
+    try:
+        from umqtt._connws import ws_target as target, ws_headers as _headers
+    except ImportError:
+        # Without it (a UMQTT_WS=0 build, or left off the board): the
+        # blocking client's natives, whose rules say what then (such a build
+        # refuses WebSockets: ValueError).
+        from umqtt import simple as _s
 
-    # ws_headers as a tuple of (name, value), or TypeError (the blocking
-    # client's rule).
-    _headers = _s._headers
+        _headers = _s._ws_headers
 
-    # (server, port, ssl, transport, ws_path[, ws_headers]) -> (host, port,
-    # tls, path or None); ws_headers only checked. (A module built with
-    # UMQTT_WS=0 refuses transport="websockets" and takes a ws:// URL for a
-    # host name.)
-    def target(server, port, ssl, transport, ws_path, ws_headers=None):
-        _headers(ws_headers)
-        return _s._ws_target(server, port, ssl, transport, ws_path)
+        def target(server, port, ssl, transport, ws_path, ws_headers=None):
+            _headers(ws_headers)
+            return _s._ws_target(server, port, ssl, transport, ws_path)
 
 
 async def open(client, transport, ws_path, ws_headers):
