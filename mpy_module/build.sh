@@ -12,7 +12,9 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE="$HERE/.cache"
-OUT="$HERE/build"
+# UMQTT_MPY_OUT: another output directory (tests/test_lean_build.py builds a
+# lean flavour there without touching build/).
+OUT="${UMQTT_MPY_OUT:-$HERE/build}"
 ARCHES=("$@")
 [ ${#ARCHES[@]} -eq 0 ] && ARCHES=(x64)
 MPY_SDIST=mpy-cross-v6-3   # MicroPython 1.23: headers, mpy_ld.py, mpy-cross (.mpy v6.3)
