@@ -250,7 +250,6 @@ static mp_obj_t conn_ws_headers(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, 
     return ws_headers_tuple(args[0]);
 }
 
-
 // ws_open(self, target, headers, nonce, seed): after connect(), MQTT over
 // WebSockets on the new socket (target: a _ws_target() result with a path;
 // headers: (name, value) pairs; 16 random bytes each).
