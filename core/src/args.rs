@@ -318,7 +318,10 @@ mod tests {
         let invalid = Err(ArgError::InvalidTransport.into());
         assert_eq!(ws_target_raw(b"h", 1883, false, b"tls", b"/m"), invalid);
         // Not a str: a plain host; out of range: the default port.
-        assert_eq!(ws_target_raw(b"\xff", 70_000, false, b"tcp", b"/m"), Ok(None));
+        assert_eq!(
+            ws_target_raw(b"\xff", 70_000, false, b"tcp", b"/m"),
+            Ok(None)
+        );
         #[cfg(feature = "ws")]
         {
             let t = ws_target_raw(b"ws://b/x", 70_000, false, b"tcp", b"/m");
