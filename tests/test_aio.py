@@ -311,6 +311,42 @@ def test_background_keepalive_and_dead_broker(runtime, broker, mkparams):
     assert r.get("DOWN") == "True"
 
 
+
+def test_disconnect_ends_waiting_requests(runtime, broker, mkparams):
+    """Requests waiting for an acknowledgement that cannot come (the broker frozen)
+    when disconnect() is called raise the core's OSError(-1, "connection closed by
+    disconnect()") (spec/PYAPI.md "umqtt.aio"), and disconnect() returns."""
+    p = mkparams(broker)
+    proc = runtime.start(prelude("""
+        async def amain():
+            c = aclient()
+            await c.connect()
+            print("READY")
+            sys.stdin.readline()
+            waiting = [asyncio.create_task(aattempt("SUB", c.subscribe(TOPIC, 1))),
+                       asyncio.create_task(aattempt("PUB", c.publish(TOPIC, b"x", qos=1))),
+                       asyncio.create_task(aattempt("UNSUB", c.unsubscribe(TOPIC + "/u")))]
+            await asyncio.sleep(0.5)
+            await c.disconnect()
+            for t in waiting:
+                await t
+            print("DOWN", c.down.is_set())
+    """), p)
+    proc.expect("READY", timeout=30)
+    broker.proc.send_signal(signal.SIGSTOP)
+    try:
+        proc.send()
+        r = proc.wait(timeout=30).check()
+    finally:
+        broker.proc.send_signal(signal.SIGCONT)
+    from harness.runtimes import parse_exc
+    for label in ("SUB", "PUB", "UNSUB"):
+        e = parse_exc(r.get(label))
+        assert e.oserror and e.code == -1, (label, e)
+        assert "connection closed by disconnect()" in str(e.args), (label, e)
+    assert r.get("DOWN") == "True"
+
+
 def parse_ended(r):
     from harness.runtimes import parse_exc
     return parse_exc(r.get("ENDED"))

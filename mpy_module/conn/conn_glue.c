@@ -289,7 +289,6 @@ static mp_obj_t r0(engine_t *e, int op, io_t *io) {
 #define AS_BOOL mp_obj_new_bool(io.r[0] != 0)
 
 SIMPLE(timeout, OP_TIMEOUT, AS_NONE)
-SIMPLE(closed, OP_CLOSED, AS_NONE)
 SIMPLE(connected, OP_CONNECTED, AS_BOOL)
 SIMPLE(room, OP_ROOM, AS_INT)
 SIMPLE(reconnect_on, OP_RECONNECT_ON, AS_BOOL)
@@ -549,6 +548,14 @@ static mp_obj_t conn_lost(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj
     engine_t *e = begin(n_args, n_kw, args, 1, &io);
     run(e, OP_LOST, &io);
     return core_error(e, ERR_CLOSED);
+}
+
+// closed(self) -> the exception of the requests disconnect() ends
+static mp_obj_t conn_closed(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    io_t io;
+    engine_t *e = begin(n_args, n_kw, args, 1, &io);
+    run(e, OP_CLOSED, &io);
+    return core_error(e, ERR_DISCONNECTED);
 }
 
 // timed_out(self) -> the exception of a wait that timed out

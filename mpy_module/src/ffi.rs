@@ -17,8 +17,7 @@ pub const POLL_ERR: u32 = 0x0008;
 pub const POLL_HUP: u32 = 0x0010;
 /// Errno values MicroPython uses on every port.
 pub const EAGAIN: i32 = 11;
-pub const EIO: i32 = 5;
-pub use umqtt_core::error::code::ETIMEDOUT;
+pub use umqtt_core::error::code::{EIO, ETIMEDOUT};
 
 extern "C" {
     /// `time.ticks_ms()` (wraps at `glue_ticks_mask() + 1`).

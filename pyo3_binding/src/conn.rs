@@ -496,9 +496,11 @@ impl Conn {
             .into_any()
     }
 
-    /// The application closed the connection: nothing reconnects.
-    fn closed(&mut self) {
+    /// The application closed the connection: nothing reconnects. Returns
+    /// the exception of the requests still waiting (OSError(-1)).
+    fn closed(&mut self, py: Python<'_>) -> Py<PyAny> {
         self.core.closed();
+        err(Error::Disconnected).into_value(py).into_any()
     }
 
     fn connected(&self) -> bool {

@@ -29,8 +29,7 @@ use crate::ws::WsLink;
 const MAX_RECV: usize = 256 * 1024;
 /// `PyBUF_WRITE` of CPython's memoryobject.h: a writable memoryview.
 const PYBUF_WRITE: std::os::raw::c_int = 0x200;
-/// errno for a fatal failure whose exception carries none.
-pub(crate) const EIO: i32 = 5;
+pub(crate) use umqtt_core::error::code::EIO;
 
 static SSL_WANT_READ: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static SSL_WANT_WRITE: PyOnceLock<Py<PyType>> = PyOnceLock::new();

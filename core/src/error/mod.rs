@@ -44,6 +44,9 @@ pub enum Error {
     Timeout,
     /// The peer closed the connection.
     ConnectionClosed,
+    /// The application closed the connection (`disconnect()`) while the
+    /// request was waiting for its acknowledgement.
+    Disconnected,
     /// The host's transport failed with this errno.
     Io(i32),
     /// The host reported a failure of its own (for example a Python
@@ -264,6 +267,7 @@ impl Error {
             Error::PingTimeout => "broker did not answer PINGREQ",
             Error::Timeout => "timed out waiting for broker",
             Error::ConnectionClosed => "connection closed by broker",
+            Error::Disconnected => "connection closed by disconnect()",
             Error::Io(_) => "I/O error",
             Error::Host => "host error",
             Error::Busy => "MQTTClient is busy: another call of this client is in progress",

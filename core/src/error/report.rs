@@ -67,6 +67,9 @@ pub mod code {
     pub const ETIMEDOUT: i32 = 110;
     /// The `OSError` code umqtt.simple raises when the broker closed the socket.
     pub const CLOSED: i32 = -1;
+    /// errno EIO, the `OSError` code of a transport failure whose exception
+    /// carries no errno of its own.
+    pub const EIO: i32 = 5;
 }
 
 /// How an error is raised: exception class, code (`args[0]` for
@@ -113,7 +116,7 @@ impl Error {
             // A buffer that could not grow: the binding's allocator said no.
             Error::BufferTooSmall { .. } => report(MemoryError, 0, msg),
             Error::Timeout => report(OsError, code::ETIMEDOUT, msg),
-            Error::ConnectionClosed => report(OsError, code::CLOSED, msg),
+            Error::ConnectionClosed | Error::Disconnected => report(OsError, code::CLOSED, msg),
             Error::Io(errno) => report(OsError, errno, ""),
             Error::Host => report(Pending, 0, ""),
             Error::Busy => report(RuntimeError, 0, msg),

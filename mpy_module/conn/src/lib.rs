@@ -210,6 +210,7 @@ pub const ERR_CLOSED: i64 = 1;
 pub const ERR_SUBSCRIBE_REFUSED: i64 = 2;
 pub const ERR_TIMEOUT: i64 = 3;
 pub const ERR_NEED_V5: i64 = 4;
+pub const ERR_DISCONNECTED: i64 = 5;
 pub const ARG_QOS: i64 = 1;
 pub const ARG_KEEPALIVE: i64 = 2;
 pub const ARG_PORT: i64 = 3;
@@ -486,6 +487,7 @@ fn operation(e: &mut Engine, op: i32, io: &mut Io) -> Result<(), Error> {
                 ERR_SUBSCRIBE_REFUSED => Error::SubscribeRefused,
                 ERR_TIMEOUT => Error::Timeout,
                 ERR_NEED_V5 => umqtt_core::ArgError::PropertiesNeedV5.into(),
+                ERR_DISCONNECTED => Error::Disconnected,
                 _ => Error::Host,
             })
         }

@@ -434,17 +434,14 @@ class MQTTClient(_Reader, _Writer):
                 # A broker that reads nothing: closed all the same.
                 pass
         self._drop()
-        c.closed()
+        # What the requests still waiting get: the core's OSError(-1).
+        e = c.closed()
         self.up.clear()
         self.down.set()
         self._arrived.set()
         self._wake_room(True)
-        self._fail_requests()
-
-    def _fail_requests(self):
         pubs, reqs = self._pubs, self._reqs
         self._pubs, self._reqs = {}, {}
-        e = OSError(-1)
         for p in list(pubs.values()) + list(reqs.values()):
             p.set(exc=e)
         self._end_reauth(exc=e)
