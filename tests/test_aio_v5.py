@@ -405,6 +405,65 @@ def test_enhanced_authentication_and_reauthenticate(runtime, fake_broker, mkpara
     assert e.name == "ValueError" and e.args == (NEEDS_V5,), e
 
 
+
+def connect_auth_properties(p):
+    """{id: value} of a CONNECT's session expiry (0x11), authentication method
+    (0x15) and data (0x16); any other property fails."""
+    body, i = p.body, 10  # protocol name, level, flags, keepalive
+    n = shift = 0
+    while True:
+        n |= (body[i] & 0x7F) << shift
+        i, shift = i + 1, shift + 7
+        if body[i - 1] < 0x80:
+            break
+    props, end = {}, i + n
+    while i < end:
+        pid, i = body[i], i + 1
+        if pid == 0x11:
+            props[pid], i = int.from_bytes(body[i:i + 4], "big"), i + 4
+        else:
+            assert pid in (0x15, 0x16), hex(pid)
+            ln = int.from_bytes(body[i:i + 2], "big")
+            props[pid], i = body[i + 2:i + 2 + ln], i + 2 + ln
+    return props
+
+
+def test_set_auth_wins_over_connect_properties(runtime, fake_broker, mkparams):
+    """connect(properties=...) with an authentication method and data after set_auth():
+    set_auth()'s method takes the place of the dict's, its data too unless None (then
+    the dict's is sent), the other properties stay; the same on both clients (the
+    core's rule, spec/PYAPI.md "MQTT 5"). A fake broker reads the CONNECTs."""
+    proc = runtime.start(prelude("""
+        async def amain():
+            props = {"authentication_method": "dict", "authentication_data": b"dictdata",
+                     "session_expiry_interval": 60}
+            answer = lambda d: b""
+            b = MQTTClient(CLIENT_ID, HOST, PORT, protocol=5)
+            b.set_auth("X-TEST", None, answer)
+            attempt("B_NODATA", b.connect, True, None, props)
+            b.set_auth("X-TEST", b"mine", answer)
+            attempt("B_DATA", b.connect, True, None, props)
+            a = aclient(protocol=5)
+            a.set_auth("X-TEST", None, answer)
+            await aattempt("A_NODATA", a.connect(properties=props))
+            a.set_auth("X-TEST", b"mine", answer)
+            await aattempt("A_DATA", a.connect(properties=props))
+            b.sock.close()
+            await a.disconnect()
+    """), mkparams(fake_broker))
+    sent = []
+    for _ in range(4):
+        fake_broker.accept()
+        sent.append(connect_auth_properties(fake_broker.expect(fb.CONNECT)))
+        fake_broker.send(v5_connack(b"\x15" + fb.mqtt_str("X-TEST")))
+    r = proc.wait(30).check()
+    for label in ("B_NODATA", "B_DATA", "A_NODATA", "A_DATA"):
+        assert r.value(label) == 0, r
+    nodata = {0x11: 60, 0x15: b"X-TEST", 0x16: b"dictdata"}
+    data = {0x11: 60, 0x15: b"X-TEST", 0x16: b"mine"}
+    assert sent == [nodata, data, nodata, data], sent
+
+
 def test_window_follows_receive_maximum(runtime, mosquitto, fake_broker, mkparams):
     """The broker's receive_maximum bounds the QoS 1/2 messages in flight: Mosquitto's
     max_inflight_messages 3 is announced and 60 concurrent QoS 1 publishes all complete;

@@ -122,7 +122,7 @@ NATIVE(mqtt_disconnect);
 NATIVE(mqtt_ws_open);
 
 // v5.c: properties= encoded; the module's _props and _v5props.
-mp_obj_t props_encode(mp_obj_t d, int ctx, bool v5);
+mp_obj_t props_encode(mp_obj_t d, int ctx, bool v5, mp_obj_t auth);
 NATIVE(mqtt_props);
 NATIVE(mqtt_v5props);
 

@@ -90,22 +90,25 @@ static inline bool prop_pair(mp_obj_t item, mp_obj_t *name, size_t *m, mp_obj_t 
     return true;
 }
 
-// The items of the properties dict `d` for the core (*n of them): one per
-// value, and for a list value one per element with `list` set (an empty
-// list: one PROP_EMPTY item), so that the core can tell which names take
-// lists. TypeError for a name that is not a str.
-static inline umqtt_prop_t *prop_items(mp_obj_t d, size_t *n) {
-    mp_obj_t view = mp_call_function_n_kw(mp_load_attr(d, MP_QSTR_items), 0, 0, NULL);
-    mp_obj_t pairs = mp_call_function_n_kw(mp_load_global(MP_QSTR_list), 1, 0, &view);
-    size_t np, m, count = 0, j = 0;
-    mp_obj_t *kv, name, *vals;
-    mp_obj_get_array(pairs, &np, &kv);
+// The items of the properties dict `d` (None: none) for the core (*n of
+// them): one per value, and for a list value one per element with `list`
+// set (an empty list: one PROP_EMPTY item), so that the core can tell
+// which names take lists; room for `extra` more after them. TypeError for
+// a name that is not a str.
+static inline umqtt_prop_t *prop_items(mp_obj_t d, size_t extra, size_t *n) {
+    size_t np = 0, m, count = 0, j = 0;
+    mp_obj_t *kv = NULL, name, *vals;
+    if (d != mp_const_none) {
+        mp_obj_t view = mp_call_function_n_kw(mp_load_attr(d, MP_QSTR_items), 0, 0, NULL);
+        mp_obj_t pairs = mp_call_function_n_kw(mp_load_global(MP_QSTR_list), 1, 0, &view);
+        mp_obj_get_array(pairs, &np, &kv);
+    }
     for (size_t i = 0; i < np; i++) {
         prop_pair(kv[i], &name, &m, &vals);
         count += m ? m : 1;
     }
-    umqtt_prop_t *items = m_new(umqtt_prop_t, count + 1);
-    mp_fun_table.memset_(items, 0, sizeof(umqtt_prop_t) * (count + 1));
+    umqtt_prop_t *items = m_new(umqtt_prop_t, count + extra + 1);
+    mp_fun_table.memset_(items, 0, sizeof(umqtt_prop_t) * (count + extra + 1));
     for (size_t i = 0; i < np; i++) {
         bool listed = prop_pair(kv[i], &name, &m, &vals);
         if (!mp_obj_is_str(name)) {
@@ -122,6 +125,21 @@ static inline umqtt_prop_t *prop_items(mp_obj_t d, size_t *n) {
     }
     *n = j;
     return items;
+}
+
+// set_auth()'s (method, data) `auth` (None: none) into `items` (room for
+// two): the method and, unless None, the data; how many. The core puts
+// them in place of the dict's.
+static inline size_t prop_auth(umqtt_prop_t *items, mp_obj_t auth) {
+    size_t n = 0, k = 0;
+    mp_obj_t *ma;
+    if (auth != mp_const_none) {
+        mp_obj_get_array(auth, &n, &ma);
+    }
+    for (; k < n && k < 2 && (k == 0 || ma[k] != mp_const_none); k++) {
+        prop_value(&items[k], ma[k]);
+    }
+    return k;
 }
 
 // An item's value: int, str, (str, str) or bytes.

@@ -341,7 +341,7 @@ umqtt_bytes_t props_arg(mp_obj_t self, mp_obj_t props, int ctx) {
         return none;
     }
     bool v5 = get_int_or_neg(mp_load_attr(self, MP_QSTR_protocol), MP_QSTR_protocol) == 5;
-    mp_obj_t enc = props_encode(props, ctx, v5);
+    mp_obj_t enc = props_encode(props, ctx, v5, mp_const_none);
     return enc == mp_const_none ? none : get_bytes(enc, MP_QSTR_properties);
 }
 

@@ -7,43 +7,45 @@
 #include "glue.h"
 
 // The properties dict `d` (None: none) encoded for a packet of ctx, as a
-// bytes object (None: no properties); with v5 false (a 3.1.1 client) a
-// non-empty dict is the core's ValueError, before names and values are
-// looked at (as the other clients).
-mp_obj_t props_encode(mp_obj_t d, int ctx, bool v5) {
-    if (d == mp_const_none) {
-        return mp_const_none;
+// bytes object (None: no properties), with set_auth()'s (method, data)
+// `auth` (None: none) in place of the dict's; with v5 false (a 3.1.1
+// client) a non-empty dict is the core's ValueError, before names and
+// values are looked at (as the other clients).
+mp_obj_t props_encode(mp_obj_t d, int ctx, bool v5, mp_obj_t auth) {
+    if (d != mp_const_none) {
+        prop_dict_check(d);
     }
-    prop_dict_check(d);
     umqtt_out_t out;
     mp_fun_table.memset_(&out, 0, sizeof(out));
-    if (!v5 && mp_obj_is_true(d)) {
-        umqtt_props_encode(ctx, 0, NULL, 1, NULL, 0, &out);
+    if (!v5 && (mp_obj_is_true(d) || auth != mp_const_none)) {
+        umqtt_props_encode(ctx, 0, NULL, 1, 0, NULL, 0, &out);
         raise_out(&out);
     }
     size_t count;
-    umqtt_prop_t *props = prop_items(d, &count);
+    umqtt_prop_t *props = prop_items(d, 2, &count);
+    size_t n_auth = prop_auth(props + count, auth);
+    count += n_auth;
     if (count == 0) {
         return mp_const_none;
     }
     // The core sizes the buffer (cap 0), then encodes into it.
-    if (umqtt_props_encode(ctx, v5, props, count, NULL, 0, &out) == ST_ERROR) {
+    if (umqtt_props_encode(ctx, v5, props, count, n_auth, NULL, 0, &out) == ST_ERROR) {
         raise_out(&out);
     }
     size_t room = out.value;
     uint8_t *buf = m_new(uint8_t, room + 1);
-    if (room > 0 && umqtt_props_encode(ctx, v5, props, count, buf, room, &out) == ST_ERROR) {
+    if (room > 0 && umqtt_props_encode(ctx, v5, props, count, n_auth, buf, room, &out) == ST_ERROR) {
         raise_out(&out);
     }
     return mp_obj_new_bytes(buf, out.value);
 }
 
-// _props(props, ctx, v5) -> bytes or None: props_encode for simple.py.
+// _props(props, ctx, v5, auth=None) -> bytes or None: props_encode for simple.py.
 mp_obj_t mqtt_props(mp_obj_fun_bc_t *fun, size_t n_args, size_t n_kw, mp_obj_t *args) {
-    const qstr names[3] = { MP_QSTR_props, MP_QSTR_ctx, MP_QSTR_v5 };
-    mp_obj_t v[3] = { MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL };
-    parse_args(n_args, n_kw, args, 3, 3, names, v);
-    return props_encode(v[0], mp_obj_get_int(v[1]), mp_obj_is_true(v[2]));
+    const qstr names[4] = { MP_QSTR_props, MP_QSTR_ctx, MP_QSTR_v5, MP_QSTR_auth };
+    mp_obj_t v[4] = { MP_OBJ_NULL, MP_OBJ_NULL, MP_OBJ_NULL, mp_const_none };
+    parse_args(n_args, n_kw, args, 3, 4, names, v);
+    return props_encode(v[0], mp_obj_get_int(v[1]), mp_obj_is_true(v[2]), v[3]);
 }
 
 // _v5props(self, which) -> [name, value, in_list, ...]: the properties of

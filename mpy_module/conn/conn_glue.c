@@ -118,20 +118,23 @@ static engine_t *begin(size_t n_args, size_t n_kw, mp_obj_t *args, size_t n, io_
 // to a dict.
 
 #if UMQTT_CONN_V5
-// The properties dict `d` (None: none) encoded for a packet of ctx; a list
-// value is several properties of that name. On a 3.1.1 engine a non-empty
-// dict is the core's ValueError (as in the build without MQTT 5 below).
-static umqtt_bytes_t encode(engine_t *e, mp_obj_t d, int ctx) {
+// The properties dict `d` (None: none) encoded for a packet of ctx, with
+// set_auth()'s (method, data) `auth` (None: none) in place of the dict's;
+// a list value is several properties of that name. On a 3.1.1 engine a
+// non-empty dict is the core's ValueError (as in the build without MQTT 5
+// below).
+static umqtt_bytes_t encode_auth(engine_t *e, mp_obj_t d, int ctx, mp_obj_t auth) {
     umqtt_bytes_t none = { NULL, 0 };
-    if (d == mp_const_none) {
-        return none;
+    if (d != mp_const_none) {
+        prop_dict_check(d);
     }
-    prop_dict_check(d);
-    if (!e->v5 && mp_obj_is_true(d)) {
+    if (!e->v5 && (mp_obj_is_true(d) || auth != mp_const_none)) {
         nlr_raise(core_error(e, ERR_NEED_V5));
     }
     size_t j;
-    umqtt_prop_t *items = prop_items(d, &j);
+    umqtt_prop_t *items = prop_items(d, 2, &j);
+    size_t n_auth = prop_auth(items + j, auth);
+    j += n_auth;
     if (j == 0) {
         return none;
     }
@@ -139,6 +142,7 @@ static umqtt_bytes_t encode(engine_t *e, mp_obj_t d, int ctx) {
     io_t io;
     mp_fun_table.memset_(&io, 0, sizeof(io));
     io.i[0] = ctx;
+    io.i[1] = n_auth;
     io.items = items;
     io.n_items = j;
     run(e, OP_PROPS, &io);
@@ -181,18 +185,22 @@ static mp_obj_t props_dict(engine_t *e, int which) {
     }
 }
 #else
-// No MQTT 5 in this build: None or {} only.
-static umqtt_bytes_t encode(engine_t *e, mp_obj_t d, int ctx) {
+// No MQTT 5 in this build: None or {} only (and no set_auth()).
+static umqtt_bytes_t encode_auth(engine_t *e, mp_obj_t d, int ctx, mp_obj_t auth) {
     umqtt_bytes_t none = { NULL, 0 };
     if (d != mp_const_none) {
         prop_dict_check(d);
-        if (mp_obj_is_true(d)) {
-            nlr_raise(core_error(e, ERR_NEED_V5));
-        }
+    }
+    if (mp_obj_is_true(d) || auth != mp_const_none) {
+        nlr_raise(core_error(e, ERR_NEED_V5));
     }
     return none;
 }
 #endif
+
+static umqtt_bytes_t encode(engine_t *e, mp_obj_t d, int ctx) {
+    return encode_auth(e, d, ctx, mp_const_none);
+}
 
 static umqtt_bytes_t get_bytes(mp_obj_t o, qstr what) {
     mp_buffer_info_t bi;
@@ -329,12 +337,17 @@ static mp_obj_t engine_make_new(const mp_obj_type_t *type, size_t n_args, size_t
 }
 
 // connect(self, client_id, user, password, keepalive, clean_session, will=None,
-// properties=None): will (topic, msg, qos, retain[, properties]); no properties
-// on 3.1.1
+// properties=None, auth=None): will (topic, msg, qos, retain[, properties]),
+// auth set_auth()'s (method, data); neither properties nor auth on 3.1.1
 static mp_obj_t conn_connect(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
     io_t io;
     mp_obj_t will = mp_const_none;
     mp_obj_t props = mp_const_none;
+    mp_obj_t auth = mp_const_none;
+    if (n_args == 9) {
+        auth = args[8];
+        n_args = 8;
+    }
     if (n_args == 8) {
         props = args[7];
         n_args = 7;
@@ -344,7 +357,7 @@ static mp_obj_t conn_connect(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_
         n_args = 6;
     }
     engine_t *e = begin(n_args, n_kw, args, 6, &io);
-    io.f = encode(e, props, CTX_CONNECT);
+    io.f = encode_auth(e, props, CTX_CONNECT, auth);
     io.a = get_bytes(args[1], MP_QSTR_client_id);
     io.b = get_opt_bytes(args[2], MP_QSTR_user);
     io.c = get_opt_bytes(args[3], MP_QSTR_password);

@@ -22,9 +22,10 @@ NATIVE = True
 _TCP = ("tcp", "/mqtt", ())
 
 
-# MQTT 5 properties (spec/PYAPI.md "MQTT 5"): the native _props(d, ctx, v5)
-# encodes a dict for a packet of ctx (CONNECT 0, will 1: c/props.h) by the
-# core's rules, None when there are none.
+# MQTT 5 properties (spec/PYAPI.md "MQTT 5"): the native _props(d, ctx, v5,
+# auth=None) encodes a dict for a packet of ctx (CONNECT 0, will 1:
+# c/props.h), with set_auth()'s (method, data), by the core's rules; None
+# when there are none.
 # Received properties (_v5props: name, value, in_list, ...) as a dict.
 def _dict(flat):
     d = {}
@@ -213,7 +214,7 @@ class MQTTClient:
     def set_auth(self, method, data, on_challenge):
         # The core checks the method; on protocol 4 its ValueError, the
         # text of the other clients.
-        _props({"authentication_method": method}, 0, self.protocol == 5)
+        _props(None, 0, self.protocol == 5, (method, None))
         if not callable(on_challenge):
             raise TypeError("on_challenge must be callable")
         self._authp = (method, data)
@@ -227,13 +228,8 @@ class MQTTClient:
         # MQTT 5 properties are kept for later connects ({} clears them).
         if properties is not None:
             self._cp = properties
-        p = self._cp
-        if self._authp:
-            p = dict(p or {})
-            p["authentication_method"] = self._authp[0]
-            if self._authp[1] is not None:
-                p["authentication_data"] = self._authp[1]
-        self._cprops = _props(p, 0, self.protocol == 5)
+        # set_auth()'s method and data replace those of the properties.
+        self._cprops = _props(self._cp, 0, self.protocol == 5, self._authp)
         self._open(clean_session, timeout)
         if timeout is not None:
             left = timeout - time.ticks_diff(time.ticks_ms(), t0) / 1000

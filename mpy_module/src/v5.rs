@@ -17,7 +17,9 @@ use {
 };
 
 /// Encode `n` properties for a packet of context `ctx` (the core's
-/// numbering) into `buf` (`cap` bytes); `out.value` = the length. With
+/// numbering) into `buf` (`cap` bytes); `out.value` = the length. The last
+/// `n_auth` items are set_auth()'s method and data (the core's
+/// `encode_flat_with_auth`; their names are not looked at). With
 /// `cap` 0 the call only sizes: `out.value` = the bytes to allocate. With
 /// `v5` 0 (a 3.1.1 client) any property is the core's ValueError.
 ///
@@ -30,6 +32,7 @@ pub unsafe extern "C" fn umqtt_props_encode(
     v5: i32,
     items: *const PropItem,
     n: usize,
+    n_auth: usize,
     buf: *mut u8,
     cap: usize,
     out: *mut Out,
@@ -63,7 +66,8 @@ pub unsafe extern "C" fn umqtt_props_encode(
                 Flat::new(it.kind, it.num, a, b, it.list != 0),
             )
         });
-        let len = match v5::encode_flat(items, Context::from_index(ctx.into()), buf) {
+        let ctx = Context::from_index(ctx.into());
+        let len = match v5::encode_flat_with_auth(items, ctx, n_auth, buf) {
             Ok(len) => len,
             // Sizing.
             Err(Error::BufferTooSmall { needed }) if cap == 0 => needed,
@@ -72,7 +76,7 @@ pub unsafe extern "C" fn umqtt_props_encode(
         out.value = u32::try_from(len).unwrap_or(u32::MAX);
     }
     #[cfg(not(feature = "v5"))]
-    let _ = (ctx, items, buf, cap);
+    let _ = (ctx, items, n_auth, buf, cap);
     ST_OK
 }
 

@@ -28,7 +28,7 @@ use crate::convert::{
     to_qos, to_reason, to_sub_options,
 };
 use crate::errors::{classify, to_pyerr};
-use crate::v5::{from_py, to_py, with_reason};
+use crate::v5::{from_py, to_py, with_auth, with_reason};
 
 /// Event kinds of `event()` (the same numbers in mpy_module/conn).
 const EV_CONNECTED: u8 = 1;
@@ -117,8 +117,9 @@ impl Conn {
     }
 
     /// Queue CONNECT. `will` is None or (topic, msg, qos, retain,
-    /// properties); `properties` the CONNECT's (MQTT 5).
-    #[pyo3(signature = (client_id, user, password, keepalive, clean_session, will=None, properties=None))]
+    /// properties); `properties` the CONNECT's (MQTT 5), `auth` None or
+    /// set_auth()'s (method, data), which replace the dict's.
+    #[pyo3(signature = (client_id, user, password, keepalive, clean_session, will=None, properties=None, auth=None))]
     #[allow(clippy::too_many_arguments)]
     fn connect(
         &mut self,
@@ -129,6 +130,7 @@ impl Conn {
         clean_session: &Bound<'_, PyAny>,
         will: Option<WillArgs<'_>>,
         properties: Option<&Bound<'_, PyAny>>,
+        auth: Option<(Bound<'_, PyAny>, Bound<'_, PyAny>)>,
     ) -> PyResult<()> {
         // By truth value, as the blocking client's.
         let clean_session = clean_session.is_truthy()?;
@@ -136,7 +138,7 @@ impl Conn {
         let user = to_opt_bytes(user, "user")?;
         let password = to_opt_bytes(password, "password")?;
         let keepalive = to_keepalive(keepalive)?;
-        let props = from_py(properties, Context::Connect, self.v5)?;
+        let props = with_auth(properties, Context::Connect, self.v5, auth)?;
         let will = match &will {
             Some((t, m, q, r, p)) => {
                 let t = to_bytes(t, "topic")?;

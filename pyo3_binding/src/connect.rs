@@ -49,8 +49,9 @@ impl MQTTClient {
                 t.connect_properties = p.clone().unbind();
             }
             let v5 = t.protocol == 5;
-            let props = v5::connect_properties(py, &t)?;
-            let props = v5::from_py(Some(&props), Context::Connect, v5)?;
+            let auth = t.auth.as_ref().map(|a| a.values(py));
+            let stored = t.connect_properties.bind(py);
+            let props = v5::with_auth(Some(stored), Context::Connect, v5, auth)?;
             let will = v5::from_py(Some(t.lw_properties.bind(py)), Context::Will, v5)?;
             let protocol = ProtocolVersion::from_level(t.protocol);
             (protocol.unwrap_or(ProtocolVersion::V311), props, will)

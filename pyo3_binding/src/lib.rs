@@ -299,6 +299,7 @@ impl MQTTClient {
         data: Option<Bound<'_, pyo3::types::PyBytes>>,
         on_challenge: Bound<'_, PyAny>,
     ) -> PyResult<()> {
+        let py = on_challenge.py();
         if self.protocol != 5 {
             return Err(to_pyerr(ArgError::PropertiesNeedV5.into(), None));
         }
@@ -309,7 +310,7 @@ impl MQTTClient {
         }
         self.auth = Some(v5::Auth {
             method: method.unbind(),
-            data: data.map(Bound::unbind),
+            data: data.map_or_else(|| py.None(), |d| d.into_any().unbind()),
             on_challenge: on_challenge.unbind(),
         });
         Ok(())

@@ -9,7 +9,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use umqtt_core::client::{Op, Request};
 use umqtt_core::codec::v5::{
-    encode_flat, Context, Flat, Properties, PropertyId, Role, SubFilter, SubOptions, Value,
+    encode_flat_with_auth, Context, Flat, Properties, PropertyId, Role, SubFilter, SubOptions,
+    Value,
 };
 use umqtt_core::{ArgError, Error, QoS};
 
@@ -98,20 +99,40 @@ impl<'py> Item<'py> {
 /// client), a non-empty dict is the core's `PropertiesNeedV5` ValueError
 /// (before its names and values are looked at, on every client).
 pub fn from_py(obj: Option<&Bound<'_, PyAny>>, ctx: Context, v5: bool) -> PyResult<PropBuf> {
-    let Some(obj) = obj.filter(|o| !o.is_none()) else {
-        return Ok(PropBuf::empty(ctx));
+    with_auth(obj, ctx, v5, None)
+}
+
+/// [`from_py`] for the CONNECT after set_auth(): `auth` its (method,
+/// data), which the core puts in place of the dict's (a data of None: the
+/// dict's stays).
+pub fn with_auth<'py>(
+    obj: Option<&Bound<'py, PyAny>>,
+    ctx: Context,
+    v5: bool,
+    auth: Option<(Bound<'py, PyAny>, Bound<'py, PyAny>)>,
+) -> PyResult<PropBuf> {
+    let auth: Vec<Item<'py>> = auth
+        .into_iter()
+        .flat_map(|(method, data)| [Some(method), Some(data).filter(|d| !d.is_none())])
+        .flatten()
+        .map(Item::of)
+        .collect();
+    let dict = match obj.filter(|o| !o.is_none()) {
+        Some(o) => Some(
+            o.cast::<PyDict>()
+                .map_err(|_| PyTypeError::new_err("properties must be a dict or None"))?,
+        ),
+        None => None,
     };
-    let dict = obj
-        .cast::<PyDict>()
-        .map_err(|_| PyTypeError::new_err("properties must be a dict or None"))?;
-    if dict.is_empty() {
+    let dict = dict.filter(|d| !d.is_empty());
+    if dict.is_none() && auth.is_empty() {
         return Ok(PropBuf::empty(ctx));
     }
     if !v5 {
         return Err(core_err(ArgError::PropertiesNeedV5.into()));
     }
-    let mut owned = Vec::with_capacity(dict.len());
-    for (k, v) in dict.iter() {
+    let mut owned = Vec::new();
+    for (k, v) in dict.iter().flat_map(|d| d.iter()) {
         let name = k
             .cast_into::<PyString>()
             .map_err(|_| PyTypeError::new_err("property names must be str"))?;
@@ -124,9 +145,12 @@ pub fn from_py(obj: Option<&Bound<'_, PyAny>>, ctx: Context, v5: bool) -> PyResu
     let items = owned
         .iter()
         .map(|(k, v, listed)| Ok((k.to_str()?.as_bytes(), v.flat(*listed)?)))
+        // set_auth()'s last (their names are the core's).
+        .chain(auth.iter().map(|v| Ok((&[][..], v.flat(false)?))))
         .collect::<PyResult<Vec<_>>>()?;
     // The core sizes the buffer, then encodes into it.
-    let encode = |buf: &mut [u8]| encode_flat(items.iter().copied(), ctx, buf);
+    let n_auth = auth.len();
+    let encode = |buf: &mut [u8]| encode_flat_with_auth(items.iter().copied(), ctx, n_auth, buf);
     let mut buf = match encode(&mut []) {
         Err(Error::BufferTooSmall { needed }) => vec![0u8; needed],
         r => r.map(|_| Vec::new()).map_err(core_err)?,
@@ -300,31 +324,19 @@ pub fn details(py: Python<'_>, meta: Meta) -> PyResult<Py<MessageDetails>> {
 /// What set_auth() keeps for the next connect().
 pub struct Auth {
     pub method: Py<PyString>,
-    pub data: Option<Py<PyBytes>>,
+    /// bytes or None.
+    pub data: Py<PyAny>,
     pub on_challenge: Py<PyAny>,
 }
 
-/// The CONNECT properties: those of the last connect() plus, after
-/// set_auth(), the authentication method and data.
-pub fn connect_properties<'py>(py: Python<'py>, c: &MQTTClient) -> PyResult<Bound<'py, PyAny>> {
-    let stored = c.connect_properties.bind(py);
-    let Some(auth) = &c.auth else {
-        return Ok(stored.clone());
-    };
-    let d = PyDict::new(py);
-    if !stored.is_none() {
-        d.update(
-            stored
-                .cast::<PyDict>()
-                .map_err(|_| PyTypeError::new_err("properties must be a dict or None"))?
-                .as_mapping(),
-        )?;
+impl Auth {
+    /// (method, data) for [`with_auth`].
+    pub fn values<'py>(&self, py: Python<'py>) -> (Bound<'py, PyAny>, Bound<'py, PyAny>) {
+        (
+            self.method.bind(py).clone().into_any(),
+            self.data.bind(py).clone(),
+        )
     }
-    d.set_item("authentication_method", auth.method.bind(py))?;
-    if let Some(data) = &auth.data {
-        d.set_item("authentication_data", data.bind(py))?;
-    }
-    Ok(d.into_any())
 }
 
 /// Answer one AUTH challenge through the application's on_challenge: its

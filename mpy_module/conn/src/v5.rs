@@ -142,7 +142,9 @@ fn encode(v5: bool, io: &mut Io) -> Result<(), Error> {
             Flat::new(it.kind, it.num, a, b, it.list != 0),
         )
     });
-    let len = match v5::encode_flat(items, Context::from_index(io.i[0]), buf) {
+    // The last i[1] items: set_auth()'s method and data.
+    let n_auth = usize::try_from(io.i[1]).unwrap_or(0);
+    let len = match v5::encode_flat_with_auth(items, Context::from_index(io.i[0]), n_auth, buf) {
         Ok(len) => len,
         // Sizing.
         Err(Error::BufferTooSmall { needed }) if io.cap == 0 => needed,

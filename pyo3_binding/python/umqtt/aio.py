@@ -253,19 +253,10 @@ class MQTTClient(_Reader, _Writer):
         # the broker lost the session. Raises what failed.
         c = self._c
         self._drop()
-        lw = self.lw
-        cp = self._cp
-        a = self._auth
-        if a is not None:
-            cp = dict(cp or {})
-            cp["authentication_method"] = a[0]
-            if a[1] is not None:
-                cp["authentication_data"] = a[1]
-        if cp is not None:
-            # (The core refuses non-empty properties on 3.1.1.)
-            c.connect(self.client_id, self.user, self.pswd, self.keepalive, clean, lw, cp)
-        else:
-            c.connect(self.client_id, self.user, self.pswd, self.keepalive, clean, lw)
+        # set_auth()'s method and data replace those of the properties (the
+        # core's rule).
+        a = self._auth and self._auth[:2]
+        c.connect(self.client_id, self.user, self.pswd, self.keepalive, clean, self.lw, self._cp, a)
         self._connecting = True
         try:
             r, w = await self._opened()

@@ -47,7 +47,9 @@ pub use connect::{ConnAck, Connect, Will};
 pub use control::{Auth, Disconnect};
 pub use decode::{decode, decode_from_server, ServerPacket};
 pub use property::{Context, Kind, PropertyId, Role, Value};
-pub use props::{encode_flat, Dynamic, Flat, PropIter, Properties, PropertyBuilder};
+pub use props::{
+    encode_flat, encode_flat_with_auth, Dynamic, Flat, PropIter, Properties, PropertyBuilder,
+};
 pub use publish::{Ack, Publish};
 pub use subscribe::{
     FilterEntry, FilterIter, Filters, SubAck, SubFilter, SubOptions, Subscribe, Unsubscribe,

@@ -272,17 +272,56 @@ pub fn encode_flat<'i, I>(items: I, ctx: Context, buf: &mut [u8]) -> Result<usiz
 where
     I: Iterator<Item = (&'i [u8], Flat<'i>)> + Clone,
 {
-    let needed = items
-        .clone()
-        .fold(0usize, |n, (_, v)| n.saturating_add(v.room()))
-        .min(MAX_REMAINING_LEN);
+    encode_flat_with_auth(items, ctx, 0, buf)
+}
+
+/// [`encode_flat`] for the CONNECT of a client with `set_auth()`: the last
+/// `n_auth` items (their names are not looked at) are its method and, when
+/// given, its data. They take the place of the items of those names, so
+/// `set_auth()` wins over `connect(properties=...)`; without data an
+/// item's `authentication_data` stays.
+pub fn encode_flat_with_auth<'i, I>(
+    items: I,
+    ctx: Context,
+    n_auth: usize,
+    buf: &mut [u8],
+) -> Result<usize, Error>
+where
+    I: Iterator<Item = (&'i [u8], Flat<'i>)> + Clone,
+{
+    let names = [
+        PropertyId::AuthenticationMethod.name(),
+        PropertyId::AuthenticationData.name(),
+    ];
+    let replaced = names.get(..n_auth).unwrap_or(&names);
+    let first_auth = if n_auth == 0 {
+        usize::MAX
+    } else {
+        items.clone().count().saturating_sub(n_auth)
+    };
+    // The name an item is encoded under, None: left out.
+    let name_of = |i: usize, name: &'i [u8]| match i.checked_sub(first_auth) {
+        Some(k) => names.get(k).copied(),
+        None => {
+            let name = core::str::from_utf8(name).unwrap_or("");
+            (!replaced.contains(&name)).then_some(name)
+        }
+    };
+    let mut needed = 0usize;
+    for (i, (name, v)) in items.clone().enumerate() {
+        if name_of(i, name).is_some() {
+            needed = needed.saturating_add(v.room());
+        }
+    }
+    let needed = needed.min(MAX_REMAINING_LEN);
     if buf.len() < needed {
         return Err(Error::BufferTooSmall { needed });
     }
     let mut b = PropertyBuilder::new(buf, ctx, Role::Client);
-    for (name, value) in items {
-        let name = core::str::from_utf8(name).unwrap_or("");
-        b.push_flat(name, value)?;
+    for (i, (name, value)) in items.enumerate() {
+        if let Some(name) = name_of(i, name) {
+            b.push_flat(name, value)?;
+        }
     }
     b.validate()?;
     Ok(b.len())

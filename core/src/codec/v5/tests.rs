@@ -425,6 +425,55 @@ fn encode_flat_sizes_then_encodes() {
 }
 
 #[test]
+fn set_auth_takes_the_place_of_the_dicts_authentication() {
+    let f = |kind, a: &'static str| Flat::new(kind, 0, a.as_bytes(), &[], false);
+    let mut buf = [0u8; 64];
+    let dict = [
+        (&b"authentication_method"[..], f(Flat::STR, "dict")),
+        (&b"authentication_data"[..], f(Flat::BYTES, "d")),
+        (
+            &b"session_expiry_interval"[..],
+            Flat::new(Flat::INT, 60, &[], &[], false),
+        ),
+    ];
+    // set_auth()'s method and data after the dict's items, under any name.
+    let (method, data) = (
+        (&b""[..], f(Flat::STR, "m")),
+        (&b"x"[..], f(Flat::BYTES, "x")),
+    );
+    let mut encode = |auth: &[(&'static [u8], Flat<'static>)], with_dict: bool, n_auth| {
+        let dict = dict.iter().filter(|_| with_dict);
+        let items = dict.chain(auth).copied();
+        let n = encode_flat_with_auth(items, Context::Connect, n_auth, &mut buf)?;
+        let p = Properties::parse(buf.get(..n).unwrap(), Context::Connect, Role::Client).unwrap();
+        Ok::<_, Error>((
+            p.get_str(PropertyId::AuthenticationMethod)
+                .map(|m| m.as_bytes().to_vec()),
+            p.get_binary(PropertyId::AuthenticationData)
+                .map(<[u8]>::to_vec),
+            p.get_int(PropertyId::SessionExpiryInterval),
+        ))
+    };
+    let got = |m: &[u8], d: &[u8], e| Ok((Some(m.to_vec()), Some(d.to_vec()), e));
+    // Method and data: both replaced, the rest kept.
+    assert_eq!(encode(&[method, data], true, 2), got(b"m", b"x", Some(60)));
+    // A method only: the dict's data stays.
+    assert_eq!(encode(&[method], true, 1), got(b"m", b"d", Some(60)));
+    // No dict at all; and no set_auth(): encode_flat.
+    assert_eq!(encode(&[method, data], false, 2), got(b"m", b"x", None));
+    assert_eq!(encode(&[], true, 0), got(b"dict", b"d", Some(60)));
+    // Checked by the core's rules: a method is a string.
+    let bad = (&b""[..], f(Flat::BYTES, "m"));
+    assert!(encode(&[bad], false, 1).is_err());
+    // Sized like the rest.
+    let items = [method, data].into_iter();
+    assert!(matches!(
+        encode_flat_with_auth(items, Context::Connect, 2, &mut []),
+        Err(Error::BufferTooSmall { needed }) if needed >= 7
+    ));
+}
+
+#[test]
 fn a_list_value_is_for_a_repeatable_property_only() {
     let listed = |kind, num, a: &'static str, b: &'static str| {
         Flat::new(kind, num, a.as_bytes(), b.as_bytes(), true)
