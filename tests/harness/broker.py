@@ -3,10 +3,12 @@
 Nothing here relies on a broker that happens to be running: every broker is started
 from a temporary config, waited for, and killed at teardown."""
 
+import contextlib
 import glob
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -264,6 +266,15 @@ class Mosquitto:
         """Stop and start again on the same ports (persistence tests)."""
         self.stop()
         return self.start()
+
+    @contextlib.contextmanager
+    def frozen(self):
+        """SIGSTOP the broker for the block: a dead broker whose sockets stay open."""
+        self.proc.send_signal(signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            self.proc.send_signal(signal.SIGCONT)
 
     def log(self):
         try:
