@@ -21,7 +21,7 @@ MPY_SDIST=mpy-cross-v6-3   # MicroPython 1.23: headers, mpy_ld.py, mpy-cross (.m
 mkdir -p "$CACHE" "$OUT"
 
 # C glue (umqtt_glue.c holds mpy_init, the entry point).
-CSRC=("$HERE/c/umqtt_glue.c" "$HERE/c/connection.c" "$HERE/c/args.c" "$HERE/c/v5.c" "$HERE/c/sock.c" "$HERE/c/runtime.c" "$HERE/c/shims.c")
+CSRC=("$HERE/c/umqtt_glue.c" "$HERE/c/call.c" "$HERE/c/connection.c" "$HERE/c/args.c" "$HERE/c/v5.c" "$HERE/c/sock.c" "$HERE/c/runtime.c" "$HERE/c/shims.c")
 # Headers whose qstrs the glue uses (mpy_ld --preprocess reads only the files
 # it is given, not what they include).
 QSTR_HEADERS=("$HERE/c/convert.h" "$HERE/c/ws_args.h" "$HERE/c/exc.h")

@@ -80,7 +80,7 @@ extern int glue_poisoned;
 // return GLUE_EXC. All state crosses the jump in memory (*arg, *e).
 int protect(engine_t *e, void (*f)(void *), void *arg);
 
-// umqtt_glue.c: one call into the engine (begin ... finish).
+// call.c: one call into the engine (begin ... finish).
 typedef struct {
     mp_obj_t self;
     engine_t *e;
@@ -92,6 +92,18 @@ engine_t *engine_of(mp_obj_t self);
 void begin(call_t *c, mp_obj_t self, bool need_sock);
 int finish(call_t *c, int st);
 int finish_close(call_t *c, int st, bool close);
+// Raise one of the core's errors (ERR_*); ERR_NOT_CONNECTED.
+void raise_error(int code);
+void not_connected(void);
+// protect()'s thunk of sock.close() (arg: the socket).
+void close_thunk(void *arg);
+// Automatic reconnect: self.reconnect(); finish() that reconnects instead
+// of raising a lost connection (ST_RECONNECTED); begin() that first brings
+// back a connection reconnect() gave up on.
+void call_reconnect(mp_obj_t self);
+int finish_rc(call_t *c, int st);
+void begin_op(call_t *c, mp_obj_t self);
+// umqtt_glue.c
 umqtt_bytes_t props_arg(mp_obj_t self, mp_obj_t props, int ctx);
 
 
