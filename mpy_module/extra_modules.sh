@@ -21,11 +21,15 @@
 # The steps 4-7 of build.sh for a second, small module (same flags, linker,
 # headers and per-arch settings: LINKER, HDR_DIR, LD_ARCH, MARCH for rv32imc).
 #   [MOD_FEATURES=f MOD_CFLAGS=-D...] small_module NAME CRATE_DIR GLUE.c RUST_LIB EXPORT...
+# (GLUE.c and every other .c file of CRATE_DIR)
 # (a build with features has its own cargo target directory).
 small_module() {
     local name="$1" dir="$2" glue="$3" lib="$4"
     shift 4
-    local obj="$OBJ/$name" csrc=("$dir/$glue" "$HERE/c/shims.c") objs=() uflags=() src o s
+    local obj="$OBJ/$name" csrc=("$dir/$glue") objs=() uflags=() src o s
+    # The glue first (its mpy_init leads the text), then the crate's other C files.
+    for src in "$dir"/*.c; do [ "$src" = "$dir/$glue" ] || csrc+=("$src"); done
+    csrc+=("$HERE/c/shims.c")
     local features="${MOD_FEATURES:-}" target="$CACHE/target"
     [ -z "$features" ] || target="$CACHE/target-$name"
     mkdir -p "$obj"

@@ -3,15 +3,13 @@
 // and raises; the protocol is all in Rust, which never calls MicroPython.
 // The functions bind self like methods in aio.py's Conn class (self._e is
 // the _Engine); the same methods as CPython's umqtt._umqtt.Conn.
+// The settings, argument checks and reconnect policy are in conn_settings.c
+// (conn.h: what the two share).
 //
 // Built twice (../extra_modules.sh): _conn.mpy (MQTT 3.1.1) and, with
 // UMQTT_CONN_V5 and the crate's v5 feature, _conn5.mpy (also MQTT 5:
 // property dicts through ../c/props.h, shared with simple.mpy's c/v5.c).
 // UMQTT_CONN_WS and the crate's ws feature: ws_open (MQTT over WebSockets).
-#include "py/dynruntime.h"
-#include "py/smallint.h"
-#include "../c/exc.h"
-#include "../c/convert.h"
 
 #ifndef UMQTT_CONN_V5
 #define UMQTT_CONN_V5 0
@@ -20,10 +18,7 @@
 #define UMQTT_CONN_WS 0
 #endif
 
-// The Rust boundary (io_t, filter_t, OP_* / ERR_* / ARG_*, the entry
-// points), generated from src/ by cbindgen (../extra_modules.sh,
-// cbindgen.toml).
-#include "conn_ffi.h"
+#include "conn.h"
 #include "../c/props.h"
 
 static mp_obj_t module_init(mp_obj_fun_bc_t *self);
@@ -47,25 +42,17 @@ void glue_panic(void) {
 
 mp_obj_full_type_t engine_type;
 
-typedef struct {
-    mp_obj_base_t base;
-    mp_obj_t ticks_ms;
-    mp_int_t v5;  // protocol=5
-    const mp_obj_type_t *bytes_type;  // for message_bytes (convert.h)
-    uint64_t rust[];  // the Rust engine (8-byte aligned)
-} engine_t;
-
 // ---------------------------------------------------------------------------
 // Exceptions: the classes and codes of the blocking client.
 
 // The exception object for a failed operation (not raised).
-static mp_obj_t make_exc(const io_t *io) {
+mp_obj_t make_exc(const io_t *io) {
     return exc_make(import_mqtt_exception, io->kind, io->code, io->msg, io->msg_len, io->reason);
 }
 
 // The core's class id and code of a Python exception, for its retry rules
 // (../c/exc.h).
-static void classify(mp_obj_t exc, int64_t *kind, int64_t *code) {
+void classify(mp_obj_t exc, int64_t *kind, int64_t *code) {
     int k, c;
     classify_exc(exc, import_mqtt_exception(), &k, &c);
     *kind = k;
@@ -84,7 +71,7 @@ static engine_t *engine_of(mp_obj_t self) {
 }
 
 // Run op on self's engine; raises what the core reports.
-static void run(engine_t *e, int op, io_t *io) {
+void run(engine_t *e, int op, io_t *io) {
     mp_obj_t t = mp_call_function_n_kw(e->ticks_ms, 0, 0, NULL);
     io->ticks = (size_t)mp_obj_get_int(t);
     io->mask = MP_SMALL_INT_POSITIVE_MASK;
@@ -94,7 +81,7 @@ static void run(engine_t *e, int op, io_t *io) {
 }
 
 // The exception object of one of the core's errors (ERR_*).
-static mp_obj_t core_error(engine_t *e, int which) {
+mp_obj_t core_error(engine_t *e, int which) {
     io_t io;
     mp_fun_table.memset_(&io, 0, sizeof(io));
     io.i[0] = which;
@@ -103,13 +90,13 @@ static mp_obj_t core_error(engine_t *e, int which) {
 }
 
 // Check the argument count (min..max with self), clear io, find the engine.
-static engine_t *begin_n(size_t n_args, size_t n_kw, mp_obj_t *args, size_t min, size_t max, io_t *io) {
+engine_t *begin_n(size_t n_args, size_t n_kw, mp_obj_t *args, size_t min, size_t max, io_t *io) {
     mp_arg_check_num(n_args, n_kw, min, max, false);
     mp_fun_table.memset_(io, 0, sizeof(*io));
     return engine_of(args[0]);
 }
 
-static engine_t *begin(size_t n_args, size_t n_kw, mp_obj_t *args, size_t n, io_t *io) {
+engine_t *begin(size_t n_args, size_t n_kw, mp_obj_t *args, size_t n, io_t *io) {
     return begin_n(n_args, n_kw, args, n, n, io);
 }
 
@@ -202,7 +189,7 @@ static umqtt_bytes_t encode(engine_t *e, mp_obj_t d, int ctx) {
     return encode_auth(e, d, ctx, mp_const_none);
 }
 
-static umqtt_bytes_t get_bytes(mp_obj_t o, qstr what) {
+umqtt_bytes_t get_bytes(mp_obj_t o, qstr what) {
     mp_buffer_info_t bi;
     buffer_arg(o, what, &bi);
     umqtt_bytes_t b = { bi.buf, bi.len };
@@ -210,19 +197,25 @@ static umqtt_bytes_t get_bytes(mp_obj_t o, qstr what) {
 }
 
 // None stays None (a null pointer).
-static umqtt_bytes_t get_opt_bytes(mp_obj_t o, qstr what) {
+umqtt_bytes_t get_opt_bytes(mp_obj_t o, qstr what) {
     umqtt_bytes_t none = { NULL, 0 };
     return o == mp_const_none ? none : get_bytes(o, what);
 }
 
 // An int argument for the core to check (c/convert.h); a big int is out of
 // every range.
-static int64_t get_int(mp_obj_t o, qstr what) {
+int64_t get_int(mp_obj_t o, qstr what) {
     return int_arg(o, what, INT64_MAX);
 }
 
+// A duration in seconds as ms (c/convert.h; here, beside the helpers it
+// shares with get_int(), so they are not compiled twice).
+int64_t get_ms(mp_obj_t o, qstr what) {
+    return seconds_to_ms(o, what);
+}
+
 // The core's rule ARG_* `what` for the int argument `name`.
-static void check_arg(engine_t *e, int what, mp_obj_t v, qstr name) {
+void check_arg(engine_t *e, int what, mp_obj_t v, qstr name) {
     io_t io;
     io.i[0] = what;
     io.i[1] = get_int(v, name);
@@ -279,7 +272,7 @@ static mp_obj_t conn_ws_open(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_
 }
 #endif
 
-static mp_obj_t r0(engine_t *e, int op, io_t *io) {
+mp_obj_t r0(engine_t *e, int op, io_t *io) {
     run(e, op, io);
     return mp_obj_new_int(io->r[0]);
 }
@@ -299,7 +292,6 @@ static mp_obj_t r0(engine_t *e, int op, io_t *io) {
 SIMPLE(timeout, OP_TIMEOUT, AS_NONE)
 SIMPLE(connected, OP_CONNECTED, AS_BOOL)
 SIMPLE(room, OP_ROOM, AS_INT)
-SIMPLE(reconnect_on, OP_RECONNECT_ON, AS_BOOL)
 SIMPLE(resubscribe, OP_RESUBSCRIBE, AS_INT)
 
 // Rust builds the engine on the stack (heapless containers with
@@ -571,118 +563,6 @@ static mp_obj_t conn_closed(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_o
     return core_error(e, ERR_DISCONNECTED);
 }
 
-// timed_out(self) -> the exception of a wait that timed out
-static mp_obj_t conn_timed_out(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
-    io_t io;
-    return core_error(begin(n_args, n_kw, args, 1, &io), ERR_TIMEOUT);
-}
-
-// needs_v5(self) -> the exception of an MQTT 5 call on a protocol 4 client
-static mp_obj_t conn_needs_v5(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
-    io_t io;
-    return core_error(begin(n_args, n_kw, args, 1, &io), ERR_NEED_V5);
-}
-
-// set_message_timeout(self, seconds): CONNACK (and the socket's opening)
-// and the acknowledgements.
-static mp_obj_t conn_set_message_timeout(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
-    io_t io;
-    engine_t *e = begin(n_args, n_kw, args, 2, &io);
-    io.i[0] = seconds_to_ms(args[1], MP_QSTR_message_timeout);
-    run(e, OP_MESSAGE_TIMEOUT, &io);
-    return mp_const_none;
-}
-
-// check_client(self, client_id, user, password, keepalive): the
-// constructor's checks (the blocking client's)
-static mp_obj_t conn_check_client(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
-    io_t io;
-    engine_t *e = begin(n_args, n_kw, args, 5, &io);
-    get_bytes(args[1], MP_QSTR_client_id);
-    get_opt_bytes(args[2], MP_QSTR_user);
-    get_opt_bytes(args[3], MP_QSTR_password);
-    check_arg(e, ARG_KEEPALIVE, args[4], MP_QSTR_keepalive);
-    return mp_const_none;
-}
-
-// check_will(self, topic, msg, qos): set_last_will()'s checks (the core's)
-static mp_obj_t conn_check_will(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
-    io_t io;
-    engine_t *e = begin(n_args, n_kw, args, 4, &io);
-    io.a = get_bytes(args[1], MP_QSTR_topic);
-    get_bytes(args[2], MP_QSTR_msg);
-    io.i[0] = ARG_WILL_TOPIC;
-    run(e, OP_ARG, &io);
-    check_arg(e, ARG_QOS, args[3], MP_QSTR_qos);
-    return mp_const_none;
-}
-
-// check_timeout(self, seconds): the blocking client's rule for a timeout
-static mp_obj_t conn_check_timeout(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
-    io_t io;
-    engine_t *e = begin(n_args, n_kw, args, 2, &io);
-    io.i[0] = ARG_DURATION;
-    io.i[1] = seconds_to_ms(args[1], MP_QSTR_timeout);
-    run(e, OP_ARG, &io);
-    return mp_const_none;
-}
-
-// check_port(self, port, ssl=False) -> the port to open: an int port's range
-// and the default for 0 (the core's rules)
-static mp_obj_t conn_check_port(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
-    io_t io;
-    engine_t *e = begin_n(n_args, n_kw, args, 2, 3, &io);
-    io.i[0] = ARG_PORT;
-    io.i[1] = get_int(args[1], MP_QSTR_port);
-    io.i[2] = n_args > 2 && mp_obj_is_true(args[2]);
-    return r0(e, OP_ARG, &io);
-}
-
-// connect_step_ms(self) -> how long opening the socket may take (ms)
-static mp_obj_t conn_connect_step_ms(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
-    io_t io;
-    run(begin(n_args, n_kw, args, 1, &io), OP_CONNECT_STEP, &io);
-    return mp_obj_new_int(io.r[0]);
-}
-
-// set_reconnect(self, attempts, min_delay, max_delay): seconds
-static mp_obj_t conn_set_reconnect(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
-    io_t io;
-    engine_t *e = begin(n_args, n_kw, args, 4, &io);
-    // None: the core's default, as in the blocking client.
-    io.i[0] = args[1] == mp_const_none ? NOT_GIVEN : get_int(args[1], MP_QSTR_attempts);
-    io.i[1] = args[2] == mp_const_none ? NOT_GIVEN : seconds_to_ms(args[2], MP_QSTR_min_delay);
-    io.i[2] = args[3] == mp_const_none ? NOT_GIVEN : seconds_to_ms(args[3], MP_QSTR_max_delay);
-    run(e, OP_SET_RECONNECT, &io);
-    return mp_const_none;
-}
-
-// reconnect_begin(self, seed)
-static mp_obj_t conn_reconnect_begin(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
-    io_t io;
-    engine_t *e = begin(n_args, n_kw, args, 2, &io);
-    io.i[0] = get_int(args[1], MP_QSTR_seed) & 0xFFFFFFFF;
-    run(e, OP_RECONNECT_BEGIN, &io);
-    return mp_const_none;
-}
-
-// reconnect_failed(self, exc) -> ms to sleep, -1 give up, -2 raise
-static mp_obj_t conn_reconnect_failed(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
-    io_t io;
-    engine_t *e = begin(n_args, n_kw, args, 2, &io);
-    classify(args[1], &io.i[0], &io.i[1]);
-    return r0(e, OP_RECONNECT_FAILED, &io);
-}
-
-// should_reconnect(self, exc) -> bool
-static mp_obj_t conn_should_reconnect(mp_obj_fun_bc_t *f, size_t n_args, size_t n_kw, mp_obj_t *args) {
-    io_t io;
-    engine_t *e = begin(n_args, n_kw, args, 2, &io);
-    classify(args[1], &io.i[0], &io.i[1]);
-    run(e, OP_SHOULD_RECONNECT, &io);
-    return mp_obj_new_bool(io.r[0] != 0);
-}
-
 static mp_obj_t module_init(mp_obj_fun_bc_t *self) {
     MP_DYNRUNTIME_INIT_ENTRY
     engine_type.base.type = (void *)&mp_type_type;
@@ -704,12 +584,12 @@ static mp_obj_t module_init(mp_obj_fun_bc_t *self) {
     mp_store_global(MP_QSTR_closed, MP_DYNRUNTIME_MAKE_FUNCTION(conn_closed));
     mp_store_global(MP_QSTR_connected, MP_DYNRUNTIME_MAKE_FUNCTION(conn_connected));
     mp_store_global(MP_QSTR_room, MP_DYNRUNTIME_MAKE_FUNCTION(conn_room));
+    // conn_settings.c
     mp_store_global(MP_QSTR_set_reconnect, MP_DYNRUNTIME_MAKE_FUNCTION(conn_set_reconnect));
     mp_store_global(MP_QSTR_reconnect_on, MP_DYNRUNTIME_MAKE_FUNCTION(conn_reconnect_on));
     mp_store_global(MP_QSTR_reconnect_begin, MP_DYNRUNTIME_MAKE_FUNCTION(conn_reconnect_begin));
     mp_store_global(MP_QSTR_reconnect_failed, MP_DYNRUNTIME_MAKE_FUNCTION(conn_reconnect_failed));
     mp_store_global(MP_QSTR_should_reconnect, MP_DYNRUNTIME_MAKE_FUNCTION(conn_should_reconnect));
-    mp_store_global(MP_QSTR_resubscribe, MP_DYNRUNTIME_MAKE_FUNCTION(conn_resubscribe));
     mp_store_global(MP_QSTR_timed_out, MP_DYNRUNTIME_MAKE_FUNCTION(conn_timed_out));
     mp_store_global(MP_QSTR_needs_v5, MP_DYNRUNTIME_MAKE_FUNCTION(conn_needs_v5));
     mp_store_global(MP_QSTR_set_message_timeout, MP_DYNRUNTIME_MAKE_FUNCTION(conn_set_message_timeout));
@@ -718,6 +598,7 @@ static mp_obj_t module_init(mp_obj_fun_bc_t *self) {
     mp_store_global(MP_QSTR_check_timeout, MP_DYNRUNTIME_MAKE_FUNCTION(conn_check_timeout));
     mp_store_global(MP_QSTR_check_will, MP_DYNRUNTIME_MAKE_FUNCTION(conn_check_will));
     mp_store_global(MP_QSTR_check_client, MP_DYNRUNTIME_MAKE_FUNCTION(conn_check_client));
+    mp_store_global(MP_QSTR_resubscribe, MP_DYNRUNTIME_MAKE_FUNCTION(conn_resubscribe));
     #if UMQTT_CONN_WS
     mp_store_global(MP_QSTR_ws_target, MP_DYNRUNTIME_MAKE_FUNCTION(conn_ws_target));
     mp_store_global(MP_QSTR_ws_headers, MP_DYNRUNTIME_MAKE_FUNCTION(conn_ws_headers));
