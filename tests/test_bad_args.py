@@ -176,7 +176,8 @@ CONNECT_ARGS = """
     attempt("SOCKET_TIMEOUT_STR", MQTTClient, "k", HOST, PORT, socket_timeout="1")
     attempt("MESSAGE_TIMEOUT_NEG", MQTTClient, "k", HOST, PORT, message_timeout=-0.5)
     # spec/PYAPI.md "Differences between the runtimes": a property on CPython,
-    # checked when set; a plain attribute on MicroPython, checked by connect().
+    # checked when set; a plain attribute on MicroPython, checked by connect()
+    # (and by QoS 1/2 operations: test_publish.py::test_pid_attribute_sets_the_next_packet_id).
     attempt("SET_PID", setattr, c, "pid", 70000)
     attempt("PID_CONNECT", c.connect)
     c.pid = 0

@@ -1,5 +1,7 @@
 """PUBLISH from the client, checked by an independent paho-mqtt observer."""
 
+import re
+
 import pytest
 
 
@@ -76,3 +78,43 @@ def test_messages_arriving_during_qos1_publish_reach_callback(runtime, broker, m
     """, p).check()
     topic = p["TOPIC"].encode()
     assert r.msgs() == [(topic, b"loop%d" % i) for i in range(20)]
+
+
+def test_pid_attribute_sets_the_next_packet_id(runtime, broker, mkparams):
+    """umqtt.simple's `pid`: the packet id of the next QoS 1/2 publish or subscribe
+    follows it, also after the program set it (spec/PYAPI.md "Differences between the
+    runtimes": a property on CPython, an attribute read by each operation on MicroPython).
+    Checked in Mosquitto's log of the PUBLISHes it received."""
+    p = mkparams(broker)
+    r = runtime.run("""
+        c = new_client()
+        c.set_callback(on_msg)
+        c.connect()
+        c.publish(TOPIC, b"a", False, 1)
+        print("PID1", c.pid)
+        c.pid = 1000
+        c.publish(TOPIC, b"b", False, 0)
+        c.publish(TOPIC, b"c", False, 1)
+        print("PID2", c.pid)
+        c.pid = 65535
+        c.subscribe(TOPIC + "/x", 1)
+        print("PID3", c.pid)
+        c.publish(TOPIC, b"d", False, 2)
+        print("PID4", c.pid)
+        # Out of range: refused when set on CPython, by the next operation on
+        # MicroPython (which sends nothing and leaves the client usable).
+        attempt("SET_BAD", setattr, c, "pid", 70000)
+        attempt("PUB_BAD", c.publish, TOPIC, b"e", False, 1)
+        c.pid = 5
+        c.publish(TOPIC, b"f", False, 1)
+        print("PID5", c.pid)
+        c.disconnect()
+    """, p).check()
+    assert [r.get("PID%d" % i) for i in (1, 2, 3, 4, 5)] == ["1", "1001", "1", "2", "6"]
+    bad = r.get("SET_BAD") if runtime.name == "cpython" else r.get("PUB_BAD")
+    assert bad.startswith("EXC ValueError ") and "pid must be 0..65535" in bad, r
+    # CPython kept pid 2, so "e" went out as id 3.
+    e = [("1", "3")] if runtime.name == "cpython" else []
+    cid = re.escape(p["CLIENT_ID"])
+    got = re.findall(r"Received PUBLISH from %s \(d0, q(\d), r0, m(\d+)," % cid, broker.log())
+    assert got == [("1", "1"), ("0", "0"), ("1", "1001"), ("2", "2")] + e + [("1", "6")]

@@ -136,6 +136,13 @@ static void store_pid(call_t *c) {
 // raise. Returns the outcome of the last round: value is the granted QoS of
 // a SUBACK, or with `reason` set the reason code of an MQTT 5 ack.
 static umqtt_out_t request(mp_obj_t self, const umqtt_req_t *req, bool rc) {
+    // The pid attribute is what the next packet id follows, as in
+    // umqtt.simple (a program may set it; a property on CPython). Checked
+    // before begin(): a bad one raises with no call in progress.
+    mp_int_t pid = -1;
+    if (req->kind != REQ_PUBLISH || req->qos != 0) {
+        pid = get_arg(mp_load_attr(self, MP_QSTR_pid), ARG_PID);
+    }
     uint32_t waiting = 0;
     for (;;) {
         call_t c;
@@ -143,6 +150,10 @@ static umqtt_out_t request(mp_obj_t self, const umqtt_req_t *req, bool rc) {
             begin_op(&c, self);
         } else {
             begin(&c, self, true);
+        }
+        if (pid >= 0) {
+            umqtt_set_pid(c.e->rust, (uint32_t)pid);
+            pid = -1;
         }
         uint32_t before = waiting;
         int st = umqtt_request(c.e->rust, c.e, req, &waiting, &c.out);
