@@ -1,10 +1,9 @@
 """Both runtimes, one behaviour: one program of calls (the umqtt.simple API, its
 argument errors, the state after disconnect(), MQTT 5, timeouts and reconnect
 settings) runs on CPython and on MicroPython against the same Mosquitto, and the two
-transcripts must be equal line by line. What may differ is each runtime's own socket
-exceptions (both OSError: spec/PYAPI.md "Exceptions", "socket / TLS errors") and
-object reprs; those are
-normalised."""
+transcripts must be equal line by line. What may differ, and is normalised: each
+runtime's own socket exceptions (both OSError: spec/PYAPI.md "Exceptions", "socket /
+TLS errors") and object reprs."""
 
 import difflib
 import re
