@@ -11,6 +11,7 @@ import re
 import pytest
 
 from harness.runtimes import Runtime, requested_runtimes
+from test_aio import prelude
 
 PROGRAM = r'''
 c = MQTTClient("d-" + CLIENT_ID, HOST)
@@ -114,6 +115,65 @@ e = MQTTException(5)
 print("EXC", repr(e.args), isinstance(e, Exception))
 '''
 
+# umqtt.aio: the same Python on both runtimes over each runtime's Conn (the pyo3
+# class, the native _conn/_conn5 modules).
+AIO_PROGRAM = r'''
+async def amain():
+    attempt("A_BADKA", aclient, keepalive=70000)
+    attempt("A_BADPROTO", aclient, protocol=3)
+    c = aclient()
+    print("A_DEF", c.port, c.keepalive, repr(c.client_id))
+    await aattempt("A_PUB_NOCONN", c.publish(TOPIC, b"x"))
+    attempt("A_LW_BADQ", c.set_last_will, TOPIC + "/w", b"bye", False, 3)
+    attempt("A_LW_EMPTY", c.set_last_will, "", b"bye")
+    await aattempt("A_CONNECT", c.connect())
+    await aattempt("A_SUB", c.subscribe(TOPIC + "/#", 2))
+    await aattempt("A_SUBL", c.subscribe([(TOPIC + "/l1", 1), (TOPIC + "/l2", 0)]))
+    await aattempt("A_SUB_BAD", c.subscribe(TOPIC + "/a#", 0))
+    await aattempt("A_SUB_Q3", c.subscribe(TOPIC, 3))
+    for q in (0, 1, 2):
+        await aattempt("A_PUB%d" % q, c.publish(TOPIC + "/q", "m%d" % q, qos=q))
+    await aattempt("A_PUB_MSG", c.publish(TOPIC, 5))
+    await aattempt("A_PUB_Q", c.publish(TOPIC, b"q", False, 3))
+    await aattempt("A_PUB_WILD", c.publish(TOPIC + "/+", b"q"))
+    await aattempt("A_PUB_PROPS", c.publish(TOPIC, b"q", False, 0, {"content_type": "x"}))
+    n = 0
+    async for topic, msg, d in c.messages(details=True):
+        print("A_MSG", topic, msg, d.qos, d.retain, d.dup, d.properties)
+        n += 1
+        if n == 3:
+            break
+    await aattempt("A_UNSUB", c.unsubscribe(TOPIC + "/#"))
+    await aattempt("A_UNSUB_BAD", c.unsubscribe(""))
+    await aattempt("A_DISC", c.disconnect())
+    await aattempt("A_DISC2", c.disconnect())
+    await aattempt("A_PUB_AFTER", c.publish(TOPIC, b"x", qos=1))
+    await aattempt("A_SUB_AFTER", c.subscribe(TOPIC))
+
+    c = aclient(protocol=5)
+    await aattempt("A5_CONNECT", c.connect(True, None, {"session_expiry_interval": 0}))
+    print("A5_CP", sorted(c.connack_properties.keys()))
+    await aattempt("A5_SUB", c.subscribe(TOPIC + "/5", 1, True))
+    await aattempt("A5_SUBL", c.subscribe([(TOPIC + "/6", 1), (TOPIC + "/7", 2)]))
+    await aattempt("A5_SUB_RH", c.subscribe(TOPIC + "/8", 0, False, True, 3))
+    await aattempt("A5_PUB", c.publish(TOPIC + "/6", b"p5", False, 1,
+                                       {"user_property": [("a", "b")]}))
+    await aattempt("A5_PUB2", c.publish(TOPIC + "/7", b"p52", False, 2,
+                                        {"message_expiry_interval": 30}))
+    await aattempt("A5_BADP", c.publish(TOPIC, b"x", False, 1, {"bogus": 1}))
+    await aattempt("A5_BADT", c.publish(TOPIC, b"x", False, 1, {"content_type": 5}))
+    await aattempt("A5_BADC", c.publish(TOPIC, b"x", False, 1, {"session_expiry_interval": 5}))
+    n = 0
+    async for topic, msg, d in c.messages(details=True):
+        print("A5_MSG", topic, msg, d.qos, d.retain, d.dup, sorted(d.properties.items()))
+        n += 1
+        if n == 2:
+            break
+    await aattempt("A5_UNSUB", c.unsubscribe(TOPIC + "/5"))
+    await aattempt("A5_UNSUBN", c.unsubscribe(TOPIC + "/none"))
+    await aattempt("A5_DISC", c.disconnect(4, {"reason_string": "bye"}))
+'''
+
 
 def normalised(out, name):
     out = out.replace(name, "RT")
@@ -122,7 +182,8 @@ def normalised(out, name):
     return re.sub(r"<[\w.]*MQTTClient object at \w+>", "<MQTTClient>", out)
 
 
-def test_same_transcript_on_both_runtimes(broker, mkparams, tmp_path):
+def transcripts(program, broker, mkparams, tmp_path):
+    """{runtime: normalised stdout of `program`} for both runtimes; asserts they are equal."""
     names = requested_runtimes()
     if set(names) != {"cpython", "micropython"}:
         pytest.skip("compares both runtimes; UMQTT_RUNTIMES=%s" % ",".join(names))
@@ -134,11 +195,16 @@ def test_same_transcript_on_both_runtimes(broker, mkparams, tmp_path):
         assert not reason, reason
         # Topics of their own: a message retained by one run is not the other's.
         p = mkparams(broker, TOPIC="parity/" + name, CLIENT_ID="parity-" + name)
-        out[name] = normalised(rt.run(PROGRAM, p).check().stdout, name)
+        out[name] = normalised(rt.run(program, p).check().stdout, name)
     diff = "\n".join(difflib.unified_diff(
         out["cpython"].splitlines(), out["micropython"].splitlines(),
         "cpython", "micropython", lineterm=""))
     assert not diff, diff
+    return out
+
+
+def test_same_transcript_on_both_runtimes(broker, mkparams, tmp_path):
+    out = transcripts(PROGRAM, broker, mkparams, tmp_path)
     # The transcript says something: the calls ran (spot checks of the values).
     t = out["cpython"]
     for line in ("CONNECT OK 0", "SUB OK 1", "SUB_B OK 2", "S5L OK [1, 2]", "U5N OK 17",
@@ -147,3 +213,12 @@ def test_same_transcript_on_both_runtimes(broker, mkparams, tmp_path):
                  "DETAILS b'parity/RT/6' b'p5' 1 False False [('content_type', 'text/plain'), "
                  "('user_property', [('a', 'b')])]"):
         assert line in t.splitlines(), (line, t)
+
+
+def test_same_aio_transcript_on_both_runtimes(broker, mkparams, tmp_path):
+    out = transcripts(prelude(AIO_PROGRAM), broker, mkparams, tmp_path)
+    t = out["cpython"].splitlines()
+    for line in ("A_CONNECT OK 0", "A_SUB OK 2", "A_SUBL OK [1, 0]", "A5_SUBL OK [1, 2]",
+                 "A_PUB_AFTER EXC MQTTException oserror=0 args=(259, 'not connected')",
+                 "A5_MSG b'parity/RT/6' b'p5' 1 False False [('user_property', [('a', 'b')])]"):
+        assert line in t, (line, t)
