@@ -175,9 +175,8 @@ CONNECT_ARGS = """
     attempt("TIMEOUT_SOCK", lambda: c.sock is None)
     attempt("SOCKET_TIMEOUT_STR", MQTTClient, "k", HOST, PORT, socket_timeout="1")
     attempt("MESSAGE_TIMEOUT_NEG", MQTTClient, "k", HOST, PORT, message_timeout=-0.5)
-    # spec/PYAPI.md "Differences between the runtimes": a property on CPython,
-    # checked when set; a plain attribute on MicroPython, checked by connect()
-    # (and by QoS 1/2 operations: test_publish.py::test_pid_attribute_sets_the_next_packet_id).
+    # A plain attribute, checked by connect() (and by QoS 1/2 operations:
+    # test_publish.py::test_pid_attribute_sets_the_next_packet_id).
     attempt("SET_PID", setattr, c, "pid", 70000)
     attempt("PID_CONNECT", c.connect)
     c.pid = 0
@@ -225,7 +224,8 @@ def test_bad_connect_arguments(runtime, broker, mkparams):
     assert all("timeouts and delays must be numbers >= 0" in r.get(k)
                for k in ("TIMEOUT_NEG", "MESSAGE_TIMEOUT_NEG"))
     assert r.value("TIMEOUT_SOCK") is True   # refused before any socket was opened
-    pid = r.get("SET_PID") if runtime.name == "cpython" else r.get("PID_CONNECT")
+    assert r.value("SET_PID") is None
+    pid = r.get("PID_CONNECT")
     assert pid.startswith("EXC ValueError ") and "pid must be 0..65535" in pid, r
     assert r.value("KA_MAX") == 65535
     assert r.value("ATTR_KA_SOCK") is True   # nothing was opened

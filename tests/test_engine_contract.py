@@ -106,6 +106,10 @@ REENTRANT = """
             POKES.append(1)
             attempt("INNER_CHECK", c.check_msg)
             attempt("INNER_PUBLISH", c.publish, TOPIC, b"x")
+            # Attributes are plain: readable and writable meanwhile.
+            attempt("INNER_ATTRS", lambda: (c.pid, c.keepalive, c.cb is on_msg,
+                                            c.client_id == CLIENT_ID, c.lw_topic))
+            attempt("INNER_SET", setattr, c, "keepalive", 0)
     if RUNTIME == "micropython":
         import io
         class Wrap(io.IOBase):
@@ -165,11 +169,14 @@ REENTRANT = """
 def test_reentrant_calls(runtime, broker, mkparams):
     """PYAPI "Re-entrancy": check_msg() called while another call of the same client
     is in progress returns None at once (the call in progress delivers the messages);
-    any other call raises RuntimeError with the core's message on both runtimes."""
+    any other call raises RuntimeError with the core's message on both runtimes; the
+    attributes stay readable and writable."""
     r = runtime.run(REENTRANT, mkparams(broker)).check()
     assert r.value("INNER_CHECK") is None
     e = r.exc("INNER_PUBLISH")
     assert e.name == "RuntimeError" and "MQTTClient is busy" in str(e.args), e
+    assert r.value("INNER_ATTRS") == (1, 0, True, True, None)
+    assert r.value("INNER_SET") is None
     # The outer wait_msg() delivered the message and returned its first byte.
     assert r.value("OUTER") == 48
     assert [m for _, m in r.msgs()] == [b"outer"]

@@ -9,10 +9,12 @@
   HTTP server, puts the modules at lib/umqtt/, and the loaded module says what it is;
 - no shipped .mpy carries a path of the build machine."""
 
+import hashlib
 import http.server
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -101,8 +103,14 @@ def test_sdist_builds_from_source(tmp_path, broker):
     wheels = tmp_path / "built"
     # pip builds it as for a user without a wheel (no build isolation: the registry is
     # not needed for maturin, which this venv has); a kept target directory makes
-    # reruns fast.
-    env = dict(os.environ, CARGO_TARGET_DIR=str(CACHE / "sdist-target"),
+    # reruns fast. One per sdist content: the sdist's files all carry one fixed
+    # mtime, so cargo would take a build of older sources for fresh.
+    digest = hashlib.sha256(sdist.read_bytes()).hexdigest()[:12]
+    target = CACHE / ("sdist-target-" + digest)
+    for old in CACHE.glob("sdist-target*"):
+        if old != target:
+            shutil.rmtree(old, ignore_errors=True)
+    env = dict(os.environ, CARGO_TARGET_DIR=str(target),
                PATH="%s:%s" % (Path(sys.executable).parent, os.environ.get("PATH", "")))
     run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
          "--disable-pip-version-check", sdist, "-w", wheels], cwd=tmp_path, env=env)

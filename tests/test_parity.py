@@ -17,6 +17,7 @@ PROGRAM = r'''
 c = MQTTClient("d-" + CLIENT_ID, HOST)
 print("DEF", c.port, c.keepalive, c.ssl, c.pid, c.cb, c.user, c.pswd, c.lw_topic, c.lw_msg,
       c.lw_qos, c.lw_retain, c.sock, repr(c.client_id), repr(c.server))
+print("VARS", sorted(k for k in c.__dict__ if not k.startswith("_")))
 c2 = MQTTClient(b"bid", HOST, 0, b"u", b"p", 30, True)
 print("DEF2", c2.port, c2.keepalive, c2.ssl, repr(c2.client_id), repr(c2.user), repr(c2.pswd))
 attempt("LW", c.set_last_will, TOPIC + "/w", b"bye", True, 1)

@@ -405,3 +405,21 @@ fn write_error_ends_connection_but_keeps_message() {
         b"\x3a\x06\x00\x01t\x00\x01m"
     );
 }
+
+#[test]
+fn requests_that_take_a_packet_id() {
+    use umqtt_core::client::{Op, Request};
+    let publish = |qos| Op::Publish {
+        topic: b"t",
+        payload: b"m",
+        qos,
+        retain: false,
+    };
+    // What umqtt.simple's `pid` counts: all but a QoS 0 publish.
+    assert!(!Request::new(publish(QoS::AtMostOnce)).uses_packet_id());
+    assert!(Request::new(publish(QoS::AtLeastOnce)).uses_packet_id());
+    assert!(Request::new(publish(QoS::ExactlyOnce)).uses_packet_id());
+    assert!(Request::new(Op::Subscribe(b"t", QoS::AtMostOnce)).uses_packet_id());
+    assert!(Request::new(Op::Unsubscribe(b"t")).uses_packet_id());
+    assert!(Request::new(Op::Resubscribe).uses_packet_id());
+}

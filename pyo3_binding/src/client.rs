@@ -3,6 +3,7 @@
 //! Python socket (host.rs).
 use std::time::Instant;
 
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
@@ -32,57 +33,17 @@ const TX_INITIAL: usize = 1024;
 
 /// MQTT 3.1.1 client, compatible with micropython-lib's umqtt.simple 1.8.0.
 ///
-/// port 0 means 8883 with ssl, else 1883. Attributes (client_id, sock,
-/// server, port, ssl, ssl_params, pid, cb, user, pswd, keepalive, lw_topic,
-/// lw_msg, lw_qos, lw_retain) are read at connect() time and may be changed
-/// after construction. Subclassable (umqtt.robust works on top of it).
+/// port 0 means 8883 with ssl, else 1883. The attributes of umqtt.simple
+/// (client_id, sock, server, port, ssl, ssl_params, pid, cb, user, pswd,
+/// keepalive, lw_topic, lw_msg, lw_qos, lw_retain) are plain instance
+/// attributes, as there: read at connect() time (pid by each QoS 1/2
+/// operation), changeable after construction, readable while a call is in
+/// progress. Subclassable (umqtt.robust works on top of it).
 /// A call while another call of the same client is in progress (a thread,
 /// a signal handler) raises RuntimeError, except check_msg(), which returns
 /// None (spec/PYAPI.md "Re-entrancy").
 #[pyclass(subclass, dict, weakref, module = "umqtt.simple", name = "MQTTClient")]
 pub struct MQTTClient {
-    /// Client identifier (bytes or str).
-    #[pyo3(get, set)]
-    pub(crate) client_id: Py<PyAny>,
-    /// The socket (None until connect()).
-    #[pyo3(get, set)]
-    pub(crate) sock: Py<PyAny>,
-    /// Broker host name or address.
-    #[pyo3(get, set)]
-    pub(crate) server: Py<PyAny>,
-    /// Broker port.
-    #[pyo3(get, set)]
-    pub(crate) port: Py<PyAny>,
-    /// None/False, True (TLS with ssl_params) or an SSLContext.
-    #[pyo3(get, set)]
-    pub(crate) ssl: Py<PyAny>,
-    /// TLS options used when ssl is True.
-    #[pyo3(get, set)]
-    pub(crate) ssl_params: Py<PyAny>,
-    /// Function called as cb(topic: bytes, msg: bytes) for each message.
-    #[pyo3(get, set)]
-    pub(crate) cb: Py<PyAny>,
-    /// User name (bytes, str or None).
-    #[pyo3(get, set)]
-    pub(crate) user: Py<PyAny>,
-    /// Password (bytes, str or None).
-    #[pyo3(get, set)]
-    pub(crate) pswd: Py<PyAny>,
-    /// Keepalive in seconds (0 = off).
-    #[pyo3(get, set)]
-    pub(crate) keepalive: Py<PyAny>,
-    /// Last-will topic (None = no will).
-    #[pyo3(get, set)]
-    pub(crate) lw_topic: Py<PyAny>,
-    /// Last-will message.
-    #[pyo3(get, set)]
-    pub(crate) lw_msg: Py<PyAny>,
-    /// Last-will QoS.
-    #[pyo3(get, set)]
-    pub(crate) lw_qos: Py<PyAny>,
-    /// Last-will retain flag.
-    #[pyo3(get, set)]
-    pub(crate) lw_retain: Py<PyAny>,
     /// The engine, kept across reconnects, so a `clean_session=False`
     /// reconnect resumes in-flight QoS 1/2 messages.
     pub(crate) core: Core,
@@ -95,12 +56,9 @@ pub struct MQTTClient {
     /// transport/ws_path/ws_headers, and the open WebSocket (ws.rs).
     pub(crate) ws: ws::WsConfig,
     pub(crate) ws_link: Option<ws::WsLink>,
-    /// 4 (MQTT 3.1.1) or 5 (MQTT 5.0).
-    #[pyo3(get)]
+    /// 4 (MQTT 3.1.1) or 5 (MQTT 5.0), as constructed (the `protocol`
+    /// attribute shows it).
     pub(crate) protocol: u8,
-    /// The CONNACK's properties (a dict; empty on 3.1.1).
-    #[pyo3(get)]
-    pub(crate) connack_properties: Py<PyAny>,
     /// The properties of the last connect() (used again by reconnects) and
     /// of the will (set_last_will()).
     pub(crate) connect_properties: Py<PyAny>,
@@ -143,22 +101,7 @@ impl MQTTClient {
         _kwargs: Option<&Bound<'_, PyDict>>,
     ) -> Self {
         let none = || py.None();
-        let int = |v| int(py, v).unbind();
         MQTTClient {
-            client_id: none(),
-            sock: none(),
-            server: none(),
-            port: int(0),
-            ssl: none(),
-            ssl_params: PyDict::new(py).into_any().unbind(),
-            cb: none(),
-            user: none(),
-            pswd: none(),
-            keepalive: int(0),
-            lw_topic: none(),
-            lw_msg: none(),
-            lw_qos: int(0),
-            lw_retain: PyBool::new(py, false).to_owned().into_any().unbind(),
             core: new_core(),
             io: SockState::default(),
             epoch: Instant::now(),
@@ -166,7 +109,6 @@ impl MQTTClient {
             ws: ws::WsConfig::default(),
             ws_link: None,
             protocol: 4,
-            connack_properties: PyDict::new(py).into_any().unbind(),
             connect_properties: none(),
             lw_properties: none(),
             cb_details: false,
@@ -230,35 +172,40 @@ impl MQTTClient {
             None => PyDict::new(py).into_any(),
         };
         let protocol = protocol.map_or(Ok(ProtocolVersion::V311), |p| to_protocol(&p))?;
-        let mut this = Self::guard(slf)?;
-        this.protocol = protocol.level();
-        this.core.set_timeouts(
-            socket_ms.unwrap_or(DEFAULT_TIMEOUT_MS),
-            message_ms.unwrap_or(DEFAULT_TIMEOUT_MS),
-        );
-        this.client_id = client_id.unbind();
-        this.server = server.unbind();
-        this.port = port.unbind();
-        this.user = user.unbind();
-        this.pswd = password.unbind();
-        this.keepalive = keepalive.unbind();
-        this.ssl = ssl.unbind();
-        this.ssl_params = ssl_params.unbind();
-        this.ws = ws;
-        Ok(())
-    }
-
-    /// The packet id used last (writable: the next id follows it).
-    #[getter]
-    fn get_pid(&self) -> u16 {
-        self.core.session().last_packet_id()
-    }
-
-    #[setter]
-    fn set_pid(&mut self, pid: &Bound<'_, PyAny>) -> PyResult<()> {
-        // ValueError/TypeError rather than pyo3's OverflowError for a u16.
-        let pid = convert::to_pid(pid)?;
-        self.core.session_mut().set_last_packet_id(pid);
+        {
+            let mut this = Self::guard(slf)?;
+            this.protocol = protocol.level();
+            this.core.set_timeouts(
+                socket_ms.unwrap_or(DEFAULT_TIMEOUT_MS),
+                message_ms.unwrap_or(DEFAULT_TIMEOUT_MS),
+            );
+            this.ws = ws;
+        }
+        // umqtt.simple's attributes, in its order, then ours.
+        let none = py.None().into_bound(py);
+        let (zero, no) = (int(py, 0), PyBool::new(py, false).to_owned().into_any());
+        let attrs = [
+            ("client_id", client_id),
+            ("sock", none.clone()),
+            ("server", server),
+            ("port", port),
+            ("ssl", ssl),
+            ("ssl_params", ssl_params),
+            ("pid", zero.clone()),
+            ("cb", none.clone()),
+            ("user", user),
+            ("pswd", password),
+            ("keepalive", keepalive),
+            ("lw_topic", none.clone()),
+            ("lw_msg", none),
+            ("lw_qos", zero),
+            ("lw_retain", no),
+            ("protocol", int(py, u16::from(protocol.level()))),
+            ("connack_properties", PyDict::new(py).into_any()),
+        ];
+        for (name, value) in attrs {
+            slf.setattr(name, value)?;
+        }
         Ok(())
     }
 
@@ -266,10 +213,14 @@ impl MQTTClient {
     /// received message; with details=True as f(topic, msg, details), where
     /// details has .qos, .retain, .dup and .properties (a dict).
     #[pyo3(signature = (f, details=None), text_signature = "(self, f, details=False)")]
-    fn set_callback(&mut self, f: Py<PyAny>, details: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
-        self.cb = f;
-        self.cb_details = details.map_or(Ok(false), |d| d.is_truthy())?;
-        Ok(())
+    fn set_callback(
+        slf: &Bound<'_, Self>,
+        f: &Bound<'_, PyAny>,
+        details: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let details = details.map_or(Ok(false), |d| d.is_truthy())?;
+        Self::guard(slf)?.cb_details = details;
+        slf.setattr(intern!(slf.py(), "cb"), f)
     }
 
     /// MQTT 5 enhanced authentication: the next connect() sends
@@ -326,26 +277,26 @@ impl MQTTClient {
     )]
     #[allow(clippy::too_many_arguments)]
     fn set_last_will<'py>(
-        &mut self,
-        py: Python<'py>,
+        slf: &Bound<'py, Self>,
         topic: Bound<'py, PyAny>,
         msg: Bound<'py, PyAny>,
         retain: Option<Bound<'py, PyAny>>,
         qos: Option<Bound<'py, PyAny>>,
         properties: Option<Bound<'py, PyAny>>,
     ) -> PyResult<()> {
-        v5::from_py(properties.as_ref(), Context::Will, self.protocol == 5)?;
+        let py = slf.py();
+        let v5 = Self::guard(slf)?.protocol == 5;
+        v5::from_py(properties.as_ref(), Context::Will, v5)?;
         let retain = retain.unwrap_or_else(|| PyBool::new(py, false).to_owned().into_any());
         // Kept as the int the core checked (True is 1), as on MicroPython.
         let qos = qos.map_or(Ok(QoS::AtMostOnce), |q| to_qos(&q))?;
         args::will_topic(to_bytes(&topic, "topic")?.as_bytes()).map_err(|e| to_pyerr(e, None))?;
         to_bytes(&msg, "msg")?;
-        self.lw_topic = topic.unbind();
-        self.lw_msg = msg.unbind();
-        self.lw_retain = retain.unbind();
-        self.lw_qos = int(py, u16::from(qos as u8)).unbind();
-        self.lw_properties = properties.map_or_else(|| py.None(), Bound::unbind);
-        Ok(())
+        Self::guard(slf)?.lw_properties = properties.map_or_else(|| py.None(), Bound::unbind);
+        slf.setattr("lw_topic", topic)?;
+        slf.setattr("lw_msg", msg)?;
+        slf.setattr("lw_qos", int(py, u16::from(qos as u8)))?;
+        slf.setattr("lw_retain", retain)
     }
 
     /// Open self.sock to the broker (TLS per ssl/ssl_params), send CONNECT
@@ -383,14 +334,15 @@ impl MQTTClient {
         let v5 = Self::guard(slf)?.protocol == 5;
         let reason = reason.map_or(Ok(0), |r| convert::to_reason(r, v5))?;
         let props = v5::from_py(properties.as_ref(), Context::Disconnect, v5)?;
-        let (sock, connected) = {
+        let sock = slf.getattr(intern!(slf.py(), "sock"))?;
+        let connected = {
             let mut t = Self::guard(slf)?;
             let connected = t.core.session().state() == State::Connected;
             if !connected {
                 // Gone on purpose: automatic reconnect does not bring it back.
                 t.core.closed();
             }
-            (t.sock.bind(slf.py()).clone(), connected)
+            connected
         };
         let r = if connected && !sock.is_none() {
             Self::with_core(slf, |core, host| {
@@ -463,7 +415,7 @@ impl MQTTClient {
         retain_handling: Option<&Bound<'_, PyAny>>,
         properties: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        if Self::guard(slf)?.cb.is_none(slf.py()) {
+        if slf.getattr(intern!(slf.py(), "cb"))?.is_none() {
             return Err(to_pyerr(ArgError::NoCallback.into(), None));
         }
         let v5 = Self::guard(slf)?.protocol == 5;
@@ -555,39 +507,21 @@ impl MQTTClient {
         if !self.ready {
             return Ok(());
         }
+        // (pyo3 visits the instance __dict__, where the attributes are.)
         for obj in [
-            &self.client_id,
-            &self.sock,
-            &self.server,
-            &self.port,
-            &self.ssl,
-            &self.ssl_params,
-            &self.cb,
-            &self.user,
-            &self.pswd,
-            &self.keepalive,
-            &self.lw_topic,
-            &self.lw_msg,
-            &self.lw_qos,
-            &self.lw_retain,
-            &self.connack_properties,
             &self.connect_properties,
             &self.lw_properties,
+            &self.on_reconnect,
         ] {
             visit.call(obj)?;
         }
-        visit.call(&self.on_reconnect)?;
         self.io.traverse(&visit)
     }
 
     fn __clear__(&mut self) {
         // The fields that can close a reference cycle (callbacks are often
-        // bound methods of a subclass instance).
+        // bound methods of a subclass instance); pyo3 clears the __dict__.
         Python::attach(|py| {
-            self.cb = py.None();
-            self.sock = py.None();
-            self.ssl = py.None();
-            self.ssl_params = py.None();
             self.io.clear();
             self.on_reconnect = py.None();
         });

@@ -3,6 +3,7 @@
 //! the attributes read at call time.
 use std::time::Instant;
 
+use pyo3::intern;
 use pyo3::prelude::*;
 use umqtt_core::codec::v5::Context;
 use umqtt_core::ProtocolVersion;
@@ -30,19 +31,19 @@ impl MQTTClient {
     ) -> PyResult<u8> {
         let py = slf.py();
         let started = Instant::now();
-        // Snapshot the attributes: connect() reads them at call time.
-        let (old, server, port, ssl, ssl_params, ws) = {
-            let t = Self::guard(slf)?;
-            (
-                t.sock.bind(py).clone(),
-                t.server.bind(py).clone(),
-                t.port.bind(py).clone(),
-                t.ssl.bind(py).clone(),
-                t.ssl_params.bind(py).clone(),
-                t.ws.clone(),
-            )
-        };
-        let params = ConnectParams::read(py, &*Self::guard(slf)?)?;
+        // connect() reads the attributes at call time.
+        let attr = |name| slf.getattr(name);
+        let (old, server, port, ssl, ssl_params) = (
+            attr(intern!(py, "sock"))?,
+            attr(intern!(py, "server"))?,
+            attr(intern!(py, "port"))?,
+            attr(intern!(py, "ssl"))?,
+            attr(intern!(py, "ssl_params"))?,
+        );
+        let params = ConnectParams::read(slf)?;
+        // The range of pid, before any I/O.
+        let pid = crate::convert::to_pid(&attr(intern!(py, "pid"))?)?;
+        let ws = Self::guard(slf)?.ws.clone();
         let (protocol, props, will_props) = {
             let mut t = Self::guard(slf)?;
             if let Some(p) = &properties {
@@ -62,8 +63,12 @@ impl MQTTClient {
             .map_err(|e| to_pyerr(e, None))?;
         // A reconnect replaces the socket; do not leak the old one.
         close_quietly(&old);
-        Self::guard(slf)?.sock = py.None();
-        Self::guard(slf)?.ws_link = None;
+        slf.setattr(intern!(py, "sock"), py.None())?;
+        {
+            let mut t = Self::guard(slf)?;
+            t.ws_link = None;
+            t.core.session_mut().set_last_packet_id(pid);
+        }
         let plan = ws::plan(&ws, &server, &port, &ssl)?;
         let (server, port, ssl) = match &plan {
             Some(p) => (&p.host, &p.port, &p.ssl),
@@ -88,7 +93,7 @@ impl MQTTClient {
         }
         // One budget for TCP, TLS and CONNACK: what is left waits for CONNACK.
         let timeout_ms = timeout_ms.map(|t| t.saturating_sub(elapsed_ms(started)).max(1));
-        Self::guard(slf)?.sock = sock.clone().unbind();
+        slf.setattr(intern!(py, "sock"), &sock)?;
         let on_challenge = Self::guard(slf)?
             .auth
             .as_ref()

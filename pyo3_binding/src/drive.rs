@@ -60,19 +60,24 @@ impl MQTTClient {
         slf: &Bound<'py, Self>,
         f: impl FnOnce(&mut Core, &mut PyHost<'_, 'py>) -> Result<T, Error>,
     ) -> PyResult<T> {
-        Self::with_core_lost(slf, f).map_err(|(e, _)| e)
+        Self::with_core_lost(slf, None, f).map_err(|(e, _)| e)
     }
 
     /// [`Self::with_core`], telling on failure whether the connection was
     /// lost (the socket is then closed).
     pub(crate) fn with_core_lost<'py, T>(
         slf: &Bound<'py, Self>,
+        sock: Option<Bound<'py, PyAny>>,
         f: impl FnOnce(&mut Core, &mut PyHost<'_, 'py>) -> Result<T, Error>,
     ) -> Result<T, (PyErr, bool)> {
         let py = slf.py();
+        // `sock`: self.sock when the caller has just read it.
+        let sock = match sock {
+            Some(s) => s,
+            None => slf.getattr(intern!(py, "sock")).map_err(|e| (e, false))?,
+        };
         let mut guard = Self::guard(slf).map_err(|e| (e, false))?;
         let this = &mut *guard;
-        let sock = this.sock.bind(py).clone();
         let core = &mut this.core;
         if sock.is_none() {
             return Err((not_connected(), false));
@@ -96,9 +101,13 @@ impl MQTTClient {
     }
 
     /// One round of the core, with a message copied out as bytes.
-    pub(crate) fn step(slf: &Bound<'_, Self>, until: WaitFor) -> PyResult<Attempt<Step>> {
+    pub(crate) fn step<'py>(
+        slf: &Bound<'py, Self>,
+        sock: &Bound<'py, PyAny>,
+        until: WaitFor,
+    ) -> PyResult<Attempt<Step>> {
         let py = slf.py();
-        Self::attempt(slf, |core, host| {
+        Self::attempt_on(slf, Some(sock.clone()), |core, host| {
             run_step(py, core, host, &mut Drive::Wait(until))
         })
     }
@@ -112,17 +121,14 @@ impl MQTTClient {
         meta: Meta,
     ) -> PyResult<()> {
         let py = slf.py();
-        let (cb, details) = {
-            let t = Self::guard(slf)?;
-            (t.cb.clone_ref(py), t.cb_details)
-        };
-        if cb.is_none(py) {
+        let cb = slf.getattr(intern!(py, "cb"))?;
+        if cb.is_none() {
             return Ok(());
         }
-        if details {
-            cb.call1(py, (topic, msg, crate::v5::details(py, meta)?))?;
+        if Self::guard(slf)?.cb_details {
+            cb.call1((topic, msg, crate::v5::details(py, meta)?))?;
         } else {
-            cb.call1(py, (topic, msg))?;
+            cb.call1((topic, msg))?;
         }
         Ok(())
     }
@@ -139,6 +145,17 @@ impl MQTTClient {
     ) -> PyResult<Option<u8>> {
         let py = slf.py();
         let mut reply = None;
+        // umqtt.simple's pid attribute: the next packet id follows it (a
+        // program may set it), and it shows the id this request took.
+        let tracked = req.uses_packet_id();
+        if tracked {
+            let last = crate::convert::to_pid(&slf.getattr(intern!(py, "pid"))?)?;
+            Self::guard(slf)?
+                .core
+                .session_mut()
+                .set_last_packet_id(last);
+        }
+        let mut seen = req.waiting();
         loop {
             let f = |core: &mut Core, host: &mut PyHost<'_, '_>| {
                 let step = run_step(py, core, host, &mut Drive::Request(&mut req))?;
@@ -150,6 +167,11 @@ impl MQTTClient {
             } else {
                 Attempt::Done(Self::with_core(slf, f)?)
             };
+            if tracked && req.waiting() != seen && req.waiting().is_some() {
+                let last = Self::guard(slf)?.core.session().last_packet_id();
+                slf.setattr(intern!(py, "pid"), last)?;
+            }
+            seen = req.waiting();
             match r {
                 Attempt::Done(Step::Message(t, m, _, meta)) => Self::deliver(slf, t, m, meta)?,
                 Attempt::Done(_) => return Ok(reply),
@@ -186,7 +208,7 @@ impl MQTTClient {
     }
 
     pub(crate) fn sock<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        let sock = Self::guard(slf)?.sock.bind(slf.py()).clone();
+        let sock = slf.getattr(intern!(slf.py(), "sock"))?;
         if sock.is_none() {
             return Err(not_connected());
         }
@@ -279,7 +301,7 @@ impl MQTTClient {
             Self::resume(slf)?;
             let sock = Self::sock(slf)?;
             let mode = Self::begin_step(slf, &sock)?;
-            let r = Self::step(slf, WaitFor::OnePacket);
+            let r = Self::step(slf, &sock, WaitFor::OnePacket);
             Self::end_step(slf);
             let nonblocking = mode.nonblocking();
             if mode.needs_blocking_after() {

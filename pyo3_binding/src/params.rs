@@ -20,24 +20,25 @@ pub struct ConnectParams<'py> {
 
 impl<'py> ConnectParams<'py> {
     /// TypeError/ValueError for attributes of the wrong type or range.
-    pub fn read(py: Python<'py>, c: &MQTTClient) -> PyResult<Self> {
+    pub fn read(c: &Bound<'py, MQTTClient>) -> PyResult<Self> {
+        let attr = |name: &str| c.getattr(name);
         // Like umqtt.simple's `if self.lw_topic:`, an empty topic means no will.
         let lw_topic =
-            to_opt_bytes(c.lw_topic.bind(py), "lw_topic")?.filter(|t| !t.as_bytes().is_empty());
+            to_opt_bytes(&attr("lw_topic")?, "lw_topic")?.filter(|t| !t.as_bytes().is_empty());
         let will = match lw_topic {
             Some(topic) => Some((
                 topic,
-                to_bytes(c.lw_msg.bind(py), "lw_msg")?,
-                to_qos(c.lw_qos.bind(py))?,
-                c.lw_retain.bind(py).is_truthy()?,
+                to_bytes(&attr("lw_msg")?, "lw_msg")?,
+                to_qos(&attr("lw_qos")?)?,
+                attr("lw_retain")?.is_truthy()?,
             )),
             None => None,
         };
         Ok(ConnectParams {
-            client_id: to_bytes(c.client_id.bind(py), "client_id")?,
-            user: to_opt_bytes(c.user.bind(py), "user")?,
-            pswd: to_opt_bytes(c.pswd.bind(py), "pswd")?,
-            keepalive: to_keepalive(c.keepalive.bind(py))?,
+            client_id: to_bytes(&attr("client_id")?, "client_id")?,
+            user: to_opt_bytes(&attr("user")?, "user")?,
+            pswd: to_opt_bytes(&attr("pswd")?, "pswd")?,
+            keepalive: to_keepalive(&attr("keepalive")?)?,
             will,
         })
     }

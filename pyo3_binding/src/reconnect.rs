@@ -70,8 +70,18 @@ impl MQTTClient {
         slf: &Bound<'py, Self>,
         f: impl FnOnce(&mut Core, &mut PyHost<'_, 'py>) -> Result<T, Error>,
     ) -> PyResult<Attempt<T>> {
-        Self::resume(slf)?;
-        match Self::with_core_lost(slf, f) {
+        Self::attempt_on(slf, None, f)
+    }
+
+    /// [`Self::attempt`] on `sock`, self.sock as the caller just read it.
+    pub(crate) fn attempt_on<'py, T>(
+        slf: &Bound<'py, Self>,
+        sock: Option<Bound<'py, PyAny>>,
+        f: impl FnOnce(&mut Core, &mut PyHost<'_, 'py>) -> Result<T, Error>,
+    ) -> PyResult<Attempt<T>> {
+        // A reconnect here replaces the socket the caller read.
+        let sock = if Self::resume(slf)? { None } else { sock };
+        match Self::with_core_lost(slf, sock, f) {
             Ok(v) => Ok(Attempt::Done(v)),
             Err((e, _)) => {
                 let (kind, code) = classify(slf.py(), &e);
@@ -87,12 +97,13 @@ impl MQTTClient {
     }
 
     /// With automatic reconnect on, reconnect if the connection was lost
-    /// and not brought back (an earlier reconnect gave up).
-    pub(crate) fn resume(slf: &Bound<'_, Self>) -> PyResult<()> {
-        if Self::guard(slf)?.core.must_resume() {
+    /// and not brought back (an earlier reconnect gave up); whether it did.
+    pub(crate) fn resume(slf: &Bound<'_, Self>) -> PyResult<bool> {
+        let lost = Self::guard(slf)?.core.must_resume();
+        if lost {
             Self::recover(slf)?;
         }
-        Ok(())
+        Ok(lost)
     }
 
     /// self.reconnect(), through the method table.
@@ -107,7 +118,7 @@ impl MQTTClient {
         let seed = seed();
         Self::guard(slf)?.core.reconnect_begin(seed);
         let on_reconnect = Self::guard(slf)?.on_reconnect.clone_ref(py);
-        close_quietly(Self::guard(slf)?.sock.bind(py));
+        close_quietly(&slf.getattr(intern!(py, "sock"))?);
         let present = loop {
             match Self::connect_and_resubscribe(slf) {
                 Ok(p) => break p,

@@ -263,15 +263,18 @@ pub fn subscribe(
 /// `client_id` (so reconnects resume that session).
 pub fn connected(slf: &Bound<'_, MQTTClient>) -> PyResult<()> {
     let py = slf.py();
-    let mut t = MQTTClient::guard(slf)?;
-    let props = to_py(py, t.core.connack_properties())?;
-    let assigned = t
-        .core
-        .assigned_client_identifier()
-        .map(|id| PyString::new(py, id).into_any().unbind());
-    t.connack_properties = props.into_any().unbind();
+    let (props, assigned) = {
+        let t = MQTTClient::guard(slf)?;
+        let props = to_py(py, t.core.connack_properties())?;
+        let assigned = t
+            .core
+            .assigned_client_identifier()
+            .map(|id| PyString::new(py, id));
+        (props, assigned)
+    };
+    slf.setattr("connack_properties", props)?;
     if let Some(id) = assigned {
-        t.client_id = id;
+        slf.setattr("client_id", id)?;
     }
     Ok(())
 }

@@ -113,6 +113,17 @@ impl<'a> Request<'a> {
         Request { op, waiting: None }
     }
 
+    /// Whether it takes a packet id: all but a QoS 0 publish (what
+    /// umqtt.simple's `pid` attribute counts; the bindings keep it in step).
+    pub fn uses_packet_id(&self) -> bool {
+        match self.op {
+            Op::Publish { qos, .. } => qos != QoS::AtMostOnce,
+            #[cfg(feature = "v5")]
+            Op::PublishV5 { qos, .. } => qos != QoS::AtMostOnce,
+            _ => true,
+        }
+    }
+
     /// The acknowledgement it waits for, once sent.
     pub fn waiting(&self) -> Option<PacketId> {
         self.waiting

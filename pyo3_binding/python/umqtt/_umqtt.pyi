@@ -40,8 +40,9 @@ class MQTTClient:
     """MQTT 3.1.1 client, compatible with micropython-lib's umqtt.simple 1.8.0.
 
     ``port=0`` means 8883 when ``ssl`` is set, else 1883. The attributes below
-    are read when connect() is called, so they may be changed after
-    construction. The class may be subclassed (umqtt.robust does).
+    are plain instance attributes, read when connect() is called, so they may
+    be changed after construction (and read at any time, also while a call is
+    in progress). The class may be subclassed (umqtt.robust does).
 
     A call made while another call of the same client is in progress (a
     thread, a signal handler) raises ``RuntimeError("MQTTClient is busy: ...")``,
@@ -68,7 +69,8 @@ class MQTTClient:
     ``do_handshake``. As with wrap_socket, certificates are only verified when
     ``cert_reqs`` is set or a CA (``ca_certs``/``cadata``) is given."""
     pid: int
-    """The packet id used last; the next QoS>0 message uses the one after it."""
+    """The packet id used last; the next QoS 1/2 publish, subscribe or
+    unsubscribe uses the one after it (0..65535, else ValueError from there)."""
     cb: Optional[Callable[[bytes, bytes], Any]]
     """Message callback ``cb(topic, msg)``; see set_callback()."""
     user: Optional[_Data]
