@@ -275,7 +275,6 @@ impl MQTTClient {
         signature = (topic, msg, retain=None, qos=None, properties=None),
         text_signature = "(self, topic, msg, retain=False, qos=0, properties=None)"
     )]
-    #[allow(clippy::too_many_arguments)]
     fn set_last_will<'py>(
         slf: &Bound<'py, Self>,
         topic: Bound<'py, PyAny>,
